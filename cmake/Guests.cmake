@@ -1,0 +1,29 @@
+# Wasm guests (tests/guests, examples) build with their own toolchain in a nested project.
+# Each guest's path reaches host tests as a compile definition RR_GUEST_<NAME>="...".
+include(ExternalProject)
+set(RR_GUEST_DIR ${PROJECT_BINARY_DIR}/guests)
+set(RR_GUEST_DEFINITIONS "")
+if(RR_BUILD_GUESTS)
+  ExternalProject_Add(rr_guests
+    SOURCE_DIR ${PROJECT_SOURCE_DIR}/guest
+    BINARY_DIR ${PROJECT_BINARY_DIR}/guest-build
+    CMAKE_ARGS -G Ninja
+               -DCMAKE_TOOLCHAIN_FILE=${PROJECT_SOURCE_DIR}/cmake/wasm32-wasi.toolchain.cmake
+               -DCMAKE_BUILD_TYPE=Release
+               -DRR_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+               -DRR_GUEST_OUT=${RR_GUEST_DIR}
+    BUILD_ALWAYS OFF
+    INSTALL_COMMAND ""
+    USES_TERMINAL_BUILD ON)
+  # Rebuild the guests when any of their sources or SDK headers change.
+  file(GLOB_RECURSE _rr_guest_inputs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/guest/*
+       ${PROJECT_SOURCE_DIR}/tests/guests/* ${PROJECT_SOURCE_DIR}/examples/*)
+  ExternalProject_Add_StepDependencies(rr_guests build ${_rr_guest_inputs})
+  file(GLOB _rr_guest_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/guests/*.c
+       ${PROJECT_SOURCE_DIR}/tests/guests/*.cc)
+  foreach(src ${_rr_guest_sources})
+    get_filename_component(name ${src} NAME_WE)
+    string(TOUPPER ${name} upper)
+    list(APPEND RR_GUEST_DEFINITIONS RR_GUEST_${upper}="${RR_GUEST_DIR}/${name}.wasm")
+  endforeach()
+endif()

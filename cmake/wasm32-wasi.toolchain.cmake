@@ -1,0 +1,11 @@
+# Guests: clang 19 targeting wasm32-wasi with Debian's wasi-libc.
+set(CMAKE_SYSTEM_NAME WASI)
+set(CMAKE_SYSTEM_PROCESSOR wasm32)
+find_program(RR_WASM_CLANG NAMES clang-19 clang REQUIRED)
+find_program(RR_WASM_CLANGXX NAMES clang++-19 clang++ REQUIRED)
+set(CMAKE_C_COMPILER ${RR_WASM_CLANG})
+set(CMAKE_CXX_COMPILER ${RR_WASM_CLANGXX})
+set(CMAKE_C_COMPILER_TARGET wasm32-wasi)
+set(CMAKE_CXX_COMPILER_TARGET wasm32-wasi)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_EXECUTABLE_SUFFIX .wasm)

@@ -1,0 +1,58 @@
+/* Roadrunner guest ABI: the contract between a Wasm function and the Roadrunner host.
+ *
+ * Data only (names, numbers, status codes), shared by the guest SDK and the host; the host
+ * includes it under -Wold-style-cast, so constants use UINT32_C. Described in docs/abi.md.
+ *
+ * Imports, module "roadrunner" (all i32):
+ *   send(target, target_len, buf, len, reply, reply_cap, reply_len_out) -> status
+ *   reply(buf, len) -> status                       (only inside rr_on_message)
+ * Exports a receiver provides (the SDK has defaults for all but the handler):
+ *   rr_abi_version() -> RR_ABI_VERSION
+ *   rr_alloc(len) -> ptr                            (0: cannot allocate)
+ *   rr_on_message(buf, len, source, source_len) -> 0 or an error of the function's own
+ *   rr_release(buf, len)                            (the host is done with buf)
+ */
+#ifndef ROADRUNNER_GUEST_ABI_H
+#define ROADRUNNER_GUEST_ABI_H
+
+#include <stdint.h>
+
+#define RR_ABI_MODULE "roadrunner"
+#define RR_ABI_VERSION UINT32_C(1)
+
+/* Import names. */
+#define RR_IMPORT_SEND "send"
+#define RR_IMPORT_REPLY "reply"
+
+/* Export names. */
+#define RR_EXPORT_ABI_VERSION "rr_abi_version"
+#define RR_EXPORT_ALLOC "rr_alloc"
+#define RR_EXPORT_ON_MESSAGE "rr_on_message"
+#define RR_EXPORT_RELEASE "rr_release"
+
+/* rr_alloc must return a buffer aligned to at least this many bytes. Buffers aligned to
+ * RR_PAGE_SIZE (and a length rounded up to it) let a host map pages instead of copying. */
+#define RR_ALLOC_ALIGN UINT32_C(8)
+#define RR_PAGE_SIZE UINT32_C(4096)
+
+typedef uint32_t rr_status_t;
+
+#define RR_OK UINT32_C(0)               /* delivered; the handler returned 0 */
+#define RR_EUNKNOWN_TARGET UINT32_C(1)  /* no function of that name */
+#define RR_ENOT_ALLOWED UINT32_C(2)     /* the workflow does not declare that edge */
+#define RR_ETOO_LARGE UINT32_C(3)       /* payload over the receiver's limit */
+#define RR_ENOMEM UINT32_C(4)           /* the receiver's rr_alloc returned 0 */
+#define RR_EBAD_ALLOC UINT32_C(5)       /* rr_alloc returned an out-of-range or misaligned buffer */
+#define RR_ERECEIVER_FAILED UINT32_C(6) /* the receiver's handler trapped */
+#define RR_EHANDLER UINT32_C(7)         /* the receiver's handler returned non-zero */
+#define RR_EFAULT UINT32_C(8)           /* a pointer or length outside the caller's memory */
+#define RR_EREPLY_TOO_LARGE UINT32_C(9) /* the reply did not fit; *reply_len_out holds its size */
+#define RR_ENO_REPLY_CONTEXT UINT32_C(10) /* reply() called outside rr_on_message */
+#define RR_EUNAVAILABLE UINT32_C(11)    /* the receiver is unreachable or went away */
+#define RR_ETIMEDOUT UINT32_C(12)       /* the receiver did not finish in time */
+#define RR_EPROTO UINT32_C(13)          /* the transport broke its protocol */
+#define RR_EINVAL UINT32_C(14)          /* a malformed argument, e.g. an empty target name */
+
+#define RR_STATUS_MAX RR_EINVAL
+
+#endif /* ROADRUNNER_GUEST_ABI_H */

@@ -1,0 +1,138 @@
+/* Roadrunner guest SDK for C (C99) and C++: raw imports and typed wrappers.
+ *
+ * A receiving function defines one handler:
+ *
+ *   #include <roadrunner/guest/roadrunner.h>
+ *   int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len) {
+ *     ... use buf; optionally rr_reply(result, result_len); return 0;
+ *   }
+ *
+ * Single-header SDK: in exactly one source file of a function, before including this header,
+ *   #define ROADRUNNER_IMPLEMENTATION   emits rr_abi_version() and rr_status_name();
+ *   #define ROADRUNNER_RECEIVER         also emits the default receiver exports: rr_alloc (page-
+ *                                       aligned, whole pages), rr_on_message (calls rr_handle)
+ *                                       and rr_release (frees after the handler returned).
+ * The defaults are weak: a function overrides any of them by defining its own.
+ * A sending function calls rr_send() or rr_send_reply().
+ */
+#ifndef ROADRUNNER_GUEST_ROADRUNNER_H
+#define ROADRUNNER_GUEST_ROADRUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "roadrunner/guest/abi.h"
+
+#ifdef __wasm32__
+_Static_assert(sizeof(void*) == 4, "Roadrunner guests are wasm32");
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RR_IMPORT(name) __attribute__((__import_module__(RR_ABI_MODULE), __import_name__(name)))
+
+int32_t rr_raw_send(int32_t target, int32_t target_len, int32_t buf, int32_t len, int32_t reply,
+                    int32_t reply_cap, int32_t reply_len_out) RR_IMPORT(RR_IMPORT_SEND);
+int32_t rr_raw_reply(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_REPLY);
+
+/* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's
+ * reply (up to reply_cap bytes) lands in reply and its length in *reply_len. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_reply(
+    const char* target, const void* buf, uint32_t len, void* reply, uint32_t reply_cap,
+    uint32_t* reply_len) {
+  return (rr_status_t)rr_raw_send((int32_t)(uintptr_t)target, (int32_t)strlen(target),
+                                  (int32_t)(uintptr_t)buf, (int32_t)len, (int32_t)(uintptr_t)reply,
+                                  (int32_t)reply_cap, (int32_t)(uintptr_t)reply_len);
+}
+
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_send(const char* target,
+                                                                          const void* buf,
+                                                                          uint32_t len) {
+  return rr_send_reply(target, buf, len, NULL, 0, NULL);
+}
+
+/* Inside a handler: the bytes the sender receives as its reply. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_reply(const void* buf,
+                                                                           uint32_t len) {
+  return (rr_status_t)rr_raw_reply((int32_t)(uintptr_t)buf, (int32_t)len);
+}
+
+/* A readable name for a status ("unknown target"). */
+const char* rr_status_name(rr_status_t status);
+
+/* The handler a receiving function defines (the SDK's rr_on_message calls it). Returns 0 on
+ * success; any other value reaches the sender as RR_EHANDLER. source is not NUL-terminated. */
+int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+
+#if defined(ROADRUNNER_RECEIVER) && !defined(ROADRUNNER_IMPLEMENTATION)
+#define ROADRUNNER_IMPLEMENTATION
+#endif
+
+#ifdef ROADRUNNER_IMPLEMENTATION
+#include <stdlib.h>
+
+#define RR_EXPORT(name) __attribute__((__export_name__(name)))
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+RR_EXPORT(RR_EXPORT_ABI_VERSION) uint32_t rr_abi_version(void) { return RR_ABI_VERSION; }
+
+const char* rr_status_name(rr_status_t status) {
+  static const char* const kNames[] = {
+      "ok",
+      "unknown target",
+      "target not declared",
+      "payload too large",
+      "receiver out of memory",
+      "bad receiver buffer",
+      "receiver failed",
+      "handler error",
+      "bad pointer",
+      "reply too large",
+      "no message to reply to",
+      "receiver unavailable",
+      "timed out",
+      "protocol error",
+      "invalid argument",
+  };
+  return status <= RR_STATUS_MAX ? kNames[status] : "unknown status";
+}
+
+#ifdef ROADRUNNER_RECEIVER
+/* Page-aligned and rounded up to whole pages, so a host may map pages into the buffer. */
+__attribute__((weak)) RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
+  const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
+  if (len == 0 || rounded < len) {
+    return 0;
+  }
+  return (uint32_t)(uintptr_t)aligned_alloc(RR_PAGE_SIZE, rounded);
+}
+
+__attribute__((weak)) RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf, uint32_t len) {
+  (void)len;
+  free((void*)(uintptr_t)buf);
+}
+
+__attribute__((weak)) RR_EXPORT(RR_EXPORT_ON_MESSAGE) int32_t
+    rr_on_message(uint32_t buf, uint32_t len, uint32_t source, uint32_t source_len) {
+  return rr_handle((const uint8_t*)(uintptr_t)buf, len, (const char*)(uintptr_t)source,
+                   source_len);
+}
+#endif /* ROADRUNNER_RECEIVER */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ROADRUNNER_IMPLEMENTATION */
+
+#endif /* ROADRUNNER_GUEST_ROADRUNNER_H */

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "roadrunner/base/error.h"
+
+namespace rr {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+/// SHA-256 of a byte range (OpenSSL's libcrypto). Thread-safe.
+[[nodiscard]] Sha256 sha256(std::span<const std::byte> bytes);
+/// Lower-case hex of a digest.
+[[nodiscard]] std::string toHex(const Sha256& digest);
+
+}  // namespace rr

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "roadrunner/host/endpoint.h"
+#include "roadrunner/host/router.h"
+#include "roadrunner/host/status.h"
+
+namespace rr::host {
+
+/// The raw arguments of the guest's `send` import (offsets and lengths in its memory).
+struct SendArgs {
+  std::uint32_t target = 0;
+  std::uint32_t target_len = 0;
+  std::uint32_t buf = 0;
+  std::uint32_t len = 0;
+  std::uint32_t reply = 0;
+  std::uint32_t reply_cap = 0;
+  std::uint32_t reply_len_out = 0;  ///< 0: the caller does not want the reply's length
+};
+
+/// Counters a function instance's transfers bump; read by `--stats` and the benchmark.
+struct TransferStats {
+  std::atomic<std::uint64_t> sends{0};
+  std::atomic<std::uint64_t> failures{0};
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> copies{0};
+  std::atomic<std::uint64_t> nanos{0};  ///< time spent in send, receiver included
+};
+
+/// Longest target name a guest may pass.
+inline constexpr std::uint32_t kMaxTargetName = 255;
+
+/// The logic behind one instance's "roadrunner" import module, on plain spans: WasmEdge's
+/// adapter (rr::wasm) decodes the call and hands over the guest's whole memory.
+///
+/// Every guest pointer is checked against the memory's current size before use; a bad one is
+/// the status kFault for the guest, never a trap. Ownership: borrows `router` and `stats`,
+/// which outlive it. Thread-safety: one instance runs on one thread; so does its Imports.
+class Imports {
+ public:
+  Imports(std::string self, const Router* router, TransferStats* stats)
+      : self_(std::move(self)), router_(router), stats_(stats) {}
+
+  [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args);
+  [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
+
+  /// While the receiving side runs a handler, the sender's reply buffer (may be empty).
+  /// `endReply` returns the reply's full length and whether it fit.
+  void beginReply(std::span<std::byte> target) noexcept;
+  struct ReplyOutcome {
+    std::uint32_t len = 0;
+    bool fit = true;
+  };
+  ReplyOutcome endReply() noexcept;
+
+  [[nodiscard]] const std::string& self() const noexcept { return self_; }
+
+ private:
+  std::string self_;
+  const Router* router_;
+  TransferStats* stats_;
+  bool in_handler_ = false;
+  bool replied_ = false;
+  std::span<std::byte> reply_target_;
+  ReplyOutcome reply_outcome_;
+};
+
+}  // namespace rr::host

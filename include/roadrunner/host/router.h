@@ -1,0 +1,42 @@
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "roadrunner/host/endpoint.h"
+
+namespace rr::host {
+
+/// Which function may send to which, and where each name is delivered. Built once before any
+/// function runs, read-only afterwards (so lookups need no lock). Lookup is O(log n) in the
+/// number of declared names; nothing touches the filesystem.
+///
+/// A name may stand for several endpoints (a fan-out group): a send to it reaches each of them.
+class Router {
+ public:
+  /// Registers `endpoint` under `name`. The router borrows it; it must outlive the router's use.
+  void addEndpoint(const std::string& name, Endpoint* endpoint);
+  /// Declares that `source` may send to `target`.
+  void allow(const std::string& source, const std::string& target);
+
+  /// The endpoints `source` reaches by sending to `target`, or why it cannot.
+  struct Route {
+    Status status = Status::kOk;
+    const std::vector<Endpoint*>* endpoints = nullptr;
+  };
+  [[nodiscard]] Route route(std::string_view source, std::string_view target) const;
+
+  [[nodiscard]] bool hasEndpoint(std::string_view name) const {
+    return endpoints_.find(name) != endpoints_.end();
+  }
+
+ private:
+  std::map<std::string, std::vector<Endpoint*>, std::less<>> endpoints_;
+  std::set<std::pair<std::string, std::string>, std::less<>> allowed_;
+};
+
+}  // namespace rr::host

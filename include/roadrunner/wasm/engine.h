@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "roadrunner/base/error.h"
+#include "roadrunner/base/sha256.h"
+
+namespace rr::wasm {
+
+/// How guests are executed.
+struct EngineOptions {
+  bool interpreter = false;  ///< true: WasmEdge's interpreter; false: AOT through the cache
+  std::string cache_dir;     ///< AOT cache; empty: $RR_CACHE_DIR or ~/.cache/roadrunner/aot
+  int opt_level = 2;         ///< AOT optimisation level, 0..3
+};
+
+/// A module ready to instantiate: checked to be Wasm, validated, and (AOT) compiled.
+/// A plain value; instances made from it do not borrow it.
+struct Module {
+  std::string path;           ///< the .wasm the user named
+  std::string loadable_path;  ///< what WasmEdge loads: the cached native object, or `path`
+  bool aot = false;
+  bool cache_hit = false;     ///< AOT: the compiled object came from the cache
+};
+
+/// Process-wide execution settings and the AOT cache. Creating an AOT engine also parks one AOT
+/// call for the life of the process (see signal_keeper.h), which keeps WasmEdge 0.14's signal
+/// handlers installed, so a trap on one thread cannot race another thread's AOT exit.
+///
+/// Thread-safety: `prepare` may be called from several threads; two processes may fill the
+/// same cache at once (entries are written atomically).
+class Engine {
+ public:
+  [[nodiscard]] static Result<Engine> create(EngineOptions options);
+
+  /// Reads, checks and (AOT) compiles `path`, or finds it in the cache.
+  /// Errors name the path: missing file, not Wasm, invalid module, unwritable cache.
+  [[nodiscard]] Result<Module> prepare(const std::string& path) const;
+
+  [[nodiscard]] const EngineOptions& options() const noexcept { return options_; }
+
+ private:
+  explicit Engine(EngineOptions options) : options_(std::move(options)) {}
+  EngineOptions options_;
+};
+
+/// The default AOT cache directory: $RR_CACHE_DIR/aot, else $XDG_CACHE_HOME/roadrunner/aot,
+/// else $HOME/.cache/roadrunner/aot.
+[[nodiscard]] std::string defaultCacheDir();
+
+/// WasmEdge's version string, e.g. "0.14.1".
+[[nodiscard]] const char* wasmedgeVersion() noexcept;
+
+/// Sets WasmEdge's own logging to errors only (it logs to stdout by default). Idempotent.
+void quietWasmEdgeLogs() noexcept;
+
+}  // namespace rr::wasm

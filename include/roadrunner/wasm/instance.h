@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+#include "roadrunner/host/imports.h"
+#include "roadrunner/wasm/engine.h"
+
+namespace rr::wasm {
+
+/// What a new instance sees: WASI arguments, environment and preopened directories, and the
+/// Roadrunner import module.
+struct InstanceOptions {
+  std::vector<std::string> args;  ///< argv, program name first
+  std::vector<std::string> env;   ///< "KEY=VALUE"
+  std::vector<std::string> dirs;  ///< "GUEST:HOST" (wasmedge's --dir order)
+  /// Backs the "roadrunner" imports; borrowed, must outlive the instance. Null: an instance
+  /// whose sends all fail with "unknown target".
+  host::Imports* imports = nullptr;
+  std::uint32_t max_memory_pages = 0;  ///< 0: WasmEdge's default (4 GiB)
+};
+
+/// One WasmEdge VM with WASI and the Roadrunner imports, instantiated from a Module.
+///
+/// Ownership: owns its VM and import modules. Thread-safety: none; one thread at a time (and in
+/// Roadrunner, one thread for its whole life). Errors from calls carry WasmEdge's message.
+class Instance {
+ public:
+  [[nodiscard]] static Result<Instance> create(const Engine& engine, const Module& module,
+                                               InstanceOptions options);
+  Instance(Instance&&) noexcept;
+  Instance& operator=(Instance&&) noexcept;
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+  ~Instance();
+
+  [[nodiscard]] bool hasExport(std::string_view name) const;
+
+  /// Runs `_start` and returns the WASI exit code (proc_exit's, or 0 on return).
+  [[nodiscard]] Result<int> runStart();
+
+  /// Calls an export that takes and returns only i32s. A trap is Errc::kTrap.
+  [[nodiscard]] Result<std::vector<std::uint32_t>> call(std::string_view name,
+                                                        std::span<const std::uint32_t> args);
+
+  /// The whole linear memory at its current size. Valid until the guest runs again.
+  [[nodiscard]] std::span<std::byte> memory() const;
+
+  [[nodiscard]] const std::string& path() const noexcept;
+
+ private:
+  struct State;
+  explicit Instance(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rr::wasm

@@ -1,0 +1,57 @@
+// Entry point of the `roadrunner` command. No exception leaves main().
+
+#include <cstdio>
+#include <exception>
+#include <string_view>
+#include <vector>
+
+#include "cli.h"
+#include "roadrunner/base/log.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usage: roadrunner COMMAND [ARGS]
+
+commands:
+  run FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--interpreter] [-- ARGS...]
+                      run a WASI command function, like `wasmedge FILE.wasm`
+  compile FILE.wasm...  AOT-compile modules into the cache (later runs start at once)
+  version             print Roadrunner's and WasmEdge's versions
+
+environment: RR_CACHE_DIR (AOT cache), RR_LOG (trace|debug|info|warn|error|off)
+)";
+
+int dispatch(std::span<const std::string_view> argv) {
+  if (argv.empty() || argv[0] == "help" || argv[0] == "--help" || argv[0] == "-h") {
+    std::fputs(kUsage.data(), argv.empty() ? stderr : stdout);
+    return argv.empty() ? rr::cli::kExitUsage : 0;
+  }
+  const std::string_view command = argv[0];
+  const auto rest = argv.subspan(1);
+  if (command == "run") {
+    return rr::cli::runCommand(rest);
+  }
+  if (command == "compile") {
+    return rr::cli::compileCommand(rest);
+  }
+  if (command == "version" || command == "--version") {
+    return rr::cli::versionCommand(rest);
+  }
+  return rr::cli::usageError("unknown command '" + std::string(command) +
+                             "' (try: roadrunner help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    rr::log::init();
+    const std::vector<std::string_view> args(argv + 1, argv + argc);
+    return dispatch(args);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "roadrunner: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fputs("roadrunner: internal error\n", stderr);
+  }
+  return rr::cli::kExitError;
+}

@@ -1,0 +1,106 @@
+#include "roadrunner/host/imports.h"
+
+#include <chrono>
+#include <cstring>
+#include <string_view>
+
+#include "roadrunner/host/guest_memory.h"
+
+namespace rr::host {
+namespace {
+
+void storeU32(std::span<std::byte> out, std::uint32_t value) noexcept {
+  std::memcpy(out.data(), &value, sizeof value);  // wasm is little-endian, so is x86-64
+}
+
+}  // namespace
+
+Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const auto maybe_target = guestSlice(memory, args.target, args.target_len);
+  const auto maybe_payload = guestSlice(memory, args.buf, args.len);
+  const auto maybe_reply = guestSlice(memory, args.reply, args.reply_cap);
+  const auto maybe_reply_len =
+      args.reply_len_out == 0 ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
+                              : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
+  const auto finish = [&](Status status, std::uint64_t copies) {
+    stats_->sends.fetch_add(1, std::memory_order_relaxed);
+    if (status == Status::kOk) {
+      stats_->bytes.fetch_add(args.len, std::memory_order_relaxed);
+    } else {
+      stats_->failures.fetch_add(1, std::memory_order_relaxed);
+    }
+    stats_->copies.fetch_add(copies, std::memory_order_relaxed);
+    stats_->nanos.fetch_add(static_cast<std::uint64_t>(
+                                std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                    std::chrono::steady_clock::now() - start)
+                                    .count()),
+                            std::memory_order_relaxed);
+    return status;
+  };
+  if (!maybe_target || !maybe_payload || !maybe_reply || !maybe_reply_len) {
+    return finish(Status::kFault, 0);
+  }
+  if (args.target_len == 0 || args.target_len > kMaxTargetName) {
+    return finish(Status::kInvalid, 0);
+  }
+  const std::string_view target(reinterpret_cast<const char*>(maybe_target->data()),
+                                maybe_target->size());
+  const Router::Route route = router_->route(self_, target);
+  if (route.status != Status::kOk) {
+    return finish(route.status, 0);
+  }
+  const auto& endpoints = *route.endpoints;
+  if (endpoints.size() > 1 && args.reply_cap > 0) {
+    return finish(Status::kInvalid, 0);  // one reply buffer cannot take a group's replies
+  }
+  const Delivery delivery{.source = self_, .payload = *maybe_payload, .reply = *maybe_reply};
+  Completion completion(static_cast<std::uint32_t>(endpoints.size()));
+  for (Endpoint* endpoint : endpoints) {
+    endpoint->deliverAsync(delivery, completion);
+  }
+  const DeliveryResult result = completion.wait();
+  if (!maybe_reply_len->empty()) {
+    storeU32(*maybe_reply_len, result.reply_len);
+  }
+  return finish(result.status, result.copies);
+}
+
+Status Imports::reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len) {
+  if (!in_handler_) {
+    return Status::kNoReplyContext;
+  }
+  const auto maybe_bytes = guestSlice(memory, buf, len);
+  if (!maybe_bytes) {
+    return Status::kFault;
+  }
+  replied_ = true;
+  reply_outcome_.len = len;
+  if (reply_target_.empty()) {
+    return Status::kOk;  // the sender asked for no reply (reply_cap 0): discarded
+  }
+  reply_outcome_.fit = len <= reply_target_.size();
+  if (!reply_outcome_.fit) {
+    return Status::kReplyTooLarge;
+  }
+  if (len > 0) {
+    // The sender is blocked in its send call, so its memory is stable while we write into it.
+    std::memcpy(reply_target_.data(), maybe_bytes->data(), len);
+  }
+  return Status::kOk;
+}
+
+void Imports::beginReply(std::span<std::byte> target) noexcept {
+  in_handler_ = true;
+  replied_ = false;
+  reply_target_ = target;
+  reply_outcome_ = {};
+}
+
+Imports::ReplyOutcome Imports::endReply() noexcept {
+  in_handler_ = false;
+  reply_target_ = {};
+  return reply_outcome_;
+}
+
+}  // namespace rr::host

@@ -1,0 +1,25 @@
+#include "roadrunner/host/router.h"
+
+namespace rr::host {
+
+void Router::addEndpoint(const std::string& name, Endpoint* endpoint) {
+  endpoints_[name].push_back(endpoint);
+}
+
+void Router::allow(const std::string& source, const std::string& target) {
+  allowed_.emplace(source, target);
+}
+
+Router::Route Router::route(std::string_view source, std::string_view target) const {
+  const auto it = endpoints_.find(target);
+  if (it == endpoints_.end()) {
+    return {.status = Status::kUnknownTarget};
+  }
+  // std::pair<string,string> compares with pair<string_view,string_view> through std::less<>.
+  if (!allowed_.contains(std::pair{std::string(source), std::string(target)})) {
+    return {.status = Status::kNotAllowed};
+  }
+  return {.status = Status::kOk, .endpoints = &it->second};
+}
+
+}  // namespace rr::host

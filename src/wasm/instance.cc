@@ -1,0 +1,237 @@
+#include "roadrunner/wasm/instance.h"
+
+#include <array>
+#include <cstring>
+
+#include "handles.h"
+#include "roadrunner/base/log.h"
+#include "roadrunner/guest/abi.h"
+
+namespace rr::wasm {
+namespace {
+
+std::uint32_t argU32(const WasmEdge_Value* params, std::size_t i) noexcept {
+  return static_cast<std::uint32_t>(WasmEdge_ValueGetI32(params[i]));
+}
+
+std::span<std::byte> frameMemory(const WasmEdge_CallingFrameContext* frame) noexcept {
+  const WasmEdge_MemoryInstanceContext* mem = WasmEdge_CallingFrameGetMemoryInstance(frame, 0);
+  if (mem == nullptr) {
+    return {};
+  }
+  const std::uint64_t size = std::uint64_t{WasmEdge_MemoryInstanceGetPageSize(mem)} * 65536U;
+  if (size == 0) {
+    return {};
+  }
+  // GetPointer takes a uint32 length; 4 GiB memories are read as 4 GiB - 1 bytes.
+  const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX));
+  auto* base = WasmEdge_MemoryInstanceGetPointer(const_cast<WasmEdge_MemoryInstanceContext*>(mem),
+                                                 0, len);
+  return base == nullptr ? std::span<std::byte>{}
+                         : std::span<std::byte>(reinterpret_cast<std::byte*>(base), len);
+}
+
+// Host function trampolines: decode i32 arguments, hand spans to rr::host, never throw.
+WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
+                         const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    auto* imports = static_cast<host::Imports*>(data);
+    const host::SendArgs args{.target = argU32(params, 0),
+                              .target_len = argU32(params, 1),
+                              .buf = argU32(params, 2),
+                              .len = argU32(params, 3),
+                              .reply = argU32(params, 4),
+                              .reply_cap = argU32(params, 5),
+                              .reply_len_out = argU32(params, 6)};
+    const host::Status status = imports->send(frameMemory(frame), args);
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("send: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
+WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
+                          const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    auto* imports = static_cast<host::Imports*>(data);
+    const host::Status status =
+        imports->reply(frameMemory(frame), argU32(params, 0), argU32(params, 1));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("reply: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
+void addFunction(WasmEdge_ModuleInstanceContext* module, std::string_view name,
+                 WasmEdge_HostFunc_t fn, void* data, std::size_t n_params) {
+  std::array<WasmEdge_ValType, 8> params{};
+  for (std::size_t i = 0; i < n_params; ++i) {
+    params[i] = WasmEdge_ValTypeGenI32();
+  }
+  WasmEdge_ValType ret = WasmEdge_ValTypeGenI32();
+  const FunctionTypePtr type(
+      WasmEdge_FunctionTypeCreate(params.data(), static_cast<std::uint32_t>(n_params), &ret, 1));
+  FunctionInstancePtr fn_inst(WasmEdge_FunctionInstanceCreate(type.get(), fn, data, 0));
+  // 0.14: AddFunction always takes ownership.
+  WasmEdge_ModuleInstanceAddFunction(module, wrap(name), fn_inst.release());
+}
+
+std::vector<const char*> cStrings(const std::vector<std::string>& v) {
+  std::vector<const char*> out;
+  out.reserve(v.size());
+  for (const auto& s : v) {
+    out.push_back(s.c_str());
+  }
+  return out;
+}
+
+}  // namespace
+
+// Members are destroyed in reverse order: the VM first, then the import module it references,
+// then the fallback Imports behind that module's functions.
+struct Instance::State {
+  std::string path;
+  host::Router empty_router;
+  host::TransferStats fallback_stats;
+  std::unique_ptr<host::Imports> fallback_imports;
+  ModuleInstancePtr rr_module;
+  VmPtr vm;
+  WasmEdge_ModuleInstanceContext* wasi = nullptr;  // borrowed from vm
+};
+
+Instance::Instance(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Instance::Instance(Instance&&) noexcept = default;
+Instance& Instance::operator=(Instance&&) noexcept = default;
+Instance::~Instance() = default;
+
+Result<Instance> Instance::create(const Engine& /*engine*/, const Module& module,
+                                  InstanceOptions options) {
+  auto state = std::make_unique<State>();
+  state->path = module.path;
+  const ConfigurePtr conf(WasmEdge_ConfigureCreate());
+  WasmEdge_ConfigureAddHostRegistration(conf.get(), WasmEdge_HostRegistration_Wasi);
+  if (options.max_memory_pages != 0) {
+    WasmEdge_ConfigureSetMaxMemoryPage(conf.get(), options.max_memory_pages);
+  }
+  state->vm.reset(WasmEdge_VMCreate(conf.get(), nullptr));
+  if (!state->vm) {
+    return fail(Errc::kInvalidModule, "create VM", module.path);
+  }
+  state->wasi = WasmEdge_VMGetImportModuleContext(state->vm.get(), WasmEdge_HostRegistration_Wasi);
+  const auto args = cStrings(options.args);
+  const auto env = cStrings(options.env);
+  const auto dirs = cStrings(options.dirs);
+  WasmEdge_ModuleInstanceInitWASI(state->wasi, args.data(), static_cast<std::uint32_t>(args.size()),
+                                  env.data(), static_cast<std::uint32_t>(env.size()), dirs.data(),
+                                  static_cast<std::uint32_t>(dirs.size()));
+
+  host::Imports* imports = options.imports;
+  if (imports == nullptr) {
+    state->fallback_imports = std::make_unique<host::Imports>(
+        module.path, &state->empty_router, &state->fallback_stats);
+    imports = state->fallback_imports.get();
+  }
+  state->rr_module.reset(WasmEdge_ModuleInstanceCreate(wrap(RR_ABI_MODULE)));
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND, hostSend, imports, 7);
+  addFunction(state->rr_module.get(), RR_IMPORT_REPLY, hostReply, imports, 2);
+  WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
+  if (!WasmEdge_ResultOK(r)) {
+    return fail(Errc::kInvalidModule, "register imports", resultMessage(r));
+  }
+  r = WasmEdge_VMLoadWasmFromFile(state->vm.get(), module.loadable_path.c_str());
+  if (!WasmEdge_ResultOK(r)) {
+    return fail(Errc::kInvalidModule, "load", module.path + ": " + resultMessage(r));
+  }
+  r = WasmEdge_VMValidate(state->vm.get());
+  if (!WasmEdge_ResultOK(r)) {
+    return fail(Errc::kInvalidModule, "validate", module.path + ": " + resultMessage(r));
+  }
+  r = WasmEdge_VMInstantiate(state->vm.get());
+  if (!WasmEdge_ResultOK(r)) {
+    return fail(Errc::kInvalidModule, "instantiate", module.path + ": " + resultMessage(r));
+  }
+  Instance instance(std::move(state));
+  if (instance.hasExport(RR_EXPORT_ABI_VERSION)) {
+    const auto version = instance.call(RR_EXPORT_ABI_VERSION, {});
+    if (!version || version->size() != 1 || (*version)[0] != RR_ABI_VERSION) {
+      return fail(Errc::kAbiMismatch, "instantiate",
+                  module.path + ": built for ABI version " +
+                      (version && !version->empty() ? std::to_string((*version)[0]) : "?") +
+                      ", this host speaks " + std::to_string(RR_ABI_VERSION));
+    }
+  }
+  return instance;
+}
+
+bool Instance::hasExport(std::string_view name) const {
+  const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
+  return active != nullptr && WasmEdge_ModuleInstanceFindFunction(active, wrap(name)) != nullptr;
+}
+
+Result<int> Instance::runStart() {
+  if (!hasExport("_start")) {
+    return fail(Errc::kMissingExport, "run", state_->path + ": no _start export (not a WASI command)");
+  }
+  const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap("_start"), nullptr, 0,
+                                               nullptr, 0);
+  if (WasmEdge_ResultOK(r) || (WasmEdge_ResultGetCategory(r) == WasmEdge_ErrCategory_WASM &&
+                               WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_Terminated)) {
+    return static_cast<int>(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi));
+  }
+  return fail(Errc::kTrap, "run", state_->path + ": " + resultMessage(r));
+}
+
+Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
+                                                  std::span<const std::uint32_t> args) {
+  const WasmEdge_FunctionTypeContext* type =
+      WasmEdge_VMGetFunctionType(state_->vm.get(), wrap(name));
+  if (type == nullptr) {
+    return fail(Errc::kMissingExport, "call", state_->path + ": no export " + std::string(name));
+  }
+  const std::uint32_t n_params = WasmEdge_FunctionTypeGetParametersLength(type);
+  const std::uint32_t n_results = WasmEdge_FunctionTypeGetReturnsLength(type);
+  if (n_params != args.size() || n_results > 4) {
+    return fail(Errc::kInvalidModule, "call",
+                state_->path + ": export " + std::string(name) + " has the wrong signature");
+  }
+  std::array<WasmEdge_Value, 8> params{};
+  for (std::size_t i = 0; i < args.size() && i < params.size(); ++i) {
+    params[i] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(args[i]));
+  }
+  std::array<WasmEdge_Value, 4> results{};
+  const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(),
+                                               n_params, results.data(), n_results);
+  if (!WasmEdge_ResultOK(r)) {
+    return fail(Errc::kTrap, "call", state_->path + " " + std::string(name) + ": " +
+                                         resultMessage(r));
+  }
+  std::vector<std::uint32_t> out(n_results);
+  for (std::uint32_t i = 0; i < n_results; ++i) {
+    out[i] = static_cast<std::uint32_t>(WasmEdge_ValueGetI32(results[i]));
+  }
+  return out;
+}
+
+std::span<std::byte> Instance::memory() const {
+  const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
+  if (active == nullptr) {
+    return {};
+  }
+  WasmEdge_MemoryInstanceContext* mem = WasmEdge_ModuleInstanceFindMemory(active, wrap("memory"));
+  if (mem == nullptr) {
+    return {};
+  }
+  const std::uint64_t size = std::uint64_t{WasmEdge_MemoryInstanceGetPageSize(mem)} * 65536U;
+  const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX));
+  auto* base = len == 0 ? nullptr : WasmEdge_MemoryInstanceGetPointer(mem, 0, len);
+  return base == nullptr ? std::span<std::byte>{}
+                         : std::span<std::byte>(reinterpret_cast<std::byte*>(base), len);
+}
+
+const std::string& Instance::path() const noexcept { return state_->path; }
+
+}  // namespace rr::wasm

@@ -1,0 +1,127 @@
+// End-to-end tests of `roadrunner run` and `roadrunner compile`: the real binary, real guests.
+
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "../testing/subprocess.h"
+
+namespace rr {
+namespace {
+
+using testing::Outcome;
+
+class RunCommandTest : public ::testing::Test {
+ protected:
+  Outcome roadrunner(std::vector<std::string> args) {
+    args.insert(args.begin(), RR_CLI);
+    return testing::run(args, {"RR_CACHE_DIR=" + cache_.path()});
+  }
+  static void expectOneLineError(const Outcome& o, const std::string& must_contain) {
+    EXPECT_GT(o.exit_code, 0) << o.err;
+    EXPECT_LT(o.exit_code, 128);
+    EXPECT_EQ(o.signal, 0);
+    EXPECT_TRUE(o.err.starts_with("roadrunner: ")) << o.err;
+    EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+    EXPECT_NE(o.err.find(must_contain), std::string::npos) << o.err;
+  }
+  testing::TempDir cache_;
+};
+
+TEST_F(RunCommandTest, ArgsEnvDirAndExitCodePassThrough) {
+  const testing::TempDir data;
+  testing::writeText(data.file("in.txt"), "line one\n");
+  for (const char* engine : {"--interpreter", ""}) {
+    std::vector<std::string> args = {"run", RR_GUEST_WASI_PROBE, "--env", "GREETING=hi", "--dir",
+                                     "/data:" + data.path()};
+    if (*engine != '\0') {
+      args.emplace_back(engine);
+    }
+    args.insert(args.end(), {"--", "5", "GREETING", "/data/in.txt"});
+    const Outcome o = roadrunner(args);
+    EXPECT_EQ(o.exit_code, 5) << o.err;
+    EXPECT_EQ(o.out,
+              "argv[0]=wasi_probe.wasm\nargv[1]=5\nargv[2]=GREETING\nargv[3]=/data/in.txt\n"
+              "env GREETING=hi\nfile: line one\n");
+    EXPECT_EQ(o.err, "probe done\n");
+  }
+}
+
+TEST_F(RunCommandTest, BehavesLikeTheWasmedgeCli) {
+  const testing::TempDir data;
+  testing::writeText(data.file("in.txt"), "same bytes\n");
+  if (::access("/usr/bin/wasmedge", X_OK) != 0) {
+    GTEST_SKIP() << "the wasmedge CLI is not installed";
+  }
+  const Outcome ours = roadrunner({"run", RR_GUEST_WASI_PROBE, "--env", "K=v", "--dir",
+                                   "/d:" + data.path(), "--", "9", "K", "/d/in.txt"});
+  const Outcome theirs = testing::run({"/usr/bin/wasmedge", "--env", "K=v", "--dir",
+                                       "/d:" + data.path(), RR_GUEST_WASI_PROBE, "9", "K",
+                                       "/d/in.txt"});
+  EXPECT_EQ(ours.exit_code, theirs.exit_code);
+  EXPECT_EQ(ours.out, theirs.out);
+  EXPECT_EQ(ours.err, theirs.err);
+}
+
+TEST_F(RunCommandTest, MissingFile) {
+  expectOneLineError(roadrunner({"run", "/nonexistent/f.wasm"}),
+                     "/nonexistent/f.wasm: No such file or directory");
+}
+
+TEST_F(RunCommandTest, FileThatIsNotWasm) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("notes.txt"), "hello");
+  expectOneLineError(roadrunner({"run", dir.file("notes.txt")}),
+                     dir.file("notes.txt") + ": not a WebAssembly module");
+}
+
+TEST_F(RunCommandTest, InvalidModule) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("bad.wasm"), std::string("\0asm\x01\0\0\0\x01\xff\xff", 11));
+  expectOneLineError(roadrunner({"run", dir.file("bad.wasm")}), dir.file("bad.wasm"));
+}
+
+TEST_F(RunCommandTest, ModuleWithoutStart) {
+  expectOneLineError(roadrunner({"run", RR_GUEST_NO_START}), "no _start export");
+}
+
+TEST_F(RunCommandTest, GuestThatTrapsInBothEngines) {
+  for (const char* flag : {"--interpreter", "--dir=unused"}) {
+    std::vector<std::string> args = {"run", RR_GUEST_TRAP};
+    if (std::string(flag) == "--interpreter") {
+      args.emplace_back(flag);
+    }
+    const Outcome o = roadrunner(args);
+    expectOneLineError(o, "out of bounds memory access");
+    EXPECT_EQ(o.out, "about to trap\n");
+  }
+}
+
+TEST_F(RunCommandTest, UnknownFlag) {
+  const Outcome o = roadrunner({"run", RR_GUEST_WASI_PROBE, "--frobnicate"});
+  expectOneLineError(o, "unknown flag '--frobnicate'");
+  EXPECT_EQ(o.exit_code, 2);
+}
+
+TEST_F(RunCommandTest, UnknownCommand) {
+  expectOneLineError(roadrunner({"launch"}), "unknown command 'launch'");
+}
+
+TEST_F(RunCommandTest, UnwritableCacheDirectory) {
+  const Outcome o = testing::run({RR_CLI, "run", RR_GUEST_WASI_PROBE},
+                                 {"RR_CACHE_DIR=/proc/roadrunner"});
+  expectOneLineError(o, "/proc/roadrunner");
+}
+
+TEST_F(RunCommandTest, CompileWarmsTheCacheForRun) {
+  const Outcome first = roadrunner({"compile", RR_GUEST_WASI_PROBE});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("compiled"), std::string::npos) << first.out;
+  const Outcome second = roadrunner({"compile", RR_GUEST_WASI_PROBE});
+  EXPECT_NE(second.out.find("cached"), std::string::npos) << second.out;
+}
+
+}  // namespace
+}  // namespace rr

@@ -1,0 +1,146 @@
+#include "roadrunner/host/imports.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace rr::host {
+namespace {
+
+// An endpoint that records what it got and replies with a fixed text.
+class RecordingEndpoint final : public Endpoint {
+ public:
+  void deliverAsync(const Delivery& d, Completion& completion) override {
+    source = std::string(d.source);
+    payload.assign(d.payload.begin(), d.payload.end());
+    DeliveryResult result{.status = Status::kOk, .reply_len = 0, .copies = 1};
+    result.reply_len = static_cast<std::uint32_t>(reply_text.size());
+    if (d.reply.empty()) {
+      // no reply wanted: discarded, as the real endpoints do
+    } else if (reply_text.size() > d.reply.size()) {
+      result.status = Status::kReplyTooLarge;
+    } else {
+      std::memcpy(d.reply.data(), reply_text.data(), reply_text.size());
+    }
+    ++calls;
+    completion.done(result);
+  }
+  std::string source;
+  std::vector<std::byte> payload;
+  std::string reply_text = "pong";
+  int calls = 0;
+};
+
+class ImportsTest : public ::testing::Test {
+ protected:
+  ImportsTest() : memory_(65536) {
+    router_.addEndpoint("b", &b_);
+    router_.allow("a", "b");
+    router_.addEndpoint("c", &c_);  // exists, but a may not send to it
+  }
+  std::uint32_t put(std::uint32_t offset, const std::string& s) {
+    std::memcpy(memory_.data() + offset, s.data(), s.size());
+    return offset;
+  }
+  Status send(std::uint32_t target, std::uint32_t target_len, std::uint32_t buf,
+              std::uint32_t len, std::uint32_t reply = 0, std::uint32_t cap = 0,
+              std::uint32_t reply_len_out = 0) {
+    return imports_.send(memory_, {target, target_len, buf, len, reply, cap, reply_len_out});
+  }
+
+  std::vector<std::byte> memory_;
+  Router router_;
+  TransferStats stats_;
+  RecordingEndpoint b_;
+  RecordingEndpoint c_;
+  Imports imports_{"a", &router_, &stats_};
+};
+
+TEST_F(ImportsTest, DeliversPayloadAndSourceName) {
+  put(100, "b");
+  put(200, "hello");
+  EXPECT_EQ(send(100, 1, 200, 5), Status::kOk);
+  EXPECT_EQ(b_.source, "a");
+  ASSERT_EQ(b_.payload.size(), 5U);
+  EXPECT_EQ(std::memcmp(b_.payload.data(), "hello", 5), 0);
+  EXPECT_EQ(stats_.bytes.load(), 5U);
+  EXPECT_EQ(stats_.copies.load(), 1U);
+}
+
+TEST_F(ImportsTest, WritesReplyAndItsLength) {
+  put(100, "b");
+  EXPECT_EQ(send(100, 1, 200, 0, 300, 16, 400), Status::kOk);
+  std::uint32_t reply_len = 0;
+  std::memcpy(&reply_len, memory_.data() + 400, 4);
+  EXPECT_EQ(reply_len, 4U);
+  EXPECT_EQ(std::memcmp(memory_.data() + 300, "pong", 4), 0);
+}
+
+TEST_F(ImportsTest, ReportsReplyThatDoesNotFitWithItsFullLength) {
+  put(100, "b");
+  EXPECT_EQ(send(100, 1, 200, 0, 300, 2, 400), Status::kReplyTooLarge);
+  std::uint32_t reply_len = 0;
+  std::memcpy(&reply_len, memory_.data() + 400, 4);
+  EXPECT_EQ(reply_len, 4U);
+}
+
+TEST_F(ImportsTest, UnknownTargetIsAStatus) {
+  put(100, "zz");
+  EXPECT_EQ(send(100, 2, 200, 5), Status::kUnknownTarget);
+  EXPECT_EQ(b_.calls, 0);
+}
+
+TEST_F(ImportsTest, UndeclaredTargetIsRefused) {
+  put(100, "c");
+  EXPECT_EQ(send(100, 1, 200, 5), Status::kNotAllowed);
+  EXPECT_EQ(c_.calls, 0);
+}
+
+TEST_F(ImportsTest, OutOfBoundsPointersAreFaultsNotDeliveries) {
+  put(100, "b");
+  EXPECT_EQ(send(100, 1, 65530, 100), Status::kFault);                 // payload
+  EXPECT_EQ(send(65535, 2, 0, 0), Status::kFault);                     // target name
+  EXPECT_EQ(send(100, 1, 0, 0, 65530, 100), Status::kFault);           // reply buffer
+  EXPECT_EQ(send(100, 1, 0, 0, 0, 0, 65534), Status::kFault);          // reply length
+  EXPECT_EQ(send(100, 1, UINT32_MAX, UINT32_MAX), Status::kFault);     // wraps around
+  EXPECT_EQ(b_.calls, 0);
+  EXPECT_EQ(stats_.failures.load(), 5U);
+}
+
+TEST_F(ImportsTest, EmptyOrHugeTargetNameIsInvalid) {
+  EXPECT_EQ(send(100, 0, 0, 0), Status::kInvalid);
+  EXPECT_EQ(send(100, kMaxTargetName + 1, 0, 0), Status::kInvalid);
+}
+
+TEST_F(ImportsTest, ReplyOutsideAHandlerIsRefused) {
+  EXPECT_EQ(imports_.reply(memory_, 0, 4), Status::kNoReplyContext);
+}
+
+TEST_F(ImportsTest, ReplyInsideAHandlerCopiesIntoTheSendersBuffer) {
+  std::vector<std::byte> sender_reply(8);
+  imports_.beginReply(sender_reply);
+  put(10, "abc");
+  EXPECT_EQ(imports_.reply(memory_, 10, 3), Status::kOk);
+  const auto outcome = imports_.endReply();
+  EXPECT_EQ(outcome.len, 3U);
+  EXPECT_TRUE(outcome.fit);
+  EXPECT_EQ(std::memcmp(sender_reply.data(), "abc", 3), 0);
+}
+
+TEST_F(ImportsTest, FanOutGroupReachesEveryMember) {
+  RecordingEndpoint w1;
+  RecordingEndpoint w2;
+  router_.addEndpoint("w", &w1);
+  router_.addEndpoint("w", &w2);
+  router_.allow("a", "w");
+  put(100, "w");
+  EXPECT_EQ(send(100, 1, 200, 3), Status::kOk);
+  EXPECT_EQ(w1.calls, 1);
+  EXPECT_EQ(w2.calls, 1);
+  EXPECT_EQ(send(100, 1, 200, 3, 300, 8), Status::kInvalid);  // one buffer, many replies
+}
+
+}  // namespace
+}  // namespace rr::host

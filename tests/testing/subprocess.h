@@ -1,0 +1,108 @@
+#pragma once
+
+// Test helpers: run a program and capture its output and exit status; make temporary dirs.
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace rr::testing {
+
+struct Outcome {
+  int exit_code = -1;  ///< -1 when killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with its contents at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/rr-test-XXXXXX";
+    path_ = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : std::string();
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  ~TempDir() {
+    if (!path_.empty()) {
+      const std::string cmd = "rm -rf '" + path_ + "'";
+      [[maybe_unused]] const int rc = std::system(cmd.c_str());
+    }
+  }
+  [[nodiscard]] const std::string& path() const { return path_; }
+  [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline void writeText(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+/// Runs argv[0] with `extra_env` ("K=V") added to ours; stdout and stderr captured.
+inline Outcome run(const std::vector<std::string>& argv,
+                   const std::vector<std::string>& extra_env = {}) {
+  const TempDir dir;
+  const std::string out_path = dir.file("out");
+  const std::string err_path = dir.file("err");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  std::vector<char*> args;
+  for (const auto& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));
+  }
+  args.push_back(nullptr);
+  std::vector<std::string> env_strings(extra_env);
+  for (char** e = environ; *e != nullptr; ++e) {
+    env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  pid_t pid = 0;
+  Outcome outcome;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data()) != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    outcome.err = "spawn failed: " + argv[0];
+    return outcome;
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) {
+    outcome.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    outcome.signal = WTERMSIG(status);
+  }
+  outcome.out = slurp(out_path);
+  outcome.err = slurp(err_path);
+  return outcome;
+}
+
+}  // namespace rr::testing
