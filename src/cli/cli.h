@@ -20,6 +20,12 @@ using Args = std::span<const std::string_view>;
 int runCommand(Args args);
 int compileCommand(Args args);
 int versionCommand(Args args);
+int upCommand(Args args);
+int demoCommand(Args args);
+int benchCommand(Args args);
+
+/// Where the build put guests and examples (<build>/guests).
+std::string guestDir();
 
 /// Prints "roadrunner: <message>" on stderr and returns `code`.
 int reportError(const Error& error, int code = kExitError);

@@ -16,6 +16,9 @@ commands:
   run FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--interpreter] [-- ARGS...]
                       run a WASI command function, like `wasmedge FILE.wasm`
   compile FILE.wasm...  AOT-compile modules into the cache (later runs start at once)
+  up WORKFLOW.json [--stats] [--interpreter] [--no-prefix]
+                      run the functions of a workflow, wired as it declares
+  demo [--mib=N]      the text pipeline end to end, with what moved and how fast
   version             print Roadrunner's and WasmEdge's versions
 
 environment: RR_CACHE_DIR (AOT cache), RR_LOG (trace|debug|info|warn|error|off)
@@ -33,6 +36,12 @@ int dispatch(std::span<const std::string_view> argv) {
   }
   if (command == "compile") {
     return rr::cli::compileCommand(rest);
+  }
+  if (command == "up") {
+    return rr::cli::upCommand(rest);
+  }
+  if (command == "demo") {
+    return rr::cli::demoCommand(rest);
   }
   if (command == "version" || command == "--version") {
     return rr::cli::versionCommand(rest);

@@ -1,0 +1,103 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+#include "roadrunner/host/endpoint.h"
+#include "roadrunner/host/imports.h"
+#include "roadrunner/host/router.h"
+#include "roadrunner/wasm/engine.h"
+#include "roadrunner/wasm/instance.h"
+
+namespace rr::runtime {
+
+/// How one function instance is started.
+struct ActorConfig {
+  std::string name;  ///< instance name, e.g. "worker#3"; the source name its sends carry
+  const wasm::Engine* engine = nullptr;  ///< borrowed; outlives the actor
+  wasm::Module module;
+  wasm::InstanceOptions options;  ///< `imports` is set by the actor
+  bool receiver = false;  ///< serves deliveries (rr_on_message) instead of running _start
+  const host::Router* router = nullptr;  ///< borrowed; outlives the actor
+  std::uint64_t max_payload = UINT32_MAX;  ///< larger deliveries are refused with kTooLarge
+  /// Where the function's stdout/stderr go (its own fds 1 and 2, on its own thread); -1: ours.
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+};
+
+/// One function instance on its own thread, which owns its WasmEdge VM for life: nothing else
+/// ever enters that VM. A receiver serves deliveries in arrival order; a command runs `_start`.
+///
+/// Embedded delivery (the sender's thread is blocked in its `send` import meanwhile):
+///
+///   sender memory ──memcpy (the one copy)──▶ buffer from receiver's rr_alloc ──▶ rr_on_message
+///   owner: sender, unchanged until done()       owner: host, then the guest until rr_release
+///
+/// A trap in the handler fails that delivery with kReceiverFailed and replaces the instance
+/// with a fresh one (its stack pointer and heap may be inconsistent after a trap).
+///
+/// Thread-safety: `deliverAsync` from any thread; the rest from the owning (main) thread.
+class FunctionActor final : public host::Endpoint {
+ public:
+  /// Starts the thread and waits until the instance exists (or failed to start).
+  [[nodiscard]] static Result<std::unique_ptr<FunctionActor>> start(ActorConfig config);
+  ~FunctionActor() override;
+  FunctionActor(const FunctionActor&) = delete;
+  FunctionActor& operator=(const FunctionActor&) = delete;
+  FunctionActor(FunctionActor&&) = delete;
+  FunctionActor& operator=(FunctionActor&&) = delete;
+
+  void deliverAsync(const host::Delivery& delivery, host::Completion& completion) override;
+
+  /// Commands: waits for `_start` and returns the exit code (or the trap).
+  [[nodiscard]] Result<int> wait();
+  /// Receivers: serves what is queued, then ends the thread. Idempotent.
+  void stop();
+
+  [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
+  [[nodiscard]] host::TransferStats& stats() noexcept { return stats_; }
+  /// Deliveries whose handler trapped.
+  [[nodiscard]] std::uint64_t handlerTraps() const noexcept { return traps_.load(); }
+  /// Time from the sender's send call to the handler's entry, per delivery, when recording.
+  void recordLatencies(bool on) { record_ = on; }
+  [[nodiscard]] std::vector<double> takeLatencies();
+
+ private:
+  struct Job {
+    host::Delivery delivery;
+    host::Completion* completion;
+    std::chrono::steady_clock::time_point start;
+  };
+  explicit FunctionActor(ActorConfig config);
+  void run(std::promise<Result<>>& started);
+  [[nodiscard]] Result<> makeInstance();
+  [[nodiscard]] host::DeliveryResult handle(const Job& job);
+  [[nodiscard]] host::DeliveryResult trapped(const Error& error);
+
+  ActorConfig config_;
+  host::TransferStats stats_;
+  host::Imports imports_;
+  std::unique_ptr<wasm::Instance> instance_;  // touched only by thread_
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::promise<Result<int>> exit_;
+  std::future<Result<int>> exit_future_;
+  std::atomic<std::uint64_t> traps_{0};
+  std::atomic<bool> record_{false};
+  std::mutex latency_mutex_;
+  std::vector<double> latencies_;
+  std::thread thread_;
+};
+
+}  // namespace rr::runtime

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+#include "roadrunner/runtime/function_actor.h"
+#include "roadrunner/runtime/workflow.h"
+
+namespace rr::runtime {
+
+struct RunOptions {
+  bool interpreter = false;
+  bool prefix_output = true;  ///< each line of a function's output prefixed "name | "
+  std::string cache_dir;      ///< empty: the default AOT cache
+};
+
+/// What one function instance did, for `--stats` and the benchmark.
+struct InstanceReport {
+  std::string name;
+  bool receiver = false;
+  std::uint64_t sends = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t copies = 0;
+  double send_seconds = 0;
+  std::uint64_t handler_traps = 0;
+  std::uint64_t deliveries = 0;        ///< receivers: messages that reached the handler
+  std::uint64_t delivered_bytes = 0;
+  double delivery_seconds = 0;         ///< summed: sender's send call -> handler entry
+  int exit_code = 0;
+  std::string error;  ///< a command that trapped or failed
+};
+
+struct RunReport {
+  int exit_code = 0;  ///< the workflow's status: first non-zero command exit, or 1 on any failure
+  std::vector<InstanceReport> instances;
+};
+
+/// Runs a workflow in this process: every function instance on its own thread with its own VM
+/// (see FunctionActor), receivers first, then commands; returns when every command has ended.
+/// Errors are set-up failures (a missing module, a receiver without rr_on_message, a mode this
+/// build cannot run); what the functions do is in the report.
+[[nodiscard]] Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options);
+
+/// Prints the report as a table ("--stats").
+void printReport(const RunReport& report, std::FILE* out);
+
+}  // namespace rr::runtime

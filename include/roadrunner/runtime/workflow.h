@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+
+namespace rr::runtime {
+
+/// One function of a workflow. Paths are resolved against the workflow file's directory.
+struct FunctionSpec {
+  std::string name;
+  std::string wasm;
+  std::vector<std::string> args;  ///< after the program name
+  std::vector<std::string> env;   ///< "KEY=VALUE"
+  std::vector<std::string> dirs;  ///< "GUEST:HOST"
+  std::uint32_t memory_limit_mib = 0;    ///< 0: WasmEdge's default (4 GiB)
+  std::uint32_t instances = 1;           ///< > 1: a fan-out group "name#0".."name#N-1"
+  std::uint64_t max_payload = 1ULL << 31;  ///< larger deliveries are refused
+};
+
+enum class EdgeMode { kEmbedded, kKernel, kNetwork };
+
+/// `from` may send to `to`. With `to` a group, a send reaches every instance (fan-out); with
+/// `from` a group, each instance may send (fan-in).
+struct EdgeSpec {
+  std::string from;
+  std::string to;
+  EdgeMode mode = EdgeMode::kEmbedded;
+};
+
+struct Workflow {
+  std::string name;
+  std::vector<FunctionSpec> functions;
+  std::vector<EdgeSpec> edges;
+
+  [[nodiscard]] const FunctionSpec* find(std::string_view name) const;
+  [[nodiscard]] bool isReceiver(std::string_view name) const;
+};
+
+/// Parses and checks a workflow (JSON; format in docs/workflows.md): unknown keys, missing
+/// fields, unknown functions in edges, duplicate names and cycles are errors naming the culprit.
+[[nodiscard]] Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_dir);
+/// Reads `path` and parses it; relative paths inside resolve against its directory.
+[[nodiscard]] Result<Workflow> loadWorkflow(const std::string& path);
+
+[[nodiscard]] const char* modeName(EdgeMode mode) noexcept;
+
+}  // namespace rr::runtime

@@ -1,0 +1,253 @@
+#include "roadrunner/runtime/function_actor.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "roadrunner/base/log.h"
+#include "roadrunner/base/try.h"
+#include "roadrunner/guest/abi.h"
+#include "roadrunner/host/guest_memory.h"
+
+namespace rr::runtime {
+namespace {
+
+using host::Status;
+
+// Gives this thread its own descriptor table with the function's stdout/stderr as fds 1 and 2,
+// so WASI writes from this instance (and only this one) reach its pipes.
+Result<> redirectThreadOutput(int out_fd, int err_fd) {
+  if (out_fd < 0 && err_fd < 0) {
+    return {};
+  }
+  if (::unshare(CLONE_FILES) != 0) {
+    return failErrno("unshare(CLONE_FILES)");
+  }
+  if ((out_fd >= 0 && ::dup2(out_fd, 1) < 0) || (err_fd >= 0 && ::dup2(err_fd, 2) < 0)) {
+    return failErrno("dup2");
+  }
+  // Our copies of the pipe ends: closing them here leaves fds 1/2 as the only writers.
+  if (out_fd > 2) {
+    ::close(out_fd);
+  }
+  if (err_fd > 2 && err_fd != out_fd) {
+    ::close(err_fd);
+  }
+  return {};
+}
+
+}  // namespace
+
+FunctionActor::FunctionActor(ActorConfig config)
+    : config_(std::move(config)),
+      imports_(config_.name, config_.router, &stats_),
+      exit_future_(exit_.get_future()) {}
+
+Result<std::unique_ptr<FunctionActor>> FunctionActor::start(ActorConfig config) {
+  std::unique_ptr<FunctionActor> actor(new FunctionActor(std::move(config)));
+  std::promise<Result<>> started;
+  auto started_future = started.get_future();
+  actor->thread_ = std::thread([a = actor.get(), &started] { a->run(started); });
+  Result<> result = started_future.get();
+  if (!result) {
+    actor->thread_.join();
+    return std::unexpected(result.error());
+  }
+  return actor;
+}
+
+FunctionActor::~FunctionActor() {
+  stop();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+Result<> FunctionActor::makeInstance() {
+  wasm::InstanceOptions options = config_.options;
+  options.imports = &imports_;
+  RR_ASSIGN_OR_RETURN(wasm::Instance instance,
+                      wasm::Instance::create(*config_.engine, config_.module, std::move(options)));
+  if (config_.receiver) {
+    for (const char* name : {RR_EXPORT_ON_MESSAGE, RR_EXPORT_ALLOC}) {
+      if (!instance.hasExport(name)) {
+        return fail(Errc::kMissingExport, "start",
+                    config_.name + " (" + config_.module.path + "): receives messages but exports no " +
+                        name + "; define rr_handle and ROADRUNNER_RECEIVER");
+      }
+    }
+    if (instance.hasExport("_initialize")) {
+      RR_RETURN_IF_ERROR(instance.call("_initialize", {}));
+    }
+  }
+  instance_ = std::make_unique<wasm::Instance>(std::move(instance));
+  return {};
+}
+
+void FunctionActor::run(std::promise<Result<>>& started) {
+  Result<> ready = redirectThreadOutput(config_.stdout_fd, config_.stderr_fd);
+  if (ready) {
+    ready = makeInstance();
+  }
+  const bool ok = ready.has_value();
+  started.set_value(std::move(ready));  // `started` dies with start(); not used again
+  if (!ok) {
+    return;
+  }
+  if (!config_.receiver) {
+    std::fflush(stdout);
+    exit_.set_value(instance_->runStart());
+    instance_.reset();
+    return;
+  }
+  for (;;) {
+    Job job;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) {
+        break;  // stopping, and nothing left to serve
+      }
+      job = queue_.front();
+      queue_.pop_front();
+    }
+    job.completion->done(handle(job));
+  }
+  instance_.reset();
+}
+
+void FunctionActor::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
+  const auto start = std::chrono::steady_clock::now();
+  {
+    const std::scoped_lock lock(mutex_);
+    if (!stopping_ && config_.receiver) {
+      queue_.push_back(Job{delivery, &completion, start});
+      cv_.notify_one();
+      return;
+    }
+  }
+  completion.done({.status = Status::kUnavailable});
+}
+
+host::DeliveryResult FunctionActor::trapped(const Error& error) {
+  traps_.fetch_add(1);
+  RR_LOG_WARN("{}: {}", config_.name, error.message());
+  if (auto fresh = makeInstance(); !fresh) {
+    RR_LOG_ERROR("{}: cannot restart after a trap: {}", config_.name, fresh.error().message());
+    const std::scoped_lock lock(mutex_);
+    stopping_ = true;
+  }
+  return {.status = Status::kReceiverFailed};
+}
+
+host::DeliveryResult FunctionActor::handle(const Job& job) {
+  if (!instance_) {
+    return {.status = Status::kUnavailable};
+  }
+  const host::Delivery& d = job.delivery;
+  if (d.payload.size() > config_.max_payload || d.payload.size() > UINT32_MAX) {
+    return {.status = Status::kTooLarge};
+  }
+  const auto len = static_cast<std::uint32_t>(d.payload.size());
+  const auto name_len = static_cast<std::uint32_t>(d.source.size());
+
+  // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
+  const auto alloc = [&](std::uint32_t n) -> Result<std::uint32_t> {
+    RR_ASSIGN_OR_RETURN(auto r, instance_->call(RR_EXPORT_ALLOC, std::span(&n, 1)));
+    return r.empty() ? 0U : r[0];
+  };
+  std::uint32_t buf = 0;
+  if (len > 0) {
+    auto r = alloc(len);
+    if (!r) {
+      return trapped(r.error());
+    }
+    buf = *r;
+    if (buf == 0) {
+      return {.status = Status::kNoMemory};
+    }
+  }
+  auto name_buf = alloc(name_len);
+  if (!name_buf) {
+    return trapped(name_buf.error());
+  }
+  if (*name_buf == 0) {
+    return {.status = Status::kNoMemory};
+  }
+  // 2. Check both against the memory as it is now (rr_alloc may have grown it).
+  const std::span<std::byte> memory = instance_->memory();
+  const auto dst = host::guestSlice(memory, buf, len);
+  const auto name_dst = host::guestSlice(memory, *name_buf, name_len);
+  if (!dst || !name_dst || buf % RR_ALLOC_ALIGN != 0) {
+    RR_LOG_WARN("{}: rr_alloc({}) returned {:#x}, outside memory or misaligned", config_.name, len,
+                buf);
+    return {.status = Status::kBadAlloc};
+  }
+  // 3. The one copy, straight from the sender's linear memory into the receiver's.
+  if (len > 0) {
+    std::memcpy(dst->data(), d.payload.data(), len);
+  }
+  std::memcpy(name_dst->data(), d.source.data(), name_len);
+
+  // 4. The handler; replies go straight into the sender's reply buffer.
+  const auto to_handler = std::chrono::steady_clock::now() - job.start;
+  stats_.deliveries.fetch_add(1, std::memory_order_relaxed);
+  stats_.delivered_bytes.fetch_add(len, std::memory_order_relaxed);
+  stats_.delivery_nanos.fetch_add(
+      static_cast<std::uint64_t>(std::chrono::nanoseconds(to_handler).count()),
+      std::memory_order_relaxed);
+  if (record_) {
+    const std::scoped_lock lock(latency_mutex_);
+    latencies_.push_back(std::chrono::duration<double>(to_handler).count());
+  }
+  imports_.beginReply(d.reply);
+  const std::uint32_t args[] = {buf, len, *name_buf, name_len};
+  auto result = instance_->call(RR_EXPORT_ON_MESSAGE, args);
+  const auto reply = imports_.endReply();
+  if (!result) {
+    return trapped(result.error());
+  }
+  host::DeliveryResult out{.status = Status::kOk, .reply_len = reply.len, .copies = len > 0 ? 1U : 0U};
+  if (result->empty() || (*result)[0] != 0) {
+    out.status = Status::kHandler;
+  } else if (!reply.fit) {
+    out.status = Status::kReplyTooLarge;
+  }
+  // 5. Back to the guest's allocator.
+  if (instance_->hasExport(RR_EXPORT_RELEASE)) {
+    for (const auto& [ptr, n] : {std::pair{*name_buf, name_len}, std::pair{buf, len}}) {
+      if (ptr == 0) {
+        continue;
+      }
+      const std::uint32_t release_args[] = {ptr, n};
+      if (auto released = instance_->call(RR_EXPORT_RELEASE, release_args); !released) {
+        (void)trapped(released.error());
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+Result<int> FunctionActor::wait() {
+  if (config_.receiver) {
+    return fail(Errc::kInvalidArgument, "wait", config_.name + " is a receiver");
+  }
+  return exit_future_.get();
+}
+
+void FunctionActor::stop() {
+  {
+    const std::scoped_lock lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::vector<double> FunctionActor::takeLatencies() {
+  const std::scoped_lock lock(latency_mutex_);
+  return std::exchange(latencies_, {});
+}
+
+}  // namespace rr::runtime

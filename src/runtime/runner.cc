@@ -1,0 +1,183 @@
+#include "roadrunner/runtime/runner.h"
+
+#include <filesystem>
+#include <map>
+
+#include "output_pump.h"
+#include "roadrunner/base/log.h"
+#include "roadrunner/base/try.h"
+
+namespace rr::runtime {
+namespace {
+
+std::vector<std::string> instanceNames(const FunctionSpec& f) {
+  if (f.instances == 1) {
+    return {f.name};
+  }
+  std::vector<std::string> names;
+  for (std::uint32_t i = 0; i < f.instances; ++i) {
+    names.push_back(f.name + "#" + std::to_string(i));
+  }
+  return names;
+}
+
+}  // namespace
+
+Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
+  for (const auto& e : workflow.edges) {
+    if (e.mode != EdgeMode::kEmbedded) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": mode '" + modeName(e.mode) +
+                      "' is not available in this build; use 'embedded'");
+    }
+  }
+  RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
+                      wasm::Engine::create({.interpreter = options.interpreter,
+                                            .cache_dir = options.cache_dir}));
+  std::map<std::string, wasm::Module> modules;
+  for (const auto& f : workflow.functions) {
+    RR_ASSIGN_OR_RETURN(modules[f.name], engine.prepare(f.wasm));
+  }
+
+  // Declaration order matters for teardown: actors (which borrow router and engine) die first.
+  host::Router router;
+  OutputPump pump;
+  struct Started {
+    const FunctionSpec* spec;
+    std::unique_ptr<FunctionActor> actor;
+  };
+  std::vector<Started> receivers;
+  std::vector<Started> commands;
+
+  const auto startInstances = [&](const FunctionSpec& f, bool receiver,
+                                  std::vector<Started>& into) -> Result<> {
+    std::uint32_t index = 0;
+    for (const auto& name : instanceNames(f)) {
+      UniqueFd out;
+      UniqueFd err;
+      if (options.prefix_output) {
+        RR_ASSIGN_OR_RETURN(out, pump.add(name, 1));
+        RR_ASSIGN_OR_RETURN(err, pump.add(name, 2));
+      }
+      wasm::InstanceOptions io{.args = f.args, .env = f.env, .dirs = f.dirs};
+      io.args.insert(io.args.begin(), std::filesystem::path(f.wasm).filename().string());
+      io.env.push_back("RR_NAME=" + name);
+      io.env.push_back("RR_INSTANCE=" + std::to_string(index++));
+      io.env.push_back("RR_INSTANCES=" + std::to_string(f.instances));
+      io.max_memory_pages = f.memory_limit_mib * 16U;  // 64 KiB pages
+      RR_ASSIGN_OR_RETURN(auto actor, FunctionActor::start({.name = name,
+                                                            .engine = &engine,
+                                                            .module = modules.at(f.name),
+                                                            .options = std::move(io),
+                                                            .receiver = receiver,
+                                                            .router = &router,
+                                                            .max_payload = f.max_payload,
+                                                            .stdout_fd = out.get(),
+                                                            .stderr_fd = err.get()}));
+      // `out`/`err` close here: the actor's thread holds its own copies as fds 1 and 2.
+      into.push_back({&f, std::move(actor)});
+    }
+    return {};
+  };
+
+  // Receivers first, so every endpoint exists before any command can send; the router is
+  // complete before the first command starts and read-only afterwards.
+  for (const auto& f : workflow.functions) {
+    if (workflow.isReceiver(f.name)) {
+      RR_RETURN_IF_ERROR(startInstances(f, true, receivers));
+    }
+  }
+  for (auto& r : receivers) {
+    router.addEndpoint(r.spec->name, r.actor.get());
+    if (r.actor->name() != r.spec->name) {
+      router.addEndpoint(r.actor->name(), r.actor.get());  // "worker#3" addresses one instance
+    }
+  }
+  for (const auto& e : workflow.edges) {
+    const FunctionSpec* from = workflow.find(e.from);
+    const FunctionSpec* to = workflow.find(e.to);
+    for (const auto& source : instanceNames(*from)) {
+      for (const auto& target : instanceNames(*to)) {
+        router.allow(source, target);
+      }
+      router.allow(source, to->name);
+    }
+  }
+  for (const auto& f : workflow.functions) {
+    if (!workflow.isReceiver(f.name)) {
+      RR_RETURN_IF_ERROR(startInstances(f, false, commands));
+    }
+  }
+  if (options.prefix_output) {
+    pump.start();
+  }
+
+  RunReport report;
+  const auto describe = [](const Started& s, bool receiver) {
+    host::TransferStats& st = s.actor->stats();
+    return InstanceReport{.name = s.actor->name(),
+                          .receiver = receiver,
+                          .sends = st.sends.load(),
+                          .failures = st.failures.load(),
+                          .bytes = st.bytes.load(),
+                          .copies = st.copies.load(),
+                          .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,
+                          .handler_traps = s.actor->handlerTraps(),
+                          .deliveries = st.deliveries.load(),
+                          .delivered_bytes = st.delivered_bytes.load(),
+                          .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9};
+  };
+  bool failed = false;
+  for (auto& c : commands) {
+    InstanceReport r;
+    auto exit_code = c.actor->wait();
+    r = describe(c, false);
+    if (!exit_code) {
+      r.error = exit_code.error().message();
+      RR_LOG_ERROR("{}: {}", c.actor->name(), r.error);
+      std::fprintf(stderr, "roadrunner: %s: %s\n", c.actor->name().c_str(), r.error.c_str());
+      failed = true;
+    } else {
+      r.exit_code = *exit_code;
+      if (report.exit_code == 0 && *exit_code != 0) {
+        report.exit_code = *exit_code;
+      }
+    }
+    report.instances.push_back(std::move(r));
+  }
+  for (auto& r : receivers) {
+    r.actor->stop();
+  }
+  for (auto& r : receivers) {
+    InstanceReport rep = describe(r, true);
+    r.actor.reset();  // joins the thread once its queue is served
+    if (rep.handler_traps > 0) {
+      failed = true;
+    }
+    report.instances.push_back(std::move(rep));
+  }
+  receivers.clear();
+  commands.clear();
+  pump.join();
+  if (failed && report.exit_code == 0) {
+    report.exit_code = 1;
+  }
+  return report;
+}
+
+void printReport(const RunReport& report, std::FILE* out) {
+  std::fprintf(out, "%-16s %8s %8s %14s %7s %12s %10s %10s %14s\n", "function", "sends",
+               "failed", "bytes sent", "copies", "send time", "received", "traps",
+               "to handler");
+  for (const auto& r : report.instances) {
+    std::fprintf(out, "%-16s %8llu %8llu %14llu %7llu %9.3f ms %10llu %10llu %11.3f ms\n",
+                 r.name.c_str(), static_cast<unsigned long long>(r.sends),
+                 static_cast<unsigned long long>(r.failures),
+                 static_cast<unsigned long long>(r.bytes),
+                 static_cast<unsigned long long>(r.copies), r.send_seconds * 1e3,
+                 static_cast<unsigned long long>(r.deliveries),
+                 static_cast<unsigned long long>(r.handler_traps), r.delivery_seconds * 1e3);
+  }
+}
+
+}  // namespace rr::runtime
