@@ -12,7 +12,8 @@
  *   #define ROADRUNNER_RECEIVER         also emits the default receiver exports: rr_alloc (page-
  *                                       aligned, whole pages), rr_on_message (calls rr_handle)
  *                                       and rr_release (frees after the handler returned).
- * The defaults are weak: a function overrides any of them by defining its own.
+ * The defaults are weak: a function overrides any of them by defining its own in another source
+ * file, or, in the same file, defines ROADRUNNER_CUSTOM_ALLOC and its own rr_alloc.
  * A sending function calls rr_send() or rr_send_reply().
  */
 #ifndef ROADRUNNER_GUEST_ROADRUNNER_H
@@ -109,6 +110,7 @@ const char* rr_status_name(rr_status_t status) {
 }
 
 #ifdef ROADRUNNER_RECEIVER
+#ifndef ROADRUNNER_CUSTOM_ALLOC
 /* Page-aligned and rounded up to whole pages, so a host may map pages into the buffer. */
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
   const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
@@ -117,6 +119,9 @@ __attribute__((weak)) RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len)
   }
   return (uint32_t)(uintptr_t)aligned_alloc(RR_PAGE_SIZE, rounded);
 }
+#else
+__attribute__((export_name(RR_EXPORT_ALLOC))) uint32_t rr_alloc(uint32_t len);
+#endif
 
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf, uint32_t len) {
   (void)len;

@@ -1,0 +1,61 @@
+// `roadrunner up` end to end: the real binary, a workflow file, real guests.
+
+#include <gtest/gtest.h>
+
+#include "../testing/subprocess.h"
+
+namespace rr {
+namespace {
+
+class UpCommandTest : public ::testing::Test {
+ protected:
+  testing::Outcome up(const std::string& json, std::vector<std::string> flags = {}) {
+    testing::writeText(dir_.file("flow.json"), json);
+    std::vector<std::string> args = {RR_CLI, "up", dir_.file("flow.json")};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return testing::run(args, {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  }
+  testing::TempDir dir_;
+};
+
+TEST_F(UpCommandTest, RunsTheTextPipelineWithPrefixedOutput) {
+  testing::writeText(dir_.file("in.txt"), "one two three\nfour\n");
+  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
+  const testing::Outcome o = up(R"({"functions": {
+      "producer": {"wasm": ")" + guests + R"(text_producer.wasm", "args": ["/d/in.txt"],
+                   "dirs": ["/d:."]},
+      "counter": {"wasm": ")" + guests + R"(text_counter.wasm"}},
+    "edges": [{"from": "producer", "to": "counter", "mode": "embedded"}]})",
+                                {"--stats"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("producer | sent 19 bytes of /d/in.txt; counter says: 4 words"),
+            std::string::npos)
+      << o.out;
+  EXPECT_NE(o.err.find("counter | counted 4 words in 19 bytes from producer"), std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("copies"), std::string::npos) << "--stats prints the table";
+}
+
+TEST_F(UpCommandTest, ExitsWithTheFailingFunctionsStatus) {
+  const testing::Outcome o = up(R"({"functions": {"p": {"wasm": ")" RR_GUEST_WASI_PROBE
+                                R"(", "args": ["7"]}}})");
+  EXPECT_EQ(o.exit_code, 7) << o.err;
+  EXPECT_NE(o.out.find("p | argv[1]=7"), std::string::npos) << o.out;
+}
+
+TEST_F(UpCommandTest, CycleIsOneClearError) {
+  const testing::Outcome o = up(R"({"functions": {"a": {"wasm": "a.wasm"}, "b": {"wasm": "b.wasm"}},
+      "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "a"}]})");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_EQ(std::count(o.err.begin(), o.err.end(), '\n'), 1) << o.err;
+  EXPECT_NE(o.err.find("cycle"), std::string::npos) << o.err;
+}
+
+TEST_F(UpCommandTest, MissingFunctionFileIsOneClearError) {
+  const testing::Outcome o = up(R"({"functions": {"a": {"wasm": "missing.wasm"}}})");
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find(dir_.file("missing.wasm") + ": No such file"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace rr

@@ -1,0 +1,18 @@
+// roadrunner-guest: reactor
+// Replies with the FNV-1a hash of every payload. A payload starting with "TRAP" traps instead.
+#define ROADRUNNER_RECEIVER
+#include <roadrunner/guest/roadrunner.h>
+#include <string.h>
+
+int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len) {
+  (void)source;
+  (void)source_len;
+  if (len >= 4 && memcmp(buf, "TRAP", 4) == 0) {
+    __builtin_trap();
+  }
+  uint64_t h = 1469598103934665603ULL;
+  for (uint32_t i = 0; i < len; ++i) {
+    h = (h ^ buf[i]) * 1099511628211ULL;
+  }
+  return rr_reply(&h, sizeof h) == RR_OK ? 0 : 1;
+}

@@ -1,0 +1,188 @@
+// End-to-end transfers through real guests on real WasmEdge (AOT), in one process.
+
+#include "roadrunner/runtime/runner.h"
+
+#include <gtest/gtest.h>
+
+#include "../testing/subprocess.h"
+
+namespace rr::runtime {
+namespace {
+
+constexpr std::uint32_t kMiB = 1U << 20U;
+
+FunctionSpec sender(const std::string& target, const std::string& arg, const std::string& count = "1") {
+  return {.name = "sender", .wasm = RR_GUEST_SENDER, .args = {target, arg, count}};
+}
+
+FunctionSpec receiver(const std::string& name, const std::string& wasm = RR_GUEST_HASH_RECEIVER) {
+  return {.name = name, .wasm = wasm};
+}
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  // One AOT cache for the whole binary: each guest compiles once.
+  static RunOptions options() {
+    return {.prefix_output = false, .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"};
+  }
+  static const InstanceReport& find(const RunReport& r, const std::string& name) {
+    for (const auto& i : r.instances) {
+      if (i.name == name) {
+        return i;
+      }
+    }
+    static const InstanceReport kNone{.name = "<missing>", .exit_code = -1};
+    return kNone;
+  }
+  static RunReport mustRun(const Workflow& w) {
+    auto r = runWorkflow(w, options());
+    EXPECT_TRUE(r.has_value()) << r.error().message();
+    return r ? *r : RunReport{.exit_code = -1};
+  }
+  static int senderStatus(const Workflow& w) { return find(mustRun(w), "sender").exit_code; }
+};
+
+class TransferSizeTest : public RunnerTest, public ::testing::WithParamInterface<std::uint32_t> {};
+
+TEST_P(TransferSizeTest, BytesArriveIntactAndCostOneCopy) {
+  const Workflow w{.functions = {sender("sink", std::to_string(GetParam()), "2"), receiver("sink")},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  const RunReport report = mustRun(w);
+  const InstanceReport& s = find(report, "sender");
+  EXPECT_EQ(s.exit_code, 0) << "the reply hash proves the bytes arrived intact";
+  EXPECT_EQ(s.sends, 2U);
+  EXPECT_EQ(s.bytes, 2ULL * GetParam());
+  EXPECT_EQ(s.copies, GetParam() == 0 ? 0U : 2U);
+  EXPECT_EQ(find(report, "sink").deliveries, 2U);
+  EXPECT_EQ(report.exit_code, 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, TransferSizeTest,
+                         ::testing::Values(0U, 1U, 4095U, 4096U, 65537U, 16 * kMiB, 100 * kMiB));
+
+TEST_F(RunnerTest, ChainOfThreeRelaysPayloadAndReply) {
+  FunctionSpec relay = receiver("relay", RR_GUEST_RELAY);
+  relay.env = {"RELAY_TO=sink"};
+  const Workflow w{.functions = {sender("relay", "300000"), relay, receiver("sink")},
+                   .edges = {{.from = "sender", .to = "relay"}, {.from = "relay", .to = "sink"}}};
+  const RunReport report = mustRun(w);
+  EXPECT_EQ(find(report, "sender").exit_code, 0);
+  EXPECT_EQ(find(report, "relay").deliveries, 1U);
+  EXPECT_EQ(find(report, "sink").deliveries, 1U);
+}
+
+TEST_F(RunnerTest, FanOutOfEightThenFanInOfEight) {
+  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
+  const Workflow w{
+      .functions = {{.name = "source", .wasm = guests + "fan_source.wasm", .args = {"100000"}},
+                    {.name = "worker", .wasm = guests + "fan_worker.wasm", .instances = 8},
+                    {.name = "sink", .wasm = guests + "fan_sink.wasm"}},
+      .edges = {{.from = "source", .to = "worker"},
+                {.from = "worker", .to = "sink"},
+                {.from = "source", .to = "sink"}}};
+  const RunReport report = mustRun(w);
+  EXPECT_EQ(find(report, "source").exit_code, 0);
+  for (int i = 0; i < 8; ++i) {
+    const std::string name = "worker#" + std::to_string(i);
+    EXPECT_EQ(find(report, name).deliveries, 1U) << name;
+    EXPECT_EQ(find(report, name).sends, 1U) << name;
+  }
+  EXPECT_EQ(find(report, "sink").deliveries, 9U);  // 8 partial sums and the report request
+}
+
+TEST_F(RunnerTest, UnknownTargetIsAStatusForTheSender) {
+  const Workflow w{.functions = {sender("nobody", "10"), receiver("sink")},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  EXPECT_EQ(senderStatus(w), static_cast<int>(RR_EUNKNOWN_TARGET));
+}
+
+TEST_F(RunnerTest, UndeclaredTargetIsRefused) {
+  const Workflow w{.functions = {sender("other", "10"), receiver("sink"), receiver("other"),
+                                 {.name = "feeder", .wasm = RR_GUEST_SENDER, .args = {"other", "1"}}},
+                   .edges = {{.from = "sender", .to = "sink"}, {.from = "feeder", .to = "other"}}};
+  EXPECT_EQ(senderStatus(w), static_cast<int>(RR_ENOT_ALLOWED));
+}
+
+TEST_F(RunnerTest, PayloadOverTheReceiversLimitIsRefused) {
+  FunctionSpec sink = receiver("sink");
+  sink.max_payload = 1000;
+  const Workflow w{.functions = {sender("sink", "1001"), sink},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  EXPECT_EQ(senderStatus(w), static_cast<int>(RR_ETOO_LARGE));
+}
+
+TEST_F(RunnerTest, SenderPassingOutOfBoundsPointersGetsFaultStatus) {
+  const Workflow payload{.functions = {sender("sink", "oob"), receiver("sink")},
+                         .edges = {{.from = "sender", .to = "sink"}}};
+  EXPECT_EQ(senderStatus(payload), static_cast<int>(RR_EFAULT));
+  const Workflow name{.functions = {sender("sink", "oob-name"), receiver("sink")},
+                      .edges = {{.from = "sender", .to = "sink"}}};
+  EXPECT_EQ(senderStatus(name), static_cast<int>(RR_EFAULT));
+}
+
+struct HostileCase {
+  const char* mode;
+  rr_status_t status;
+};
+
+class HostileAllocatorTest : public RunnerTest, public ::testing::WithParamInterface<HostileCase> {};
+
+TEST_P(HostileAllocatorTest, IsAStatusForTheSenderNeverACrash) {
+  FunctionSpec sink = receiver("sink", RR_GUEST_HOSTILE_RECEIVER);
+  sink.env = {std::string("HOSTILE=") + GetParam().mode};
+  const Workflow w{.functions = {sender("sink", "5000"), sink},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  EXPECT_EQ(senderStatus(w), static_cast<int>(GetParam().status));
+}
+
+INSTANTIATE_TEST_SUITE_P(Allocators, HostileAllocatorTest,
+                         ::testing::Values(HostileCase{"zero", RR_ENOMEM},
+                                           HostileCase{"bogus", RR_EBAD_ALLOC},
+                                           HostileCase{"misaligned", RR_EBAD_ALLOC}));
+
+TEST_F(RunnerTest, HandlerTrapFailsThatDeliveryAndTheReceiverKeepsServing) {
+  // trap_sender sends "TRAP" (the receiver traps on it), then a normal payload.
+  FunctionSpec trapper{.name = "trapper", .wasm = RR_GUEST_TRAP_SENDER, .args = {"sink"}};
+  const Workflow w{.functions = {trapper, receiver("sink")},
+                   .edges = {{.from = "trapper", .to = "sink"}}};
+  const RunReport report = mustRun(w);
+  EXPECT_EQ(find(report, "trapper").exit_code, 0) << "trap -> receiver failed, then ok";
+  EXPECT_EQ(find(report, "sink").handler_traps, 1U);
+  EXPECT_EQ(report.exit_code, 1) << "a trapped handler fails the workflow";
+}
+
+TEST_F(RunnerTest, AbiVersionMismatchIsASetUpError) {
+  const Workflow w{.functions = {sender("sink", "1"), receiver("sink", RR_GUEST_ABI_MISMATCH)},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(w, options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::kAbiMismatch);
+  EXPECT_NE(r.error().message().find("999"), std::string::npos) << r.error().message();
+}
+
+TEST_F(RunnerTest, MissingFunctionFileIsASetUpErrorNamingIt) {
+  const Workflow w{.functions = {sender("sink", "1"), receiver("sink", "/nonexistent/sink.wasm")},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(w, options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("/nonexistent/sink.wasm"), std::string::npos);
+}
+
+TEST_F(RunnerTest, ReceiverWithoutHandlerIsASetUpError) {
+  const Workflow w{.functions = {sender("sink", "1"), receiver("sink", RR_GUEST_NO_START)},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(w, options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code, Errc::kMissingExport);
+}
+
+TEST_F(RunnerTest, KernelModeEdgeIsRefusedClearly) {
+  const Workflow w{.functions = {sender("sink", "1"), receiver("sink")},
+                   .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  auto r = runWorkflow(w, options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("kernel"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rr::runtime

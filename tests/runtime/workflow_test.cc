@@ -1,0 +1,74 @@
+#include "roadrunner/runtime/workflow.h"
+
+#include <gtest/gtest.h>
+
+namespace rr::runtime {
+namespace {
+
+Result<Workflow> parse(const std::string& text) { return parseWorkflow(text, "/base"); }
+
+TEST(WorkflowTest, ParsesFunctionsEdgesAndResolvesPathsAgainstTheFile) {
+  auto w = parse(R"({"name": "t", "functions": {
+      "a": {"wasm": "a.wasm", "args": ["x"], "env": {"K": "v"}, "dirs": ["/d:data"]},
+      "b": {"wasm": "/abs/b.wasm", "instances": 4, "memory_limit_mib": 64}},
+    "edges": [{"from": "a", "to": "b"}]})");
+  ASSERT_TRUE(w.has_value()) << w.error().message();
+  ASSERT_EQ(w->functions.size(), 2U);
+  EXPECT_EQ(w->find("a")->wasm, "/base/a.wasm");
+  EXPECT_EQ(w->find("a")->env, std::vector<std::string>{"K=v"});
+  EXPECT_EQ(w->find("a")->dirs, std::vector<std::string>{"/d:/base/data"});
+  EXPECT_EQ(w->find("b")->wasm, "/abs/b.wasm");
+  EXPECT_EQ(w->find("b")->instances, 4U);
+  EXPECT_TRUE(w->isReceiver("b"));
+  EXPECT_FALSE(w->isReceiver("a"));
+  EXPECT_EQ(w->edges[0].mode, EdgeMode::kEmbedded);
+}
+
+TEST(WorkflowTest, CycleIsRejectedWithItsPath) {
+  auto w = parse(R"({"functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}, "c": {"wasm": "c"}},
+    "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}, {"from": "c", "to": "a"}]})");
+  ASSERT_FALSE(w.has_value());
+  EXPECT_EQ(w.error().code, Errc::kCycle);
+  EXPECT_NE(w.error().message().find("a -> b -> c -> a"), std::string::npos)
+      << w.error().message();
+}
+
+TEST(WorkflowTest, SelfLoopIsACycle) {
+  auto w = parse(R"({"functions": {"a": {"wasm": "a"}}, "edges": [{"from": "a", "to": "a"}]})");
+  ASSERT_FALSE(w.has_value());
+  EXPECT_EQ(w.error().code, Errc::kCycle);
+}
+
+TEST(WorkflowTest, MistakesAreNamed) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"{", "not valid JSON"},
+      {R"({"functions": {}})", "at least one function"},
+      {R"({"functions": {"a": {}}})", "'wasm'"},
+      {R"({"functions": {"a": {"wasm": "a", "color": 1}}})", "unknown key 'color'"},
+      {R"({"functions": {"a b": {"wasm": "a"}}})", "function name 'a b'"},
+      {R"({"functions": {"a": {"wasm": "a", "instances": 0}}})", "'instances'"},
+      {R"({"functions": {"a": {"wasm": "a"}}, "edges": [{"from": "a", "to": "zz"}]})",
+       "no function named 'zz'"},
+      {R"({"functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+           "edges": [{"from": "a", "to": "b", "mode": "carrier-pigeon"}]})",
+       "mode must be"},
+      {R"({"functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+           "edges": [{"from": "a", "to": "b"}, {"from": "a", "to": "b"}]})",
+       "declared twice"},
+  };
+  for (const auto& [text, needle] : cases) {
+    auto w = parse(text);
+    ASSERT_FALSE(w.has_value()) << text;
+    EXPECT_NE(w.error().message().find(needle), std::string::npos)
+        << text << " -> " << w.error().message();
+  }
+}
+
+TEST(WorkflowTest, MissingFileNamesIt) {
+  auto w = loadWorkflow("/nonexistent/flow.json");
+  ASSERT_FALSE(w.has_value());
+  EXPECT_NE(w.error().message().find("/nonexistent/flow.json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rr::runtime
