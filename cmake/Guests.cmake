@@ -17,7 +17,8 @@ if(RR_BUILD_GUESTS)
     USES_TERMINAL_BUILD ON)
   # Rebuild the guests when any of their sources or SDK headers change.
   file(GLOB_RECURSE _rr_guest_inputs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/guest/*
-       ${PROJECT_SOURCE_DIR}/tests/guests/* ${PROJECT_SOURCE_DIR}/examples/*)
+       ${PROJECT_SOURCE_DIR}/tests/guests/* ${PROJECT_SOURCE_DIR}/examples/*
+       ${PROJECT_SOURCE_DIR}/bench/guests/*)
   ExternalProject_Add_StepDependencies(rr_guests configure ${_rr_guest_inputs})
   ExternalProject_Add_StepDependencies(rr_guests build ${_rr_guest_inputs})
   file(GLOB _rr_guest_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/guests/*.c

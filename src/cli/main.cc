@@ -19,6 +19,8 @@ commands:
   up WORKFLOW.json [--stats] [--interpreter] [--no-prefix]
                       run the functions of a workflow, wired as it declares
   demo [--mib=N]      the text pipeline end to end, with what moved and how fast
+  bench [--modes embedded] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
+                      transfer latency beside the same run's memcpy limits
   version             print Roadrunner's and WasmEdge's versions
 
 environment: RR_CACHE_DIR (AOT cache), RR_LOG (trace|debug|info|warn|error|off)
@@ -39,6 +41,9 @@ int dispatch(std::span<const std::string_view> argv) {
   }
   if (command == "up") {
     return rr::cli::upCommand(rest);
+  }
+  if (command == "bench") {
+    return rr::cli::benchCommand(rest);
   }
   if (command == "demo") {
     return rr::cli::demoCommand(rest);

@@ -74,6 +74,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                                             .max_payload = f.max_payload,
                                                             .stdout_fd = out.get(),
                                                             .stderr_fd = err.get()}));
+      actor->recordLatencies(options.record_latencies);
       // `out`/`err` close here: the actor's thread holds its own copies as fds 1 and 2.
       into.push_back({&f, std::move(actor)});
     }
@@ -150,6 +151,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   }
   for (auto& r : receivers) {
     InstanceReport rep = describe(r, true);
+    rep.latencies = r.actor->takeLatencies();
     r.actor.reset();  // joins the thread once its queue is served
     if (rep.handler_traps > 0) {
       failed = true;

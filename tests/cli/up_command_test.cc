@@ -59,3 +59,27 @@ TEST_F(UpCommandTest, MissingFunctionFileIsOneClearError) {
 
 }  // namespace
 }  // namespace rr
+
+namespace rr {
+namespace {
+
+TEST(BenchCommandTest, SmallRunWritesVerifiedJsonAndCsv) {
+  const testing::TempDir dir;
+  const testing::Outcome o = testing::run(
+      {RR_CLI, "bench", "--sizes", "64K", "--runs", "2", "--json", dir.file("b.json")},
+      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  const std::string json = testing::slurp(dir.file("b.json"));
+  EXPECT_NE(json.find("\"verified\": true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"memcpy_warm\""), std::string::npos) << json;
+  EXPECT_NE(testing::slurp(dir.file("b.csv")).find("embedded,chain,65536"), std::string::npos);
+}
+
+TEST(BenchCommandTest, UnavailableSystemIsAClearError) {
+  const testing::Outcome o = testing::run({RR_CLI, "bench", "--modes", "carrier", "--sizes", "1K"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("system 'carrier' is not available"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace rr

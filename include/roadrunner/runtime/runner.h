@@ -16,6 +16,7 @@ struct RunOptions {
   bool interpreter = false;
   bool prefix_output = true;  ///< each line of a function's output prefixed "name | "
   std::string cache_dir;      ///< empty: the default AOT cache
+  bool record_latencies = false;  ///< receivers keep each delivery's send -> handler time
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
@@ -31,6 +32,7 @@ struct InstanceReport {
   std::uint64_t deliveries = 0;        ///< receivers: messages that reached the handler
   std::uint64_t delivered_bytes = 0;
   double delivery_seconds = 0;         ///< summed: sender's send call -> handler entry
+  std::vector<double> latencies;       ///< per delivery, with RunOptions::record_latencies
   int exit_code = 0;
   std::string error;  ///< a command that trapped or failed
 };

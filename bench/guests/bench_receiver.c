@@ -1,0 +1,12 @@
+// Benchmark receiver: replies with the hash of each payload, so the sender can verify it.
+#define ROADRUNNER_RECEIVER
+#include <roadrunner/guest/roadrunner.h>
+
+#include "bench_hash.h"
+
+int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len) {
+  (void)source;
+  (void)source_len;
+  uint64_t h = bench_hash(buf, len);
+  return rr_reply(&h, sizeof h) == RR_OK ? 0 : 1;
+}

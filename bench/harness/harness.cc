@@ -1,0 +1,292 @@
+#include "harness.h"
+
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "roadrunner/base/try.h"
+#include "roadrunner/runtime/runner.h"
+#include "roadrunner/wasm/engine.h"
+
+namespace rr::bench {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Stats {
+  double median = 0, p90 = 0, min = 0, max = 0;
+};
+
+Stats summarize(std::vector<double> v) {
+  if (v.empty()) {
+    return {};
+  }
+  std::ranges::sort(v);
+  const auto at = [&](double q) {
+    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
+  };
+  return {.median = at(0.5), .p90 = at(0.9), .min = v.front(), .max = v.back()};
+}
+
+json toJson(const Stats& s) {
+  return {{"median", s.median}, {"p90", s.p90}, {"min", s.min}, {"max", s.max}};
+}
+
+// memcpy of `size` bytes into a warm (pre-touched) buffer: the in-process ceiling.
+std::vector<double> memcpyWarm(std::uint64_t size, int runs) {
+  std::vector<char> src(size, 'a');
+  std::vector<char> dst(size, 'b');
+  std::vector<double> out;
+  for (int i = 0; i <= runs; ++i) {
+    const auto t0 = Clock::now();
+    std::memcpy(dst.data(), src.data(), size);
+    asm volatile("" ::"r"(dst.data()) : "memory");
+    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (i > 0) {
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+// memcpy into freshly mapped pages: what a cold receiver pays (page faults included).
+std::vector<double> memcpyFresh(std::uint64_t size, int runs) {
+  std::vector<char> src(size, 'a');
+  std::vector<double> out;
+  for (int i = 0; i < runs; ++i) {
+    void* dst = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (dst == MAP_FAILED) {
+      break;
+    }
+    const auto t0 = Clock::now();
+    std::memcpy(dst, src.data(), size);
+    out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    ::munmap(dst, size);
+  }
+  return out;
+}
+
+void resetPeakRss() {
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
+}
+
+std::uint64_t peakRss() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) {
+      return std::stoull(line.substr(6)) * 1024;
+    }
+  }
+  return 0;
+}
+
+double cpuSeconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+}
+
+std::string sizeName(std::uint64_t bytes) {
+  if (bytes % (1ULL << 20) == 0) {
+    return std::to_string(bytes >> 20) + " MiB";
+  }
+  if (bytes % 1024 == 0) {
+    return std::to_string(bytes >> 10) + " KiB";
+  }
+  return std::to_string(bytes) + " B";
+}
+
+Result<json> runEmbedded(const Options& o, std::uint64_t size) {
+  runtime::Workflow w{
+      .name = "bench-embedded",
+      .functions = {{.name = "sender",
+                     .wasm = o.guest_dir + "/bench_sender.wasm",
+                     .args = {"receiver", std::to_string(size), std::to_string(o.runs + 1)}},
+                    {.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"}},
+      .edges = {{.from = "sender", .to = "receiver"}}};
+  rusage before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  resetPeakRss();
+  RR_ASSIGN_OR_RETURN(const runtime::RunReport report,
+                      runtime::runWorkflow(w, {.prefix_output = false, .record_latencies = true}));
+  rusage after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  const runtime::InstanceReport* sender = nullptr;
+  const runtime::InstanceReport* receiver = nullptr;
+  for (const auto& r : report.instances) {
+    (r.receiver ? receiver : sender) = &r;
+  }
+  if (sender == nullptr || receiver == nullptr) {
+    return fail(Errc::kInvalidArgument, "bench", "embedded run lost an instance");
+  }
+  std::vector<double> lat = receiver->latencies;
+  if (!lat.empty()) {
+    lat.erase(lat.begin());  // the warm-up: the receiver's pages were fresh
+  }
+  const Stats s = summarize(lat);
+  return json{{"system", "embedded"},
+              {"workload", "chain"},
+              {"payload_bytes", size},
+              {"fanout", 1},
+              {"runs", lat.size()},
+              {"latency_s", toJson(s)},
+              {"transfer_s", s.median},
+              {"serialization_s", 0.0},
+              {"throughput_MBps", s.median > 0 ? static_cast<double>(size) / s.median / 1e6 : 0.0},
+              {"cpu_user_s", cpuSeconds(after.ru_utime) - cpuSeconds(before.ru_utime)},
+              {"cpu_sys_s", cpuSeconds(after.ru_stime) - cpuSeconds(before.ru_stime)},
+              {"peak_rss_bytes", peakRss()},
+              {"copies", sender->sends > 0 ? sender->copies / sender->sends : 0},
+              {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
+                               receiver->deliveries == static_cast<std::uint64_t>(o.runs + 1)}};
+}
+
+std::string commitId() {
+  std::FILE* p = ::popen("git -C \"$(dirname \"$(readlink -f /proc/self/exe)\")\" rev-parse --short HEAD 2>/dev/null", "r");
+  if (p == nullptr) {
+    return "unknown";
+  }
+  char buf[64] = {};
+  const bool ok = std::fgets(buf, sizeof buf, p) != nullptr;
+  ::pclose(p);
+  std::string id = ok ? buf : "unknown";
+  while (!id.empty() && (id.back() == '\n')) {
+    id.pop_back();
+  }
+  return id.empty() ? "unknown" : id;
+}
+
+}  // namespace
+
+Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
+  std::vector<std::uint64_t> out;
+  std::stringstream ss(list);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) {
+      continue;
+    }
+    std::uint64_t mult = 1;
+    const char suffix = item.back();
+    if (suffix == 'K' || suffix == 'k') {
+      mult = 1ULL << 10;
+    } else if (suffix == 'M' || suffix == 'm') {
+      mult = 1ULL << 20;
+    } else if (suffix == 'G' || suffix == 'g') {
+      mult = 1ULL << 30;
+    }
+    if (mult != 1) {
+      item.pop_back();
+    }
+    if (item.empty() || !std::ranges::all_of(item, [](char c) { return c >= '0' && c <= '9'; })) {
+      return fail(Errc::kInvalidArgument, "bench", "bad size '" + item + "' in --sizes");
+    }
+    const std::uint64_t n = std::stoull(item) * mult;
+    if (n > UINT32_MAX - 65536) {
+      return fail(Errc::kInvalidArgument, "bench", "sizes must stay below 4 GiB (wasm32)");
+    }
+    out.push_back(n);
+  }
+  if (out.empty()) {
+    return fail(Errc::kInvalidArgument, "bench", "--sizes is empty");
+  }
+  return out;
+}
+
+Result<> run(const Options& o) {
+  for (const auto& s : o.systems) {
+    if (s != "embedded") {
+      return fail(Errc::kInvalidArgument, "bench",
+                  "system '" + s + "' is not available in this build (available: embedded)");
+    }
+  }
+  utsname uts{};
+  ::uname(&uts);
+  json doc{{"version", 1},
+           {"commit", commitId()},
+           {"machine",
+            {{"cpus", ::sysconf(_SC_NPROCESSORS_ONLN)},
+             {"kernel", uts.release},
+             {"wasmedge", wasm::wasmedgeVersion()}}},
+           {"limits", json::array()},
+           {"results", json::array()},
+           {"ratios", json::array()}};
+  std::printf("%-10s %10s %12s %12s %12s %10s %9s %8s\n", "system", "size", "median", "p90",
+              "memcpy warm", "ratio", "MB/s", "verified");
+  std::size_t step = 0;
+  const std::size_t steps = o.sizes.size() * (1 + o.systems.size());
+  const auto progress = [&](const std::string& what) {
+    ++step;
+    if (o.progress && ::isatty(2) != 0) {
+      std::fprintf(stderr, "\r[%zu/%zu] %-40s", step, steps, what.c_str());
+      std::fflush(stderr);
+    }
+  };
+  for (const std::uint64_t size : o.sizes) {
+    progress("limits " + sizeName(size));
+    const Stats warm = summarize(memcpyWarm(size, o.runs));
+    const Stats fresh = summarize(memcpyFresh(size, o.runs));
+    doc["limits"].push_back({{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
+    doc["limits"].push_back({{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
+    for (const auto& system : o.systems) {
+      progress(system + " " + sizeName(size));
+      RR_ASSIGN_OR_RETURN(json result, runEmbedded(o, size));
+      const double median = result["latency_s"]["median"].get<double>();
+      const double ratio = warm.median > 0 ? median / warm.median : 0;
+      doc["ratios"].push_back({{"system", system},
+                               {"payload_bytes", size},
+                               {"limit", "memcpy_warm"},
+                               {"ratio", ratio}});
+      if (o.progress && ::isatty(2) != 0) {
+        std::fprintf(stderr, "\r%60s\r", "");
+      }
+      std::printf("%-10s %10s %9.3f ms %9.3f ms %9.3f ms %9.2fx %9.0f %8s\n", system.c_str(),
+                  sizeName(size).c_str(), median * 1e3,
+                  result["latency_s"]["p90"].get<double>() * 1e3, warm.median * 1e3, ratio,
+                  result["throughput_MBps"].get<double>(),
+                  result["verified"].get<bool>() ? "yes" : "NO");
+      std::fflush(stdout);
+      doc["results"].push_back(std::move(result));
+    }
+  }
+  if (!o.json_path.empty()) {
+    std::ofstream(o.json_path) << doc.dump(2) << "\n";
+    std::string csv_path = o.json_path;
+    if (csv_path.ends_with(".json")) {
+      csv_path.resize(csv_path.size() - 5);
+    }
+    csv_path += ".csv";
+    std::ofstream csv(csv_path);
+    csv << "system,workload,payload_bytes,fanout,runs,latency_median_s,latency_p90_s,"
+           "latency_min_s,latency_max_s,serialization_s,throughput_MBps,cpu_user_s,cpu_sys_s,"
+           "peak_rss_bytes,copies,verified\n";
+    for (const auto& r : doc["results"]) {
+      csv << r["system"].get<std::string>() << "," << r["workload"].get<std::string>() << ","
+          << r["payload_bytes"] << "," << r["fanout"] << "," << r["runs"] << ","
+          << r["latency_s"]["median"] << "," << r["latency_s"]["p90"] << ","
+          << r["latency_s"]["min"] << "," << r["latency_s"]["max"] << ","
+          << r["serialization_s"] << "," << r["throughput_MBps"] << "," << r["cpu_user_s"]
+          << "," << r["cpu_sys_s"] << "," << r["peak_rss_bytes"] << "," << r["copies"] << ","
+          << (r["verified"].get<bool>() ? "true" : "false") << "\n";
+    }
+    std::printf("wrote %s and %s\n", o.json_path.c_str(), csv_path.c_str());
+  }
+  for (const auto& r : doc["results"]) {
+    if (!r["verified"].get<bool>()) {
+      return fail(Errc::kInvalidArgument, "bench", "a transfer was not verified");
+    }
+  }
+  return {};
+}
+
+}  // namespace rr::bench

@@ -1,0 +1,29 @@
+#pragma once
+
+// roadrunner bench: end-to-end transfers through real guests, with the physical limits of the
+// same sizes measured in the same run. Output: JSON (schema in docs/benchmarks.md) and CSV.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+
+namespace rr::bench {
+
+struct Options {
+  std::vector<std::string> systems = {"embedded"};
+  std::vector<std::uint64_t> sizes;  ///< bytes
+  int runs = 5;                      ///< measured runs after one warm-up
+  std::string json_path;             ///< empty: no JSON
+  std::string guest_dir;             ///< where bench_sender.wasm and bench_receiver.wasm are
+  bool progress = true;
+};
+
+/// "1M,16M,100M" (K, M, G are powers of 1024; no suffix: bytes).
+[[nodiscard]] Result<std::vector<std::uint64_t>> parseSizes(const std::string& list);
+
+/// Runs everything, prints a table on stdout, writes JSON (and CSV beside it) if asked.
+[[nodiscard]] Result<> run(const Options& options);
+
+}  // namespace rr::bench

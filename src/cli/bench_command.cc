@@ -1,0 +1,58 @@
+#include <string>
+
+#include "../../bench/harness/harness.h"
+#include "cli.h"
+
+namespace rr::cli {
+
+int benchCommand(Args args) {
+  bench::Options options;
+  options.guest_dir = guestDir();
+  std::string sizes = "1M,16M,100M,500M";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const auto value = [&]() -> std::string {
+      return i + 1 < args.size() ? std::string(args[++i]) : std::string();
+    };
+    if (arg == "--quick") {
+      sizes = "1M,16M,100M";
+      options.runs = 5;
+    } else if (arg == "--sizes") {
+      sizes = value();
+    } else if (arg == "--modes" || arg == "--systems") {
+      options.systems.clear();
+      std::string list = value();
+      for (std::size_t pos = 0; pos <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', pos), list.size());
+        if (comma > pos) {
+          options.systems.push_back(list.substr(pos, comma - pos));
+        }
+        pos = comma + 1;
+      }
+    } else if (arg == "--runs") {
+      const std::string n = value();
+      options.runs = n.empty() ? 0 : std::atoi(n.c_str());
+      if (options.runs < 1 || options.runs > 1000) {
+        return usageError("bench: --runs takes 1..1000");
+      }
+    } else if (arg == "--json") {
+      options.json_path = value();
+      if (options.json_path.empty()) {
+        return usageError("bench: --json needs a file");
+      }
+    } else {
+      return usageError("bench: unknown argument '" + std::string(arg) + "'");
+    }
+  }
+  auto parsed = bench::parseSizes(sizes);
+  if (!parsed) {
+    return reportError(parsed.error(), kExitUsage);
+  }
+  options.sizes = *parsed;
+  if (auto r = bench::run(options); !r) {
+    return reportError(r.error());
+  }
+  return 0;
+}
+
+}  // namespace rr::cli
