@@ -13,7 +13,8 @@
 namespace rr::runtime {
 namespace {
 
-using nlohmann::json;
+// ordered_json keeps functions in the order the file declares them (exit status, start order).
+using json = nlohmann::ordered_json;
 
 std::unexpected<Error> bad(const std::string& what) {
   return fail(Errc::kMalformedConfig, "workflow", what);

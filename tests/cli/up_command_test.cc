@@ -83,3 +83,18 @@ TEST(BenchCommandTest, UnavailableSystemIsAClearError) {
 
 }  // namespace
 }  // namespace rr
+
+namespace rr {
+namespace {
+
+TEST(DemoCommandTest, RunsTheImageAndTextPipelines) {
+  const testing::Outcome o = testing::run(
+      {RR_CLI, "demo", "--mib=1"}, {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  EXPECT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_NE(o.out.find("pipeline says: 1500x1000 grayscale PNG"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("counter says: 119840 words"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("one host copy"), std::string::npos) << o.out;
+}
+
+}  // namespace
+}  // namespace rr

@@ -72,3 +72,16 @@ TEST(WorkflowTest, MissingFileNamesIt) {
 
 }  // namespace
 }  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+TEST(WorkflowOrderTest, FunctionsKeepTheirDeclarationOrder) {
+  auto w = parseWorkflow(R"({"functions": {"zeta": {"wasm": "z"}, "alpha": {"wasm": "a"}}})", "");
+  ASSERT_TRUE(w.has_value()) << w.error().message();
+  EXPECT_EQ(w->functions[0].name, "zeta");
+  EXPECT_EQ(w->functions[1].name, "alpha");
+}
+
+}  // namespace
+}  // namespace rr::runtime
