@@ -186,3 +186,20 @@ TEST_F(RunnerTest, KernelModeEdgeIsRefusedClearly) {
 
 }  // namespace
 }  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+TEST(CppVeneerTest, ReceiverWrittenInCppRepliesTheHash) {
+  const Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
+                                  .args = {"sink", "70000", "3"}},
+                                 {.name = "sink", .wasm = RR_GUEST_CPP_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(w, {.prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->exit_code, 0);
+}
+
+}  // namespace
+}  // namespace rr::runtime
