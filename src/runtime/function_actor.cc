@@ -173,6 +173,12 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     return trapped(name_buf.error());
   }
   if (*name_buf == 0) {
+    if (buf != 0 && instance_->hasExport(RR_EXPORT_RELEASE)) {
+      const std::uint32_t release_args[] = {buf, len};  // give the payload buffer back
+      if (auto released = instance_->call(RR_EXPORT_RELEASE, release_args); !released) {
+        return trapped(released.error());
+      }
+    }
     return {.status = Status::kNoMemory};
   }
   // 2. Check both against the memory as it is now (rr_alloc may have grown it).
