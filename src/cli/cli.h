@@ -23,6 +23,8 @@ int versionCommand(Args args);
 int upCommand(Args args);
 int demoCommand(Args args);
 int benchCommand(Args args);
+int serveCommand(Args args);
+int sendCommand(Args args);
 
 /// Where the build put guests and examples (<build>/guests).
 std::string guestDir();

@@ -19,6 +19,11 @@ commands:
   up WORKFLOW.json [--stats] [--interpreter] [--no-prefix]
                       run the functions of a workflow, wired as it declares
   demo [--mib=N]      the text pipeline end to end, with what moved and how fast
+  serve FUNCTION.wasm --listen unix:PATH [--name N] [--target NAME=unix:PATH]...
+        [--max-payload BYTES] [--allow-uid UID]... [--memfd-copy] [--env K=V]... [--dir D]...
+                      host a receiving function for kernel-mode senders until SIGTERM
+  send --to unix:PATH [--target NAME] [--memfd] FILE
+                      deliver a file to a served function; its reply goes to stdout
   bench [--modes embedded] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
                       transfer latency beside the same run's memcpy limits
   version             print Roadrunner's and WasmEdge's versions
@@ -41,6 +46,12 @@ int dispatch(std::span<const std::string_view> argv) {
   }
   if (command == "up") {
     return rr::cli::upCommand(rest);
+  }
+  if (command == "serve") {
+    return rr::cli::serveCommand(rest);
+  }
+  if (command == "send") {
+    return rr::cli::sendCommand(rest);
   }
   if (command == "bench") {
     return rr::cli::benchCommand(rest);

@@ -146,16 +146,24 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     return {.status = Status::kUnavailable};
   }
   const host::Delivery& d = job.delivery;
-  if (d.payload.size() > config_.max_payload || d.payload.size() > UINT32_MAX) {
+  if (d.size() > config_.max_payload || d.size() > UINT32_MAX) {
     return {.status = Status::kTooLarge};
   }
-  const auto len = static_cast<std::uint32_t>(d.payload.size());
+  const auto len = static_cast<std::uint32_t>(d.size());
   const auto name_len = static_cast<std::uint32_t>(d.source.size());
 
   // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
   const auto alloc = [&](std::uint32_t n) -> Result<std::uint32_t> {
     RR_ASSIGN_OR_RETURN(auto r, instance_->call(RR_EXPORT_ALLOC, std::span(&n, 1)));
     return r.empty() ? 0U : r[0];
+  };
+  const auto release = [&](std::uint32_t ptr, std::uint32_t n) -> Result<> {
+    if (ptr == 0 || !instance_->hasExport(RR_EXPORT_RELEASE)) {
+      return {};
+    }
+    const std::uint32_t release_args[] = {ptr, n};
+    RR_RETURN_IF_ERROR(instance_->call(RR_EXPORT_RELEASE, release_args));
+    return {};
   };
   std::uint32_t buf = 0;
   if (len > 0) {
@@ -173,11 +181,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     return trapped(name_buf.error());
   }
   if (*name_buf == 0) {
-    if (buf != 0 && instance_->hasExport(RR_EXPORT_RELEASE)) {
-      const std::uint32_t release_args[] = {buf, len};  // give the payload buffer back
-      if (auto released = instance_->call(RR_EXPORT_RELEASE, release_args); !released) {
-        return trapped(released.error());
-      }
+    if (auto released = release(buf, len); !released) {
+      return trapped(released.error());
     }
     return {.status = Status::kNoMemory};
   }
@@ -190,11 +195,29 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                 buf);
     return {.status = Status::kBadAlloc};
   }
-  // 3. The one copy, straight from the sender's linear memory into the receiver's.
-  if (len > 0) {
-    std::memcpy(dst->data(), d.payload.data(), len);
-  }
   std::memcpy(name_dst->data(), d.source.data(), name_len);
+  // 3. The one copy, straight from the sender's linear memory into the receiver's; or, for a
+  //    remote sender, straight from the socket or memfd (which may map pages instead).
+  std::uint32_t copies = 0;
+  if (d.remote != nullptr) {
+    const std::uint64_t rounded = (std::uint64_t{len} + RR_PAGE_SIZE - 1) & ~std::uint64_t{RR_PAGE_SIZE - 1};
+    std::span<std::byte> pages;
+    if (buf % RR_PAGE_SIZE == 0 && rounded <= UINT32_MAX) {
+      pages = host::guestSlice(memory, buf, static_cast<std::uint32_t>(rounded)).value_or(pages);
+    }
+    auto filled = d.remote->fill(*dst, pages);
+    if (!filled) {
+      RR_LOG_WARN("{}: payload from {} did not arrive: {}", config_.name, d.source,
+                  filled.error().message());
+      (void)release(*name_buf, name_len);
+      (void)release(buf, len);
+      return {.status = Status::kUnavailable};
+    }
+    copies = *filled;
+  } else if (len > 0) {
+    std::memcpy(dst->data(), d.payload.data(), len);
+    copies = 1;
+  }
 
   // 4. The handler; replies go straight into the sender's reply buffer.
   const auto to_handler = std::chrono::steady_clock::now() - job.start;
@@ -209,28 +232,30 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   }
   imports_.beginReply(d.reply);
   const std::uint32_t args[] = {buf, len, *name_buf, name_len};
+  const auto handler_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(
+          std::chrono::steady_clock::now().time_since_epoch())
+          .count());
   auto result = instance_->call(RR_EXPORT_ON_MESSAGE, args);
   const auto reply = imports_.endReply();
+  if (d.remote != nullptr) {
+    d.remote->detach();  // before the guest frees the buffer (never free while mapped)
+  }
   if (!result) {
     return trapped(result.error());
   }
-  host::DeliveryResult out{.status = Status::kOk, .reply_len = reply.len, .copies = len > 0 ? 1U : 0U};
+  host::DeliveryResult out{
+      .status = Status::kOk, .reply_len = reply.len, .copies = copies, .handler_ns = handler_ns};
   if (result->empty() || (*result)[0] != 0) {
     out.status = Status::kHandler;
   } else if (!reply.fit) {
     out.status = Status::kReplyTooLarge;
   }
   // 5. Back to the guest's allocator.
-  if (instance_->hasExport(RR_EXPORT_RELEASE)) {
-    for (const auto& [ptr, n] : {std::pair{*name_buf, name_len}, std::pair{buf, len}}) {
-      if (ptr == 0) {
-        continue;
-      }
-      const std::uint32_t release_args[] = {ptr, n};
-      if (auto released = instance_->call(RR_EXPORT_RELEASE, release_args); !released) {
-        (void)trapped(released.error());
-        break;
-      }
+  for (const auto& [ptr, n] : {std::pair{*name_buf, name_len}, std::pair{buf, len}}) {
+    if (auto released = release(ptr, n); !released) {
+      (void)trapped(released.error());
+      break;
     }
   }
   return out;

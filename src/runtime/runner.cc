@@ -3,9 +3,13 @@
 #include <filesystem>
 #include <map>
 
+#include <stdlib.h>
+
 #include "output_pump.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/transport/unix_endpoint.h"
+#include "served_process.h"
 
 namespace rr::runtime {
 namespace {
@@ -21,16 +25,52 @@ std::vector<std::string> instanceNames(const FunctionSpec& f) {
   return names;
 }
 
+// How each function receives: embedded (in this process), kernel (its own serving process), or
+// not at all (a command). A function's incoming edges must agree, and a served function may only
+// send over kernel edges (its process holds no in-process functions).
+Result<std::map<std::string, EdgeMode>> receiveModes(const Workflow& w) {
+  std::map<std::string, EdgeMode> modes;
+  for (const auto& e : w.edges) {
+    if (e.mode == EdgeMode::kNetwork) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to +
+                      ": mode 'network' is not available in this build; use 'embedded' or "
+                      "'kernel'");
+    }
+    const auto [it, fresh] = modes.emplace(e.to, e.mode);
+    if (!fresh && it->second != e.mode) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "function '" + e.to + "' is reached by both embedded and kernel edges");
+    }
+  }
+  for (const auto& e : w.edges) {
+    const auto from = modes.find(e.from);
+    if (from != modes.end() && from->second == EdgeMode::kKernel && e.mode != EdgeMode::kKernel) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
+                      "' runs in its own process, so its edges must be 'kernel'");
+    }
+  }
+  return modes;
+}
+
+// A private 0700 directory for this run's sockets.
+Result<std::string> makeSocketDir() {
+  std::string tmpl = "/tmp/roadrunner-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    return failErrno("mkdtemp", errno, tmpl);
+  }
+  return tmpl;
+}
+
 }  // namespace
 
 Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
-  for (const auto& e : workflow.edges) {
-    if (e.mode != EdgeMode::kEmbedded) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "edge " + e.from + " -> " + e.to + ": mode '" + modeName(e.mode) +
-                      "' is not available in this build; use 'embedded'");
-    }
-  }
+  RR_ASSIGN_OR_RETURN(const auto receive_modes, receiveModes(workflow));
+  const auto isServed = [&](const std::string& name) {
+    const auto it = receive_modes.find(name);
+    return it != receive_modes.end() && it->second == EdgeMode::kKernel;
+  };
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
                       wasm::Engine::create({.interpreter = options.interpreter,
                                             .cache_dir = options.cache_dir}));
@@ -42,6 +82,10 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // Declaration order matters for teardown: actors (which borrow router and engine) die first.
   host::Router router;
   OutputPump pump;
+  // Before the actors, so they are destroyed after every actor that may send through them.
+  std::vector<ServedProcess> served;
+  std::vector<std::unique_ptr<transport::UnixEndpoint>> unix_endpoints;
+  std::vector<std::string> unix_endpoint_function;
   struct Started {
     const FunctionSpec* spec;
     std::unique_ptr<FunctionActor> actor;
@@ -81,10 +125,83 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     return {};
   };
 
-  // Receivers first, so every endpoint exists before any command can send; the router is
-  // complete before the first command starts and read-only afterwards.
+  // Served functions first, each instance in its own process. They start before any thread of
+  // ours gets a private descriptor table, so no such table holds their pipes.
+  std::string socket_dir;
+  std::map<std::string, std::string> socket_of;  // instance name -> socket path
+  struct DirRemover {
+    std::string* dir;
+    ~DirRemover() {
+      if (!dir->empty()) {
+        std::error_code ec;
+        std::filesystem::remove_all(*dir, ec);
+      }
+    }
+  } remove_dir{&socket_dir};
   for (const auto& f : workflow.functions) {
-    if (workflow.isReceiver(f.name)) {
+    if (!isServed(f.name)) {
+      continue;
+    }
+    if (socket_dir.empty()) {
+      RR_ASSIGN_OR_RETURN(socket_dir, makeSocketDir());
+    }
+    for (const auto& name : instanceNames(f)) {
+      socket_of[name] = socket_dir + "/" + name + ".sock";
+    }
+  }
+  for (const auto& f : workflow.functions) {
+    if (!isServed(f.name)) {
+      continue;
+    }
+    std::uint32_t index = 0;
+    for (const auto& name : instanceNames(f)) {
+      std::vector<std::string> args = {f.wasm, "--listen", "unix:" + socket_of.at(name), "--name",
+                                       f.name, "--max-payload", std::to_string(f.max_payload)};
+      if (f.memory_limit_mib != 0) {
+        args.insert(args.end(), {"--memory-limit-mib", std::to_string(f.memory_limit_mib)});
+      }
+      if (options.interpreter) {
+        args.emplace_back("--interpreter");
+      }
+      for (const auto& e : f.env) {
+        args.insert(args.end(), {"--env", e});
+      }
+      args.insert(args.end(), {"--env", "RR_NAME=" + name, "--env",
+                               "RR_INSTANCE=" + std::to_string(index++), "--env",
+                               "RR_INSTANCES=" + std::to_string(f.instances)});
+      for (const auto& d : f.dirs) {
+        args.insert(args.end(), {"--dir", d});
+      }
+      for (const auto& e : workflow.edges) {
+        if (e.from == f.name) {
+          for (const auto& target : instanceNames(*workflow.find(e.to))) {
+            args.insert(args.end(), {"--target", e.to + "=unix:" + socket_of.at(target)});
+          }
+        }
+      }
+      if (!f.args.empty()) {
+        args.emplace_back("--");
+        args.insert(args.end(), f.args.begin(), f.args.end());
+      }
+      UniqueFd out;
+      UniqueFd err;
+      if (options.prefix_output) {
+        RR_ASSIGN_OR_RETURN(out, pump.add(name, 1));
+        RR_ASSIGN_OR_RETURN(err, pump.add(name, 2));
+      }
+      RR_ASSIGN_OR_RETURN(auto process, ServedProcess::spawn(options.roadrunner_exe, args,
+                                                             out.get(), err.get(), name));
+      served.push_back(std::move(process));
+    }
+  }
+  if (options.prefix_output && !served.empty()) {
+    pump.start();  // served processes may print before the rest has started
+  }
+
+  // In-process receivers next, so every endpoint exists before any command can send; the router
+  // is complete before the first command starts and read-only afterwards.
+  for (const auto& f : workflow.functions) {
+    if (workflow.isReceiver(f.name) && !isServed(f.name)) {
       RR_RETURN_IF_ERROR(startInstances(f, true, receivers));
     }
   }
@@ -92,6 +209,23 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     router.addEndpoint(r.spec->name, r.actor.get());
     if (r.actor->name() != r.spec->name) {
       router.addEndpoint(r.actor->name(), r.actor.get());  // "worker#3" addresses one instance
+    }
+  }
+  for (const auto& f : workflow.functions) {
+    if (!isServed(f.name)) {
+      continue;
+    }
+    for (const auto& name : instanceNames(f)) {
+      unix_endpoints.push_back(std::make_unique<transport::UnixEndpoint>(
+          socket_of.at(name), f.name,
+          transport::UnixEndpointOptions{.memfd_threshold = options.memfd_threshold,
+                                         .thread_private_fds = options.prefix_output}));
+      unix_endpoints.back()->recordLatencies(options.record_latencies);
+      unix_endpoint_function.push_back(f.name);
+      router.addEndpoint(f.name, unix_endpoints.back().get());
+      if (name != f.name) {
+        router.addEndpoint(name, unix_endpoints.back().get());
+      }
     }
   }
   for (const auto& e : workflow.edges) {
@@ -109,7 +243,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       RR_RETURN_IF_ERROR(startInstances(f, false, commands));
     }
   }
-  if (options.prefix_output) {
+  if (options.prefix_output && served.empty()) {
     pump.start();
   }
 
@@ -156,6 +290,19 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     if (rep.handler_traps > 0) {
       failed = true;
     }
+    report.instances.push_back(std::move(rep));
+  }
+  for (std::size_t i = 0; i < served.size(); ++i) {
+    if (const int status = served[i].stop(); status != 0) {
+      RR_LOG_WARN("a serving process exited with status {}", status);
+      failed = true;
+    }
+  }
+  for (std::size_t i = 0; options.record_latencies && i < unix_endpoints.size(); ++i) {
+    InstanceReport rep{.name = unix_endpoint_function[i] + " (served)",
+                       .receiver = true,
+                       .latencies = unix_endpoints[i]->takeLatencies()};
+    rep.deliveries = rep.latencies.size();
     report.instances.push_back(std::move(rep));
   }
   receivers.clear();

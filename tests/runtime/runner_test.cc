@@ -176,12 +176,12 @@ TEST_F(RunnerTest, ReceiverWithoutHandlerIsASetUpError) {
   EXPECT_EQ(r.error().code, Errc::kMissingExport);
 }
 
-TEST_F(RunnerTest, KernelModeEdgeIsRefusedClearly) {
+TEST_F(RunnerTest, NetworkModeEdgeIsRefusedClearly) {
   const Workflow w{.functions = {sender("sink", "1"), receiver("sink")},
-                   .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+                   .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kNetwork}}};
   auto r = runWorkflow(w, options());
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message().find("kernel"), std::string::npos);
+  EXPECT_NE(r.error().message().find("network"), std::string::npos);
 }
 
 }  // namespace
@@ -199,6 +199,90 @@ TEST(CppVeneerTest, ReceiverWrittenInCppRepliesTheHash) {
                            .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->exit_code, 0);
+}
+
+}  // namespace
+}  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+// Kernel mode: receivers in their own `roadrunner serve` processes, reached over UNIX sockets.
+class KernelModeTest : public ::testing::Test {
+ protected:
+  static RunOptions options(std::uint64_t memfd_threshold = 1U << 20U) {
+    return {.prefix_output = false,
+            .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+            .roadrunner_exe = RR_CLI,
+            .memfd_threshold = memfd_threshold};
+  }
+  static int senderExit(const Workflow& w, const RunOptions& o) {
+    auto r = runWorkflow(w, o);
+    EXPECT_TRUE(r.has_value()) << r.error().message();
+    if (!r) {
+      return -1;
+    }
+    for (const auto& i : r->instances) {
+      if (i.name == "sender") {
+        return i.exit_code;
+      }
+    }
+    return -1;
+  }
+};
+
+TEST_F(KernelModeTest, BytesArriveIntactAcrossProcessesOverSocketAndMemfd) {
+  for (const std::uint64_t threshold : {std::uint64_t{1} << 20U, std::uint64_t{0}}) {
+    for (const std::uint32_t size : {0U, 1U, 4095U, 4096U, 65537U, 16U << 20U}) {
+      const Workflow w{
+          .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
+                         .args = {"sink", std::to_string(size), "2"}},
+                        {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+          .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+      EXPECT_EQ(senderExit(w, options(threshold)), 0) << size << " bytes, memfd from " << threshold;
+    }
+  }
+}
+
+TEST_F(KernelModeTest, ChainOfThreeProcessesRelaysPayloadAndReply) {
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"relay", "3000000", "2"}},
+                    {.name = "relay", .wasm = RR_GUEST_RELAY, .env = {"RELAY_TO=sink"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "relay", .mode = EdgeMode::kKernel},
+                {.from = "relay", .to = "sink", .mode = EdgeMode::kKernel}}};
+  EXPECT_EQ(senderExit(w, options()), 0);
+}
+
+TEST_F(KernelModeTest, FanOutToFourServedInstances) {
+  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink#2", "5000"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 4}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  EXPECT_EQ(senderExit(w, options()), 0) << "one instance of a served group, by name";
+}
+
+TEST_F(KernelModeTest, MixedModesIntoOneFunctionAreRefused) {
+  const Workflow w{
+      .functions = {{.name = "a", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                    {.name = "b", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "a", .to = "sink", .mode = EdgeMode::kKernel},
+                {.from = "b", .to = "sink", .mode = EdgeMode::kEmbedded}}};
+  auto r = runWorkflow(w, options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("both embedded and kernel"), std::string::npos);
+}
+
+TEST_F(KernelModeTest, ServedFunctionThatFailsToStartIsASetUpError) {
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                    {.name = "sink", .wasm = RR_GUEST_NO_START}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  auto r = runWorkflow(w, options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("sink"), std::string::npos) << r.error().message();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -7,9 +8,31 @@
 #include <span>
 #include <string_view>
 
+#include "roadrunner/base/error.h"
 #include "roadrunner/host/status.h"
 
 namespace rr::host {
+
+/// Bytes that arrive from outside this process (a socket, a memfd). The receiving side hands the
+/// source the guest's buffer to fill, and tells it when the guest is about to free that buffer.
+class PayloadSource {
+ public:
+  PayloadSource() = default;
+  PayloadSource(const PayloadSource&) = delete;
+  PayloadSource& operator=(const PayloadSource&) = delete;
+  PayloadSource(PayloadSource&&) = delete;
+  PayloadSource& operator=(PayloadSource&&) = delete;
+  virtual ~PayloadSource() = default;
+
+  /// Puts the payload into `dst` (exactly its size). `pages` is `dst` rounded up to whole 4 KiB
+  /// pages when `dst` is page-aligned and that range lies inside the guest's current memory
+  /// (else empty): only then may a source map pages instead of copying. Returns the copies made
+  /// (0: mapped). On error the handler does not run.
+  [[nodiscard]] virtual Result<std::uint32_t> fill(std::span<std::byte> dst,
+                                                   std::span<std::byte> pages) = 0;
+  /// The handler has returned and the guest is about to free the buffer: undo any mapping.
+  virtual void detach() noexcept {}
+};
 
 /// One message on its way to a receiver. Every span points into the sender's linear memory and
 /// stays valid only while `Endpoint::deliver` runs: the sender is blocked in its `send` call
@@ -18,6 +41,12 @@ struct Delivery {
   std::string_view source;              ///< the sending function's name
   std::span<const std::byte> payload;   ///< the bytes to deliver
   std::span<std::byte> reply;           ///< where the receiver's reply goes (may be empty)
+  PayloadSource* remote = nullptr;      ///< set: the payload comes from here, not `payload`
+  std::uint64_t remote_len = 0;         ///< the payload's size when `remote` is set
+
+  [[nodiscard]] std::uint64_t size() const noexcept {
+    return remote != nullptr ? remote_len : payload.size();
+  }
 };
 
 /// What came of a delivery. `reply_len` is the reply's full length, also when it did not fit.
@@ -25,6 +54,7 @@ struct DeliveryResult {
   Status status = Status::kOk;
   std::uint32_t reply_len = 0;
   std::uint32_t copies = 0;  ///< payload copies the host made (embedded: 1)
+  std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
 };
 
 /// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the first
@@ -40,6 +70,7 @@ class Completion {
       result_.reply_len = result.reply_len;
     }
     result_.copies += result.copies;
+    result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     if (--pending_ == 0) {
       cv_.notify_all();
     }

@@ -17,6 +17,10 @@ struct RunOptions {
   bool prefix_output = true;  ///< each line of a function's output prefixed "name | "
   std::string cache_dir;      ///< empty: the default AOT cache
   bool record_latencies = false;  ///< receivers keep each delivery's send -> handler time
+  /// The roadrunner executable, for functions served in their own process (kernel mode).
+  std::string roadrunner_exe = "/proc/self/exe";
+  /// Kernel mode: payloads of at least this many bytes travel as a memfd.
+  std::uint64_t memfd_threshold = 1ULL << 20U;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
@@ -33,6 +37,7 @@ struct InstanceReport {
   std::uint64_t delivered_bytes = 0;
   double delivery_seconds = 0;         ///< summed: sender's send call -> handler entry
   std::vector<double> latencies;       ///< per delivery, with RunOptions::record_latencies
+                                       ///< (kernel edges: recorded on the sending side)
   int exit_code = 0;
   std::string error;  ///< a command that trapped or failed
 };
@@ -42,8 +47,11 @@ struct RunReport {
   std::vector<InstanceReport> instances;
 };
 
-/// Runs a workflow in this process: every function instance on its own thread with its own VM
-/// (see FunctionActor), receivers first, then commands; returns when every command has ended.
+/// Runs a workflow. Functions reached by embedded edges run in this process, every instance on its
+/// own thread with its own VM (see FunctionActor); functions reached by kernel edges run each
+/// instance in its own `roadrunner serve` process behind a UNIX socket in a private 0700
+/// directory. Served functions start first, then in-process receivers, then commands; returns
+/// when every command has ended, and stops the rest.
 /// Errors are set-up failures (a missing module, a receiver without rr_on_message, a mode this
 /// build cannot run); what the functions do is in the report.
 [[nodiscard]] Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options);

@@ -1,0 +1,62 @@
+#pragma once
+
+// The wire frame kernel and network modes share. Pure functions over spans: no fds, no
+// allocation, safe on any input (a fuzzer drives decode*).
+//
+//   request  = RequestHeader (40 bytes, little-endian) | source name | target name | payload
+//   response = ResponseHeader (24 bytes)                 | reply bytes
+//
+// With kFlagMemfd the payload does not follow on the stream: it travels as a sealed memfd passed
+// with SCM_RIGHTS alongside the header.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "roadrunner/base/error.h"
+
+namespace rr::proto {
+
+inline constexpr std::uint32_t kRequestMagic = 0x31465252;   // "RRF1"
+inline constexpr std::uint32_t kResponseMagic = 0x31415252;  // "RRA1"
+inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::size_t kRequestHeaderSize = 40;
+inline constexpr std::size_t kResponseHeaderSize = 24;
+inline constexpr std::size_t kMaxName = 255;
+
+inline constexpr std::uint8_t kFlagMemfd = 1U << 0U;     ///< payload is a memfd, not on the stream
+inline constexpr std::uint8_t kFlagChecksum = 1U << 1U;  ///< `checksum` is the payload's CRC32C
+inline constexpr std::uint8_t kKnownFlags = kFlagMemfd | kFlagChecksum;
+
+struct RequestHeader {
+  std::uint8_t flags = 0;
+  std::uint16_t source_len = 0;
+  std::uint16_t target_len = 0;
+  std::uint32_t reply_cap = 0;    ///< most reply bytes the sender takes
+  std::uint64_t payload_len = 0;
+  std::uint32_t checksum = 0;
+  std::uint64_t send_ns = 0;      ///< sender's CLOCK_MONOTONIC at its send call (same node only)
+};
+
+struct ResponseHeader {
+  std::uint32_t status = 0;       ///< rr_status_t
+  std::uint32_t reply_len = 0;    ///< the reply's full length; bytes follow only if it fit
+  std::uint32_t copies = 0;       ///< payload copies the receiving host made (0 when mapped)
+  std::uint64_t handler_ns = 0;   ///< receiver's CLOCK_MONOTONIC at handler entry (0: never ran)
+};
+
+/// Writes the header into `out` (at least kRequestHeaderSize bytes).
+void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
+/// Checks magic, version, flags, name lengths (1..kMaxName) and `payload_len <= max_payload`.
+/// Errc::kProtocol with the reason otherwise; Errc::kTooLarge... is reported as kProtocol too.
+[[nodiscard]] Result<RequestHeader> decodeRequest(std::span<const std::byte> in,
+                                                  std::uint64_t max_payload);
+
+void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept;
+[[nodiscard]] Result<ResponseHeader> decodeResponse(std::span<const std::byte> in);
+
+/// CRC32C (Castagnoli) of `bytes`, continuing from `crc` (0 to start).
+[[nodiscard]] std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc = 0) noexcept;
+
+}  // namespace rr::proto

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+#include "roadrunner/base/unique_fd.h"
+#include "roadrunner/host/endpoint.h"
+
+namespace rr::transport {
+
+struct UnixServerOptions {
+  std::uint64_t max_payload = 1ULL << 31;  ///< larger frames are refused and the connection dropped
+  std::vector<uid_t> allowed_uids;          ///< besides our own uid (and root)
+  int timeout_seconds = 60;                 ///< a sender stalled mid-frame this long is dropped
+  std::string name;        ///< the served function; frames for another target get kUnknownTarget
+  bool memfd_map = true;   ///< map memfd payloads into the guest (false: copy from a mapping)
+};
+
+/// Accepts kernel-mode senders on a UNIX socket and delivers their frames to `receiver`.
+///
+/// One thread per connection; a connection carries any number of transfers. Frames are checked
+/// (proto::decodeRequest) before any payload byte is read; the payload is read straight into the
+/// receiving guest's buffer, or its memfd mapped there. A malformed frame, a peer with foreign
+/// credentials or a peer dying mid-payload drops that connection with a logged reason; the handler
+/// never sees a partial payload, and the server keeps serving.
+class UnixServer {
+ public:
+  /// Listens at `path` (its directory is created 0700 if missing; the socket is 0600).
+  [[nodiscard]] static Result<std::unique_ptr<UnixServer>> start(std::string path,
+                                                                 host::Endpoint* receiver,
+                                                                 UnixServerOptions options);
+  ~UnixServer();
+  UnixServer(const UnixServer&) = delete;
+  UnixServer& operator=(const UnixServer&) = delete;
+  UnixServer(UnixServer&&) = delete;
+  UnixServer& operator=(UnixServer&&) = delete;
+
+  /// Stops accepting, closes connections, removes the socket file.
+  void stop();
+  [[nodiscard]] std::uint64_t droppedConnections() const noexcept { return dropped_.load(); }
+
+ private:
+  UnixServer(std::string path, host::Endpoint* receiver, UnixServerOptions options)
+      : path_(std::move(path)), receiver_(receiver), options_(std::move(options)) {}
+  void acceptLoop();
+  void serve(UniqueFd conn);
+
+  std::string path_;
+  host::Endpoint* receiver_;
+  UnixServerOptions options_;
+  UniqueFd listen_fd_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> dropped_{0};
+  std::mutex mutex_;
+  std::vector<int> open_fds_;  // for stop(): shutdown() wakes their threads
+  std::vector<std::thread> threads_;
+  std::thread accept_thread_;
+};
+
+}  // namespace rr::transport

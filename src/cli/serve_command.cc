@@ -1,0 +1,204 @@
+// `roadrunner serve` hosts one receiving function behind a UNIX socket (kernel mode);
+// `roadrunner send` delivers a file to such an endpoint, for operators and tests.
+
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "roadrunner/base/file.h"
+#include "roadrunner/runtime/function_actor.h"
+#include "roadrunner/transport/unix_endpoint.h"
+#include "roadrunner/transport/unix_server.h"
+
+namespace rr::cli {
+namespace {
+
+std::optional<std::string> unixPath(std::string_view address) {
+  if (!address.starts_with("unix:") || address.size() <= 5) {
+    return std::nullopt;
+  }
+  return std::string(address.substr(5));
+}
+
+}  // namespace
+
+int serveCommand(Args args) {
+  std::string file;
+  std::string listen;
+  std::string name;
+  int ready_fd = -1;
+  wasm::EngineOptions engine_options;
+  wasm::InstanceOptions instance_options;
+  transport::UnixServerOptions server_options;
+  std::vector<std::pair<std::string, std::string>> targets;  // name, socket path
+  bool guest_args = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const auto value = [&]() -> std::string {
+      return i + 1 < args.size() ? std::string(args[++i]) : std::string();
+    };
+    if (guest_args) {
+      instance_options.args.emplace_back(arg);
+    } else if (arg == "--") {
+      guest_args = true;
+    } else if (arg == "--memory-limit-mib") {
+      instance_options.max_memory_pages = static_cast<std::uint32_t>(std::stoul(value()) * 16);
+    } else if (arg == "--listen") {
+      const auto path = unixPath(value());
+      if (!path) {
+        return usageError("serve: --listen takes unix:PATH");
+      }
+      listen = *path;
+    } else if (arg == "--name") {
+      name = value();
+    } else if (arg == "--interpreter") {
+      engine_options.interpreter = true;
+    } else if (arg == "--env") {
+      instance_options.env.push_back(value());
+    } else if (arg == "--dir") {
+      const std::string d = value();
+      instance_options.dirs.push_back(d.find(':') == std::string::npos ? d + ":" + d : d);
+    } else if (arg == "--max-payload") {
+      server_options.max_payload = std::stoull(value());
+    } else if (arg == "--allow-uid") {
+      server_options.allowed_uids.push_back(static_cast<uid_t>(std::stoul(value())));
+    } else if (arg == "--memfd-copy") {
+      server_options.memfd_map = false;
+    } else if (arg == "--target") {
+      const std::string t = value();
+      const auto eq = t.find('=');
+      const auto path = eq == std::string::npos ? std::nullopt : unixPath(t.substr(eq + 1));
+      if (!path) {
+        return usageError("serve: --target takes NAME=unix:PATH");
+      }
+      targets.emplace_back(t.substr(0, eq), *path);
+    } else if (arg == "--ready-fd") {
+      ready_fd = std::stoi(value());
+    } else if (arg.starts_with("-")) {
+      return usageError("serve: unknown flag '" + std::string(arg) + "'");
+    } else if (file.empty()) {
+      file = arg;
+    } else {
+      return usageError("serve: one function at a time");
+    }
+  }
+  if (file.empty() || listen.empty()) {
+    return usageError("serve: usage: roadrunner serve FUNCTION.wasm --listen unix:PATH");
+  }
+  if (name.empty()) {
+    name = std::filesystem::path(file).stem().string();
+  }
+  server_options.name = name;
+  instance_options.args.insert(instance_options.args.begin(),
+                               std::filesystem::path(file).filename().string());
+  // SIGINT/SIGTERM end the server; every thread started below inherits the blocked mask and
+  // only the main thread takes them, with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto engine = wasm::Engine::create(engine_options);
+  if (!engine) {
+    return reportError(engine.error());
+  }
+  auto module = engine->prepare(file);
+  if (!module) {
+    return reportError(module.error());
+  }
+  host::Router router;
+  std::vector<std::unique_ptr<transport::UnixEndpoint>> endpoints;
+  for (const auto& [target, path] : targets) {
+    endpoints.push_back(std::make_unique<transport::UnixEndpoint>(
+        path, target, transport::UnixEndpointOptions{}));
+    router.addEndpoint(target, endpoints.back().get());
+    router.allow(name, target);
+  }
+  auto actor = runtime::FunctionActor::start({.name = name,
+                                              .engine = &*engine,
+                                              .module = *module,
+                                              .options = std::move(instance_options),
+                                              .receiver = true,
+                                              .router = &router,
+                                              .max_payload = server_options.max_payload});
+  if (!actor) {
+    return reportError(actor.error());
+  }
+  auto server = transport::UnixServer::start(listen, actor->get(), server_options);
+  if (!server) {
+    return reportError(server.error());
+  }
+  if (ready_fd < 0) {
+    std::fprintf(stderr, "roadrunner: serving %s as '%s' on unix:%s\n", file.c_str(),
+                 name.c_str(), listen.c_str());
+  } else {
+    [[maybe_unused]] const ssize_t n = ::write(ready_fd, "ready\n", 6);
+    ::close(ready_fd);
+  }
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  (*server)->stop();
+  (*actor)->stop();
+  return 0;
+}
+
+int sendCommand(Args args) {
+  std::string to;
+  std::string target;
+  std::string file;
+  transport::UnixEndpointOptions options;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const auto value = [&]() -> std::string {
+      return i + 1 < args.size() ? std::string(args[++i]) : std::string();
+    };
+    if (arg == "--to") {
+      const auto path = unixPath(value());
+      if (!path) {
+        return usageError("send: --to takes unix:PATH");
+      }
+      to = *path;
+    } else if (arg == "--target") {
+      target = value();
+    } else if (arg == "--memfd") {
+      options.memfd_threshold = 0;
+    } else if (arg.starts_with("-")) {
+      return usageError("send: unknown flag '" + std::string(arg) + "'");
+    } else {
+      file = arg;
+    }
+  }
+  if (to.empty() || file.empty()) {
+    return usageError("send: usage: roadrunner send --to unix:PATH [--target NAME] FILE");
+  }
+  auto bytes = readFile(file);
+  if (!bytes) {
+    return reportError(bytes.error());
+  }
+  if (target.empty()) {
+    target = std::filesystem::path(to).stem().string();
+  }
+  transport::UnixEndpoint endpoint(to, target, options);
+  std::vector<std::byte> reply(64 * 1024);
+  const host::DeliveryResult r =
+      endpoint.deliver({.source = "roadrunner-send", .payload = *bytes, .reply = reply});
+  if (r.status != host::Status::kOk) {
+    std::fprintf(stderr, "roadrunner: send %s to %s: %s\n", file.c_str(), to.c_str(),
+                 host::statusName(r.status));
+    return kExitError;
+  }
+  std::fwrite(reply.data(), 1, std::min<std::size_t>(r.reply_len, reply.size()), stdout);
+  std::fprintf(stderr, "roadrunner: delivered %zu bytes to %s (%u host copies)\n", bytes->size(),
+               target.c_str(), r.copies);
+  return 0;
+}
+
+}  // namespace rr::cli

@@ -1,0 +1,191 @@
+#include "roadrunner/transport/unix_endpoint.h"
+
+#include <sys/mman.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "roadrunner/base/log.h"
+#include "roadrunner/base/try.h"
+#include "roadrunner/proto/frame.h"
+#include "roadrunner/sys/socket.h"
+
+namespace rr::transport {
+namespace {
+
+using host::Status;
+
+std::uint64_t monotonicNs() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+Status statusFor(const Error& e) {
+  if (e.code == std::errc::resource_unavailable_try_again) {
+    return Status::kTimedOut;  // SO_RCVTIMEO/SO_SNDTIMEO expired
+  }
+  if (e.code == Errc::kProtocol) {
+    return Status::kProto;
+  }
+  return Status::kUnavailable;
+}
+
+std::size_t sizeClass(std::size_t len) {
+  std::size_t size = 1U << 16U;
+  while (size < len) {
+    size <<= 1U;
+  }
+  return size;
+}
+
+}  // namespace
+
+UnixEndpoint::UnixEndpoint(std::string path, std::string target, UnixEndpointOptions options)
+    : path_(std::move(path)), target_(std::move(target)), options_(options) {}
+
+UnixEndpoint::~UnixEndpoint() {
+  for (auto& [id, m] : memfds_) {
+    if (m->map != nullptr) {
+      ::munmap(m->map, m->size);
+    }
+    if (options_.thread_private_fds) {
+      (void)m->fd.release();  // closed with its thread's descriptor table, not ours
+    }
+  }
+  if (options_.thread_private_fds) {
+    for (auto& [id, fd] : connections_) {
+      (void)fd.release();
+    }
+  }
+}
+
+Result<int> UnixEndpoint::connection() {
+  const auto id = std::this_thread::get_id();
+  {
+    const std::scoped_lock lock(mutex_);
+    auto it = connections_.find(id);
+    if (it != connections_.end()) {
+      if (!sys::peerHungUp(it->second.get())) {
+        return it->second.get();
+      }
+      connections_.erase(it);  // the receiver restarted or went away: reconnect
+    }
+  }
+  RR_ASSIGN_OR_RETURN(UniqueFd fd, sys::connectUnix(path_));
+  RR_RETURN_IF_ERROR(sys::setTimeouts(fd.get(), options_.timeout_seconds));
+  const int raw = fd.get();
+  const std::scoped_lock lock(mutex_);
+  connections_[id] = std::move(fd);
+  return raw;
+}
+
+void UnixEndpoint::dropConnection() {
+  const std::scoped_lock lock(mutex_);
+  connections_.erase(std::this_thread::get_id());
+}
+
+Result<UnixEndpoint::Memfd*> UnixEndpoint::memfdFor(std::size_t len) {
+  const auto id = std::this_thread::get_id();
+  const std::scoped_lock lock(mutex_);
+  auto& slot = memfds_[id];
+  if (slot && slot->size >= len) {
+    return slot.get();
+  }
+  if (slot && slot->map != nullptr) {
+    ::munmap(slot->map, slot->size);
+  }
+  auto m = std::make_unique<Memfd>();
+  m->size = sizeClass(len);
+  RR_ASSIGN_OR_RETURN(m->fd, sys::makeSizeSealedMemfd(m->size));
+  void* map = ::mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd.get(), 0);
+  if (map == MAP_FAILED) {
+    return failErrno("mmap(memfd)");
+  }
+  m->map = static_cast<std::byte*>(map);
+  slot = std::move(m);
+  return slot.get();
+}
+
+void UnixEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
+  completion.done(transfer(delivery));
+}
+
+host::DeliveryResult UnixEndpoint::transfer(const host::Delivery& d) {
+  const std::uint64_t send_ns = monotonicNs();
+  const std::uint64_t len = d.size();
+  if (d.remote != nullptr || d.source.empty() || d.source.size() > proto::kMaxName) {
+    return {.status = Status::kInvalid};  // forwarding remote payloads is not supported
+  }
+  auto fd = connection();
+  if (!fd) {
+    RR_LOG_WARN("send to {} ({}): {}", target_, path_, fd.error().message());
+    return {.status = Status::kUnavailable};
+  }
+  const bool use_memfd = len > 0 && len >= options_.memfd_threshold;
+  Memfd* memfd = nullptr;
+  if (use_memfd) {
+    auto m = memfdFor(len);
+    if (!m) {
+      RR_LOG_WARN("send to {}: {}", target_, m.error().message());
+      return {.status = Status::kUnavailable};
+    }
+    memfd = *m;
+    std::memcpy(memfd->map, d.payload.data(), len);  // the sender side's one copy
+  }
+  std::array<std::byte, proto::kRequestHeaderSize> header{};
+  proto::encodeRequest({.flags = use_memfd ? proto::kFlagMemfd : std::uint8_t{0},
+                        .source_len = static_cast<std::uint16_t>(d.source.size()),
+                        .target_len = static_cast<std::uint16_t>(target_.size()),
+                        .reply_cap = static_cast<std::uint32_t>(d.reply.size()),
+                        .payload_len = len,
+                        .send_ns = send_ns},
+                       header);
+  std::array<iovec, 4> iov = {
+      iovec{header.data(), header.size()},
+      iovec{const_cast<char*>(d.source.data()), d.source.size()},
+      iovec{target_.data(), target_.size()},
+      // Straight from the sender's linear memory: no staging buffer.
+      iovec{const_cast<std::byte*>(d.payload.data()), use_memfd ? 0 : d.payload.size()}};
+  auto sent = sys::sendAll(*fd, iov, use_memfd ? memfd->fd.get() : -1);
+  std::array<std::byte, proto::kResponseHeaderSize> raw{};
+  // Even when sending failed, the receiver may have answered before closing (too large).
+  auto received = sys::recvExact(*fd, raw);
+  if (!received) {
+    dropConnection();
+    const Error& e = sent ? received.error() : sent.error();
+    RR_LOG_WARN("send to {} ({}): {}", target_, path_, e.message());
+    return {.status = statusFor(e)};
+  }
+  auto response = proto::decodeResponse(raw);
+  if (!response) {
+    dropConnection();
+    RR_LOG_WARN("send to {}: {}", target_, response.error().message());
+    return {.status = Status::kProto};
+  }
+  if (!sent) {
+    dropConnection();  // the receiver refused the frame and closed
+  }
+  if (response->reply_len > 0 && response->reply_len <= d.reply.size()) {
+    // Straight into the sender's reply buffer.
+    if (auto r = sys::recvExact(*fd, d.reply.first(response->reply_len)); !r) {
+      dropConnection();
+      return {.status = statusFor(r.error())};
+    }
+  }
+  if (record_ && response->handler_ns >= send_ns) {
+    const std::scoped_lock lock(mutex_);
+    latencies_.push_back(static_cast<double>(response->handler_ns - send_ns) * 1e-9);
+  }
+  return {.status = static_cast<Status>(response->status),
+          .reply_len = response->reply_len,
+          .copies = (len > 0 ? 1U : 0U) + response->copies,
+          .handler_ns = response->handler_ns};
+}
+
+std::vector<double> UnixEndpoint::takeLatencies() {
+  const std::scoped_lock lock(mutex_);
+  return std::exchange(latencies_, {});
+}
+
+}  // namespace rr::transport

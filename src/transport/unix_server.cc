@@ -1,0 +1,276 @@
+#include "roadrunner/transport/unix_server.h"
+
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <filesystem>
+
+#include "roadrunner/base/log.h"
+#include "roadrunner/base/try.h"
+#include "roadrunner/proto/frame.h"
+#include "roadrunner/sys/socket.h"
+
+namespace rr::transport {
+namespace {
+
+using host::Status;
+
+constexpr std::uint32_t kMaxReply = 16U << 20U;  // bounded memory per connection
+
+// Payload bytes that follow the header on the stream: read straight into the guest's buffer.
+class SocketSource final : public host::PayloadSource {
+ public:
+  SocketSource(int fd, std::uint64_t len, const proto::RequestHeader& h)
+      : fd_(fd), len_(len), header_(h) {}
+  Result<std::uint32_t> fill(std::span<std::byte> dst, std::span<std::byte> /*pages*/) override {
+    consumed_ = true;
+    if (auto r = sys::recvExact(fd_, dst); !r) {
+      broken_ = true;
+      return std::unexpected(r.error());
+    }
+    if ((header_.flags & proto::kFlagChecksum) != 0 && proto::crc32c(dst) != header_.checksum) {
+      return fail(Errc::kProtocol, "payload", "checksum mismatch");
+    }
+    return dst.empty() ? 0U : 1U;
+  }
+  // Bytes the receiver never asked for (it refused the payload) must leave the stream too.
+  [[nodiscard]] Result<> drain() {
+    if (consumed_ || len_ == 0) {
+      return {};
+    }
+    std::array<std::byte, 65536> scratch{};
+    for (std::uint64_t left = len_; left > 0;) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left, scratch.size()));
+      RR_RETURN_IF_ERROR(sys::recvExact(fd_, std::span(scratch).first(n)));
+      left -= n;
+    }
+    return {};
+  }
+  [[nodiscard]] bool broken() const noexcept { return broken_; }
+
+ private:
+  int fd_;
+  std::uint64_t len_;
+  proto::RequestHeader header_;
+  bool consumed_ = false;
+  bool broken_ = false;
+};
+
+// A payload passed as a size-sealed memfd: mapped over the guest's buffer when it is page
+// aligned (zero copies), copied from a mapping otherwise.
+class MemfdSource final : public host::PayloadSource {
+ public:
+  MemfdSource(int fd, std::uint64_t len, bool map) : fd_(fd), len_(len), map_(map) {}
+  Result<std::uint32_t> fill(std::span<std::byte> dst, std::span<std::byte> pages) override {
+    if (dst.empty()) {
+      return 0U;
+    }
+    struct stat st {};
+    if (map_ && !pages.empty() && ::fstat(fd_, &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_size) >= pages.size()) {
+      // MAP_PRIVATE: the guest may write its buffer without touching the sender's memfd.
+      void* at = ::mmap(pages.data(), pages.size(), PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_FIXED, fd_, 0);
+      if (at == MAP_FAILED) {
+        return failErrno("mmap(memfd into guest memory)");
+      }
+      mapped_ = pages;
+      return 0U;
+    }
+    void* src = ::mmap(nullptr, len_, PROT_READ, MAP_SHARED, fd_, 0);
+    if (src == MAP_FAILED) {
+      return failErrno("mmap(memfd)");
+    }
+    std::memcpy(dst.data(), src, dst.size());
+    ::munmap(src, len_);
+    return 1U;
+  }
+  void detach() noexcept override {
+    if (!mapped_.empty()) {
+      // Back to private anonymous pages before the guest frees the buffer: a freed region must
+      // never stay backed by the memfd.
+      ::mmap(mapped_.data(), mapped_.size(), PROT_READ | PROT_WRITE,
+             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      mapped_ = {};
+    }
+  }
+  ~MemfdSource() override { detach(); }
+  MemfdSource(const MemfdSource&) = delete;
+  MemfdSource& operator=(const MemfdSource&) = delete;
+  MemfdSource(MemfdSource&&) = delete;
+  MemfdSource& operator=(MemfdSource&&) = delete;
+
+ private:
+  int fd_;
+  std::uint64_t len_;
+  bool map_;
+  std::span<std::byte> mapped_;
+};
+
+Result<> sendResponse(int fd, const proto::ResponseHeader& h, std::span<const std::byte> reply) {
+  std::array<std::byte, proto::kResponseHeaderSize> raw{};
+  proto::encodeResponse(h, raw);
+  std::array<iovec, 2> iov = {iovec{raw.data(), raw.size()},
+                              iovec{const_cast<std::byte*>(reply.data()), reply.size()}};
+  return sys::sendAll(fd, iov);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<UnixServer>> UnixServer::start(std::string path, host::Endpoint* receiver,
+                                                      UnixServerOptions options) {
+  const auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty() && !std::filesystem::exists(dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec || ::chmod(dir.c_str(), 0700) != 0) {
+      return failErrno("create socket directory", ec ? ec.value() : errno, dir.string());
+    }
+  }
+  std::unique_ptr<UnixServer> server(new UnixServer(std::move(path), receiver, std::move(options)));
+  RR_ASSIGN_OR_RETURN(server->listen_fd_, sys::listenUnix(server->path_));
+  server->accept_thread_ = std::thread([s = server.get()] { s->acceptLoop(); });
+  return server;
+}
+
+UnixServer::~UnixServer() { stop(); }
+
+void UnixServer::stop() {
+  if (stopping_.exchange(true)) {
+    return;
+  }
+  ::shutdown(listen_fd_.get(), SHUT_RDWR);  // wakes accept()
+  {
+    const std::scoped_lock lock(mutex_);
+    for (const int fd : open_fds_) {
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  }
+  if (accept_thread_.joinable()) {
+    accept_thread_.join();
+  }
+  std::vector<std::thread> threads;
+  {
+    const std::scoped_lock lock(mutex_);
+    threads.swap(threads_);
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  ::unlink(path_.c_str());
+}
+
+void UnixServer::acceptLoop() {
+  while (!stopping_) {
+    auto conn = sys::acceptConnection(listen_fd_.get());
+    if (!conn) {
+      if (!stopping_) {
+        RR_LOG_ERROR("{}: {}", path_, conn.error().message());
+      }
+      return;
+    }
+    const std::scoped_lock lock(mutex_);
+    if (stopping_) {
+      return;
+    }
+    open_fds_.push_back(conn->get());
+    threads_.emplace_back([this, c = std::move(*conn)]() mutable { serve(std::move(c)); });
+  }
+}
+
+void UnixServer::serve(UniqueFd conn) {
+  const int fd = conn.get();
+  const auto drop = [&](const std::string& why) {
+    dropped_.fetch_add(1);
+    RR_LOG_WARN("{}: dropping connection: {}", path_, why);
+  };
+  const auto finish = [&] {
+    const std::scoped_lock lock(mutex_);
+    std::erase(open_fds_, fd);
+  };
+  auto cred = sys::peerCredentials(fd);
+  const uid_t self = ::getuid();
+  if (!cred || (cred->uid != self && cred->uid != 0 &&
+                std::ranges::find(options_.allowed_uids, cred->uid) == options_.allowed_uids.end())) {
+    drop(cred ? "peer uid " + std::to_string(cred->uid) + " is not allowed" : cred.error().message());
+    finish();
+    return;
+  }
+  (void)sys::setTimeouts(fd, options_.timeout_seconds);
+  for (;;) {
+    std::array<std::byte, proto::kRequestHeaderSize> raw{};
+    UniqueFd passed;
+    if (auto r = sys::recvExact(fd, raw, &passed); !r) {
+      break;  // the sender closed (or died between frames): nothing in flight
+    }
+    auto header = proto::decodeRequest(raw, UINT64_MAX);
+    if (!header) {
+      drop(header.error().message());
+      break;
+    }
+    if (header->payload_len > options_.max_payload) {
+      (void)sendResponse(fd, {.status = RR_ETOO_LARGE}, {});
+      drop("payload of " + std::to_string(header->payload_len) + " bytes over the limit");
+      break;
+    }
+    const bool memfd = (header->flags & proto::kFlagMemfd) != 0;
+    if (memfd != passed.valid()) {
+      drop(memfd ? "memfd frame without a descriptor" : "descriptor on a stream frame");
+      break;
+    }
+    std::string names(std::size_t{header->source_len} + header->target_len, '\0');
+    if (auto r = sys::recvExact(fd, std::as_writable_bytes(std::span(names))); !r) {
+      drop("truncated names: " + r.error().message());
+      break;
+    }
+    if (memfd) {
+      if (auto ok = sys::checkSizeSealed(passed.get(), header->payload_len); !ok) {
+        drop(ok.error().message());
+        break;
+      }
+    }
+    std::vector<std::byte> reply(std::min(header->reply_cap, kMaxReply));
+    SocketSource stream(fd, header->payload_len, *header);
+    MemfdSource mapped(passed.get(), header->payload_len, options_.memfd_map);
+    const std::string_view target = std::string_view(names).substr(header->source_len);
+    if (!options_.name.empty() && target != options_.name) {
+      if (!memfd && !stream.drain()) {
+        drop("sender went away mid-payload");
+        break;
+      }
+      if (!sendResponse(fd, {.status = RR_EUNKNOWN_TARGET}, {})) {
+        break;
+      }
+      continue;
+    }
+    const host::Delivery delivery{.source = std::string_view(names).substr(0, header->source_len),
+                                  .reply = reply,
+                                  .remote = memfd ? static_cast<host::PayloadSource*>(&mapped)
+                                                  : &stream,
+                                  .remote_len = header->payload_len};
+    const host::DeliveryResult result = receiver_->deliver(delivery);
+    if (!memfd && (stream.broken() || !stream.drain())) {
+      drop("sender went away mid-payload");  // the handler never saw a partial payload
+      break;
+    }
+    const bool fits = result.reply_len <= reply.size();
+    const auto sent = sendResponse(
+        fd,
+        {.status = static_cast<std::uint32_t>(result.status),
+         .reply_len = result.reply_len,
+         .copies = result.copies,
+         .handler_ns = result.handler_ns},
+        fits ? std::span<const std::byte>(reply).first(result.reply_len) : std::span<const std::byte>{});
+    if (!sent) {
+      drop(sent.error().message());
+      break;
+    }
+  }
+  finish();
+}
+
+}  // namespace rr::transport

@@ -1,0 +1,113 @@
+// `roadrunner serve` and `roadrunner send` as operators use them: two real processes.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+
+#include "../testing/subprocess.h"
+
+namespace rr {
+namespace {
+
+// `roadrunner serve` in the background, ready when this returns.
+class ServeProcess {
+ public:
+  explicit ServeProcess(std::vector<std::string> args) {
+    int ready[2];
+    EXPECT_EQ(::pipe(ready), 0);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(ready[1], 3);
+      std::vector<std::string> argv = {RR_CLI, "serve", "--ready-fd", "3"};
+      argv.insert(argv.end(), args.begin(), args.end());
+      std::vector<char*> c;
+      for (auto& a : argv) {
+        c.push_back(a.data());
+      }
+      c.push_back(nullptr);
+      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
+      ::execv(RR_CLI, c.data());
+      ::_exit(127);
+    }
+    ::close(ready[1]);
+    std::array<char, 8> buf{};
+    ready_ = ::read(ready[0], buf.data(), buf.size()) > 0;
+    ::close(ready[0]);
+  }
+  ServeProcess(const ServeProcess&) = delete;
+  ServeProcess& operator=(const ServeProcess&) = delete;
+  ~ServeProcess() { (void)stop(SIGTERM); }
+  [[nodiscard]] bool ready() const { return ready_; }
+  int stop(int sig) {
+    if (pid_ <= 0) {
+      return -1;
+    }
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool ready_ = false;
+};
+
+TEST(ServeCommandTest, SendDeliversAFileAndPrintsTheReply) {
+  const testing::TempDir dir;
+  const std::string sock = dir.file("run/sink.sock");
+  ServeProcess serve({RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"});
+  ASSERT_TRUE(serve.ready());
+  testing::writeText(dir.file("in.txt"), std::string(3U << 20U, 'x'));
+  const auto socket_path = testing::run({RR_CLI, "send", "--to", "unix:" + sock, dir.file("in.txt")});
+  const auto memfd = testing::run({RR_CLI, "send", "--memfd", "--to", "unix:" + sock, dir.file("in.txt")});
+  EXPECT_EQ(socket_path.exit_code, 0) << socket_path.err;
+  EXPECT_EQ(memfd.exit_code, 0) << memfd.err;
+  EXPECT_EQ(socket_path.out.size(), 8U);  // the receiver's 8-byte hash
+  EXPECT_EQ(socket_path.out, memfd.out) << "both paths delivered the same bytes";
+  EXPECT_NE(socket_path.err.find("2 host copies"), std::string::npos) << socket_path.err;
+  EXPECT_NE(memfd.err.find("1 host copies"), std::string::npos) << memfd.err;
+  EXPECT_EQ(serve.stop(SIGTERM), 0);
+  EXPECT_NE(::access(sock.c_str(), F_OK), 0) << "the socket is removed on exit";
+}
+
+TEST(ServeCommandTest, SendToNobodyIsOneClearError) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("in.txt"), "x");
+  const auto o = testing::run({RR_CLI, "send", "--to", "unix:" + dir.file("none.sock"),
+                               dir.file("in.txt")});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("receiver unavailable"), std::string::npos) << o.err;
+}
+
+TEST(ServeCommandTest, ServeWithoutListenIsAUsageError) {
+  const auto o = testing::run({RR_CLI, "serve", RR_GUEST_HASH_RECEIVER});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("--listen"), std::string::npos) << o.err;
+}
+
+TEST(ServeCommandTest, KilledReceiverGivesTheNextSendAStatusAndARestartServesAgain) {
+  const testing::TempDir dir;
+  const std::string sock = dir.file("sink.sock");
+  testing::writeText(dir.file("in.txt"), "payload");
+  {
+    ServeProcess serve({RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"});
+    ASSERT_TRUE(serve.ready());
+    EXPECT_EQ(serve.stop(SIGKILL), 128 + SIGKILL);
+  }
+  const auto down = testing::run({RR_CLI, "send", "--to", "unix:" + sock, dir.file("in.txt")});
+  EXPECT_EQ(down.exit_code, 1) << down.err;
+  ServeProcess again({RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"});
+  ASSERT_TRUE(again.ready()) << "a stale socket file does not stop a restart";
+  const auto up = testing::run({RR_CLI, "send", "--to", "unix:" + sock, dir.file("in.txt")});
+  EXPECT_EQ(up.exit_code, 0) << up.err;
+}
+
+}  // namespace
+}  // namespace rr

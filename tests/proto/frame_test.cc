@@ -1,0 +1,82 @@
+#include "roadrunner/proto/frame.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string>
+
+namespace rr::proto {
+namespace {
+
+std::array<std::byte, kRequestHeaderSize> encoded(const RequestHeader& h) {
+  std::array<std::byte, kRequestHeaderSize> buf{};
+  encodeRequest(h, buf);
+  return buf;
+}
+
+TEST(FrameTest, RequestRoundTrips) {
+  const RequestHeader h{.flags = kFlagMemfd, .source_len = 3, .target_len = 7, .reply_cap = 64,
+                        .payload_len = 1ULL << 33, .checksum = 0xABCD, .send_ns = 123456789};
+  auto d = decodeRequest(encoded(h), UINT64_MAX);
+  ASSERT_TRUE(d.has_value()) << d.error().message();
+  EXPECT_EQ(d->flags, kFlagMemfd);
+  EXPECT_EQ(d->source_len, 3);
+  EXPECT_EQ(d->target_len, 7);
+  EXPECT_EQ(d->reply_cap, 64U);
+  EXPECT_EQ(d->payload_len, 1ULL << 33);
+  EXPECT_EQ(d->checksum, 0xABCDU);
+  EXPECT_EQ(d->send_ns, 123456789U);
+}
+
+TEST(FrameTest, ResponseRoundTrips) {
+  std::array<std::byte, kResponseHeaderSize> buf{};
+  encodeResponse({.status = 9, .reply_len = 77, .handler_ns = 42}, buf);
+  auto d = decodeResponse(buf);
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->status, 9U);
+  EXPECT_EQ(d->reply_len, 77U);
+  EXPECT_EQ(d->handler_ns, 42U);
+}
+
+TEST(FrameTest, MalformedHeadersAreRejectedWithAReason) {
+  const RequestHeader ok{.source_len = 1, .target_len = 1, .payload_len = 10};
+  struct Case {
+    std::size_t offset;
+    std::byte value;
+    const char* reason;
+  };
+  const Case cases[] = {{0, std::byte{'X'}, "wrong magic"},
+                        {4, std::byte{2}, "unsupported frame version"},
+                        {5, std::byte{0x80}, "unknown flags"},
+                        {10, std::byte{1}, "reserved"},
+                        {6, std::byte{0}, "name length"}};
+  for (const Case& c : cases) {
+    auto buf = encoded(ok);
+    buf[c.offset] = c.value;
+    auto d = decodeRequest(buf, 1000);
+    ASSERT_FALSE(d.has_value()) << c.reason;
+    EXPECT_EQ(d.error().code, Errc::kProtocol);
+    EXPECT_NE(d.error().message().find(c.reason), std::string::npos) << d.error().message();
+  }
+}
+
+TEST(FrameTest, TruncatedHeaderIsRejected) {
+  const auto buf = encoded({.source_len = 1, .target_len = 1});
+  EXPECT_FALSE(decodeRequest(std::span(buf).first(kRequestHeaderSize - 1), 100).has_value());
+  EXPECT_FALSE(decodeRequest({}, 100).has_value());
+}
+
+TEST(FrameTest, PayloadOverTheLimitIsRejected) {
+  const auto buf = encoded({.source_len = 1, .target_len = 1, .payload_len = 4ULL << 30});
+  auto d = decodeRequest(buf, 1ULL << 31);
+  ASSERT_FALSE(d.has_value());
+  EXPECT_NE(d.error().message().find("over the limit"), std::string::npos);
+}
+
+TEST(FrameTest, Crc32cMatchesTheStandardCheckValue) {
+  const std::string s = "123456789";
+  EXPECT_EQ(crc32c(std::as_bytes(std::span(s.data(), s.size()))), 0xE3069283U);
+}
+
+}  // namespace
+}  // namespace rr::proto

@@ -1,0 +1,273 @@
+// Kernel-mode transport: UnixEndpoint (sender side) against UnixServer (receiver side), in one
+// process over real UNIX sockets, with a receiver that fills buffers the way FunctionActor does.
+
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <cstring>
+#include <thread>
+
+#include "../testing/subprocess.h"
+#include "roadrunner/proto/frame.h"
+#include "roadrunner/sys/socket.h"
+#include "roadrunner/transport/unix_endpoint.h"
+#include "roadrunner/transport/unix_server.h"
+
+namespace rr::transport {
+namespace {
+
+using host::Status;
+
+// A receiver whose "guest memory" is a page-aligned host buffer: it fills, checks, replies with
+// the byte sum, and counts handler runs (which only happen after the whole payload arrived).
+class SumReceiver final : public host::Endpoint {
+ public:
+  void deliverAsync(const host::Delivery& d, host::Completion& c) override {
+    const std::size_t len = d.size();
+    const std::size_t rounded = (len + 4095) / 4096 * 4096;
+    void* mem = ::mmap(nullptr, rounded == 0 ? 4096 : rounded, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    std::span<std::byte> dst(static_cast<std::byte*>(mem), len);
+    std::span<std::byte> pages(static_cast<std::byte*>(mem), rounded);
+    host::DeliveryResult r;
+    if (d.remote != nullptr) {
+      auto filled = d.remote->fill(dst, pages);
+      if (!filled) {
+        ::munmap(mem, rounded == 0 ? 4096 : rounded);
+        c.done({.status = Status::kUnavailable});
+        return;
+      }
+      r.copies = *filled;
+    }
+    handler_runs.fetch_add(1);
+    std::uint64_t sum = 0;
+    for (const std::byte b : dst) {
+      sum += static_cast<std::uint8_t>(b);
+    }
+    if (d.remote != nullptr) {
+      d.remote->detach();
+    }
+    ::munmap(mem, rounded == 0 ? 4096 : rounded);
+    r.reply_len = sizeof sum;
+    if (d.reply.size() >= sizeof sum) {
+      std::memcpy(d.reply.data(), &sum, sizeof sum);
+    }
+    c.done(r);
+  }
+  std::atomic<int> handler_runs{0};
+};
+
+std::vector<std::byte> pattern(std::size_t n) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<std::byte>(i * 13 + 7);
+  }
+  return v;
+}
+
+std::uint64_t byteSum(const std::vector<std::byte>& v) {
+  std::uint64_t s = 0;
+  for (const std::byte b : v) {
+    s += static_cast<std::uint8_t>(b);
+  }
+  return s;
+}
+
+class UnixTransportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.file("sock/sink.sock");
+    auto s = UnixServer::start(path_, &receiver_, {.max_payload = 64U << 20U, .name = "sink"});
+    ASSERT_TRUE(s.has_value()) << s.error().message();
+    server_ = std::move(*s);
+  }
+  host::DeliveryResult send(UnixEndpoint& ep, const std::vector<std::byte>& payload,
+                            std::uint64_t* sum = nullptr) {
+    std::array<std::byte, 8> reply{};
+    const auto r = ep.deliver({.source = "test", .payload = payload, .reply = reply});
+    if (sum != nullptr) {
+      std::memcpy(sum, reply.data(), sizeof *sum);
+    }
+    return r;
+  }
+  testing::TempDir dir_;
+  std::string path_;
+  SumReceiver receiver_;
+  std::unique_ptr<UnixServer> server_;
+};
+
+TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
+  for (const std::uint64_t threshold : {UINT64_MAX, std::uint64_t{0}}) {
+    UnixEndpoint ep(path_, "sink", {.memfd_threshold = threshold});
+    for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4095},
+                                std::size_t{65537}, std::size_t{16U << 20U}}) {
+      const auto payload = pattern(n);
+      std::uint64_t sum = 0;
+      const auto r = send(ep, payload, &sum);
+      ASSERT_EQ(r.status, Status::kOk) << n << " bytes, threshold " << threshold;
+      EXPECT_EQ(sum, byteSum(payload)) << n;
+      if (n > 0) {
+        // socket: the sender's write and the receiver's read; memfd: the sender's copy only
+        EXPECT_EQ(r.copies, threshold == 0 ? 1U : 2U) << n;
+      }
+    }
+  }
+}
+
+TEST_F(UnixTransportTest, SocketDirectoryIsPrivateAndSocketOwnerOnly) {
+  struct stat dir_st {};
+  struct stat sock_st {};
+  ASSERT_EQ(::stat(dir_.file("sock").c_str(), &dir_st), 0);
+  ASSERT_EQ(::stat(path_.c_str(), &sock_st), 0);
+  EXPECT_EQ(dir_st.st_mode & 0777, 0700U);
+  EXPECT_EQ(sock_st.st_mode & 0777, 0600U);
+}
+
+TEST_F(UnixTransportTest, WrongTargetNameIsUnknownTarget) {
+  UnixEndpoint ep(path_, "someone-else", {});
+  EXPECT_EQ(send(ep, pattern(100)).status, Status::kUnknownTarget);
+  EXPECT_EQ(receiver_.handler_runs.load(), 0);
+  UnixEndpoint right(path_, "sink", {});
+  EXPECT_EQ(send(right, pattern(100)).status, Status::kOk);  // the server still serves
+}
+
+TEST_F(UnixTransportTest, ReceiverRestartIsReconnectedTransparently) {
+  UnixEndpoint ep(path_, "sink", {});
+  ASSERT_EQ(send(ep, pattern(10)).status, Status::kOk);
+  server_->stop();
+  auto again = UnixServer::start(path_, &receiver_, {.name = "sink"});
+  ASSERT_TRUE(again.has_value()) << again.error().message();
+  EXPECT_EQ(send(ep, pattern(10)).status, Status::kOk);
+  (*again)->stop();
+}
+
+TEST_F(UnixTransportTest, DeadReceiverIsAStatusAndTheSenderStaysUsable) {
+  UnixEndpoint ep(path_, "sink", {});
+  server_->stop();
+  EXPECT_EQ(send(ep, pattern(1000)).status, Status::kUnavailable);
+  auto again = UnixServer::start(path_, &receiver_, {.name = "sink"});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(send(ep, pattern(1000)).status, Status::kOk);
+}
+
+// Raw frames from a hand-written client.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& path) : fd_(*sys::connectUnix(path)) {}
+  void sendBytes(std::span<const std::byte> bytes) {
+    std::array<iovec, 1> iov = {iovec{const_cast<std::byte*>(bytes.data()), bytes.size()}};
+    (void)sys::sendAll(fd_.get(), iov);
+  }
+  void sendHeader(const proto::RequestHeader& h, const std::string& names) {
+    std::array<std::byte, proto::kRequestHeaderSize> raw{};
+    proto::encodeRequest(h, raw);
+    sendBytes(raw);
+    sendBytes(std::as_bytes(std::span(names)));
+  }
+  // True once the server has closed the connection.
+  bool closedByServer() {
+    std::array<std::byte, 64> buf{};
+    for (;;) {
+      const ssize_t n = ::recv(fd_.get(), buf.data(), buf.size(), 0);
+      if (n <= 0) {
+        return true;
+      }
+    }
+  }
+  void close() { fd_.reset(); }
+
+ private:
+  UniqueFd fd_;
+};
+
+TEST_F(UnixTransportTest, MalformedFramesDropTheConnectionAndTheServerLives) {
+  {
+    RawClient c(path_);
+    c.sendBytes(std::as_bytes(std::span("GET / HTTP/1.1\r\n\r\n  garbage garbage garbage")));
+    EXPECT_TRUE(c.closedByServer());
+  }
+  {
+    RawClient c(path_);  // a frame claiming 4 GiB
+    c.sendHeader({.source_len = 1, .target_len = 4, .payload_len = 4ULL << 30}, "xsink");
+    EXPECT_TRUE(c.closedByServer());
+  }
+  {
+    RawClient c(path_);  // a truncated header, then gone
+    const auto bytes = pattern(10);
+    c.sendBytes(bytes);
+    c.close();
+  }
+  {
+    RawClient c(path_);  // a memfd frame without a descriptor
+    c.sendHeader({.flags = proto::kFlagMemfd, .source_len = 1, .target_len = 4, .payload_len = 8},
+                 "xsink");
+    EXPECT_TRUE(c.closedByServer());
+  }
+  EXPECT_GE(server_->droppedConnections(), 3U);
+  EXPECT_EQ(receiver_.handler_runs.load(), 0);
+  UnixEndpoint ep(path_, "sink", {});
+  EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);
+}
+
+TEST_F(UnixTransportTest, SenderDyingMidPayloadNeverReachesTheHandler) {
+  {
+    RawClient c(path_);
+    c.sendHeader({.source_len = 1, .target_len = 4, .payload_len = 1U << 20U}, "xsink");
+    const auto part = pattern(1000);
+    c.sendBytes(part);  // 1000 of 1 MiB, then the sender dies
+    c.close();
+  }
+  UnixEndpoint ep(path_, "sink", {});
+  EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);  // waits for the server: in order
+  EXPECT_EQ(receiver_.handler_runs.load(), 1) << "only the complete payload reached a handler";
+}
+
+TEST(UnixTransportSlowReceiverTest, SenderIsHeldBackAndTimesOut) {
+  // A "receiver" that accepts but never reads: the kernel's socket buffer fills and the sender
+  // blocks (bounded memory) until its progress timeout, then gets a status.
+  const testing::TempDir dir;
+  auto listener = sys::listenUnix(dir.file("slow.sock"));
+  ASSERT_TRUE(listener.has_value());
+  UnixEndpoint ep(dir.file("slow.sock"), "slow", {.timeout_seconds = 1});
+  const auto payload = pattern(32U << 20U);
+  const auto r = ep.deliver({.source = "test", .payload = payload});
+  EXPECT_EQ(r.status, Status::kTimedOut);
+}
+
+TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
+  const testing::TempDir dir;
+  ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
+  SumReceiver receiver;
+  auto server = UnixServer::start(dir.file("s/sink.sock"), &receiver, {.name = "sink"});
+  ASSERT_TRUE(server.has_value());
+  if (::getuid() != 0) {
+    GTEST_SKIP() << "needs root to connect as another uid";
+  }
+  ASSERT_EQ(::chmod(dir.file("s").c_str(), 0755), 0);  // let the other uid reach the socket
+  ASSERT_EQ(::chmod(dir.file("s/sink.sock").c_str(), 0666), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    if (::setresuid(65534, 65534, 65534) != 0) {
+      ::_exit(2);
+    }
+    UnixEndpoint ep(dir.file("s/sink.sock"), "sink", {});
+    const std::vector<std::byte> payload(10);
+    const auto r = ep.deliver({.source = "intruder", .payload = payload});
+    ::_exit(r.status == Status::kUnavailable ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the intruder was served";
+  EXPECT_EQ(receiver.handler_runs.load(), 0);
+  EXPECT_EQ((*server)->droppedConnections(), 1U);
+}
+
+}  // namespace
+}  // namespace rr::transport
