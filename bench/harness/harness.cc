@@ -2,7 +2,9 @@
 
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/socket.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/wasm/engine.h"
 
@@ -106,35 +109,54 @@ std::string sizeName(std::uint64_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
-Result<json> runEmbedded(const Options& o, std::uint64_t size) {
+// One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver.
+Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size) {
+  const bool kernel = system != "embedded";
   runtime::Workflow w{
-      .name = "bench-embedded",
+      .name = "bench-" + system,
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + "/bench_sender.wasm",
                      .args = {"receiver", std::to_string(size), std::to_string(o.runs + 1)}},
                     {.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"}},
-      .edges = {{.from = "sender", .to = "receiver"}}};
+      .edges = {{.from = "sender",
+                 .to = "receiver",
+                 .mode = kernel ? runtime::EdgeMode::kKernel : runtime::EdgeMode::kEmbedded}}};
   rusage before{};
+  rusage children_before{};
   ::getrusage(RUSAGE_SELF, &before);
+  ::getrusage(RUSAGE_CHILDREN, &children_before);
   resetPeakRss();
-  RR_ASSIGN_OR_RETURN(const runtime::RunReport report,
-                      runtime::runWorkflow(w, {.prefix_output = false, .record_latencies = true}));
+  RR_ASSIGN_OR_RETURN(
+      const runtime::RunReport report,
+      runtime::runWorkflow(w, {.prefix_output = false,
+                               .record_latencies = true,
+                               .roadrunner_exe = o.roadrunner_exe,
+                               .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX}));
   rusage after{};
+  rusage children_after{};
   ::getrusage(RUSAGE_SELF, &after);
+  ::getrusage(RUSAGE_CHILDREN, &children_after);
   const runtime::InstanceReport* sender = nullptr;
   const runtime::InstanceReport* receiver = nullptr;
   for (const auto& r : report.instances) {
     (r.receiver ? receiver : sender) = &r;
   }
   if (sender == nullptr || receiver == nullptr) {
-    return fail(Errc::kInvalidArgument, "bench", "embedded run lost an instance");
+    return fail(Errc::kInvalidArgument, "bench", system + " run lost an instance");
   }
   std::vector<double> lat = receiver->latencies;
   if (!lat.empty()) {
     lat.erase(lat.begin());  // the warm-up: the receiver's pages were fresh
   }
   const Stats s = summarize(lat);
-  return json{{"system", "embedded"},
+  const auto cpu = [](const rusage& a, const rusage& b, bool user) {
+    return user ? cpuSeconds(b.ru_utime) - cpuSeconds(a.ru_utime)
+                : cpuSeconds(b.ru_stime) - cpuSeconds(a.ru_stime);
+  };
+  // The served receiver's peak RSS is the largest child's (ru_maxrss covers reaped children).
+  const std::uint64_t child_rss =
+      kernel ? static_cast<std::uint64_t>(children_after.ru_maxrss) * 1024 : 0;
+  return json{{"system", system},
               {"workload", "chain"},
               {"payload_bytes", size},
               {"fanout", 1},
@@ -143,12 +165,118 @@ Result<json> runEmbedded(const Options& o, std::uint64_t size) {
               {"transfer_s", s.median},
               {"serialization_s", 0.0},
               {"throughput_MBps", s.median > 0 ? static_cast<double>(size) / s.median / 1e6 : 0.0},
-              {"cpu_user_s", cpuSeconds(after.ru_utime) - cpuSeconds(before.ru_utime)},
-              {"cpu_sys_s", cpuSeconds(after.ru_stime) - cpuSeconds(before.ru_stime)},
-              {"peak_rss_bytes", peakRss()},
+              {"cpu_user_s", cpu(before, after, true) + cpu(children_before, children_after, true)},
+              {"cpu_sys_s", cpu(before, after, false) + cpu(children_before, children_after, false)},
+              {"peak_rss_bytes", peakRss() + child_rss},
               {"copies", sender->sends > 0 ? sender->copies / sender->sends : 0},
               {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
-                               receiver->deliveries == static_cast<std::uint64_t>(o.runs + 1)}};
+                               lat.size() == static_cast<std::size_t>(o.runs)}};
+}
+
+// AF_UNIX write -> read of `size` bytes between two processes (the receiver reads into a warm
+// buffer and answers with one byte): the kernel path's physical limit.
+std::vector<double> unixLimit(std::uint64_t size, int runs) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return {};
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    std::vector<char> buf(size == 0 ? 1 : size, 'r');
+    for (int i = 0; i <= runs; ++i) {
+      std::size_t got = 0;
+      while (got < size) {
+        const ssize_t n = ::read(sv[1], buf.data() + got, size - got);
+        if (n <= 0) {
+          ::_exit(1);
+        }
+        got += static_cast<std::size_t>(n);
+      }
+      if (::write(sv[1], "k", 1) != 1) {
+        ::_exit(1);
+      }
+    }
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  std::vector<char> src(size == 0 ? 1 : size, 'a');
+  std::vector<double> out;
+  for (int i = 0; i <= runs; ++i) {
+    const auto t0 = Clock::now();
+    std::size_t sent = 0;
+    while (sent < size) {
+      const ssize_t n = ::write(sv[0], src.data() + sent, size - sent);
+      if (n <= 0) {
+        break;
+      }
+      sent += static_cast<std::size_t>(n);
+    }
+    char ack = 0;
+    if (::read(sv[0], &ack, 1) != 1) {
+      break;
+    }
+    if (i > 0) {
+      out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+  }
+  ::close(sv[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+// A bare memfd handoff: SCM_RIGHTS to another process, which maps and unmaps it and answers.
+std::vector<double> memfdLimit(std::uint64_t size, int runs) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return {};
+  }
+  auto memfd = sys::makeSizeSealedMemfd(size == 0 ? 4096 : size);
+  if (!memfd) {
+    return {};
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    for (int i = 0; i <= runs; ++i) {
+      std::array<std::byte, 1> b{};
+      UniqueFd fd;
+      if (!sys::recvExact(sv[1], b, &fd) || !fd.valid()) {
+        ::_exit(1);
+      }
+      void* m = ::mmap(nullptr, size == 0 ? 4096 : size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+      if (m == MAP_FAILED) {
+        ::_exit(1);
+      }
+      ::munmap(m, size == 0 ? 4096 : size);
+      if (::write(sv[1], "k", 1) != 1) {
+        ::_exit(1);
+      }
+    }
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  std::vector<double> out;
+  for (int i = 0; i <= runs; ++i) {
+    const auto t0 = Clock::now();
+    std::byte one{1};
+    std::array<iovec, 1> iov = {iovec{&one, 1}};
+    if (!sys::sendAll(sv[0], iov, memfd->get())) {
+      break;
+    }
+    char ack = 0;
+    if (::read(sv[0], &ack, 1) != 1) {
+      break;
+    }
+    if (i > 0) {
+      out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+  }
+  ::close(sv[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
 }
 
 std::string commitId() {
@@ -205,9 +333,11 @@ Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
 
 Result<> run(const Options& o) {
   for (const auto& s : o.systems) {
-    if (s != "embedded") {
+    if (s != "embedded" && s != "kernel" && s != "kernel-memfd") {
       return fail(Errc::kInvalidArgument, "bench",
-                  "system '" + s + "' is not available in this build (available: embedded)");
+                  "system '" + s +
+                      "' is not available in this build (available: embedded, kernel, "
+                      "kernel-memfd)");
     }
   }
   utsname uts{};
@@ -221,8 +351,9 @@ Result<> run(const Options& o) {
            {"limits", json::array()},
            {"results", json::array()},
            {"ratios", json::array()}};
-  std::printf("%-10s %10s %12s %12s %12s %10s %9s %8s\n", "system", "size", "median", "p90",
-              "memcpy warm", "ratio", "MB/s", "verified");
+  std::printf("%-13s %9s %12s %12s %12s %8s %8s %8s  (limit: memcpy_warm for embedded, "
+              "AF_UNIX write->read for kernel)\n",
+              "system", "size", "median", "p90", "limit", "ratio", "MB/s", "verified");
   std::size_t step = 0;
   const std::size_t steps = o.sizes.size() * (1 + o.systems.size());
   const auto progress = [&](const std::string& what) {
@@ -238,21 +369,32 @@ Result<> run(const Options& o) {
     const Stats fresh = summarize(memcpyFresh(size, o.runs));
     doc["limits"].push_back({{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
     doc["limits"].push_back({{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
+    const bool any_kernel = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
+      return sys_name != "embedded";
+    });
+    const Stats unix_limit = any_kernel ? summarize(unixLimit(size, o.runs)) : Stats{};
+    const Stats memfd_limit = any_kernel ? summarize(memfdLimit(size, o.runs)) : Stats{};
+    if (any_kernel) {
+      doc["limits"].push_back({{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
+      doc["limits"].push_back({{"name", "memfd"}, {"payload_bytes", size}, {"seconds", memfd_limit.median}});
+    }
     for (const auto& system : o.systems) {
       progress(system + " " + sizeName(size));
-      RR_ASSIGN_OR_RETURN(json result, runEmbedded(o, size));
+      RR_ASSIGN_OR_RETURN(json result, runChain(o, system, size));
       const double median = result["latency_s"]["median"].get<double>();
-      const double ratio = warm.median > 0 ? median / warm.median : 0;
+      const bool in_process = system == "embedded";
+      const double limit = in_process ? warm.median : unix_limit.median;
+      const double ratio = limit > 0 ? median / limit : 0;
       doc["ratios"].push_back({{"system", system},
                                {"payload_bytes", size},
-                               {"limit", "memcpy_warm"},
+                               {"limit", in_process ? "memcpy_warm" : "unix"},
                                {"ratio", ratio}});
       if (o.progress && ::isatty(2) != 0) {
         std::fprintf(stderr, "\r%60s\r", "");
       }
-      std::printf("%-10s %10s %9.3f ms %9.3f ms %9.3f ms %9.2fx %9.0f %8s\n", system.c_str(),
+      std::printf("%-13s %9s %9.3f ms %9.3f ms %9.3f ms %7.2fx %8.0f %8s\n", system.c_str(),
                   sizeName(size).c_str(), median * 1e3,
-                  result["latency_s"]["p90"].get<double>() * 1e3, warm.median * 1e3, ratio,
+                  result["latency_s"]["p90"].get<double>() * 1e3, limit * 1e3, ratio,
                   result["throughput_MBps"].get<double>(),
                   result["verified"].get<bool>() ? "yes" : "NO");
       std::fflush(stdout);

@@ -17,6 +17,7 @@ struct Options {
   int runs = 5;                      ///< measured runs after one warm-up
   std::string json_path;             ///< empty: no JSON
   std::string guest_dir;             ///< where bench_sender.wasm and bench_receiver.wasm are
+  std::string roadrunner_exe = "/proc/self/exe";  ///< runs `serve` for kernel systems
   bool progress = true;
 };
 
