@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
   if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) {
     die("make private", "/");
   }
+  /* The root becomes a mount point of its own, so tools that remount "/" (ip netns exec) work. */
+  if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0) {
+    die("bind", root);
+  }
   int i = 3;
   for (; i < argc && strcmp(argv[i], "--") != 0; ++i) {
     bind(root, argv[i]);

@@ -71,6 +71,7 @@ rr_in_root() {
   RR_R="$rr_root" RR_CWD="$cwd" unshare -m --propagation private -- bash -c '
       set -e
       r=$RR_R; cwd=$RR_CWD; shift
+      mount --rbind "$r" "$r"
       while [ "$1" != "--" ]; do mkdir -p "$r$1"; mount --rbind "$1" "$r$1"; shift; done
       shift
       exec chroot "$r" /usr/bin/env -C "$cwd" RR_IN_ROOT=1 \

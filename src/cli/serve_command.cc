@@ -1,11 +1,13 @@
-// `roadrunner serve` hosts one receiving function behind a UNIX socket (kernel mode);
-// `roadrunner send` delivers a file to such an endpoint, for operators and tests.
+// `roadrunner serve` hosts one receiving function behind a UNIX socket (kernel mode) or a TCP
+// port (network mode); `roadrunner send` delivers a file to such an endpoint, for operators and
+// tests.
 
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -14,30 +16,34 @@
 #include "cli.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/runtime/function_actor.h"
-#include "roadrunner/transport/unix_endpoint.h"
-#include "roadrunner/transport/unix_server.h"
+#include "roadrunner/transport/auth.h"
+#include "roadrunner/transport/socket_endpoint.h"
+#include "roadrunner/transport/socket_server.h"
 
 namespace rr::cli {
 namespace {
 
-std::optional<std::string> unixPath(std::string_view address) {
-  if (!address.starts_with("unix:") || address.size() <= 5) {
-    return std::nullopt;
+// The shared secret for network mode: --secret-file, else $RR_SECRET.
+Result<std::string> secretFrom(const std::string& file) {
+  if (!file.empty()) {
+    return transport::readSecretFile(file);
   }
-  return std::string(address.substr(5));
+  const char* env = std::getenv("RR_SECRET");
+  return std::string(env != nullptr ? env : "");
 }
 
 }  // namespace
 
 int serveCommand(Args args) {
   std::string file;
-  std::string listen;
+  std::optional<transport::Address> listen;
   std::string name;
+  std::string secret_file;
   int ready_fd = -1;
   wasm::EngineOptions engine_options;
   wasm::InstanceOptions instance_options;
-  transport::UnixServerOptions server_options;
-  std::vector<std::pair<std::string, std::string>> targets;  // name, socket path
+  transport::SocketServerOptions server_options;
+  std::vector<std::pair<std::string, transport::Address>> targets;
   bool guest_args = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
@@ -51,13 +57,15 @@ int serveCommand(Args args) {
     } else if (arg == "--memory-limit-mib") {
       instance_options.max_memory_pages = static_cast<std::uint32_t>(std::stoul(value()) * 16);
     } else if (arg == "--listen") {
-      const auto path = unixPath(value());
-      if (!path) {
-        return usageError("serve: --listen takes unix:PATH");
+      auto address = transport::Address::parse(value());
+      if (!address) {
+        return reportError(address.error(), kExitUsage);
       }
-      listen = *path;
+      listen = *address;
     } else if (arg == "--name") {
       name = value();
+    } else if (arg == "--secret-file") {
+      secret_file = value();
     } else if (arg == "--interpreter") {
       engine_options.interpreter = true;
     } else if (arg == "--env") {
@@ -67,6 +75,8 @@ int serveCommand(Args args) {
       instance_options.dirs.push_back(d.find(':') == std::string::npos ? d + ":" + d : d);
     } else if (arg == "--max-payload") {
       server_options.max_payload = std::stoull(value());
+    } else if (arg == "--timeout") {
+      server_options.timeout_seconds = std::stoi(value());
     } else if (arg == "--allow-uid") {
       server_options.allowed_uids.push_back(static_cast<uid_t>(std::stoul(value())));
     } else if (arg == "--memfd-copy") {
@@ -74,11 +84,13 @@ int serveCommand(Args args) {
     } else if (arg == "--target") {
       const std::string t = value();
       const auto eq = t.find('=');
-      const auto path = eq == std::string::npos ? std::nullopt : unixPath(t.substr(eq + 1));
-      if (!path) {
-        return usageError("serve: --target takes NAME=unix:PATH");
+      auto address = eq == std::string::npos
+                         ? fail(Errc::kInvalidArgument, "serve", "--target takes NAME=ADDRESS")
+                         : transport::Address::parse(t.substr(eq + 1));
+      if (!address) {
+        return reportError(address.error(), kExitUsage);
       }
-      targets.emplace_back(t.substr(0, eq), *path);
+      targets.emplace_back(t.substr(0, eq), *address);
     } else if (arg == "--ready-fd") {
       ready_fd = std::stoi(value());
     } else if (arg.starts_with("-")) {
@@ -89,9 +101,15 @@ int serveCommand(Args args) {
       return usageError("serve: one function at a time");
     }
   }
-  if (file.empty() || listen.empty()) {
-    return usageError("serve: usage: roadrunner serve FUNCTION.wasm --listen unix:PATH");
+  if (file.empty() || !listen) {
+    return usageError(
+        "serve: usage: roadrunner serve FUNCTION.wasm --listen unix:PATH|tcp:HOST:PORT");
   }
+  auto secret = secretFrom(secret_file);
+  if (!secret) {
+    return reportError(secret.error());
+  }
+  server_options.secret = *secret;
   if (name.empty()) {
     name = std::filesystem::path(file).stem().string();
   }
@@ -115,10 +133,10 @@ int serveCommand(Args args) {
     return reportError(module.error());
   }
   host::Router router;
-  std::vector<std::unique_ptr<transport::UnixEndpoint>> endpoints;
-  for (const auto& [target, path] : targets) {
-    endpoints.push_back(std::make_unique<transport::UnixEndpoint>(
-        path, target, transport::UnixEndpointOptions{}));
+  std::vector<std::unique_ptr<transport::SocketEndpoint>> endpoints;
+  for (const auto& [target, address] : targets) {
+    endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+        address, target, transport::SocketEndpointOptions{.secret = *secret}));
     router.addEndpoint(target, endpoints.back().get());
     router.allow(name, target);
   }
@@ -132,15 +150,17 @@ int serveCommand(Args args) {
   if (!actor) {
     return reportError(actor.error());
   }
-  auto server = transport::UnixServer::start(listen, actor->get(), server_options);
+  auto server = transport::SocketServer::start(*listen, actor->get(), server_options);
   if (!server) {
     return reportError(server.error());
   }
+  const std::string where = (*server)->address().str();
   if (ready_fd < 0) {
-    std::fprintf(stderr, "roadrunner: serving %s as '%s' on unix:%s\n", file.c_str(),
-                 name.c_str(), listen.c_str());
+    std::fprintf(stderr, "roadrunner: serving %s as '%s' on %s\n", file.c_str(), name.c_str(),
+                 where.c_str());
   } else {
-    [[maybe_unused]] const ssize_t n = ::write(ready_fd, "ready\n", 6);
+    const std::string line = "ready " + where + "\n";
+    [[maybe_unused]] const ssize_t n = ::write(ready_fd, line.data(), line.size());
     ::close(ready_fd);
   }
   int sig = 0;
@@ -151,47 +171,64 @@ int serveCommand(Args args) {
 }
 
 int sendCommand(Args args) {
-  std::string to;
+  std::optional<transport::Address> to;
   std::string target;
   std::string file;
-  transport::UnixEndpointOptions options;
+  std::string secret_file;
+  transport::SocketEndpointOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     const auto value = [&]() -> std::string {
       return i + 1 < args.size() ? std::string(args[++i]) : std::string();
     };
     if (arg == "--to") {
-      const auto path = unixPath(value());
-      if (!path) {
-        return usageError("send: --to takes unix:PATH");
+      auto address = transport::Address::parse(value());
+      if (!address) {
+        return reportError(address.error(), kExitUsage);
       }
-      to = *path;
+      to = *address;
     } else if (arg == "--target") {
       target = value();
     } else if (arg == "--memfd") {
       options.memfd_threshold = 0;
+    } else if (arg == "--secret-file") {
+      secret_file = value();
+    } else if (arg == "--timeout") {
+      options.timeout_seconds = std::stoi(value());
     } else if (arg.starts_with("-")) {
       return usageError("send: unknown flag '" + std::string(arg) + "'");
     } else {
       file = arg;
     }
   }
-  if (to.empty() || file.empty()) {
-    return usageError("send: usage: roadrunner send --to unix:PATH [--target NAME] FILE");
+  if (!to || file.empty()) {
+    return usageError(
+        "send: usage: roadrunner send --to unix:PATH|tcp:HOST:PORT [--target NAME] FILE");
   }
+  auto secret = secretFrom(secret_file);
+  if (!secret) {
+    return reportError(secret.error());
+  }
+  if (to->tcp() && secret->empty()) {
+    return usageError("send: network mode needs a shared secret (--secret-file or RR_SECRET)");
+  }
+  options.secret = *secret;
   auto bytes = readFile(file);
   if (!bytes) {
     return reportError(bytes.error());
   }
   if (target.empty()) {
-    target = std::filesystem::path(to).stem().string();
+    if (to->tcp()) {
+      return usageError("send: --target NAME is required with tcp addresses");
+    }
+    target = std::filesystem::path(to->path).stem().string();
   }
-  transport::UnixEndpoint endpoint(to, target, options);
+  transport::SocketEndpoint endpoint(*to, target, options);
   std::vector<std::byte> reply(64 * 1024);
   const host::DeliveryResult r =
       endpoint.deliver({.source = "roadrunner-send", .payload = *bytes, .reply = reply});
   if (r.status != host::Status::kOk) {
-    std::fprintf(stderr, "roadrunner: send %s to %s: %s\n", file.c_str(), to.c_str(),
+    std::fprintf(stderr, "roadrunner: send %s to %s: %s\n", file.c_str(), to->str().c_str(),
                  host::statusName(r.status));
     return kExitError;
   }

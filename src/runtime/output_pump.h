@@ -15,6 +15,7 @@ namespace rr::runtime {
 class OutputPump {
  public:
   /// A pipe for `name`'s stream `fd` (1 or 2): returns the write end for the function.
+  /// Only before start().
   [[nodiscard]] Result<UniqueFd> add(const std::string& name, int fd);
   void start();
   /// Waits until every write end is closed and all output is written.

@@ -8,7 +8,8 @@
 #include "output_pump.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
-#include "roadrunner/transport/unix_endpoint.h"
+#include "roadrunner/transport/auth.h"
+#include "roadrunner/transport/socket_endpoint.h"
 #include "served_process.h"
 
 namespace rr::runtime {
@@ -31,24 +32,20 @@ std::vector<std::string> instanceNames(const FunctionSpec& f) {
 Result<std::map<std::string, EdgeMode>> receiveModes(const Workflow& w) {
   std::map<std::string, EdgeMode> modes;
   for (const auto& e : w.edges) {
-    if (e.mode == EdgeMode::kNetwork) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "edge " + e.from + " -> " + e.to +
-                      ": mode 'network' is not available in this build; use 'embedded' or "
-                      "'kernel'");
-    }
     const auto [it, fresh] = modes.emplace(e.to, e.mode);
     if (!fresh && it->second != e.mode) {
       return fail(Errc::kInvalidArgument, "workflow",
-                  "function '" + e.to + "' is reached by both embedded and kernel edges");
+                  "function '" + e.to + "' is reached by edges of different modes (" +
+                      modeName(it->second) + ", " + modeName(e.mode) + ")");
     }
   }
   for (const auto& e : w.edges) {
     const auto from = modes.find(e.from);
-    if (from != modes.end() && from->second == EdgeMode::kKernel && e.mode != EdgeMode::kKernel) {
+    if (from != modes.end() && from->second != EdgeMode::kEmbedded &&
+        e.mode == EdgeMode::kEmbedded) {
       return fail(Errc::kInvalidArgument, "workflow",
                   "edge " + e.from + " -> " + e.to + ": '" + e.from +
-                      "' runs in its own process, so its edges must be 'kernel'");
+                      "' runs in its own process, so its edges must be 'kernel' or 'network'");
     }
   }
   return modes;
@@ -69,8 +66,10 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   RR_ASSIGN_OR_RETURN(const auto receive_modes, receiveModes(workflow));
   const auto isServed = [&](const std::string& name) {
     const auto it = receive_modes.find(name);
-    return it != receive_modes.end() && it->second == EdgeMode::kKernel;
+    return it != receive_modes.end() && it->second != EdgeMode::kEmbedded;
   };
+  // Network edges authenticate with a secret made for this run (children get it in RR_SECRET).
+  const std::string secret = transport::randomSecret();
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
                       wasm::Engine::create({.interpreter = options.interpreter,
                                             .cache_dir = options.cache_dir}));
@@ -84,8 +83,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   OutputPump pump;
   // Before the actors, so they are destroyed after every actor that may send through them.
   std::vector<ServedProcess> served;
-  std::vector<std::unique_ptr<transport::UnixEndpoint>> unix_endpoints;
-  std::vector<std::string> unix_endpoint_function;
+  std::vector<std::unique_ptr<transport::SocketEndpoint>> socket_endpoints;
+  std::vector<std::string> socket_endpoint_function;
   struct Started {
     const FunctionSpec* spec;
     std::unique_ptr<FunctionActor> actor;
@@ -128,7 +127,6 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // Served functions first, each instance in its own process. They start before any thread of
   // ours gets a private descriptor table, so no such table holds their pipes.
   std::string socket_dir;
-  std::map<std::string, std::string> socket_of;  // instance name -> socket path
   struct DirRemover {
     std::string* dir;
     ~DirRemover() {
@@ -138,24 +136,23 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       }
     }
   } remove_dir{&socket_dir};
+  std::map<std::string, std::string> address_of;  // served instance -> "unix:..." or "tcp:..."
+  std::vector<const FunctionSpec*> pending;
   for (const auto& f : workflow.functions) {
-    if (!isServed(f.name)) {
-      continue;
-    }
-    if (socket_dir.empty()) {
-      RR_ASSIGN_OR_RETURN(socket_dir, makeSocketDir());
-    }
-    for (const auto& name : instanceNames(f)) {
-      socket_of[name] = socket_dir + "/" + name + ".sock";
+    if (isServed(f.name)) {
+      pending.push_back(&f);
+      if (socket_dir.empty() && receive_modes.at(f.name) == EdgeMode::kKernel) {
+        RR_ASSIGN_OR_RETURN(socket_dir, makeSocketDir());
+      }
     }
   }
-  for (const auto& f : workflow.functions) {
-    if (!isServed(f.name)) {
-      continue;
-    }
+  const auto startServed = [&](const FunctionSpec& f) -> Result<> {
     std::uint32_t index = 0;
+    const bool network = receive_modes.at(f.name) == EdgeMode::kNetwork;
     for (const auto& name : instanceNames(f)) {
-      std::vector<std::string> args = {f.wasm, "--listen", "unix:" + socket_of.at(name), "--name",
+      const std::string listen =
+          network ? "tcp:127.0.0.1:0" : "unix:" + socket_dir + "/" + name + ".sock";
+      std::vector<std::string> args = {f.wasm, "--listen", listen, "--name",
                                        f.name, "--max-payload", std::to_string(f.max_payload)};
       if (f.memory_limit_mib != 0) {
         args.insert(args.end(), {"--memory-limit-mib", std::to_string(f.memory_limit_mib)});
@@ -175,7 +172,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       for (const auto& e : workflow.edges) {
         if (e.from == f.name) {
           for (const auto& target : instanceNames(*workflow.find(e.to))) {
-            args.insert(args.end(), {"--target", e.to + "=unix:" + socket_of.at(target)});
+            args.insert(args.end(), {"--target", e.to + "=" + address_of.at(target)});
           }
         }
       }
@@ -189,13 +186,28 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
         RR_ASSIGN_OR_RETURN(out, pump.add(name, 1));
         RR_ASSIGN_OR_RETURN(err, pump.add(name, 2));
       }
-      RR_ASSIGN_OR_RETURN(auto process, ServedProcess::spawn(options.roadrunner_exe, args,
-                                                             out.get(), err.get(), name));
+      RR_ASSIGN_OR_RETURN(auto process,
+                          ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
+                                               name, {"RR_SECRET=" + secret}));
+      address_of[name] = process.address();
       served.push_back(std::move(process));
     }
-  }
-  if (options.prefix_output && !served.empty()) {
-    pump.start();  // served processes may print before the rest has started
+    return {};
+  };
+  // Targets before the functions that send to them: a sender's --target needs their address.
+  while (!pending.empty()) {
+    const auto ready = std::ranges::find_if(pending, [&](const FunctionSpec* f) {
+      return std::ranges::all_of(workflow.edges, [&](const EdgeSpec& e) {
+        return e.from != f->name ||
+               std::ranges::all_of(instanceNames(*workflow.find(e.to)),
+                                   [&](const std::string& t) { return address_of.contains(t); });
+      });
+    });
+    if (ready == pending.end()) {
+      return fail(Errc::kCycle, "workflow", "served functions wait on each other");
+    }
+    RR_RETURN_IF_ERROR(startServed(**ready));
+    pending.erase(ready);
   }
 
   // In-process receivers next, so every endpoint exists before any command can send; the router
@@ -216,15 +228,17 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       continue;
     }
     for (const auto& name : instanceNames(f)) {
-      unix_endpoints.push_back(std::make_unique<transport::UnixEndpoint>(
-          socket_of.at(name), f.name,
-          transport::UnixEndpointOptions{.memfd_threshold = options.memfd_threshold,
-                                         .thread_private_fds = options.prefix_output}));
-      unix_endpoints.back()->recordLatencies(options.record_latencies);
-      unix_endpoint_function.push_back(f.name);
-      router.addEndpoint(f.name, unix_endpoints.back().get());
+      RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(address_of.at(name)));
+      socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+          std::move(address), f.name,
+          transport::SocketEndpointOptions{.memfd_threshold = options.memfd_threshold,
+                                           .secret = secret,
+                                           .thread_private_fds = options.prefix_output}));
+      socket_endpoints.back()->recordLatencies(options.record_latencies);
+      socket_endpoint_function.push_back(f.name);
+      router.addEndpoint(f.name, socket_endpoints.back().get());
       if (name != f.name) {
-        router.addEndpoint(name, unix_endpoints.back().get());
+        router.addEndpoint(name, socket_endpoints.back().get());
       }
     }
   }
@@ -243,8 +257,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       RR_RETURN_IF_ERROR(startInstances(f, false, commands));
     }
   }
-  if (options.prefix_output && served.empty()) {
-    pump.start();
+  if (options.prefix_output) {
+    pump.start();  // after the last add(): the pump owns its sources from here on
   }
 
   RunReport report;
@@ -298,10 +312,10 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       failed = true;
     }
   }
-  for (std::size_t i = 0; options.record_latencies && i < unix_endpoints.size(); ++i) {
-    InstanceReport rep{.name = unix_endpoint_function[i] + " (served)",
+  for (std::size_t i = 0; options.record_latencies && i < socket_endpoints.size(); ++i) {
+    InstanceReport rep{.name = socket_endpoint_function[i] + " (served)",
                        .receiver = true,
-                       .latencies = unix_endpoints[i]->takeLatencies()};
+                       .latencies = socket_endpoints[i]->takeLatencies()};
     rep.deliveries = rep.latencies.size();
     report.instances.push_back(std::move(rep));
   }

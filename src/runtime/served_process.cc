@@ -17,7 +17,8 @@ namespace rr::runtime {
 Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
                                            const std::vector<std::string>& serve_args,
                                            int stdout_fd, int stderr_fd,
-                                           const std::string& display_name) {
+                                           const std::string& display_name,
+                                           const std::vector<std::string>& extra_env) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     return failErrno("pipe2");
@@ -42,24 +43,42 @@ Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
     posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
   }
   posix_spawn_file_actions_adddup2(&actions, ready_write.get(), kReadyFd);
+  std::vector<std::string> env_strings(extra_env);
+  for (char** e = environ; *e != nullptr; ++e) {
+    env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (auto& e : env_strings) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return failErrno("spawn", rc, exe);
   }
   ServedProcess process(pid);
   ready_write.reset();  // the child holds the only write end now
-  std::array<char, 16> buf{};
-  ssize_t n = -1;
-  do {
-    n = ::read(ready_read.get(), buf.data(), buf.size());
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) {
+  // "ready ADDRESS\n", then the child closes its end.
+  std::string line;
+  std::array<char, 256> buf{};
+  for (;;) {
+    const ssize_t n = ::read(ready_read.get(), buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    line.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  if (!line.starts_with("ready ")) {
     return fail(Errc::kInvalidModule, "start",
                 display_name + ": its serving process exited before it listened (exit status " +
                     std::to_string(process.stop()) + ")");
   }
+  process.address_ = line.substr(6, line.find('\n') - 6);
   return process;
 }
 

@@ -9,54 +9,17 @@
 
 #include <array>
 
+#include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
 
 namespace rr {
 namespace {
 
-// `roadrunner serve` in the background, ready when this returns.
-class ServeProcess {
+class ServeProcess : public testing::ServeProcess {
  public:
-  explicit ServeProcess(std::vector<std::string> args) {
-    int ready[2];
-    EXPECT_EQ(::pipe(ready), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(ready[1], 3);
-      std::vector<std::string> argv = {RR_CLI, "serve", "--ready-fd", "3"};
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<char*> c;
-      for (auto& a : argv) {
-        c.push_back(a.data());
-      }
-      c.push_back(nullptr);
-      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
-      ::execv(RR_CLI, c.data());
-      ::_exit(127);
-    }
-    ::close(ready[1]);
-    std::array<char, 8> buf{};
-    ready_ = ::read(ready[0], buf.data(), buf.size()) > 0;
-    ::close(ready[0]);
-  }
-  ServeProcess(const ServeProcess&) = delete;
-  ServeProcess& operator=(const ServeProcess&) = delete;
-  ~ServeProcess() { (void)stop(SIGTERM); }
-  [[nodiscard]] bool ready() const { return ready_; }
-  int stop(int sig) {
-    if (pid_ <= 0) {
-      return -1;
-    }
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-
- private:
-  pid_t pid_ = -1;
-  bool ready_ = false;
+  explicit ServeProcess(std::vector<std::string> args)
+      : testing::ServeProcess(RR_CLI, std::move(args), {},
+                              {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"}) {}
 };
 
 TEST(ServeCommandTest, SendDeliversAFileAndPrintsTheReply) {

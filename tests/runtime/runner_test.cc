@@ -176,13 +176,6 @@ TEST_F(RunnerTest, ReceiverWithoutHandlerIsASetUpError) {
   EXPECT_EQ(r.error().code, Errc::kMissingExport);
 }
 
-TEST_F(RunnerTest, NetworkModeEdgeIsRefusedClearly) {
-  const Workflow w{.functions = {sender("sink", "1"), receiver("sink")},
-                   .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kNetwork}}};
-  auto r = runWorkflow(w, options());
-  ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message().find("network"), std::string::npos);
-}
 
 }  // namespace
 }  // namespace rr::runtime
@@ -272,7 +265,7 @@ TEST_F(KernelModeTest, MixedModesIntoOneFunctionAreRefused) {
                 {.from = "b", .to = "sink", .mode = EdgeMode::kEmbedded}}};
   auto r = runWorkflow(w, options());
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message().find("both embedded and kernel"), std::string::npos);
+  EXPECT_NE(r.error().message().find("edges of different modes"), std::string::npos);
 }
 
 TEST_F(KernelModeTest, ServedFunctionThatFailsToStartIsASetUpError) {
@@ -283,6 +276,41 @@ TEST_F(KernelModeTest, ServedFunctionThatFailsToStartIsASetUpError) {
   auto r = runWorkflow(w, options());
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("sink"), std::string::npos) << r.error().message();
+}
+
+}  // namespace
+}  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+TEST(NetworkModeTest, ChainOverTcpWithTheRunsSecret) {
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"relay", "3000000", "2"}},
+                    {.name = "relay", .wasm = RR_GUEST_RELAY, .env = {"RELAY_TO=sink"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "relay", .mode = EdgeMode::kNetwork},
+                {.from = "relay", .to = "sink", .mode = EdgeMode::kNetwork}}};
+  auto r = runWorkflow(w, {.prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                           .roadrunner_exe = RR_CLI});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->exit_code, 0);
+  ASSERT_FALSE(r->instances.empty());
+  EXPECT_EQ(r->instances[0].name, "sender");
+  EXPECT_EQ(r->instances[0].copies, 4U) << "2 sends: the kernel's copy in and out of TCP each";
+}
+
+TEST(NetworkModeTest, ServedFunctionSendingOverAnEmbeddedEdgeIsRefused) {
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"relay", "1"}},
+                    {.name = "relay", .wasm = RR_GUEST_RELAY},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "relay", .mode = EdgeMode::kNetwork},
+                {.from = "relay", .to = "sink", .mode = EdgeMode::kEmbedded}}};
+  auto r = runWorkflow(w, {.prefix_output = false, .roadrunner_exe = RR_CLI});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("its own process"), std::string::npos);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Kernel-mode transport: UnixEndpoint (sender side) against UnixServer (receiver side), in one
+// Kernel-mode transport: SocketEndpoint (sender side) against SocketServer (receiver side), in one
 // process over real UNIX sockets, with a receiver that fills buffers the way FunctionActor does.
 
 #include <sys/mman.h>
@@ -16,8 +16,8 @@
 #include "../testing/subprocess.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
-#include "roadrunner/transport/unix_endpoint.h"
-#include "roadrunner/transport/unix_server.h"
+#include "roadrunner/transport/socket_endpoint.h"
+#include "roadrunner/transport/socket_server.h"
 
 namespace rr::transport {
 namespace {
@@ -83,11 +83,11 @@ class UnixTransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.file("sock/sink.sock");
-    auto s = UnixServer::start(path_, &receiver_, {.max_payload = 64U << 20U, .name = "sink"});
+    auto s = SocketServer::start(Address{.path = path_}, &receiver_, {.max_payload = 64U << 20U, .name = "sink"});
     ASSERT_TRUE(s.has_value()) << s.error().message();
     server_ = std::move(*s);
   }
-  host::DeliveryResult send(UnixEndpoint& ep, const std::vector<std::byte>& payload,
+  host::DeliveryResult send(SocketEndpoint& ep, const std::vector<std::byte>& payload,
                             std::uint64_t* sum = nullptr) {
     std::array<std::byte, 8> reply{};
     const auto r = ep.deliver({.source = "test", .payload = payload, .reply = reply});
@@ -99,12 +99,12 @@ class UnixTransportTest : public ::testing::Test {
   testing::TempDir dir_;
   std::string path_;
   SumReceiver receiver_;
-  std::unique_ptr<UnixServer> server_;
+  std::unique_ptr<SocketServer> server_;
 };
 
 TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
   for (const std::uint64_t threshold : {UINT64_MAX, std::uint64_t{0}}) {
-    UnixEndpoint ep(path_, "sink", {.memfd_threshold = threshold});
+    SocketEndpoint ep(Address{.path = path_}, "sink", {.memfd_threshold = threshold});
     for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{4095},
                                 std::size_t{65537}, std::size_t{16U << 20U}}) {
       const auto payload = pattern(n);
@@ -130,28 +130,28 @@ TEST_F(UnixTransportTest, SocketDirectoryIsPrivateAndSocketOwnerOnly) {
 }
 
 TEST_F(UnixTransportTest, WrongTargetNameIsUnknownTarget) {
-  UnixEndpoint ep(path_, "someone-else", {});
+  SocketEndpoint ep(Address{.path = path_}, "someone-else", {});
   EXPECT_EQ(send(ep, pattern(100)).status, Status::kUnknownTarget);
   EXPECT_EQ(receiver_.handler_runs.load(), 0);
-  UnixEndpoint right(path_, "sink", {});
+  SocketEndpoint right(Address{.path = path_}, "sink", {});
   EXPECT_EQ(send(right, pattern(100)).status, Status::kOk);  // the server still serves
 }
 
 TEST_F(UnixTransportTest, ReceiverRestartIsReconnectedTransparently) {
-  UnixEndpoint ep(path_, "sink", {});
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
   ASSERT_EQ(send(ep, pattern(10)).status, Status::kOk);
   server_->stop();
-  auto again = UnixServer::start(path_, &receiver_, {.name = "sink"});
+  auto again = SocketServer::start(Address{.path = path_}, &receiver_, {.name = "sink"});
   ASSERT_TRUE(again.has_value()) << again.error().message();
   EXPECT_EQ(send(ep, pattern(10)).status, Status::kOk);
   (*again)->stop();
 }
 
 TEST_F(UnixTransportTest, DeadReceiverIsAStatusAndTheSenderStaysUsable) {
-  UnixEndpoint ep(path_, "sink", {});
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
   server_->stop();
   EXPECT_EQ(send(ep, pattern(1000)).status, Status::kUnavailable);
-  auto again = UnixServer::start(path_, &receiver_, {.name = "sink"});
+  auto again = SocketServer::start(Address{.path = path_}, &receiver_, {.name = "sink"});
   ASSERT_TRUE(again.has_value());
   EXPECT_EQ(send(ep, pattern(1000)).status, Status::kOk);
 }
@@ -211,7 +211,7 @@ TEST_F(UnixTransportTest, MalformedFramesDropTheConnectionAndTheServerLives) {
   }
   EXPECT_GE(server_->droppedConnections(), 3U);
   EXPECT_EQ(receiver_.handler_runs.load(), 0);
-  UnixEndpoint ep(path_, "sink", {});
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
   EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);
 }
 
@@ -223,7 +223,7 @@ TEST_F(UnixTransportTest, SenderDyingMidPayloadNeverReachesTheHandler) {
     c.sendBytes(part);  // 1000 of 1 MiB, then the sender dies
     c.close();
   }
-  UnixEndpoint ep(path_, "sink", {});
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
   EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);  // waits for the server: in order
   EXPECT_EQ(receiver_.handler_runs.load(), 1) << "only the complete payload reached a handler";
 }
@@ -234,7 +234,7 @@ TEST(UnixTransportSlowReceiverTest, SenderIsHeldBackAndTimesOut) {
   const testing::TempDir dir;
   auto listener = sys::listenUnix(dir.file("slow.sock"));
   ASSERT_TRUE(listener.has_value());
-  UnixEndpoint ep(dir.file("slow.sock"), "slow", {.timeout_seconds = 1});
+  SocketEndpoint ep(Address{.path = dir.file("slow.sock")}, "slow", {.timeout_seconds = 1});
   const auto payload = pattern(32U << 20U);
   const auto r = ep.deliver({.source = "test", .payload = payload});
   EXPECT_EQ(r.status, Status::kTimedOut);
@@ -244,7 +244,7 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
   const testing::TempDir dir;
   ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
   SumReceiver receiver;
-  auto server = UnixServer::start(dir.file("s/sink.sock"), &receiver, {.name = "sink"});
+  auto server = SocketServer::start(Address{.path = dir.file("s/sink.sock")}, &receiver, {.name = "sink"});
   ASSERT_TRUE(server.has_value());
   if (::getuid() != 0) {
     GTEST_SKIP() << "needs root to connect as another uid";
@@ -257,7 +257,7 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
     if (::setresuid(65534, 65534, 65534) != 0) {
       ::_exit(2);
     }
-    UnixEndpoint ep(dir.file("s/sink.sock"), "sink", {});
+    SocketEndpoint ep(Address{.path = dir.file("s/sink.sock")}, "sink", {});
     const std::vector<std::byte> payload(10);
     const auto r = ep.deliver({.source = "intruder", .payload = payload});
     ::_exit(r.status == Status::kUnavailable ? 0 : 1);

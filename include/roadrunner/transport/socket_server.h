@@ -13,49 +13,56 @@
 #include "roadrunner/base/error.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/host/endpoint.h"
+#include "roadrunner/transport/address.h"
 
 namespace rr::transport {
 
-struct UnixServerOptions {
+struct SocketServerOptions {
   std::uint64_t max_payload = 1ULL << 31;  ///< larger frames are refused and the connection dropped
   std::vector<uid_t> allowed_uids;          ///< besides our own uid (and root)
-  int timeout_seconds = 60;                 ///< a sender stalled mid-frame this long is dropped
+  int timeout_seconds = 60;  ///< a sender stalled mid-frame, or idle between frames, this long is dropped
   std::string name;        ///< the served function; frames for another target get kUnknownTarget
   bool memfd_map = true;   ///< map memfd payloads into the guest (false: copy from a mapping)
+  std::string secret;      ///< tcp: the shared secret every connection must prove (required)
 };
 
-/// Accepts kernel-mode senders on a UNIX socket and delivers their frames to `receiver`.
+/// Accepts senders on a UNIX socket (kernel mode: peers checked with SO_PEERCRED) or a TCP port
+/// (network mode: peers must pass the HMAC challenge-response first) and delivers their frames
+/// to `receiver`.
 ///
 /// One thread per connection; a connection carries any number of transfers. Frames are checked
 /// (proto::decodeRequest) before any payload byte is read; the payload is read straight into the
 /// receiving guest's buffer, or its memfd mapped there. A malformed frame, a peer with foreign
 /// credentials or a peer dying mid-payload drops that connection with a logged reason; the handler
 /// never sees a partial payload, and the server keeps serving.
-class UnixServer {
+class SocketServer {
  public:
-  /// Listens at `path` (its directory is created 0700 if missing; the socket is 0600).
-  [[nodiscard]] static Result<std::unique_ptr<UnixServer>> start(std::string path,
+  /// Listens at `address` (unix: its directory is created 0700 if missing, the socket is 0600;
+  /// tcp: port 0 picks a free port, see address()).
+  [[nodiscard]] static Result<std::unique_ptr<SocketServer>> start(Address address,
                                                                  host::Endpoint* receiver,
-                                                                 UnixServerOptions options);
-  ~UnixServer();
-  UnixServer(const UnixServer&) = delete;
-  UnixServer& operator=(const UnixServer&) = delete;
-  UnixServer(UnixServer&&) = delete;
-  UnixServer& operator=(UnixServer&&) = delete;
+                                                                 SocketServerOptions options);
+  ~SocketServer();
+  SocketServer(const SocketServer&) = delete;
+  SocketServer& operator=(const SocketServer&) = delete;
+  SocketServer(SocketServer&&) = delete;
+  SocketServer& operator=(SocketServer&&) = delete;
 
   /// Stops accepting, closes connections, removes the socket file.
   void stop();
   [[nodiscard]] std::uint64_t droppedConnections() const noexcept { return dropped_.load(); }
+  /// Where it listens (with the real port for tcp).
+  [[nodiscard]] const Address& address() const noexcept { return address_; }
 
  private:
-  UnixServer(std::string path, host::Endpoint* receiver, UnixServerOptions options)
-      : path_(std::move(path)), receiver_(receiver), options_(std::move(options)) {}
+  SocketServer(Address address, host::Endpoint* receiver, SocketServerOptions options)
+      : address_(std::move(address)), receiver_(receiver), options_(std::move(options)) {}
   void acceptLoop();
   void serve(UniqueFd conn);
 
-  std::string path_;
+  Address address_;
   host::Endpoint* receiver_;
-  UnixServerOptions options_;
+  SocketServerOptions options_;
   UniqueFd listen_fd_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> dropped_{0};

@@ -1,4 +1,4 @@
-#include "roadrunner/transport/unix_endpoint.h"
+#include "roadrunner/transport/socket_endpoint.h"
 
 #include <sys/mman.h>
 
@@ -9,6 +9,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
+#include "roadrunner/transport/auth.h"
 
 namespace rr::transport {
 namespace {
@@ -41,10 +42,38 @@ std::size_t sizeClass(std::size_t len) {
 
 }  // namespace
 
-UnixEndpoint::UnixEndpoint(std::string path, std::string target, UnixEndpointOptions options)
-    : path_(std::move(path)), target_(std::move(target)), options_(options) {}
+SocketEndpoint::SocketEndpoint(Address address, std::string target, SocketEndpointOptions options)
+    : address_(std::move(address)), target_(std::move(target)), options_(std::move(options)) {}
 
-UnixEndpoint::~UnixEndpoint() {
+Result<UniqueFd> SocketEndpoint::connect() const {
+  if (!address_.tcp()) {
+    RR_ASSIGN_OR_RETURN(UniqueFd fd, sys::connectUnix(address_.path));
+    RR_RETURN_IF_ERROR(sys::setTimeouts(fd.get(), options_.timeout_seconds));
+    return fd;
+  }
+  // A new socket per attempt, with exponential backoff, until the connect budget is spent.
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(options_.connect_timeout_ms);
+  auto backoff = std::chrono::milliseconds(20);
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto fd = sys::connectTcp(address_.host, address_.port,
+                              static_cast<int>(std::max<std::int64_t>(left.count(), 1)));
+    if (fd) {
+      RR_RETURN_IF_ERROR(sys::setTimeouts(fd->get(), options_.timeout_seconds));
+      RR_RETURN_IF_ERROR(authenticateAsClient(fd->get(), options_.secret));
+      return std::move(*fd);
+    }
+    if (std::chrono::steady_clock::now() + backoff >= deadline) {
+      return std::unexpected(fd.error());
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+}
+
+SocketEndpoint::~SocketEndpoint() {
   for (auto& [id, m] : memfds_) {
     if (m->map != nullptr) {
       ::munmap(m->map, m->size);
@@ -57,10 +86,14 @@ UnixEndpoint::~UnixEndpoint() {
     for (auto& [id, fd] : connections_) {
       (void)fd.release();
     }
+    for (auto& [id, p] : pipes_) {
+      (void)p.read_end.release();
+      (void)p.write_end.release();
+    }
   }
 }
 
-Result<int> UnixEndpoint::connection() {
+Result<int> SocketEndpoint::connection() {
   const auto id = std::this_thread::get_id();
   {
     const std::scoped_lock lock(mutex_);
@@ -72,20 +105,19 @@ Result<int> UnixEndpoint::connection() {
       connections_.erase(it);  // the receiver restarted or went away: reconnect
     }
   }
-  RR_ASSIGN_OR_RETURN(UniqueFd fd, sys::connectUnix(path_));
-  RR_RETURN_IF_ERROR(sys::setTimeouts(fd.get(), options_.timeout_seconds));
+  RR_ASSIGN_OR_RETURN(UniqueFd fd, connect());
   const int raw = fd.get();
   const std::scoped_lock lock(mutex_);
   connections_[id] = std::move(fd);
   return raw;
 }
 
-void UnixEndpoint::dropConnection() {
+void SocketEndpoint::dropConnection() {
   const std::scoped_lock lock(mutex_);
   connections_.erase(std::this_thread::get_id());
 }
 
-Result<UnixEndpoint::Memfd*> UnixEndpoint::memfdFor(std::size_t len) {
+Result<SocketEndpoint::Memfd*> SocketEndpoint::memfdFor(std::size_t len) {
   const auto id = std::this_thread::get_id();
   const std::scoped_lock lock(mutex_);
   auto& slot = memfds_[id];
@@ -107,11 +139,11 @@ Result<UnixEndpoint::Memfd*> UnixEndpoint::memfdFor(std::size_t len) {
   return slot.get();
 }
 
-void UnixEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
+void SocketEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
   completion.done(transfer(delivery));
 }
 
-host::DeliveryResult UnixEndpoint::transfer(const host::Delivery& d) {
+host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   const std::uint64_t send_ns = monotonicNs();
   const std::uint64_t len = d.size();
   if (d.remote != nullptr || d.source.empty() || d.source.size() > proto::kMaxName) {
@@ -119,10 +151,11 @@ host::DeliveryResult UnixEndpoint::transfer(const host::Delivery& d) {
   }
   auto fd = connection();
   if (!fd) {
-    RR_LOG_WARN("send to {} ({}): {}", target_, path_, fd.error().message());
+    RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), fd.error().message());
     return {.status = Status::kUnavailable};
   }
-  const bool use_memfd = len > 0 && len >= options_.memfd_threshold;
+  const bool use_memfd = !address_.tcp() && len > 0 && len >= options_.memfd_threshold;
+  const bool use_splice = address_.tcp() && len > 0 && len >= options_.splice_threshold;
   Memfd* memfd = nullptr;
   if (use_memfd) {
     auto m = memfdFor(len);
@@ -146,15 +179,37 @@ host::DeliveryResult UnixEndpoint::transfer(const host::Delivery& d) {
       iovec{const_cast<char*>(d.source.data()), d.source.size()},
       iovec{target_.data(), target_.size()},
       // Straight from the sender's linear memory: no staging buffer.
-      iovec{const_cast<std::byte*>(d.payload.data()), use_memfd ? 0 : d.payload.size()}};
+      iovec{const_cast<std::byte*>(d.payload.data()),
+            use_memfd || use_splice ? 0 : d.payload.size()}};
   auto sent = sys::sendAll(*fd, iov, use_memfd ? memfd->fd.get() : -1);
+  if (sent && use_splice) {
+    sys::SplicePipe* pipe = nullptr;
+    {
+      const std::scoped_lock lock(mutex_);
+      auto it = pipes_.find(std::this_thread::get_id());
+      if (it == pipes_.end()) {
+        auto made = sys::makeSplicePipe();
+        if (made) {
+          it = pipes_.emplace(std::this_thread::get_id(), std::move(*made)).first;
+        }
+      }
+      pipe = it == pipes_.end() ? nullptr : &it->second;
+    }
+    iovec whole{const_cast<std::byte*>(d.payload.data()), d.payload.size()};
+    sent = pipe != nullptr ? sys::vmspliceSend(*fd, d.payload, *pipe)
+                           : sys::sendAll(*fd, std::span(&whole, 1));
+    if (!sent) {
+      const std::scoped_lock lock(mutex_);
+      pipes_.erase(std::this_thread::get_id());  // may hold lent pages of a failed transfer
+    }
+  }
   std::array<std::byte, proto::kResponseHeaderSize> raw{};
   // Even when sending failed, the receiver may have answered before closing (too large).
   auto received = sys::recvExact(*fd, raw);
   if (!received) {
     dropConnection();
     const Error& e = sent ? received.error() : sent.error();
-    RR_LOG_WARN("send to {} ({}): {}", target_, path_, e.message());
+    RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), e.message());
     return {.status = statusFor(e)};
   }
   auto response = proto::decodeResponse(raw);
@@ -183,7 +238,7 @@ host::DeliveryResult UnixEndpoint::transfer(const host::Delivery& d) {
           .handler_ns = response->handler_ns};
 }
 
-std::vector<double> UnixEndpoint::takeLatencies() {
+std::vector<double> SocketEndpoint::takeLatencies() {
   const std::scoped_lock lock(mutex_);
   return std::exchange(latencies_, {});
 }

@@ -1,4 +1,4 @@
-#include "roadrunner/transport/unix_server.h"
+#include "roadrunner/transport/socket_server.h"
 
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -13,6 +13,8 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
+#include "roadrunner/sys/tcp.h"
+#include "roadrunner/transport/auth.h"
 
 namespace rr::transport {
 namespace {
@@ -121,8 +123,23 @@ Result<> sendResponse(int fd, const proto::ResponseHeader& h, std::span<const st
 
 }  // namespace
 
-Result<std::unique_ptr<UnixServer>> UnixServer::start(std::string path, host::Endpoint* receiver,
-                                                      UnixServerOptions options) {
+Result<std::unique_ptr<SocketServer>> SocketServer::start(Address address,
+                                                          host::Endpoint* receiver,
+                                                          SocketServerOptions options) {
+  if (address.tcp()) {
+    if (options.secret.empty()) {
+      return fail(Errc::kInvalidArgument, "listen",
+                  address.str() + ": network mode needs a shared secret");
+    }
+    std::unique_ptr<SocketServer> server(
+        new SocketServer(std::move(address), receiver, std::move(options)));
+    RR_ASSIGN_OR_RETURN(server->listen_fd_,
+                        sys::listenTcp(server->address_.host, server->address_.port));
+    RR_ASSIGN_OR_RETURN(server->address_.port, sys::localPort(server->listen_fd_.get()));
+    server->accept_thread_ = std::thread([s = server.get()] { s->acceptLoop(); });
+    return server;
+  }
+  const std::string path = address.path;
   const auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty() && !std::filesystem::exists(dir)) {
     std::error_code ec;
@@ -131,15 +148,16 @@ Result<std::unique_ptr<UnixServer>> UnixServer::start(std::string path, host::En
       return failErrno("create socket directory", ec ? ec.value() : errno, dir.string());
     }
   }
-  std::unique_ptr<UnixServer> server(new UnixServer(std::move(path), receiver, std::move(options)));
-  RR_ASSIGN_OR_RETURN(server->listen_fd_, sys::listenUnix(server->path_));
+  std::unique_ptr<SocketServer> server(
+      new SocketServer(std::move(address), receiver, std::move(options)));
+  RR_ASSIGN_OR_RETURN(server->listen_fd_, sys::listenUnix(path));
   server->accept_thread_ = std::thread([s = server.get()] { s->acceptLoop(); });
   return server;
 }
 
-UnixServer::~UnixServer() { stop(); }
+SocketServer::~SocketServer() { stop(); }
 
-void UnixServer::stop() {
+void SocketServer::stop() {
   if (stopping_.exchange(true)) {
     return;
   }
@@ -161,15 +179,17 @@ void UnixServer::stop() {
   for (auto& t : threads) {
     t.join();
   }
-  ::unlink(path_.c_str());
+  if (!address_.tcp()) {
+    ::unlink(address_.path.c_str());
+  }
 }
 
-void UnixServer::acceptLoop() {
+void SocketServer::acceptLoop() {
   while (!stopping_) {
     auto conn = sys::acceptConnection(listen_fd_.get());
     if (!conn) {
       if (!stopping_) {
-        RR_LOG_ERROR("{}: {}", path_, conn.error().message());
+        RR_LOG_ERROR("{}: {}", address_.str(), conn.error().message());
       }
       return;
     }
@@ -182,23 +202,36 @@ void UnixServer::acceptLoop() {
   }
 }
 
-void UnixServer::serve(UniqueFd conn) {
+void SocketServer::serve(UniqueFd conn) {
   const int fd = conn.get();
   const auto drop = [&](const std::string& why) {
     dropped_.fetch_add(1);
-    RR_LOG_WARN("{}: dropping connection: {}", path_, why);
+    RR_LOG_WARN("{}: dropping connection: {}", address_.str(), why);
   };
   const auto finish = [&] {
     const std::scoped_lock lock(mutex_);
     std::erase(open_fds_, fd);
   };
-  auto cred = sys::peerCredentials(fd);
-  const uid_t self = ::getuid();
-  if (!cred || (cred->uid != self && cred->uid != 0 &&
-                std::ranges::find(options_.allowed_uids, cred->uid) == options_.allowed_uids.end())) {
-    drop(cred ? "peer uid " + std::to_string(cred->uid) + " is not allowed" : cred.error().message());
-    finish();
-    return;
+  if (address_.tcp()) {
+    // No payload from anyone who cannot prove the shared secret.
+    (void)sys::setTimeouts(fd, options_.timeout_seconds);
+    (void)sys::setNoDelay(fd);
+    if (auto ok = authenticateAsServer(fd, options_.secret); !ok) {
+      drop("unauthenticated peer: " + ok.error().message());
+      finish();
+      return;
+    }
+  } else {
+    auto cred = sys::peerCredentials(fd);
+    const uid_t self = ::getuid();
+    if (!cred || (cred->uid != self && cred->uid != 0 &&
+                  std::ranges::find(options_.allowed_uids, cred->uid) ==
+                      options_.allowed_uids.end())) {
+      drop(cred ? "peer uid " + std::to_string(cred->uid) + " is not allowed"
+                : cred.error().message());
+      finish();
+      return;
+    }
   }
   (void)sys::setTimeouts(fd, options_.timeout_seconds);
   for (;;) {

@@ -10,19 +10,27 @@
 
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/host/endpoint.h"
+#include "roadrunner/sys/tcp.h"
+#include "roadrunner/transport/address.h"
 
 namespace rr::transport {
 
-struct UnixEndpointOptions {
-  /// Payloads of at least this many bytes travel as a memfd (UINT64_MAX: never; 0: always).
+struct SocketEndpointOptions {
+  /// Kernel mode: payloads of at least this many bytes travel as a memfd (UINT64_MAX: never).
   std::uint64_t memfd_threshold = UINT64_MAX;
+  /// Network mode: payloads of at least this many bytes go out with vmsplice + splice (no copy
+  /// in user space); smaller ones with one writev.
+  std::uint64_t splice_threshold = 256U << 10U;
   int timeout_seconds = 60;  ///< a peer that makes no progress this long fails the send
+  int connect_timeout_ms = 5000;  ///< network: connect attempts (with backoff) give up after this
+  std::string secret;             ///< network: the shared secret (required for tcp)
   /// Callers run on threads with their own descriptor tables (unshare(CLONE_FILES)): each
   /// connection belongs to its thread's table, so the endpoint never closes them itself.
   bool thread_private_fds = false;
 };
 
-/// A receiver in another process on this node, reached over a UNIX socket (kernel mode).
+/// A receiver in another process, reached over a UNIX socket on this node (kernel mode) or over
+/// TCP on another node (network mode, after an HMAC challenge-response with the shared secret).
 ///
 /// Data path, socket (2 copies, both by the kernel):
 ///   sender memory ─writev─▶ socket buffer ─read─▶ receiver's rr_alloc buffer
@@ -30,6 +38,9 @@ struct UnixEndpointOptions {
 /// Data path, memfd (1 copy by the sender; the receiver maps the pages):
 ///   sender memory ─memcpy─▶ pooled size-sealed memfd ─SCM_RIGHTS─▶ mapped into receiver memory
 ///   the memfd is reused only after the response, so the receiver never sees it change
+/// Data path, TCP (large payloads): sender memory ─vmsplice─▶ pipe ─splice─▶ socket ─read─▶
+///   receiver's buffer; the pages stay lent to the kernel until the response, and the sender is
+///   blocked until then, so its buffer cannot change under the kernel.
 ///
 /// Connections are persistent, one per calling thread, and replaced transparently when the
 /// receiver restarted (a hung-up idle connection is detected before sending). A connection that
@@ -37,19 +48,19 @@ struct UnixEndpointOptions {
 /// the sender gets RR_EUNAVAILABLE (or RR_ETIMEDOUT) instead of a duplicate.
 ///
 /// Thread-safety: `deliverAsync` from any thread (it completes before returning).
-class UnixEndpoint final : public host::Endpoint {
+class SocketEndpoint final : public host::Endpoint {
  public:
   /// `target` is the receiving function's name, carried in every frame and checked by the server.
-  UnixEndpoint(std::string path, std::string target, UnixEndpointOptions options);
-  ~UnixEndpoint() override;
-  UnixEndpoint(const UnixEndpoint&) = delete;
-  UnixEndpoint& operator=(const UnixEndpoint&) = delete;
-  UnixEndpoint(UnixEndpoint&&) = delete;
-  UnixEndpoint& operator=(UnixEndpoint&&) = delete;
+  SocketEndpoint(Address address, std::string target, SocketEndpointOptions options);
+  ~SocketEndpoint() override;
+  SocketEndpoint(const SocketEndpoint&) = delete;
+  SocketEndpoint& operator=(const SocketEndpoint&) = delete;
+  SocketEndpoint(SocketEndpoint&&) = delete;
+  SocketEndpoint& operator=(SocketEndpoint&&) = delete;
 
   void deliverAsync(const host::Delivery& delivery, host::Completion& completion) override;
 
-  [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  [[nodiscard]] const Address& address() const noexcept { return address_; }
 
   /// Per delivery: sender's send call -> receiver's handler entry, in seconds (same node).
   void recordLatencies(bool on) { record_ = on; }
@@ -65,13 +76,15 @@ class UnixEndpoint final : public host::Endpoint {
   [[nodiscard]] Result<int> connection();
   void dropConnection();
   [[nodiscard]] Result<Memfd*> memfdFor(std::size_t len);
+  [[nodiscard]] Result<UniqueFd> connect() const;
 
-  std::string path_;
+  Address address_;
   std::string target_;
-  UnixEndpointOptions options_;
+  SocketEndpointOptions options_;
   std::mutex mutex_;
   std::map<std::thread::id, UniqueFd> connections_;  // fds live in each thread's own fd table
   std::map<std::thread::id, std::unique_ptr<Memfd>> memfds_;
+  std::map<std::thread::id, sys::SplicePipe> pipes_;
   bool record_ = false;
   std::vector<double> latencies_;
 };

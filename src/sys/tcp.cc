@@ -1,0 +1,136 @@
+#include "roadrunner/sys/tcp.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace rr::sys {
+namespace {
+
+Result<sockaddr_in> ipv4(const std::string& host, std::uint16_t port) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  if (::inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return fail(Errc::kInvalidArgument, "address", "'" + host + "' is not an IPv4 address");
+  }
+  return addr;
+}
+
+}  // namespace
+
+Result<UniqueFd> listenTcp(const std::string& host, std::uint16_t port, int backlog) {
+  auto addr = ipv4(host, port);
+  if (!addr) {
+    return std::unexpected(addr.error());
+  }
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd.valid()) {
+    return failErrno("socket");
+  }
+  const int one = 1;
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    return failErrno("bind", errno, host + ":" + std::to_string(port));
+  }
+  if (::listen(fd.get(), backlog) != 0) {
+    return failErrno("listen");
+  }
+  return fd;
+}
+
+Result<std::uint16_t> localPort(int fd) {
+  sockaddr_in addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return failErrno("getsockname");
+  }
+  return ntohs(addr.sin_port);
+}
+
+Result<> setNoDelay(int fd) {
+  const int one = 1;
+  if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+    return failErrno("setsockopt(TCP_NODELAY)");
+  }
+  return {};
+}
+
+Result<UniqueFd> connectTcp(const std::string& host, std::uint16_t port, int timeout_ms) {
+  auto addr = ipv4(host, port);
+  if (!addr) {
+    return std::unexpected(addr.error());
+  }
+  const std::string where = host + ":" + std::to_string(port);
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!fd.valid()) {
+    return failErrno("socket");
+  }
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
+    if (errno != EINPROGRESS) {
+      return failErrno("connect", errno, where);
+    }
+    pollfd p{.fd = fd.get(), .events = POLLOUT, .revents = 0};
+    const int ready = ::poll(&p, 1, timeout_ms);
+    if (ready == 0) {
+      return failErrno("connect", ETIMEDOUT, where);
+    }
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
+    if (ready < 0 || err != 0) {
+      return failErrno("connect", ready < 0 ? errno : err, where);
+    }
+  }
+  const int flags = ::fcntl(fd.get(), F_GETFL);
+  ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  if (auto r = setNoDelay(fd.get()); !r) {
+    return std::unexpected(r.error());
+  }
+  return fd;
+}
+
+Result<SplicePipe> makeSplicePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) {
+    return failErrno("pipe2");
+  }
+  SplicePipe p{.read_end = UniqueFd(fds[0]), .write_end = UniqueFd(fds[1])};
+  // 1 MiB is /proc/sys/fs/pipe-max-size's default; fall back to what we get.
+  const int got = ::fcntl(p.write_end.get(), F_SETPIPE_SZ, 1 << 20);
+  p.capacity = static_cast<std::size_t>(got > 0 ? got : ::fcntl(p.write_end.get(), F_GETPIPE_SZ));
+  return p;
+}
+
+Result<> vmspliceSend(int fd, std::span<const std::byte> bytes, SplicePipe& pipe) {
+  while (!bytes.empty()) {
+    const std::size_t chunk = std::min(bytes.size(), pipe.capacity);
+    iovec iov{.iov_base = const_cast<std::byte*>(bytes.data()), .iov_len = chunk};
+    ssize_t lent = ::vmsplice(pipe.write_end.get(), &iov, 1, 0);
+    if (lent < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return failErrno("vmsplice");
+    }
+    for (auto left = static_cast<std::size_t>(lent); left > 0;) {
+      const ssize_t moved = ::splice(pipe.read_end.get(), nullptr, fd, nullptr, left, SPLICE_F_MOVE);
+      if (moved < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        return failErrno("splice");
+      }
+      left -= static_cast<std::size_t>(moved);
+    }
+    bytes = bytes.subspan(static_cast<std::size_t>(lent));
+  }
+  return {};
+}
+
+}  // namespace rr::sys
