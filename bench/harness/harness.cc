@@ -18,6 +18,7 @@
 
 #include "roadrunner/base/try.h"
 #include "roadrunner/sys/socket.h"
+#include "roadrunner/sys/tcp.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/wasm/engine.h"
 
@@ -111,7 +112,10 @@ std::string sizeName(std::uint64_t bytes) {
 
 // One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver.
 Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size) {
-  const bool kernel = system != "embedded";
+  const bool kernel = system != "embedded";  // any system with the receiver in its own process
+  const runtime::EdgeMode mode = system == "embedded" ? runtime::EdgeMode::kEmbedded
+                                 : system == "network" ? runtime::EdgeMode::kNetwork
+                                                       : runtime::EdgeMode::kKernel;
   runtime::Workflow w{
       .name = "bench-" + system,
       .functions = {{.name = "sender",
@@ -120,7 +124,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
                     {.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"}},
       .edges = {{.from = "sender",
                  .to = "receiver",
-                 .mode = kernel ? runtime::EdgeMode::kKernel : runtime::EdgeMode::kEmbedded}}};
+                 .mode = mode}}};
   rusage before{};
   rusage children_before{};
   ::getrusage(RUSAGE_SELF, &before);
@@ -175,11 +179,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
 
 // AF_UNIX write -> read of `size` bytes between two processes (the receiver reads into a warm
 // buffer and answers with one byte): the kernel path's physical limit.
-std::vector<double> unixLimit(std::uint64_t size, int runs) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return {};
-  }
+std::vector<double> streamLimit(std::uint64_t size, int runs, int sv[2]) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::close(sv[0]);
@@ -224,6 +224,37 @@ std::vector<double> unixLimit(std::uint64_t size, int runs) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   return out;
+}
+
+std::vector<double> unixLimit(std::uint64_t size, int runs) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return {};
+  }
+  return streamLimit(size, runs, sv);
+}
+
+// The same over a TCP connection on loopback (TCP_NODELAY, as the network mode uses).
+std::vector<double> tcpLimit(std::uint64_t size, int runs) {
+  auto listener = sys::listenTcp("127.0.0.1", 0);
+  if (!listener) {
+    return {};
+  }
+  auto port = sys::localPort(listener->get());
+  if (!port) {
+    return {};
+  }
+  auto client = sys::connectTcp("127.0.0.1", *port, 1000);
+  if (!client) {
+    return {};
+  }
+  auto server = sys::acceptConnection(listener->get());
+  if (!server) {
+    return {};
+  }
+  (void)sys::setNoDelay(server->get());
+  int sv[2] = {client->release(), server->release()};
+  return streamLimit(size, runs, sv);
 }
 
 // A bare memfd handoff: SCM_RIGHTS to another process, which maps and unmaps it and answers.
@@ -333,11 +364,11 @@ Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
 
 Result<> run(const Options& o) {
   for (const auto& s : o.systems) {
-    if (s != "embedded" && s != "kernel" && s != "kernel-memfd") {
+    if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "network") {
       return fail(Errc::kInvalidArgument, "bench",
                   "system '" + s +
                       "' is not available in this build (available: embedded, kernel, "
-                      "kernel-memfd)");
+                      "kernel-memfd, network)");
     }
   }
   utsname uts{};
@@ -352,7 +383,7 @@ Result<> run(const Options& o) {
            {"results", json::array()},
            {"ratios", json::array()}};
   std::printf("%-13s %9s %12s %12s %12s %8s %8s %8s  (limit: memcpy_warm for embedded, "
-              "AF_UNIX write->read for kernel)\n",
+              "AF_UNIX write->read for kernel, TCP for network)\n",
               "system", "size", "median", "p90", "limit", "ratio", "MB/s", "verified");
   std::size_t step = 0;
   const std::size_t steps = o.sizes.size() * (1 + o.systems.size());
@@ -370,8 +401,13 @@ Result<> run(const Options& o) {
     doc["limits"].push_back({{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
     doc["limits"].push_back({{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
     const bool any_kernel = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
-      return sys_name != "embedded";
+      return sys_name == "kernel" || sys_name == "kernel-memfd";
     });
+    const bool any_network = std::ranges::find(o.systems, "network") != o.systems.end();
+    const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs)) : Stats{};
+    if (any_network) {
+      doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
+    }
     const Stats unix_limit = any_kernel ? summarize(unixLimit(size, o.runs)) : Stats{};
     const Stats memfd_limit = any_kernel ? summarize(memfdLimit(size, o.runs)) : Stats{};
     if (any_kernel) {
@@ -383,11 +419,15 @@ Result<> run(const Options& o) {
       RR_ASSIGN_OR_RETURN(json result, runChain(o, system, size));
       const double median = result["latency_s"]["median"].get<double>();
       const bool in_process = system == "embedded";
-      const double limit = in_process ? warm.median : unix_limit.median;
+      const double limit = in_process ? warm.median
+                           : system == "network" ? tcp_limit.median
+                                                 : unix_limit.median;
       const double ratio = limit > 0 ? median / limit : 0;
       doc["ratios"].push_back({{"system", system},
                                {"payload_bytes", size},
-                               {"limit", in_process ? "memcpy_warm" : "unix"},
+                               {"limit", in_process ? "memcpy_warm"
+                                         : system == "network" ? "tcp"
+                                                               : "unix"},
                                {"ratio", ratio}});
       if (o.progress && ::isatty(2) != 0) {
         std::fprintf(stderr, "\r%60s\r", "");
