@@ -135,7 +135,8 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
       runtime::runWorkflow(w, {.prefix_output = false,
                                .record_latencies = true,
                                .roadrunner_exe = o.roadrunner_exe,
-                               .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX}));
+                               .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
+                               .memfd_map = system != "kernel-memfd-copy"}));
   rusage after{};
   rusage children_after{};
   ::getrusage(RUSAGE_SELF, &after);
@@ -364,11 +365,12 @@ Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
 
 Result<> run(const Options& o) {
   for (const auto& s : o.systems) {
-    if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "network") {
+    if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "kernel-memfd-copy" &&
+        s != "network") {
       return fail(Errc::kInvalidArgument, "bench",
                   "system '" + s +
                       "' is not available in this build (available: embedded, kernel, "
-                      "kernel-memfd, network)");
+                      "kernel-memfd, kernel-memfd-copy, network)");
     }
   }
   utsname uts{};
@@ -401,7 +403,7 @@ Result<> run(const Options& o) {
     doc["limits"].push_back({{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
     doc["limits"].push_back({{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
     const bool any_kernel = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
-      return sys_name == "kernel" || sys_name == "kernel-memfd";
+      return sys_name.starts_with("kernel");
     });
     const bool any_network = std::ranges::find(o.systems, "network") != o.systems.end();
     const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs)) : Stats{};

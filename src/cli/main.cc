@@ -16,7 +16,8 @@ commands:
   run FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--interpreter] [-- ARGS...]
                       run a WASI command function, like `wasmedge FILE.wasm`
   compile FILE.wasm...  AOT-compile modules into the cache (later runs start at once)
-  up WORKFLOW.json [--stats] [--interpreter] [--no-prefix]
+  up WORKFLOW.json [--stats] [--interpreter] [--no-prefix] [--memfd-threshold BYTES]
+        [--memfd-copy]
                       run the functions of a workflow, wired as it declares
   demo [--mib=N]      the text pipeline end to end, with what moved and how fast
   serve FUNCTION.wasm --listen unix:PATH [--name N] [--target NAME=unix:PATH]...
@@ -24,7 +25,7 @@ commands:
                       host a receiving function for kernel-mode senders until SIGTERM
   send --to unix:PATH [--target NAME] [--memfd] FILE
                       deliver a file to a served function; its reply goes to stdout
-  bench [--modes embedded] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
+  bench [--modes embedded,kernel,kernel-memfd,kernel-memfd-copy,network] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
                       transfer latency beside the same run's memcpy limits
   version             print Roadrunner's and WasmEdge's versions
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -11,8 +12,17 @@ int upCommand(Args args) {
   std::string file;
   runtime::RunOptions options;
   bool stats = false;
-  for (const std::string_view arg : args) {
-    if (arg == "--interpreter") {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    if (arg == "--memfd-threshold" && i + 1 < args.size()) {
+      const std::string v(args[++i]);
+      if (v.empty() || !std::ranges::all_of(v, [](char c) { return c >= '0' && c <= '9'; })) {
+        return usageError("up: --memfd-threshold takes a number of bytes");
+      }
+      options.memfd_threshold = std::stoull(v);
+    } else if (arg == "--memfd-copy") {
+      options.memfd_map = false;
+    } else if (arg == "--interpreter") {
       options.interpreter = true;
     } else if (arg == "--stats") {
       stats = true;

@@ -154,6 +154,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
           network ? "tcp:127.0.0.1:0" : "unix:" + socket_dir + "/" + name + ".sock";
       std::vector<std::string> args = {f.wasm, "--listen", listen, "--name",
                                        f.name, "--max-payload", std::to_string(f.max_payload)};
+      if (!options.memfd_map) {
+        args.emplace_back("--memfd-copy");
+      }
       if (f.memory_limit_mib != 0) {
         args.insert(args.end(), {"--memory-limit-mib", std::to_string(f.memory_limit_mib)});
       }

@@ -1,6 +1,7 @@
 // `roadrunner serve` and `roadrunner send` as operators use them: two real processes.
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <chrono>
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
@@ -70,6 +72,33 @@ TEST(ServeCommandTest, KilledReceiverGivesTheNextSendAStatusAndARestartServesAga
   ASSERT_TRUE(again.ready()) << "a stale socket file does not stop a restart";
   const auto up = testing::run({RR_CLI, "send", "--to", "unix:" + sock, dir.file("in.txt")});
   EXPECT_EQ(up.exit_code, 0) << up.err;
+}
+
+}  // namespace
+}  // namespace rr
+
+namespace rr {
+namespace {
+
+TEST(ServeCommandFaultTest, ReceiverKilledMidTransferGivesTheSenderAStatusPromptly) {
+  const testing::TempDir dir;
+  const std::string sock = dir.file("slow.sock");
+  ServeProcess serve({RR_GUEST_SLOW_RECEIVER, "--listen", "unix:" + sock, "--name", "slow"});
+  ASSERT_TRUE(serve.ready());
+  testing::writeText(dir.file("in.bin"), std::string(4U << 20U, 's'));
+  const std::string cmd = std::string(RR_CLI) + " send --to unix:" + sock + " " +
+                          dir.file("in.bin") + " 2>" + dir.file("err");
+  const auto t0 = std::chrono::steady_clock::now();
+  FILE* sender = ::popen(cmd.c_str(), "r");
+  ASSERT_NE(sender, nullptr);
+  // The handler sleeps for 10 s; the receiver dies while the sender waits for its response.
+  ::poll(nullptr, 0, 300);
+  EXPECT_EQ(serve.stop(SIGKILL), 128 + SIGKILL);
+  const int status = ::pclose(sender);
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(8))
+      << "the sender learned of the death from the socket, not from the handler's end";
+  EXPECT_NE(testing::slurp(dir.file("err")).find("receiver unavailable"), std::string::npos);
 }
 
 }  // namespace

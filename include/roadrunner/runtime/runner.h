@@ -19,8 +19,12 @@ struct RunOptions {
   bool record_latencies = false;  ///< receivers keep each delivery's send -> handler time
   /// The roadrunner executable, for functions served in their own process (kernel mode).
   std::string roadrunner_exe = "/proc/self/exe";
-  /// Kernel mode: payloads of at least this many bytes travel as a memfd.
+  /// Kernel mode: payloads of at least this many bytes travel as a memfd. 1 MiB: from there on
+  /// the memfd path measured 2-4x faster than the socket (docs/benchmarks.md); at 1 KiB the
+  /// socket is slightly faster.
   std::uint64_t memfd_threshold = 1ULL << 20U;
+  /// Kernel mode: map memfd pages into the receiver's buffer (false: copy from a mapping).
+  bool memfd_map = true;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
