@@ -64,18 +64,57 @@ Result<std::string> makeSocketDir() {
 
 Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
   RR_ASSIGN_OR_RETURN(const auto receive_modes, receiveModes(workflow));
+  // Receivers that run elsewhere: every edge into them names the same address.
+  std::map<std::string, std::string> remote_address;
+  for (const auto& e : workflow.edges) {
+    if (!e.address.empty()) {
+      const auto [it, fresh] = remote_address.emplace(e.to, e.address);
+      if (!fresh && it->second != e.address) {
+        return fail(Errc::kInvalidArgument, "workflow",
+                    "function '" + e.to + "' is given two addresses");
+      }
+    }
+  }
+  for (const auto& e : workflow.edges) {
+    if (remote_address.contains(e.to) && e.address.empty()) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.to + "' runs at " +
+                      remote_address.at(e.to) + "; give this edge that address too");
+    }
+    if (remote_address.contains(e.from)) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
+                      "' runs elsewhere; declare its edges where it runs");
+    }
+  }
   const auto isServed = [&](const std::string& name) {
     const auto it = receive_modes.find(name);
-    return it != receive_modes.end() && it->second != EdgeMode::kEmbedded;
+    return it != receive_modes.end() && it->second != EdgeMode::kEmbedded &&
+           !remote_address.contains(name);
   };
-  // Network edges authenticate with a secret made for this run (children get it in RR_SECRET).
+  // Network edges authenticate with a secret made for this run (children get it in RR_SECRET);
+  // remote receivers need the one they were started with.
   const std::string secret = transport::randomSecret();
+  std::string remote_secret;
+  if (!remote_address.empty()) {
+    if (!workflow.secret_file.empty()) {
+      RR_ASSIGN_OR_RETURN(remote_secret, transport::readSecretFile(workflow.secret_file));
+    } else if (const char* env = std::getenv("RR_SECRET"); env != nullptr) {
+      remote_secret = env;
+    }
+    if (remote_secret.empty()) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "network edges to remote receivers need 'secret_file' or RR_SECRET");
+    }
+  }
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
                       wasm::Engine::create({.interpreter = options.interpreter,
                                             .cache_dir = options.cache_dir}));
   std::map<std::string, wasm::Module> modules;
   for (const auto& f : workflow.functions) {
-    RR_ASSIGN_OR_RETURN(modules[f.name], engine.prepare(f.wasm));
+    if (!remote_address.contains(f.name)) {  // a remote function's module lives on its node
+      RR_ASSIGN_OR_RETURN(modules[f.name], engine.prepare(f.wasm));
+    }
   }
 
   // Declaration order matters for teardown: actors (which borrow router and engine) die first.
@@ -216,7 +255,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // In-process receivers next, so every endpoint exists before any command can send; the router
   // is complete before the first command starts and read-only afterwards.
   for (const auto& f : workflow.functions) {
-    if (workflow.isReceiver(f.name) && !isServed(f.name)) {
+    if (workflow.isReceiver(f.name) && !isServed(f.name) && !remote_address.contains(f.name)) {
       RR_RETURN_IF_ERROR(startInstances(f, true, receivers));
     }
   }
@@ -244,6 +283,16 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
         router.addEndpoint(name, socket_endpoints.back().get());
       }
     }
+  }
+  for (const auto& [name, address_text] : remote_address) {
+    RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(address_text));
+    socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+        std::move(address), name,
+        transport::SocketEndpointOptions{.secret = remote_secret,
+                                         .thread_private_fds = options.prefix_output}));
+    socket_endpoints.back()->recordLatencies(options.record_latencies);
+    socket_endpoint_function.push_back(name);
+    router.addEndpoint(name, socket_endpoints.back().get());
   }
   for (const auto& e : workflow.edges) {
     const FunctionSpec* from = workflow.find(e.from);

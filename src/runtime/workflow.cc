@@ -176,8 +176,14 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
   if (doc.is_discarded()) {
     return bad("not valid JSON");
   }
-  RR_RETURN_IF_ERROR(checkKeys(doc, "workflow", {"name", "functions", "edges"}));
+  RR_RETURN_IF_ERROR(checkKeys(doc, "workflow", {"name", "functions", "edges", "secret_file"}));
   Workflow w;
+  if (doc.contains("secret_file")) {
+    if (!doc.at("secret_file").is_string()) {
+      return bad("'secret_file' must be a path");
+    }
+    w.secret_file = resolve(base_dir, doc.at("secret_file").get<std::string>());
+  }
   if (doc.contains("name")) {
     if (!doc.at("name").is_string()) {
       return bad("'name' must be a string");
@@ -201,7 +207,7 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
     }
     std::set<std::pair<std::string, std::string>> seen;
     for (const json& e : doc.at("edges")) {
-      RR_RETURN_IF_ERROR(checkKeys(e, "edge", {"from", "to", "mode"}));
+      RR_RETURN_IF_ERROR(checkKeys(e, "edge", {"from", "to", "mode", "address"}));
       if (!e.contains("from") || !e.contains("to") || !e.at("from").is_string() ||
           !e.at("to").is_string()) {
         return bad("every edge needs 'from' and 'to'");
@@ -224,6 +230,14 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
           return bad("edge " + edge.from + " -> " + edge.to +
                      ": mode must be embedded, kernel or network");
         }
+      }
+      if (e.contains("address")) {
+        if (!e.at("address").is_string() || edge.mode != EdgeMode::kNetwork ||
+            !e.at("address").get<std::string>().starts_with("tcp:")) {
+          return bad("edge " + edge.from + " -> " + edge.to +
+                     ": 'address' (tcp:HOST:PORT) belongs to network edges");
+        }
+        edge.address = e.at("address").get<std::string>();
       }
       if (!seen.emplace(edge.from, edge.to).second) {
         return bad("edge " + edge.from + " -> " + edge.to + " is declared twice");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
 
 namespace rr::runtime {
@@ -311,6 +312,39 @@ TEST(NetworkModeTest, ServedFunctionSendingOverAnEmbeddedEdgeIsRefused) {
   auto r = runWorkflow(w, {.prefix_output = false, .roadrunner_exe = RR_CLI});
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("its own process"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+TEST(NetworkModeTest, EdgeToARemoteReceiverUsesItsAddressAndTheWorkflowsSecret) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("secret"), "shared by both nodes\n");
+  testing::ServeProcess remote(RR_CLI,
+                               {RR_GUEST_HASH_RECEIVER, "--listen", "tcp:127.0.0.1:0", "--name",
+                                "sink", "--secret-file", dir.file("secret")},
+                               {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  ASSERT_TRUE(remote.ready());
+  Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "500000"}},
+                           {.name = "sink", .wasm = "runs-elsewhere.wasm"}},
+             .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kNetwork,
+                        .address = remote.address()}}};
+  w.secret_file = dir.file("secret");
+  const RunOptions options{.prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                           .roadrunner_exe = RR_CLI};
+  auto r = runWorkflow(w, options);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->exit_code, 0) << "the sender verified the remote receiver's hash";
+
+  testing::writeText(dir.file("wrong"), "not the secret\n");
+  w.secret_file = dir.file("wrong");
+  auto refused = runWorkflow(w, options);
+  ASSERT_TRUE(refused.has_value()) << refused.error().message();
+  EXPECT_EQ(refused->instances[0].exit_code, static_cast<int>(RR_EUNAVAILABLE));
 }
 
 }  // namespace

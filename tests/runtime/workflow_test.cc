@@ -85,3 +85,23 @@ TEST(WorkflowOrderTest, FunctionsKeepTheirDeclarationOrder) {
 
 }  // namespace
 }  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+TEST(WorkflowAddressTest, AddressBelongsToNetworkEdges) {
+  auto ok = parseWorkflow(R"({"secret_file": "s", "functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+      "edges": [{"from": "a", "to": "b", "mode": "network", "address": "tcp:10.0.0.2:7000"}]})",
+                          "/base");
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->edges[0].address, "tcp:10.0.0.2:7000");
+  EXPECT_EQ(ok->secret_file, "/base/s");
+  auto bad = parseWorkflow(R"({"functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+      "edges": [{"from": "a", "to": "b", "mode": "kernel", "address": "tcp:10.0.0.2:7000"}]})",
+                           "/base");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message().find("belongs to network edges"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rr::runtime

@@ -29,10 +29,15 @@ struct EdgeSpec {
   std::string from;
   std::string to;
   EdgeMode mode = EdgeMode::kEmbedded;
+  /// Network edges only: "tcp:HOST:PORT" of a receiver that runs elsewhere (another node's
+  /// `roadrunner serve`); empty: the receiver is started here, on loopback.
+  std::string address;
 };
 
 struct Workflow {
   std::string name;
+  /// The shared secret for network edges to remote receivers (else $RR_SECRET).
+  std::string secret_file;
   std::vector<FunctionSpec> functions;
   std::vector<EdgeSpec> edges;
 
