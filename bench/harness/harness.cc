@@ -178,6 +178,83 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
                                lat.size() == static_cast<std::size_t>(o.runs)}};
 }
 
+// Fan-out: bench_fan_sender sends the payload runs + 1 times to a group of `n` receivers; every
+// send reaches all of them concurrently. Latency of a round: the send call to the last
+// receiver's handler entry.
+Result<json> runFanout(const Options& o, const std::string& system, std::uint64_t size,
+                       std::uint32_t n) {
+  const runtime::EdgeMode mode = system == "embedded" ? runtime::EdgeMode::kEmbedded
+                                 : system == "network" ? runtime::EdgeMode::kNetwork
+                                                       : runtime::EdgeMode::kKernel;
+  runtime::Workflow w{
+      .name = "bench-fanout-" + system,
+      .functions = {{.name = "sender",
+                     .wasm = o.guest_dir + "/bench_fan_sender.wasm",
+                     .args = {std::to_string(size), std::to_string(o.runs + 1)}},
+                    {.name = "receiver",
+                     .wasm = o.guest_dir + "/bench_receiver.wasm",
+                     .env = {"BENCH_NO_HASH=1"},
+                     .instances = n}},
+      .edges = {{.from = "sender", .to = "receiver", .mode = mode}}};
+  rusage before{};
+  rusage children_before{};
+  ::getrusage(RUSAGE_SELF, &before);
+  ::getrusage(RUSAGE_CHILDREN, &children_before);
+  resetPeakRss();
+  RR_ASSIGN_OR_RETURN(
+      const runtime::RunReport report,
+      runtime::runWorkflow(w, {.prefix_output = false,
+                               .record_latencies = true,
+                               .roadrunner_exe = o.roadrunner_exe,
+                               .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
+                               .memfd_map = system != "kernel-memfd-copy"}));
+  rusage after{};
+  rusage children_after{};
+  ::getrusage(RUSAGE_SELF, &after);
+  ::getrusage(RUSAGE_CHILDREN, &children_after);
+  std::vector<double> rounds(static_cast<std::size_t>(o.runs + 1), 0.0);
+  std::size_t receivers = 0;
+  bool complete = true;
+  const runtime::InstanceReport* sender = nullptr;
+  for (const auto& r : report.instances) {
+    if (!r.receiver) {
+      sender = &r;
+      continue;
+    }
+    ++receivers;
+    complete = complete && r.latencies.size() == rounds.size();
+    for (std::size_t i = 0; i < rounds.size() && i < r.latencies.size(); ++i) {
+      rounds[i] = std::max(rounds[i], r.latencies[i]);
+    }
+  }
+  rounds.erase(rounds.begin());  // the warm-up
+  const Stats s = summarize(rounds);
+  const auto cpu = [](const rusage& a, const rusage& b, bool user) {
+    return user ? cpuSeconds(b.ru_utime) - cpuSeconds(a.ru_utime)
+                : cpuSeconds(b.ru_stime) - cpuSeconds(a.ru_stime);
+  };
+  const double bytes = static_cast<double>(size) * n;
+  return json{{"system", system},
+              {"workload", "fanout"},
+              {"payload_bytes", size},
+              {"fanout", n},
+              {"runs", rounds.size()},
+              {"latency_s", toJson(s)},
+              {"transfer_s", s.median},
+              {"serialization_s", 0.0},
+              {"throughput_MBps", s.median > 0 ? bytes / s.median / 1e6 : 0.0},
+              {"cpu_user_s", cpu(before, after, true) + cpu(children_before, children_after, true)},
+              {"cpu_sys_s", cpu(before, after, false) + cpu(children_before, children_after, false)},
+              {"peak_rss_bytes", peakRss() + (system == "embedded"
+                                                   ? 0
+                                                   : static_cast<std::uint64_t>(
+                                                         children_after.ru_maxrss) * 1024)},
+              {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
+              // Handlers run only once their payload arrived whole: all of them, every round.
+              {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
+                               receivers == n && complete}};
+}
+
 // AF_UNIX write -> read of `size` bytes between two processes (the receiver reads into a warm
 // buffer and answers with one byte): the kernel path's physical limit.
 std::vector<double> streamLimit(std::uint64_t size, int runs, int sv[2]) {
@@ -388,7 +465,8 @@ Result<> run(const Options& o) {
               "AF_UNIX write->read for kernel, TCP for network)\n",
               "system", "size", "median", "p90", "limit", "ratio", "MB/s", "verified");
   std::size_t step = 0;
-  const std::size_t steps = o.sizes.size() * (1 + o.systems.size());
+  const std::size_t steps =
+      o.sizes.size() * (1 + o.systems.size()) + o.fanouts.size() * o.systems.size();
   const auto progress = [&](const std::string& what) {
     ++step;
     if (o.progress && ::isatty(2) != 0) {
@@ -441,6 +519,45 @@ Result<> run(const Options& o) {
                   result["verified"].get<bool>() ? "yes" : "NO");
       std::fflush(stdout);
       doc["results"].push_back(std::move(result));
+    }
+  }
+  if (!o.fanouts.empty()) {
+    const std::uint64_t size = o.fanout_size;
+    const Stats unix_limit = summarize(unixLimit(size, o.runs));
+    const Stats tcp_limit = summarize(tcpLimit(size, o.runs));
+    doc["limits"].push_back({{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
+    doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
+    std::printf("\nfan-out, %s per receiver (limit: one stream's throughput, same run)\n",
+                sizeName(size).c_str());
+    std::printf("%-13s %6s %12s %12s %12s %8s %8s\n", "system", "N", "median", "MB/s",
+                "limit MB/s", "ratio", "verified");
+    for (const std::uint32_t n : o.fanouts) {
+      for (const auto& system : o.systems) {
+        progress(system + " fan-out " + std::to_string(n));
+        RR_ASSIGN_OR_RETURN(json result, runFanout(o, system, size, n));
+        const double mbps = result["throughput_MBps"].get<double>();
+        const double limit_s = system == "embedded" ? 0
+                               : system == "network" ? tcp_limit.median
+                                                     : unix_limit.median;
+        const double limit_mbps = limit_s > 0 ? static_cast<double>(size) / limit_s / 1e6 : 0;
+        const double ratio = limit_mbps > 0 ? mbps / limit_mbps : 0;
+        if (limit_mbps > 0) {
+          doc["ratios"].push_back({{"system", system},
+                                   {"workload", "fanout"},
+                                   {"fanout", n},
+                                   {"payload_bytes", size},
+                                   {"limit", system == "network" ? "tcp" : "unix"},
+                                   {"throughput_ratio", ratio}});
+        }
+        if (o.progress && ::isatty(2) != 0) {
+          std::fprintf(stderr, "\r%60s\r", "");
+        }
+        std::printf("%-13s %6u %9.3f ms %12.0f %12.0f %7.2fx %8s\n", system.c_str(), n,
+                    result["latency_s"]["median"].get<double>() * 1e3, mbps, limit_mbps, ratio,
+                    result["verified"].get<bool>() ? "yes" : "NO");
+        std::fflush(stdout);
+        doc["results"].push_back(std::move(result));
+      }
     }
   }
   if (!o.json_path.empty()) {

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 
 #include "../../bench/harness/harness.h"
@@ -29,6 +30,24 @@ int benchCommand(Args args) {
         }
         pos = comma + 1;
       }
+    } else if (arg == "--fanout") {
+      const std::string list = value();
+      for (std::size_t pos = 0; pos <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string item = list.substr(pos, comma - pos);
+        if (item.empty() || !std::ranges::all_of(item, [](char c) { return c >= '0' && c <= '9'; }) ||
+            std::stoul(item) == 0 || std::stoul(item) > 1024) {
+          return usageError("bench: --fanout takes N[,N...] with 1 <= N <= 1024");
+        }
+        options.fanouts.push_back(static_cast<std::uint32_t>(std::stoul(item)));
+        pos = comma + 1;
+      }
+    } else if (arg == "--fanout-size") {
+      auto parsed_size = bench::parseSizes(value());
+      if (!parsed_size) {
+        return reportError(parsed_size.error(), kExitUsage);
+      }
+      options.fanout_size = parsed_size->front();
     } else if (arg == "--runs") {
       const std::string n = value();
       options.runs = n.empty() ? 0 : std::atoi(n.c_str());

@@ -25,7 +25,8 @@ commands:
                       host a receiving function for kernel-mode senders until SIGTERM
   send --to unix:PATH [--target NAME] [--memfd] FILE
                       deliver a file to a served function; its reply goes to stdout
-  bench [--modes embedded,kernel,kernel-memfd,kernel-memfd-copy,network] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
+  bench [--modes embedded,kernel,kernel-memfd,kernel-memfd-copy,network]
+        [--fanout N,...] [--fanout-size 10M] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
                       transfer latency beside the same run's memcpy limits
   version             print Roadrunner's and WasmEdge's versions
 

@@ -81,6 +81,13 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                   "edge " + e.from + " -> " + e.to + ": '" + e.to + "' runs at " +
                       remote_address.at(e.to) + "; give this edge that address too");
     }
+    if (remote_address.contains(e.to) && receive_modes.contains(e.from) &&
+        receive_modes.at(e.from) != EdgeMode::kEmbedded) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
+                      "' runs in its own process here and cannot reach a remote receiver; send "
+                      "to '" + e.to + "' from a function that is not itself a receiver");
+    }
     if (remote_address.contains(e.from)) {
       return fail(Errc::kInvalidArgument, "workflow",
                   "edge " + e.from + " -> " + e.to + ": '" + e.from +
@@ -271,13 +278,16 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     }
     for (const auto& name : instanceNames(f)) {
       RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(address_of.at(name)));
+      // A group's members get threads of their own, so a send to the group runs in parallel.
+      const bool own_thread = f.instances > 1;
       socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
           std::move(address), f.name,
           transport::SocketEndpointOptions{.memfd_threshold = options.memfd_threshold,
                                            .secret = secret,
-                                           .thread_private_fds = options.prefix_output}));
+                                           .thread_private_fds = options.prefix_output && !own_thread,
+                                           .own_thread = own_thread}));
       socket_endpoints.back()->recordLatencies(options.record_latencies);
-      socket_endpoint_function.push_back(f.name);
+      socket_endpoint_function.push_back(name);
       router.addEndpoint(f.name, socket_endpoints.back().get());
       if (name != f.name) {
         router.addEndpoint(name, socket_endpoints.back().get());

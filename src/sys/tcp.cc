@@ -5,6 +5,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -107,7 +109,41 @@ Result<SplicePipe> makeSplicePipe() {
   return p;
 }
 
+namespace {
+
+// splice(2) into a socket whose peer is gone raises SIGPIPE, and splice has no MSG_NOSIGNAL:
+// block it on this thread for the call, and swallow one that became pending, so a dead peer is
+// an EPIPE error, never the death of the process.
+class SigpipeBlock {
+ public:
+  SigpipeBlock() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &old_);
+  }
+  ~SigpipeBlock() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    const timespec zero{};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlock(const SigpipeBlock&) = delete;
+  SigpipeBlock& operator=(const SigpipeBlock&) = delete;
+  SigpipeBlock(SigpipeBlock&&) = delete;
+  SigpipeBlock& operator=(SigpipeBlock&&) = delete;
+
+ private:
+  sigset_t old_{};
+};
+
+}  // namespace
+
 Result<> vmspliceSend(int fd, std::span<const std::byte> bytes, SplicePipe& pipe) {
+  const SigpipeBlock no_sigpipe;
   while (!bytes.empty()) {
     const std::size_t chunk = std::min(bytes.size(), pipe.capacity);
     iovec iov{.iov_base = const_cast<std::byte*>(bytes.data()), .iov_len = chunk};

@@ -43,7 +43,25 @@ std::size_t sizeClass(std::size_t len) {
 }  // namespace
 
 SocketEndpoint::SocketEndpoint(Address address, std::string target, SocketEndpointOptions options)
-    : address_(std::move(address)), target_(std::move(target)), options_(std::move(options)) {}
+    : address_(std::move(address)), target_(std::move(target)), options_(std::move(options)) {
+  if (options_.own_thread) {
+    worker_ = std::thread([this] {
+      for (;;) {
+        Job job;
+        {
+          std::unique_lock lock(queue_mutex_);
+          queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+          if (queue_.empty()) {
+            return;
+          }
+          job = queue_.front();
+          queue_.pop_front();
+        }
+        job.completion->done(transfer(job.delivery));
+      }
+    });
+  }
+}
 
 Result<UniqueFd> SocketEndpoint::connect() const {
   if (!address_.tcp()) {
@@ -74,6 +92,14 @@ Result<UniqueFd> SocketEndpoint::connect() const {
 }
 
 SocketEndpoint::~SocketEndpoint() {
+  if (worker_.joinable()) {
+    {
+      const std::scoped_lock lock(queue_mutex_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    worker_.join();
+  }
   for (auto& [id, m] : memfds_) {
     if (m->map != nullptr) {
       ::munmap(m->map, m->size);
@@ -140,7 +166,15 @@ Result<SocketEndpoint::Memfd*> SocketEndpoint::memfdFor(std::size_t len) {
 }
 
 void SocketEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
-  completion.done(transfer(delivery));
+  if (!options_.own_thread) {
+    completion.done(transfer(delivery));
+    return;
+  }
+  {
+    const std::scoped_lock lock(queue_mutex_);
+    queue_.push_back({delivery, &completion});
+  }
+  queue_cv_.notify_one();
 }
 
 host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {

@@ -5,6 +5,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <condition_variable>
+#include <deque>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,10 @@ struct SocketEndpointOptions {
   /// Callers run on threads with their own descriptor tables (unshare(CLONE_FILES)): each
   /// connection belongs to its thread's table, so the endpoint never closes them itself.
   bool thread_private_fds = false;
+  /// Deliveries run on a thread of the endpoint's own, started with it (so its connection lives
+  /// in the constructing thread's descriptor table): a fan-out over many endpoints proceeds in
+  /// parallel. Costs a thread hand-off per delivery.
+  bool own_thread = false;
 };
 
 /// A receiver in another process, reached over a UNIX socket on this node (kernel mode) or over
@@ -85,6 +91,16 @@ class SocketEndpoint final : public host::Endpoint {
   std::map<std::thread::id, UniqueFd> connections_;  // fds live in each thread's own fd table
   std::map<std::thread::id, std::unique_ptr<Memfd>> memfds_;
   std::map<std::thread::id, sys::SplicePipe> pipes_;
+  // own_thread: queued deliveries and the thread that serves them.
+  struct Job {
+    host::Delivery delivery;
+    host::Completion* completion;
+  };
+  std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
   bool record_ = false;
   std::vector<double> latencies_;
 };
