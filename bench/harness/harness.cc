@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -110,6 +112,13 @@ std::string sizeName(std::uint64_t bytes) {
   return std::to_string(bytes) + " B";
 }
 
+std::vector<std::string> servePrefix(const Options& o) {
+  if (o.serve_netns.empty()) {
+    return {};
+  }
+  return {"ip", "netns", "exec", o.serve_netns};
+}
+
 // One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver.
 Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size) {
   const bool kernel = system != "embedded";  // any system with the receiver in its own process
@@ -136,7 +145,9 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
                                .record_latencies = true,
                                .roadrunner_exe = o.roadrunner_exe,
                                .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
-                               .memfd_map = system != "kernel-memfd-copy"}));
+                               .memfd_map = system != "kernel-memfd-copy",
+                               .network_host = o.network_host,
+                               .serve_prefix = servePrefix(o)}));
   rusage after{};
   rusage children_after{};
   ::getrusage(RUSAGE_SELF, &after);
@@ -207,7 +218,9 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
                                .record_latencies = true,
                                .roadrunner_exe = o.roadrunner_exe,
                                .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
-                               .memfd_map = system != "kernel-memfd-copy"}));
+                               .memfd_map = system != "kernel-memfd-copy",
+                               .network_host = o.network_host,
+                               .serve_prefix = servePrefix(o)}));
   rusage after{};
   rusage children_after{};
   ::getrusage(RUSAGE_SELF, &after);
@@ -312,27 +325,83 @@ std::vector<double> unixLimit(std::uint64_t size, int runs) {
   return streamLimit(size, runs, sv);
 }
 
-// The same over a TCP connection on loopback (TCP_NODELAY, as the network mode uses).
-std::vector<double> tcpLimit(std::uint64_t size, int runs) {
-  auto listener = sys::listenTcp("127.0.0.1", 0);
-  if (!listener) {
+// The same over TCP (TCP_NODELAY, as the network mode uses): the reading process listens on
+// `host`, inside network namespace `netns` when one is given (a test host), the writer connects.
+std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& host,
+                             const std::string& netns) {
+  int ready[2];
+  if (::pipe(ready) != 0) {
     return {};
   }
-  auto port = sys::localPort(listener->get());
-  if (!port) {
-    return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(ready[0]);
+    if (!netns.empty()) {
+      const int ns = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
+        ::_exit(1);
+      }
+    }
+    auto listener = sys::listenTcp(host, 0);
+    auto port = listener ? sys::localPort(listener->get()) : Result<std::uint16_t>{};
+    if (!listener || !port) {
+      ::_exit(1);
+    }
+    const std::uint16_t p = *port;
+    if (::write(ready[1], &p, sizeof p) != sizeof p) {
+      ::_exit(1);
+    }
+    auto conn = sys::acceptConnection(listener->get());
+    if (!conn) {
+      ::_exit(1);
+    }
+    (void)sys::setNoDelay(conn->get());
+    std::vector<char> buf(size == 0 ? 1 : size, 'r');
+    for (int i = 0; i <= runs; ++i) {
+      for (std::size_t got = 0; got < size;) {
+        const ssize_t n = ::read(conn->get(), buf.data() + got, size - got);
+        if (n <= 0) {
+          ::_exit(1);
+        }
+        got += static_cast<std::size_t>(n);
+      }
+      if (::write(conn->get(), "k", 1) != 1) {
+        ::_exit(1);
+      }
+    }
+    ::_exit(0);
   }
-  auto client = sys::connectTcp("127.0.0.1", *port, 1000);
-  if (!client) {
-    return {};
+  ::close(ready[1]);
+  std::uint16_t port = 0;
+  const bool got_port = ::read(ready[0], &port, sizeof port) == sizeof port;
+  ::close(ready[0]);
+  std::vector<double> out;
+  auto client = got_port ? sys::connectTcp(host, port, 5000) : Result<UniqueFd>{};
+  if (got_port && client) {
+    std::vector<char> src(size == 0 ? 1 : size, 'a');
+    for (int i = 0; i <= runs; ++i) {
+      const auto t0 = Clock::now();
+      std::size_t sent = 0;
+      while (sent < size) {
+        const ssize_t n = ::write(client->get(), src.data() + sent, size - sent);
+        if (n <= 0) {
+          break;
+        }
+        sent += static_cast<std::size_t>(n);
+      }
+      char ack = 0;
+      if (::read(client->get(), &ack, 1) != 1) {
+        break;
+      }
+      if (i > 0) {
+        out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+      }
+    }
   }
-  auto server = sys::acceptConnection(listener->get());
-  if (!server) {
-    return {};
-  }
-  (void)sys::setNoDelay(server->get());
-  int sv[2] = {client->release(), server->release()};
-  return streamLimit(size, runs, sv);
+  client = Result<UniqueFd>{};
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
 }
 
 // A bare memfd handoff: SCM_RIGHTS to another process, which maps and unmaps it and answers.
@@ -458,6 +527,7 @@ Result<> run(const Options& o) {
             {{"cpus", ::sysconf(_SC_NPROCESSORS_ONLN)},
              {"kernel", uts.release},
              {"wasmedge", wasm::wasmedgeVersion()}}},
+           {"network_path", o.serve_netns.empty() ? "loopback" : "veth"},
            {"limits", json::array()},
            {"results", json::array()},
            {"ratios", json::array()}};
@@ -484,7 +554,7 @@ Result<> run(const Options& o) {
       return sys_name.starts_with("kernel");
     });
     const bool any_network = std::ranges::find(o.systems, "network") != o.systems.end();
-    const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs)) : Stats{};
+    const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns)) : Stats{};
     if (any_network) {
       doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
     }
@@ -524,7 +594,7 @@ Result<> run(const Options& o) {
   if (!o.fanouts.empty()) {
     const std::uint64_t size = o.fanout_size;
     const Stats unix_limit = summarize(unixLimit(size, o.runs));
-    const Stats tcp_limit = summarize(tcpLimit(size, o.runs));
+    const Stats tcp_limit = summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns));
     doc["limits"].push_back({{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
     doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
     std::printf("\nfan-out, %s per receiver (limit: one stream's throughput, same run)\n",

@@ -20,6 +20,10 @@ struct Options {
   std::string json_path;             ///< empty: no JSON
   std::string guest_dir;             ///< where bench_sender.wasm and bench_receiver.wasm are
   std::string roadrunner_exe = "/proc/self/exe";  ///< runs `serve` for kernel systems
+  /// Network system on a test host (scripts/bench-veth): receivers and the TCP limit's reader
+  /// run in network namespace `serve_netns`, listening on `network_host`.
+  std::string network_host = "127.0.0.1";
+  std::string serve_netns;
   bool progress = true;
 };
 

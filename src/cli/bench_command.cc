@@ -48,6 +48,10 @@ int benchCommand(Args args) {
         return reportError(parsed_size.error(), kExitUsage);
       }
       options.fanout_size = parsed_size->front();
+    } else if (arg == "--network-host") {
+      options.network_host = value();
+    } else if (arg == "--serve-netns") {
+      options.serve_netns = value();
     } else if (arg == "--runs") {
       const std::string n = value();
       options.runs = n.empty() ? 0 : std::atoi(n.c_str());

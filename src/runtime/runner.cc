@@ -197,7 +197,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     const bool network = receive_modes.at(f.name) == EdgeMode::kNetwork;
     for (const auto& name : instanceNames(f)) {
       const std::string listen =
-          network ? "tcp:127.0.0.1:0" : "unix:" + socket_dir + "/" + name + ".sock";
+          network ? "tcp:" + options.network_host + ":0" : "unix:" + socket_dir + "/" + name + ".sock";
       std::vector<std::string> args = {f.wasm, "--listen", listen, "--name",
                                        f.name, "--max-payload", std::to_string(f.max_payload)};
       if (!options.memfd_map) {
@@ -237,6 +237,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       }
       RR_ASSIGN_OR_RETURN(auto process,
                           ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
+                                               options.serve_prefix,
                                                name, {"RR_SECRET=" + secret}));
       address_of[name] = process.address();
       served.push_back(std::move(process));

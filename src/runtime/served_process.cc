@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <filesystem>
 
 #include "roadrunner/base/unique_fd.h"
 
@@ -17,6 +18,7 @@ namespace rr::runtime {
 Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
                                            const std::vector<std::string>& serve_args,
                                            int stdout_fd, int stderr_fd,
+                                           const std::vector<std::string>& prefix,
                                            const std::string& display_name,
                                            const std::vector<std::string>& extra_env) {
   int ready[2];
@@ -26,9 +28,14 @@ Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
   UniqueFd ready_read(ready[0]);
   UniqueFd ready_write(ready[1]);
   constexpr int kReadyFd = 3;
-  std::vector<std::string> argv_strings = {exe, "serve"};
+  // "/proc/self/exe" would name the prefix's program (ip) once it runs: resolve it here.
+  std::error_code ec;
+  const auto resolved = std::filesystem::read_symlink(exe, ec);
+  const std::string program = exe == "/proc/self/exe" && !ec ? resolved.string() : exe;
+  std::vector<std::string> argv_strings = {program, "serve"};
   argv_strings.insert(argv_strings.end(), serve_args.begin(), serve_args.end());
   argv_strings.insert(argv_strings.begin() + 2, {"--ready-fd", std::to_string(kReadyFd)});
+  argv_strings.insert(argv_strings.begin(), prefix.begin(), prefix.end());
   std::vector<char*> argv;
   for (auto& s : argv_strings) {
     argv.push_back(s.data());
@@ -53,7 +60,7 @@ Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
   }
   envp.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv.data(), envp.data());
+  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     return failErrno("spawn", rc, exe);
@@ -74,7 +81,7 @@ Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
     line.append(buf.data(), static_cast<std::size_t>(n));
   }
   if (!line.starts_with("ready ")) {
-    return fail(Errc::kInvalidModule, "start",
+    return fail(Errc::kInvalidArgument, "start",
                 display_name + ": its serving process exited before it listened (exit status " +
                     std::to_string(process.stop()) + ")");
   }

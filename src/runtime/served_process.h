@@ -19,6 +19,7 @@ class ServedProcess {
   [[nodiscard]] static Result<ServedProcess> spawn(const std::string& exe,
                                                    const std::vector<std::string>& serve_args,
                                                    int stdout_fd, int stderr_fd,
+                                                   const std::vector<std::string>& prefix,
                                                    const std::string& display_name,
                                                    const std::vector<std::string>& extra_env);
   ServedProcess(ServedProcess&& other) noexcept
