@@ -22,6 +22,7 @@ commands:
   demo [--mib=N]      the text pipeline end to end, with what moved and how fast
   serve FUNCTION.wasm --listen unix:PATH [--name N] [--target NAME=unix:PATH]...
         [--max-payload BYTES] [--allow-uid UID]... [--memfd-copy] [--env K=V]... [--dir D]...
+        [--secret-file F] [--timeout S] [--handler-timeout-ms MS] [-- ARGS...]
                       host a receiving function for kernel-mode senders until SIGTERM
   send --to unix:PATH [--target NAME] [--memfd] FILE
                       deliver a file to a served function; its reply goes to stdout

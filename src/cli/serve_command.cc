@@ -40,6 +40,7 @@ int serveCommand(Args args) {
   std::string name;
   std::string secret_file;
   int ready_fd = -1;
+  std::uint32_t handler_timeout_ms = 0;
   wasm::EngineOptions engine_options;
   wasm::InstanceOptions instance_options;
   transport::SocketServerOptions server_options;
@@ -77,6 +78,9 @@ int serveCommand(Args args) {
       server_options.max_payload = std::stoull(value());
     } else if (arg == "--timeout") {
       server_options.timeout_seconds = std::stoi(value());
+    } else if (arg == "--handler-timeout-ms") {
+      handler_timeout_ms = static_cast<std::uint32_t>(std::stoul(value()));
+      engine_options.interruptible = handler_timeout_ms > 0;
     } else if (arg == "--allow-uid") {
       server_options.allowed_uids.push_back(static_cast<uid_t>(std::stoul(value())));
     } else if (arg == "--memfd-copy") {
@@ -146,7 +150,8 @@ int serveCommand(Args args) {
                                               .options = std::move(instance_options),
                                               .receiver = true,
                                               .router = &router,
-                                              .max_payload = server_options.max_payload});
+                                              .max_payload = server_options.max_payload,
+                                              .timeout_ms = handler_timeout_ms});
   if (!actor) {
     return reportError(actor.error());
   }

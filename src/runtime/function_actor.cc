@@ -236,13 +236,18 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
       std::chrono::duration_cast<std::chrono::nanoseconds>(
           std::chrono::steady_clock::now().time_since_epoch())
           .count());
-  auto result = instance_->call(RR_EXPORT_ON_MESSAGE, args);
+  auto result = instance_->call(RR_EXPORT_ON_MESSAGE, args, config_.timeout_ms);
   const auto reply = imports_.endReply();
   if (d.remote != nullptr) {
     d.remote->detach();  // before the guest frees the buffer (never free while mapped)
   }
   if (!result) {
-    return trapped(result.error());
+    const bool timed_out = result.error().code == Errc::kTimedOut;
+    host::DeliveryResult failed = trapped(result.error());
+    if (timed_out) {
+      failed.status = Status::kTimedOut;
+    }
+    return failed;
   }
   host::DeliveryResult out{
       .status = Status::kOk, .reply_len = reply.len, .copies = copies, .handler_ns = handler_ns};

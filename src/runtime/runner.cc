@@ -114,9 +114,13 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                   "network edges to remote receivers need 'secret_file' or RR_SECRET");
     }
   }
+  // Handlers with a time limit need code that can be stopped.
+  const bool interruptible = std::ranges::any_of(
+      workflow.functions, [](const FunctionSpec& f) { return f.timeout_ms > 0; });
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
                       wasm::Engine::create({.interpreter = options.interpreter,
-                                            .cache_dir = options.cache_dir}));
+                                            .cache_dir = options.cache_dir,
+                                            .interruptible = interruptible}));
   std::map<std::string, wasm::Module> modules;
   for (const auto& f : workflow.functions) {
     if (!remote_address.contains(f.name)) {  // a remote function's module lives on its node
@@ -161,6 +165,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                                             .receiver = receiver,
                                                             .router = &router,
                                                             .max_payload = f.max_payload,
+                                                            .timeout_ms = f.timeout_ms,
                                                             .stdout_fd = out.get(),
                                                             .stderr_fd = err.get()}));
       actor->recordLatencies(options.record_latencies);
@@ -202,6 +207,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                        f.name, "--max-payload", std::to_string(f.max_payload)};
       if (!options.memfd_map) {
         args.emplace_back("--memfd-copy");
+      }
+      if (f.timeout_ms > 0) {
+        args.insert(args.end(), {"--handler-timeout-ms", std::to_string(f.timeout_ms)});
       }
       if (f.memory_limit_mib != 0) {
         args.insert(args.end(), {"--memory-limit-mib", std::to_string(f.memory_limit_mib)});

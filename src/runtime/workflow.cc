@@ -84,7 +84,7 @@ Result<FunctionSpec> parseFunction(const std::string& name, const json& obj,
                                    const std::string& base_dir) {
   const std::string where = "function '" + name + "'";
   RR_RETURN_IF_ERROR(checkKeys(obj, where, {"wasm", "args", "env", "dirs", "memory_limit_mib",
-                                            "instances", "max_payload_bytes"}));
+                                            "instances", "max_payload_bytes", "timeout_ms"}));
   FunctionSpec f;
   f.name = name;
   if (!obj.contains("wasm") || !obj.at("wasm").is_string() || obj.at("wasm").get<std::string>().empty()) {
@@ -117,6 +117,8 @@ Result<FunctionSpec> parseFunction(const std::string& name, const json& obj,
   f.memory_limit_mib = static_cast<std::uint32_t>(mib);
   RR_ASSIGN_OR_RETURN(const auto n, positive(obj, "instances", where, 1, 1024));
   f.instances = static_cast<std::uint32_t>(n);
+  RR_ASSIGN_OR_RETURN(const auto timeout, positive(obj, "timeout_ms", where, 0, 86400000));
+  f.timeout_ms = static_cast<std::uint32_t>(timeout);
   RR_ASSIGN_OR_RETURN(f.max_payload,
                       positive(obj, "max_payload_bytes", where, f.max_payload, UINT32_MAX));
   return f;

@@ -35,10 +35,10 @@ std::string cpuIdentity() {
   return id;
 }
 
-std::string configKey(int opt_level) {
+std::string configKey(int opt_level, bool interruptible) {
   static const std::string cpu = cpuIdentity();
-  const std::string config =
-      std::string(WasmEdge_VersionGet()) + "|O" + std::to_string(opt_level) + "|" + cpu;
+  const std::string config = std::string(WasmEdge_VersionGet()) + "|O" +
+                             std::to_string(opt_level) + (interruptible ? "|I" : "") + "|" + cpu;
   return toHex(sha256(asBytes(config))).substr(0, 16);
 }
 
@@ -66,16 +66,16 @@ bool verified(const std::string& object) {
 
 }  // namespace
 
-Result<AotCache> AotCache::open(std::string dir, int opt_level) {
+Result<AotCache> AotCache::open(std::string dir, int opt_level, bool interruptible) {
   RR_RETURN_IF_ERROR(makeDirs(dir));
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
     return failErrno("open AOT cache", errno, dir);
   }
-  return AotCache(std::move(dir), opt_level);
+  return AotCache(std::move(dir), opt_level, interruptible);
 }
 
 std::string AotCache::pathFor(std::span<const std::byte> wasm) const {
-  return dir_ + "/" + toHex(sha256(wasm)) + "-" + configKey(opt_level_) + ".so";
+  return dir_ + "/" + toHex(sha256(wasm)) + "-" + configKey(opt_level_, interruptible_) + ".so";
 }
 
 bool AotCache::has(std::span<const std::byte> wasm) const { return verified(pathFor(wasm)); }
@@ -93,6 +93,7 @@ Result<AotCache::Entry> AotCache::compiled(std::span<const std::byte> wasm,
   WasmEdge_ConfigureCompilerSetOptimizationLevel(
       conf.get(), static_cast<WasmEdge_CompilerOptimizationLevel>(opt_level_));
   WasmEdge_ConfigureCompilerSetOutputFormat(conf.get(), WasmEdge_CompilerOutputFormat_Native);
+  WasmEdge_ConfigureCompilerSetInterruptible(conf.get(), interruptible_);
   const CompilerPtr compiler(WasmEdge_CompilerCreate(conf.get()));
   const WasmEdge_Result result = WasmEdge_CompilerCompileFromBuffer(
       compiler.get(), reinterpret_cast<const std::uint8_t*>(wasm.data()), wasm.size(),

@@ -74,12 +74,17 @@ Result<Module> Engine::prepare(const std::string& path) const {
     RR_RETURN_IF_ERROR(validate(bytes, path));
     return Module{.path = path, .loadable_path = path, .aot = false, .cache_hit = false};
   }
-  RR_ASSIGN_OR_RETURN(const AotCache cache, AotCache::open(options_.cache_dir, options_.opt_level));
+  RR_ASSIGN_OR_RETURN(const AotCache cache, AotCache::open(options_.cache_dir, options_.opt_level,
+                                                          options_.interruptible));
   if (!cache.has(bytes)) {
     RR_RETURN_IF_ERROR(validate(bytes, path));  // a clear error before the compiler runs
   }
   RR_ASSIGN_OR_RETURN(const AotCache::Entry entry, cache.compiled(bytes, path));
-  return Module{.path = path, .loadable_path = entry.path, .aot = true, .cache_hit = entry.hit};
+  return Module{.path = path,
+                .loadable_path = entry.path,
+                .aot = true,
+                .cache_hit = entry.hit,
+                .cancellable = options_.interruptible};
 }
 
 }  // namespace rr::wasm

@@ -32,6 +32,7 @@ using CompilerPtr = std::unique_ptr<WasmEdge_CompilerContext, CDelete<&WasmEdge_
 using LoaderPtr = std::unique_ptr<WasmEdge_LoaderContext, CDelete<&WasmEdge_LoaderDelete>>;
 using ValidatorPtr =
     std::unique_ptr<WasmEdge_ValidatorContext, CDelete<&WasmEdge_ValidatorDelete>>;
+using AsyncPtr = std::unique_ptr<WasmEdge_Async, CDelete<&WasmEdge_AsyncDelete>>;
 using AstModulePtr =
     std::unique_ptr<WasmEdge_ASTModuleContext, CDelete<&WasmEdge_ASTModuleDelete>>;
 

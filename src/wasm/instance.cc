@@ -95,6 +95,7 @@ std::vector<const char*> cStrings(const std::vector<std::string>& v) {
 // then the fallback Imports behind that module's functions.
 struct Instance::State {
   std::string path;
+  bool cancellable = true;
   host::Router empty_router;
   host::TransferStats fallback_stats;
   std::unique_ptr<host::Imports> fallback_imports;
@@ -112,6 +113,7 @@ Result<Instance> Instance::create(const Engine& /*engine*/, const Module& module
                                   InstanceOptions options) {
   auto state = std::make_unique<State>();
   state->path = module.path;
+  state->cancellable = module.cancellable;
   const ConfigurePtr conf(WasmEdge_ConfigureCreate());
   WasmEdge_ConfigureAddHostRegistration(conf.get(), WasmEdge_HostRegistration_Wasi);
   if (options.max_memory_pages != 0) {
@@ -186,7 +188,8 @@ Result<int> Instance::runStart() {
 }
 
 Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
-                                                  std::span<const std::uint32_t> args) {
+                                                  std::span<const std::uint32_t> args,
+                                                  std::uint32_t limit_ms) {
   const WasmEdge_FunctionTypeContext* type =
       WasmEdge_VMGetFunctionType(state_->vm.get(), wrap(name));
   if (type == nullptr) {
@@ -203,8 +206,25 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
     params[i] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(args[i]));
   }
   std::array<WasmEdge_Value, 4> results{};
-  const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(),
-                                               n_params, results.data(), n_results);
+  WasmEdge_Result r{};
+  if (limit_ms == 0) {
+    r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(), n_params, results.data(),
+                           n_results);
+  } else if (!state_->cancellable) {
+    return fail(Errc::kInvalidArgument, "call",
+                state_->path + ": a time limit needs the interpreter or interruptible AOT code");
+  } else {
+    const AsyncPtr async(
+        WasmEdge_VMAsyncExecute(state_->vm.get(), wrap(name), params.data(), n_params));
+    if (!WasmEdge_AsyncWaitFor(async.get(), limit_ms)) {
+      WasmEdge_AsyncCancel(async.get());
+      WasmEdge_AsyncWait(async.get());
+      return fail(Errc::kTimedOut, "call",
+                  state_->path + " " + std::string(name) + ": ran past its limit of " +
+                      std::to_string(limit_ms) + " ms");
+    }
+    r = WasmEdge_AsyncGet(async.get(), results.data(), n_results);
+  }
   if (!WasmEdge_ResultOK(r)) {
     return fail(Errc::kTrap, "call", state_->path + " " + std::string(name) + ": " +
                                          resultMessage(r));

@@ -349,3 +349,55 @@ TEST(NetworkModeTest, EdgeToARemoteReceiverUsesItsAddressAndTheWorkflowsSecret) 
 
 }  // namespace
 }  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+class HandlerTimeLimitTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(HandlerTimeLimitTest, HandlerThatLoopsForeverIsStoppedAndTheReceiverKeepsServing) {
+  const Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SPIN_SENDER, .args = {"sink"}},
+                                 {.name = "sink", .wasm = RR_GUEST_SPIN_RECEIVER,
+                                  .timeout_ms = 300}},
+                   .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(w, {.interpreter = GetParam(),
+                           .prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_FALSE(r->instances.empty());
+  EXPECT_EQ(r->instances[0].exit_code, 0) << "timed out, then served by a fresh instance";
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, HandlerTimeLimitTest, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return std::string(p.param ? "Interpreter" : "InterruptibleAot");
+                         });
+
+}  // namespace
+}  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+TEST(MemoryLimitTest, PayloadPastTheReceiversMemoryLimitIsRefusedWithNoMemory) {
+  FunctionSpec sink{.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .memory_limit_mib = 4};
+  const RunOptions options{.prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"};
+  const Workflow big{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
+                                    .args = {"sink", std::to_string(16U << 20U)}},
+                                   sink},
+                     .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(big, options);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->instances[0].exit_code, static_cast<int>(RR_ENOMEM));
+  const Workflow small{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
+                                      .args = {"sink", "100000"}},
+                                     sink},
+                       .edges = {{.from = "sender", .to = "sink"}}};
+  auto ok = runWorkflow(small, options);
+  ASSERT_TRUE(ok.has_value()) << ok.error().message();
+  EXPECT_EQ(ok->instances[0].exit_code, 0);
+}
+
+}  // namespace
+}  // namespace rr::runtime

@@ -29,6 +29,9 @@ struct ActorConfig {
   bool receiver = false;  ///< serves deliveries (rr_on_message) instead of running _start
   const host::Router* router = nullptr;  ///< borrowed; outlives the actor
   std::uint64_t max_payload = UINT32_MAX;  ///< larger deliveries are refused with kTooLarge
+  /// Per-invocation limit for the handler (0: none). A handler that runs past it is stopped, the
+  /// sender gets kTimedOut and the instance is replaced. Needs a cancellable module.
+  std::uint32_t timeout_ms = 0;
   /// Where the function's stdout/stderr go (its own fds 1 and 2, on its own thread); -1: ours.
   int stdout_fd = -1;
   int stderr_fd = -1;

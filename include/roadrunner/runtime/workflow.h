@@ -19,6 +19,7 @@ struct FunctionSpec {
   std::uint32_t memory_limit_mib = 0;    ///< 0: WasmEdge's default (4 GiB)
   std::uint32_t instances = 1;           ///< > 1: a fan-out group "name#0".."name#N-1"
   std::uint64_t max_payload = 1ULL << 31;  ///< larger deliveries are refused
+  std::uint32_t timeout_ms = 0;  ///< per-invocation limit for its handler (0: none)
 };
 
 enum class EdgeMode { kEmbedded, kKernel, kNetwork };

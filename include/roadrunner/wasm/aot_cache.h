@@ -10,14 +10,15 @@ namespace rr::wasm {
 
 /// A content-addressed cache of AOT-compiled modules shared by every process of the user.
 ///
-/// Key: SHA-256 of the module's bytes + WasmEdge version + optimisation level + CPU (model and
-/// feature flags). Each entry is `<key>.so` with a sidecar `<key>.so.sha256` holding the
+/// Key: SHA-256 of the module's bytes + WasmEdge version + optimisation level + interruptible
+/// or not + CPU (model and feature flags). Each entry is `<key>.so` with a sidecar `<key>.so.sha256` holding the
 /// object's own SHA-256; both are written to temporary files and renamed into place, and an
 /// entry whose object does not match its sidecar (truncated, corrupt, half-written) is rebuilt.
 class AotCache {
  public:
   /// Creates the directory if needed; fails (naming it) if it cannot be created or written.
-  [[nodiscard]] static Result<AotCache> open(std::string dir, int opt_level);
+  [[nodiscard]] static Result<AotCache> open(std::string dir, int opt_level,
+                                            bool interruptible = false);
 
   /// The path of the compiled object for `wasm`, compiling it on a miss.
   struct Entry {
@@ -34,9 +35,11 @@ class AotCache {
   [[nodiscard]] std::string pathFor(std::span<const std::byte> wasm) const;
 
  private:
-  AotCache(std::string dir, int opt_level) : dir_(std::move(dir)), opt_level_(opt_level) {}
+  AotCache(std::string dir, int opt_level, bool interruptible)
+      : dir_(std::move(dir)), opt_level_(opt_level), interruptible_(interruptible) {}
   std::string dir_;
   int opt_level_;
+  bool interruptible_;
 };
 
 }  // namespace rr::wasm

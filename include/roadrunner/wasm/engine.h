@@ -14,6 +14,9 @@ struct EngineOptions {
   bool interpreter = false;  ///< true: WasmEdge's interpreter; false: AOT through the cache
   std::string cache_dir;     ///< AOT cache; empty: $RR_CACHE_DIR or ~/.cache/roadrunner/aot
   int opt_level = 2;         ///< AOT optimisation level, 0..3
+  /// AOT code that checks for cancellation, so calls with a time limit can be stopped (costs
+  /// 4-13 % on tight loops). Default AOT code cannot be interrupted at all.
+  bool interruptible = false;
 };
 
 /// A module ready to instantiate: checked to be Wasm, validated, and (AOT) compiled.
@@ -23,6 +26,7 @@ struct Module {
   std::string loadable_path;  ///< what WasmEdge loads: the cached native object, or `path`
   bool aot = false;
   bool cache_hit = false;     ///< AOT: the compiled object came from the cache
+  bool cancellable = true;    ///< calls can be stopped (interpreter, or interruptible AOT)
 };
 
 /// Process-wide execution settings and the AOT cache. Creating an AOT engine also parks one AOT

@@ -45,9 +45,13 @@ class Instance {
   /// Runs `_start` and returns the WASI exit code (proc_exit's, or 0 on return).
   [[nodiscard]] Result<int> runStart();
 
-  /// Calls an export that takes and returns only i32s. A trap is Errc::kTrap.
+  /// Calls an export that takes and returns only i32s. A trap is Errc::kTrap. With a time
+  /// limit (> 0 ms) the call runs on a helper thread and is cancelled when the limit passes
+  /// (Errc::kTimedOut); that needs the interpreter or interruptible AOT code, and leaves the
+  /// instance unfit for further calls.
   [[nodiscard]] Result<std::vector<std::uint32_t>> call(std::string_view name,
-                                                        std::span<const std::uint32_t> args);
+                                                        std::span<const std::uint32_t> args,
+                                                        std::uint32_t limit_ms = 0);
 
   /// The whole linear memory at its current size. Valid until the guest runs again.
   [[nodiscard]] std::span<std::byte> memory() const;
