@@ -2,6 +2,7 @@
 #include <string>
 
 #include "../../bench/harness/harness.h"
+#include "../../bench/soak/soak.h"
 #include "cli.h"
 
 namespace rr::cli {
@@ -73,6 +74,54 @@ int benchCommand(Args args) {
   }
   options.sizes = *parsed;
   if (auto r = bench::run(options); !r) {
+    return reportError(r.error());
+  }
+  return 0;
+}
+
+}  // namespace rr::cli
+
+namespace rr::cli {
+
+int soakCommand(Args args) {
+  bench::SoakOptions options;
+  options.guest_dir = guestDir();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string_view arg = args[i];
+    const auto number = [&]() -> std::optional<std::uint64_t> {
+      if (i + 1 >= args.size()) {
+        return std::nullopt;
+      }
+      const std::string v(args[++i]);
+      if (v.empty() || !std::ranges::all_of(v, [](char c) { return c >= '0' && c <= '9'; })) {
+        return std::nullopt;
+      }
+      return std::stoull(v);
+    };
+    std::optional<std::uint64_t> n;
+    if (arg == "--small" && (n = number())) {
+      options.small = *n;
+    } else if (arg == "--large" && (n = number())) {
+      options.large = *n;
+    } else if (arg == "--large-size" && (n = number()) && *n > 0 && *n < (1ULL << 31U)) {
+      options.large_size = *n;
+    } else if (arg == "--modes" && i + 1 < args.size()) {
+      options.systems.clear();
+      const std::string list(args[++i]);
+      for (std::size_t pos = 0; pos <= list.size();) {
+        const std::size_t comma = std::min(list.find(',', pos), list.size());
+        const std::string s = list.substr(pos, comma - pos);
+        if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "network") {
+          return usageError("soak: unknown mode '" + s + "'");
+        }
+        options.systems.push_back(s);
+        pos = comma + 1;
+      }
+    } else {
+      return usageError("soak: bad argument '" + std::string(arg) + "'");
+    }
+  }
+  if (auto r = bench::soak(options); !r) {
     return reportError(r.error());
   }
   return 0;

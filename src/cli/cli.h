@@ -25,6 +25,7 @@ int demoCommand(Args args);
 int benchCommand(Args args);
 int serveCommand(Args args);
 int sendCommand(Args args);
+int soakCommand(Args args);
 
 /// Where the build put guests and examples (<build>/guests).
 std::string guestDir();

@@ -29,6 +29,8 @@ commands:
   bench [--modes embedded,kernel,kernel-memfd,kernel-memfd-copy,network]
         [--fanout N,...] [--fanout-size 10M] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
                       transfer latency beside the same run's memcpy limits
+  soak [--small N] [--large N] [--large-size BYTES] [--modes LIST]
+                      many transfers per mode; fails if memory or descriptors grow
   version             print Roadrunner's and WasmEdge's versions
 
 environment: RR_CACHE_DIR (AOT cache), RR_LOG (trace|debug|info|warn|error|off)
@@ -55,6 +57,9 @@ int dispatch(std::span<const std::string_view> argv) {
   }
   if (command == "send") {
     return rr::cli::sendCommand(rest);
+  }
+  if (command == "soak") {
+    return rr::cli::soakCommand(rest);
   }
   if (command == "bench") {
     return rr::cli::benchCommand(rest);

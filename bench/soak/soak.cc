@@ -1,0 +1,145 @@
+#include "soak.h"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "roadrunner/base/try.h"
+#include "roadrunner/runtime/runner.h"
+
+namespace rr::bench {
+namespace {
+
+struct Sample {
+  std::uint64_t rss = 0;
+  std::uint64_t fds = 0;
+};
+
+std::uint64_t rssOf(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmRSS:")) {
+      return std::stoull(line.substr(6)) * 1024;
+    }
+  }
+  return 0;
+}
+
+std::uint64_t fdsOf(const std::string& pid) {
+  DIR* d = ::opendir(("/proc/" + pid + "/fd").c_str());
+  if (d == nullptr) {
+    return 0;
+  }
+  std::uint64_t n = 0;
+  while (const dirent* e = ::readdir(d)) {
+    n += e->d_name[0] != '.' ? 1 : 0;
+  }
+  ::closedir(d);
+  return n;
+}
+
+// This process and its children (the serving processes of kernel and network edges).
+Sample sample() {
+  Sample s{.rss = rssOf("self"), .fds = fdsOf("self")};
+  DIR* tasks = ::opendir("/proc/self/task");
+  while (tasks != nullptr) {
+    const dirent* t = ::readdir(tasks);
+    if (t == nullptr) {
+      break;
+    }
+    if (t->d_name[0] == '.') {
+      continue;
+    }
+    std::ifstream children(std::string("/proc/self/task/") + t->d_name + "/children");
+    std::string pid;
+    while (children >> pid) {
+      s.rss += rssOf(pid);
+      s.fds += fdsOf(pid);
+    }
+  }
+  if (tasks != nullptr) {
+    ::closedir(tasks);
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<> soak(const SoakOptions& o) {
+  bool ok = true;
+  std::printf("%-13s %9s %9s %12s %12s %8s %8s %8s\n", "system", "transfers", "size", "RSS early",
+              "RSS end", "fds early", "fds end", "result");
+  for (const auto& system : o.systems) {
+    // Small and large transfers in separate runs, so each run's samples compare like with like
+    // (the first large send grows both linear memories and makes a splice pipe once).
+    for (const bool large : {false, true}) {
+      const std::uint64_t count = large ? o.large : o.small;
+      const std::uint64_t size = large ? o.large_size : 1024;
+      if (count == 0) {
+        continue;
+      }
+      const runtime::EdgeMode mode = system == "embedded"  ? runtime::EdgeMode::kEmbedded
+                                     : system == "network" ? runtime::EdgeMode::kNetwork
+                                                           : runtime::EdgeMode::kKernel;
+      const runtime::Workflow w{
+          .name = "soak-" + system,
+          .functions = {{.name = "sender",
+                         .wasm = o.guest_dir + "/bench_soak_sender.wasm",
+                         .args = {"0", std::to_string(count), std::to_string(size)}},
+                        {.name = "receiver",
+                         .wasm = o.guest_dir + "/bench_receiver.wasm",
+                         .env = {"BENCH_NO_HASH=1"}}},
+          .edges = {{.from = "sender", .to = "receiver", .mode = mode}}};
+      std::atomic<bool> done{false};
+      std::vector<Sample> samples;
+      std::thread sampler([&] {
+        while (!done) {
+          samples.push_back(sample());
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the sampling period
+        }
+      });
+      auto report = runtime::runWorkflow(
+          w, {.prefix_output = false,
+              .roadrunner_exe = o.roadrunner_exe,
+              .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX});
+      done = true;
+      sampler.join();
+      if (!report) {
+        return std::unexpected(report.error());
+      }
+      // Skip start-up and shutdown: compare the sample at 30 % of the run with the one at 95 %.
+      const bool sender_ok = !report->instances.empty() && report->instances[0].exit_code == 0;
+      Sample early{};
+      Sample late{};
+      if (samples.size() >= 5) {
+        early = samples[samples.size() * 3 / 10];
+        late = samples[samples.size() * 19 / 20];
+      }
+      const bool flat = late.fds <= early.fds &&
+                        static_cast<double>(late.rss) <= static_cast<double>(early.rss) * 1.10;
+      const bool pass = sender_ok && samples.size() >= 5 && flat;
+      ok = ok && pass;
+      std::printf("%-13s %9llu %9s %9.1f MiB %9.1f MiB %8llu %8llu %8s\n", system.c_str(),
+                  static_cast<unsigned long long>(count), large ? std::to_string(size >> 20).append(" MiB").c_str() : "1 KiB",
+                  static_cast<double>(early.rss) / (1 << 20),
+                  static_cast<double>(late.rss) / (1 << 20),
+                  static_cast<unsigned long long>(early.fds),
+                  static_cast<unsigned long long>(late.fds),
+                  pass ? "flat" : (sender_ok ? "GREW" : "FAILED"));
+      std::fflush(stdout);
+    }
+  }
+  if (!ok) {
+    return fail(Errc::kInvalidArgument, "soak", "a transfer failed, or memory or descriptors grew");
+  }
+  return {};
+}
+
+}  // namespace rr::bench

@@ -1,0 +1,28 @@
+#pragma once
+
+// roadrunner soak: many small and many large transfers through each mode, with the process's
+// (and its serving children's) resident memory and open descriptors sampled while it runs.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+
+namespace rr::bench {
+
+struct SoakOptions {
+  std::vector<std::string> systems = {"embedded", "kernel", "kernel-memfd", "network"};
+  std::uint64_t small = 100000;           ///< 1 KiB transfers
+  std::uint64_t large = 1000;             ///< transfers of `large_size`
+  std::uint64_t large_size = 16ULL << 20U;
+  std::string guest_dir;
+  std::string roadrunner_exe = "/proc/self/exe";
+};
+
+/// Runs the soak and prints, per system, RSS and descriptor counts early in the run and at its
+/// end. Fails if a transfer failed, descriptors grew, or RSS grew by more than 10 % between the
+/// sample at 30 % of a run and the one at 95 %.
+[[nodiscard]] Result<> soak(const SoakOptions& options);
+
+}  // namespace rr::bench
