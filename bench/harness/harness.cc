@@ -146,6 +146,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
                                .roadrunner_exe = o.roadrunner_exe,
                                .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
                                .memfd_map = system != "kernel-memfd-copy",
+                               .splice_threshold = o.splice_threshold,
                                .network_host = o.network_host,
                                .serve_prefix = servePrefix(o)}));
   rusage after{};
@@ -219,6 +220,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
                                .roadrunner_exe = o.roadrunner_exe,
                                .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
                                .memfd_map = system != "kernel-memfd-copy",
+                               .splice_threshold = o.splice_threshold,
                                .network_host = o.network_host,
                                .serve_prefix = servePrefix(o)}));
   rusage after{};
@@ -528,6 +530,7 @@ Result<> run(const Options& o) {
              {"kernel", uts.release},
              {"wasmedge", wasm::wasmedgeVersion()}}},
            {"network_path", o.serve_netns.empty() ? "loopback" : "veth"},
+           {"splice_threshold", o.splice_threshold},
            {"limits", json::array()},
            {"results", json::array()},
            {"ratios", json::array()}};

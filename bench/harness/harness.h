@@ -24,6 +24,7 @@ struct Options {
   /// run in network namespace `serve_netns`, listening on `network_host`.
   std::string network_host = "127.0.0.1";
   std::string serve_netns;
+  std::uint64_t splice_threshold = 256U << 10U;  ///< network: vmsplice from this size
   bool progress = true;
 };
 

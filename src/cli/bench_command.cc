@@ -51,6 +51,12 @@ int benchCommand(Args args) {
       options.fanout_size = parsed_size->front();
     } else if (arg == "--network-host") {
       options.network_host = value();
+    } else if (arg == "--splice-threshold") {
+      auto parsed_size = bench::parseSizes(value());
+      if (!parsed_size) {
+        return reportError(parsed_size.error(), kExitUsage);
+      }
+      options.splice_threshold = parsed_size->front();
     } else if (arg == "--serve-netns") {
       options.serve_netns = value();
     } else if (arg == "--runs") {

@@ -292,6 +292,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
           std::move(address), f.name,
           transport::SocketEndpointOptions{.memfd_threshold = options.memfd_threshold,
+                                           .splice_threshold = options.splice_threshold,
                                            .secret = secret,
                                            .thread_private_fds = options.prefix_output && !own_thread,
                                            .own_thread = own_thread}));

@@ -25,6 +25,8 @@ struct RunOptions {
   std::uint64_t memfd_threshold = 1ULL << 20U;
   /// Kernel mode: map memfd pages into the receiver's buffer (false: copy from a mapping).
   bool memfd_map = true;
+  /// Network mode: payloads of at least this many bytes are sent with vmsplice + splice.
+  std::uint64_t splice_threshold = 256U << 10U;
   /// Network mode: where locally started receivers listen (an address of this host), and a
   /// command prefix to start them with (e.g. {"ip", "netns", "exec", "B"} for a test host).
   std::string network_host = "127.0.0.1";
