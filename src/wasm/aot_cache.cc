@@ -1,6 +1,7 @@
 #include "roadrunner/wasm/aot_cache.h"
 
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -85,6 +86,17 @@ Result<AotCache::Entry> AotCache::compiled(std::span<const std::byte> wasm,
   const std::string path = pathFor(wasm);
   if (verified(path)) {
     return Entry{.path = path, .hit = true};
+  }
+  // The compiler's linker (lld, in process) exits the whole process when it cannot write its
+  // output, so make sure there is room first: objects measured here are 1.2-3x the module,
+  // plus an intermediate object of about the same size.
+  struct statvfs fs {};
+  const std::uint64_t need = std::uint64_t{wasm.size()} * 8 + (4U << 20U);
+  if (::statvfs(dir_.c_str(), &fs) == 0 &&
+      std::uint64_t{fs.f_bavail} * fs.f_frsize < need) {
+    return failErrno("compile", ENOSPC,
+                     display_name + ": the AOT cache " + dir_ + " has less than " +
+                         std::to_string(need >> 10U) + " KiB free");
   }
   // Compile to a private temporary name, then publish object and sidecar by rename(2); a
   // concurrent process compiling the same module publishes identical bytes.

@@ -125,3 +125,41 @@ TEST_F(RunCommandTest, CompileWarmsTheCacheForRun) {
 
 }  // namespace
 }  // namespace rr
+
+namespace rr {
+namespace {
+
+TEST(ResourceLimitTest, FullDiskUnderTheAotCacheIsOneClearError) {
+  const testing::TempDir dir;
+  if (::getuid() != 0 ||
+      std::system(("mount -t tmpfs -o size=32k tmpfs " + dir.path()).c_str()) != 0) {
+    GTEST_SKIP() << "needs root to mount a small tmpfs";
+  }
+  const auto o = testing::run({RR_CLI, "run", RR_GUEST_WASI_PROBE, "--", "3"},
+                              {"RR_CACHE_DIR=" + dir.path()});
+  std::system(("umount " + dir.path()).c_str());
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_EQ(o.signal, 0);
+  EXPECT_NE(o.err.find("No space left on device"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find(dir.path()), std::string::npos) << o.err;
+}
+
+TEST(ResourceLimitTest, TooFewDescriptorsIsOneClearErrorNotACrash) {
+  const testing::TempDir dir;
+  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
+  testing::writeText(dir.file("fan.json"), R"({"functions": {
+      "source": {"wasm": ")" + guests + R"(fan_source.wasm", "args": ["1000"]},
+      "worker": {"wasm": ")" + guests + R"(fan_worker.wasm", "instances": 8},
+      "sink": {"wasm": ")" + guests + R"(fan_sink.wasm"}},
+    "edges": [{"from": "source", "to": "worker"}, {"from": "worker", "to": "sink"},
+              {"from": "source", "to": "sink"}]})");
+  const auto o = testing::run(
+      {"/bin/sh", "-c", "ulimit -n 20; exec " RR_CLI " up " + dir.file("fan.json")},
+      {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_EQ(o.signal, 0);
+  EXPECT_NE(o.err.find("Too many open files"), std::string::npos) << o.err;
+}
+
+}  // namespace
+}  // namespace rr
