@@ -1,5 +1,7 @@
 #include "harness.h"
 
+#include "../baselines/baselines.h"
+
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -514,11 +516,11 @@ Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
 Result<> run(const Options& o) {
   for (const auto& s : o.systems) {
     if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "kernel-memfd-copy" &&
-        s != "network") {
+        s != "network" && s != "native-http" && s != "redis") {
       return fail(Errc::kInvalidArgument, "bench",
                   "system '" + s +
                       "' is not available in this build (available: embedded, kernel, "
-                      "kernel-memfd, kernel-memfd-copy, network)");
+                      "kernel-memfd, kernel-memfd-copy, network, native-http, redis)");
     }
   }
   utsname uts{};
@@ -556,7 +558,9 @@ Result<> run(const Options& o) {
     const bool any_kernel = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
       return sys_name.starts_with("kernel");
     });
-    const bool any_network = std::ranges::find(o.systems, "network") != o.systems.end();
+    const bool any_network = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
+      return sys_name == "network" || sys_name == "native-http" || sys_name == "redis";
+    });
     const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns)) : Stats{};
     if (any_network) {
       doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
@@ -569,18 +573,21 @@ Result<> run(const Options& o) {
     }
     for (const auto& system : o.systems) {
       progress(system + " " + sizeName(size));
-      RR_ASSIGN_OR_RETURN(json result, runChain(o, system, size));
+      const bool baseline = system == "native-http" || system == "redis";
+      RR_ASSIGN_OR_RETURN(json result, baseline ? runBaseline(system, size, o.runs)
+                                                : runChain(o, system, size));
       const double median = result["latency_s"]["median"].get<double>();
       const bool in_process = system == "embedded";
+      const bool over_tcp = system == "network" || baseline;
       const double limit = in_process ? warm.median
-                           : system == "network" ? tcp_limit.median
-                                                 : unix_limit.median;
+                           : over_tcp ? tcp_limit.median
+                                      : unix_limit.median;
       const double ratio = limit > 0 ? median / limit : 0;
       doc["ratios"].push_back({{"system", system},
                                {"payload_bytes", size},
                                {"limit", in_process ? "memcpy_warm"
-                                         : system == "network" ? "tcp"
-                                                               : "unix"},
+                                         : over_tcp ? "tcp"
+                                                    : "unix"},
                                {"ratio", ratio}});
       if (o.progress && ::isatty(2) != 0) {
         std::fprintf(stderr, "\r%60s\r", "");
@@ -592,6 +599,23 @@ Result<> run(const Options& o) {
                   result["verified"].get<bool>() ? "yes" : "NO");
       std::fflush(stdout);
       doc["results"].push_back(std::move(result));
+    }
+  }
+  // Roadrunner against the baselines, per size, from this run's medians.
+  for (const auto& r : doc["results"]) {
+    if (r["workload"] != "chain" || r["system"] == "native-http" || r["system"] == "redis") {
+      continue;
+    }
+    for (const auto& b : doc["results"]) {
+      if (b["workload"] == "chain" && b["payload_bytes"] == r["payload_bytes"] &&
+          (b["system"] == "native-http" || b["system"] == "redis")) {
+        const double ours = r["latency_s"]["median"].get<double>();
+        doc["ratios"].push_back(
+            {{"system", r["system"]},
+             {"payload_bytes", r["payload_bytes"]},
+             {"baseline", b["system"]},
+             {"speedup", ours > 0 ? b["latency_s"]["median"].get<double>() / ours : 0.0}});
+      }
     }
   }
   if (!o.fanouts.empty()) {
@@ -606,6 +630,9 @@ Result<> run(const Options& o) {
                 "limit MB/s", "ratio", "verified");
     for (const std::uint32_t n : o.fanouts) {
       for (const auto& system : o.systems) {
+        if (system == "native-http" || system == "redis") {
+          continue;  // the baselines run the chain workload only
+        }
         progress(system + " fan-out " + std::to_string(n));
         RR_ASSIGN_OR_RETURN(json result, runFanout(o, system, size, n));
         const double mbps = result["throughput_MBps"].get<double>();

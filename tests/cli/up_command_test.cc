@@ -98,3 +98,23 @@ TEST(DemoCommandTest, RunsTheImageAndTextPipelines) {
 
 }  // namespace
 }  // namespace rr
+
+namespace rr {
+namespace {
+
+TEST(BenchCommandTest, BaselinesRunForRealAndAreVerified) {
+  const testing::TempDir dir;
+  const testing::Outcome o = testing::run(
+      {RR_CLI, "bench", "--modes", "embedded,native-http,redis", "--sizes", "64K", "--runs", "2",
+       "--json", dir.file("b.json")},
+      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const std::string json = testing::slurp(dir.file("b.json"));
+  EXPECT_NE(json.find("\"system\": \"native-http\""), std::string::npos);
+  EXPECT_NE(json.find("\"system\": \"redis\""), std::string::npos);
+  EXPECT_EQ(json.find("\"verified\": false"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"speedup\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rr
