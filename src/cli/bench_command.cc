@@ -11,17 +11,22 @@ int benchCommand(Args args) {
   bench::Options options;
   options.guest_dir = guestDir();
   std::string sizes = "1M,16M,100M,500M";
+  bool quick = false;
+  bool systems_given = false;
+  bool fanout_given = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
     const auto value = [&]() -> std::string {
       return i + 1 < args.size() ? std::string(args[++i]) : std::string();
     };
     if (arg == "--quick") {
+      quick = true;
       sizes = "1M,16M,100M";
       options.runs = 5;
     } else if (arg == "--sizes") {
       sizes = value();
     } else if (arg == "--modes" || arg == "--systems") {
+      systems_given = true;
       options.systems.clear();
       std::string list = value();
       for (std::size_t pos = 0; pos <= list.size();) {
@@ -32,6 +37,7 @@ int benchCommand(Args args) {
         pos = comma + 1;
       }
     } else if (arg == "--fanout") {
+      fanout_given = true;
       const std::string list = value();
       for (std::size_t pos = 0; pos <= list.size();) {
         const std::size_t comma = std::min(list.find(',', pos), list.size());
@@ -72,6 +78,15 @@ int benchCommand(Args args) {
       }
     } else {
       return usageError("bench: unknown argument '" + std::string(arg) + "'");
+    }
+  }
+  if (quick) {
+    // Every system, a subset of sizes and a small fan-out: about two minutes here.
+    if (!systems_given) {
+      options.systems = {"embedded", "kernel", "kernel-memfd", "network", "native-http", "redis"};
+    }
+    if (!fanout_given) {
+      options.fanouts = {1, 10};
     }
   }
   auto parsed = bench::parseSizes(sizes);
