@@ -121,40 +121,68 @@ std::vector<std::string> servePrefix(const Options& o) {
   return {"ip", "netns", "exec", o.serve_netns};
 }
 
+// How `system` connects sender and receiver, and the run options that go with it.
+runtime::EdgeMode modeOf(const std::string& system) {
+  return system == "embedded"  ? runtime::EdgeMode::kEmbedded
+         : system == "network" ? runtime::EdgeMode::kNetwork
+                               : runtime::EdgeMode::kKernel;
+}
+
+runtime::RunOptions runOptionsFor(const Options& o, const std::string& system) {
+  return {.prefix_output = false,
+          .record_latencies = true,
+          .roadrunner_exe = o.roadrunner_exe,
+          .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
+          .memfd_map = system != "kernel-memfd-copy",
+          .splice_threshold = o.splice_threshold,
+          .network_host = o.network_host,
+          .serve_prefix = servePrefix(o)};
+}
+
+// A workflow run with the CPU time it took (this process and reaped serving processes) and the
+// peak RSS (ours since the run began, plus the largest child's).
+struct MeasuredRun {
+  runtime::RunReport report;
+  double cpu_user_s = 0;
+  double cpu_sys_s = 0;
+  std::uint64_t peak_rss_bytes = 0;
+};
+
+Result<MeasuredRun> measuredRun(const runtime::Workflow& w, const runtime::RunOptions& options,
+                                bool with_children) {
+  rusage self0{};
+  rusage children0{};
+  ::getrusage(RUSAGE_SELF, &self0);
+  ::getrusage(RUSAGE_CHILDREN, &children0);
+  resetPeakRss();
+  RR_ASSIGN_OR_RETURN(runtime::RunReport report, runtime::runWorkflow(w, options));
+  rusage self1{};
+  rusage children1{};
+  ::getrusage(RUSAGE_SELF, &self1);
+  ::getrusage(RUSAGE_CHILDREN, &children1);
+  const auto delta = [](const timeval& a, const timeval& b) { return cpuSeconds(b) - cpuSeconds(a); };
+  return MeasuredRun{
+      .report = std::move(report),
+      .cpu_user_s = delta(self0.ru_utime, self1.ru_utime) +
+                    delta(children0.ru_utime, children1.ru_utime),
+      .cpu_sys_s = delta(self0.ru_stime, self1.ru_stime) +
+                   delta(children0.ru_stime, children1.ru_stime),
+      .peak_rss_bytes =
+          peakRss() + (with_children ? static_cast<std::uint64_t>(children1.ru_maxrss) * 1024 : 0)};
+}
+
 // One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver.
 Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size) {
-  const bool kernel = system != "embedded";  // any system with the receiver in its own process
-  const runtime::EdgeMode mode = system == "embedded" ? runtime::EdgeMode::kEmbedded
-                                 : system == "network" ? runtime::EdgeMode::kNetwork
-                                                       : runtime::EdgeMode::kKernel;
-  runtime::Workflow w{
+  const runtime::Workflow w{
       .name = "bench-" + system,
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + "/bench_sender.wasm",
                      .args = {"receiver", std::to_string(size), std::to_string(o.runs + 1)}},
                     {.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"}},
-      .edges = {{.from = "sender",
-                 .to = "receiver",
-                 .mode = mode}}};
-  rusage before{};
-  rusage children_before{};
-  ::getrusage(RUSAGE_SELF, &before);
-  ::getrusage(RUSAGE_CHILDREN, &children_before);
-  resetPeakRss();
-  RR_ASSIGN_OR_RETURN(
-      const runtime::RunReport report,
-      runtime::runWorkflow(w, {.prefix_output = false,
-                               .record_latencies = true,
-                               .roadrunner_exe = o.roadrunner_exe,
-                               .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
-                               .memfd_map = system != "kernel-memfd-copy",
-                               .splice_threshold = o.splice_threshold,
-                               .network_host = o.network_host,
-                               .serve_prefix = servePrefix(o)}));
-  rusage after{};
-  rusage children_after{};
-  ::getrusage(RUSAGE_SELF, &after);
-  ::getrusage(RUSAGE_CHILDREN, &children_after);
+      .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
+  RR_ASSIGN_OR_RETURN(const MeasuredRun run,
+                      measuredRun(w, runOptionsFor(o, system), system != "embedded"));
+  const runtime::RunReport& report = run.report;
   const runtime::InstanceReport* sender = nullptr;
   const runtime::InstanceReport* receiver = nullptr;
   for (const auto& r : report.instances) {
@@ -168,13 +196,6 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
     lat.erase(lat.begin());  // the warm-up: the receiver's pages were fresh
   }
   const Stats s = summarize(lat);
-  const auto cpu = [](const rusage& a, const rusage& b, bool user) {
-    return user ? cpuSeconds(b.ru_utime) - cpuSeconds(a.ru_utime)
-                : cpuSeconds(b.ru_stime) - cpuSeconds(a.ru_stime);
-  };
-  // The served receiver's peak RSS is the largest child's (ru_maxrss covers reaped children).
-  const std::uint64_t child_rss =
-      kernel ? static_cast<std::uint64_t>(children_after.ru_maxrss) * 1024 : 0;
   return json{{"system", system},
               {"workload", "chain"},
               {"payload_bytes", size},
@@ -184,9 +205,9 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
               {"transfer_s", s.median},
               {"serialization_s", 0.0},
               {"throughput_MBps", s.median > 0 ? static_cast<double>(size) / s.median / 1e6 : 0.0},
-              {"cpu_user_s", cpu(before, after, true) + cpu(children_before, children_after, true)},
-              {"cpu_sys_s", cpu(before, after, false) + cpu(children_before, children_after, false)},
-              {"peak_rss_bytes", peakRss() + child_rss},
+              {"cpu_user_s", run.cpu_user_s},
+              {"cpu_sys_s", run.cpu_sys_s},
+              {"peak_rss_bytes", run.peak_rss_bytes},
               {"copies", sender->sends > 0 ? sender->copies / sender->sends : 0},
               {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
                                lat.size() == static_cast<std::size_t>(o.runs)}};
@@ -197,10 +218,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
 // receiver's handler entry.
 Result<json> runFanout(const Options& o, const std::string& system, std::uint64_t size,
                        std::uint32_t n) {
-  const runtime::EdgeMode mode = system == "embedded" ? runtime::EdgeMode::kEmbedded
-                                 : system == "network" ? runtime::EdgeMode::kNetwork
-                                                       : runtime::EdgeMode::kKernel;
-  runtime::Workflow w{
+  const runtime::Workflow w{
       .name = "bench-fanout-" + system,
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + "/bench_fan_sender.wasm",
@@ -209,26 +227,10 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
                      .wasm = o.guest_dir + "/bench_receiver.wasm",
                      .env = {"BENCH_NO_HASH=1"},
                      .instances = n}},
-      .edges = {{.from = "sender", .to = "receiver", .mode = mode}}};
-  rusage before{};
-  rusage children_before{};
-  ::getrusage(RUSAGE_SELF, &before);
-  ::getrusage(RUSAGE_CHILDREN, &children_before);
-  resetPeakRss();
-  RR_ASSIGN_OR_RETURN(
-      const runtime::RunReport report,
-      runtime::runWorkflow(w, {.prefix_output = false,
-                               .record_latencies = true,
-                               .roadrunner_exe = o.roadrunner_exe,
-                               .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
-                               .memfd_map = system != "kernel-memfd-copy",
-                               .splice_threshold = o.splice_threshold,
-                               .network_host = o.network_host,
-                               .serve_prefix = servePrefix(o)}));
-  rusage after{};
-  rusage children_after{};
-  ::getrusage(RUSAGE_SELF, &after);
-  ::getrusage(RUSAGE_CHILDREN, &children_after);
+      .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
+  RR_ASSIGN_OR_RETURN(const MeasuredRun run,
+                      measuredRun(w, runOptionsFor(o, system), system != "embedded"));
+  const runtime::RunReport& report = run.report;
   std::vector<double> rounds(static_cast<std::size_t>(o.runs + 1), 0.0);
   std::size_t receivers = 0;
   bool complete = true;
@@ -246,10 +248,6 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
   }
   rounds.erase(rounds.begin());  // the warm-up
   const Stats s = summarize(rounds);
-  const auto cpu = [](const rusage& a, const rusage& b, bool user) {
-    return user ? cpuSeconds(b.ru_utime) - cpuSeconds(a.ru_utime)
-                : cpuSeconds(b.ru_stime) - cpuSeconds(a.ru_stime);
-  };
   const double bytes = static_cast<double>(size) * n;
   return json{{"system", system},
               {"workload", "fanout"},
@@ -260,12 +258,9 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
               {"transfer_s", s.median},
               {"serialization_s", 0.0},
               {"throughput_MBps", s.median > 0 ? bytes / s.median / 1e6 : 0.0},
-              {"cpu_user_s", cpu(before, after, true) + cpu(children_before, children_after, true)},
-              {"cpu_sys_s", cpu(before, after, false) + cpu(children_before, children_after, false)},
-              {"peak_rss_bytes", peakRss() + (system == "embedded"
-                                                   ? 0
-                                                   : static_cast<std::uint64_t>(
-                                                         children_after.ru_maxrss) * 1024)},
+              {"cpu_user_s", run.cpu_user_s},
+              {"cpu_sys_s", run.cpu_sys_s},
+              {"peak_rss_bytes", run.peak_rss_bytes},
               {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
               // Handlers run only once their payload arrived whole: all of them, every round.
               {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
