@@ -269,47 +269,58 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
 
 // AF_UNIX write -> read of `size` bytes between two processes (the receiver reads into a warm
 // buffer and answers with one byte): the kernel path's physical limit.
-std::vector<double> streamLimit(std::uint64_t size, int runs, int sv[2]) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(sv[0]);
-    std::vector<char> buf(size == 0 ? 1 : size, 'r');
-    for (int i = 0; i <= runs; ++i) {
-      std::size_t got = 0;
-      while (got < size) {
-        const ssize_t n = ::read(sv[1], buf.data() + got, size - got);
-        if (n <= 0) {
-          ::_exit(1);
-        }
-        got += static_cast<std::size_t>(n);
-      }
-      if (::write(sv[1], "k", 1) != 1) {
+// The reading side of a stream limit, in a child process: reads `size` bytes into a warm buffer
+// and answers with one byte, runs + 1 times; then exits.
+[[noreturn]] void readAndAnswer(int fd, std::uint64_t size, int runs) {
+  std::vector<char> buf(size == 0 ? 1 : size, 'r');
+  for (int i = 0; i <= runs; ++i) {
+    for (std::size_t got = 0; got < size;) {
+      const ssize_t n = ::read(fd, buf.data() + got, size - got);
+      if (n <= 0) {
         ::_exit(1);
       }
+      got += static_cast<std::size_t>(n);
     }
-    ::_exit(0);
+    if (::write(fd, "k", 1) != 1) {
+      ::_exit(1);
+    }
   }
-  ::close(sv[1]);
+  ::_exit(0);
+}
+
+// The writing side: writes `size` bytes and waits for the answer, runs + 1 times; the first
+// (warm-up) is dropped.
+std::vector<double> writeAndTime(int fd, std::uint64_t size, int runs) {
   std::vector<char> src(size == 0 ? 1 : size, 'a');
   std::vector<double> out;
   for (int i = 0; i <= runs; ++i) {
     const auto t0 = Clock::now();
-    std::size_t sent = 0;
-    while (sent < size) {
-      const ssize_t n = ::write(sv[0], src.data() + sent, size - sent);
+    for (std::size_t sent = 0; sent < size;) {
+      const ssize_t n = ::write(fd, src.data() + sent, size - sent);
       if (n <= 0) {
-        break;
+        return out;
       }
       sent += static_cast<std::size_t>(n);
     }
     char ack = 0;
-    if (::read(sv[0], &ack, 1) != 1) {
-      break;
+    if (::read(fd, &ack, 1) != 1) {
+      return out;
     }
     if (i > 0) {
       out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
     }
   }
+  return out;
+}
+
+std::vector<double> streamLimit(std::uint64_t size, int runs, int sv[2]) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    readAndAnswer(sv[1], size, runs);
+  }
+  ::close(sv[1]);
+  std::vector<double> out = writeAndTime(sv[0], size, runs);
   ::close(sv[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -355,20 +366,7 @@ std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& ho
       ::_exit(1);
     }
     (void)sys::setNoDelay(conn->get());
-    std::vector<char> buf(size == 0 ? 1 : size, 'r');
-    for (int i = 0; i <= runs; ++i) {
-      for (std::size_t got = 0; got < size;) {
-        const ssize_t n = ::read(conn->get(), buf.data() + got, size - got);
-        if (n <= 0) {
-          ::_exit(1);
-        }
-        got += static_cast<std::size_t>(n);
-      }
-      if (::write(conn->get(), "k", 1) != 1) {
-        ::_exit(1);
-      }
-    }
-    ::_exit(0);
+    readAndAnswer(conn->get(), size, runs);
   }
   ::close(ready[1]);
   std::uint16_t port = 0;
@@ -377,25 +375,7 @@ std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& ho
   std::vector<double> out;
   auto client = got_port ? sys::connectTcp(host, port, 5000) : Result<UniqueFd>{};
   if (got_port && client) {
-    std::vector<char> src(size == 0 ? 1 : size, 'a');
-    for (int i = 0; i <= runs; ++i) {
-      const auto t0 = Clock::now();
-      std::size_t sent = 0;
-      while (sent < size) {
-        const ssize_t n = ::write(client->get(), src.data() + sent, size - sent);
-        if (n <= 0) {
-          break;
-        }
-        sent += static_cast<std::size_t>(n);
-      }
-      char ack = 0;
-      if (::read(client->get(), &ack, 1) != 1) {
-        break;
-      }
-      if (i > 0) {
-        out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-      }
-    }
+    out = writeAndTime(client->get(), size, runs);
   }
   client = Result<UniqueFd>{};
   int status = 0;

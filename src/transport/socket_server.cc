@@ -234,6 +234,7 @@ void SocketServer::serve(UniqueFd conn) {
     }
   }
   (void)sys::setTimeouts(fd, options_.timeout_seconds);
+  std::vector<std::byte> reply_buffer;
   for (;;) {
     std::array<std::byte, proto::kRequestHeaderSize> raw{};
     UniqueFd passed;
@@ -266,7 +267,13 @@ void SocketServer::serve(UniqueFd conn) {
         break;
       }
     }
-    std::vector<std::byte> reply(std::min(header->reply_cap, kMaxReply));
+    // One reply buffer per connection, grown when a sender asks for more: not allocated and
+    // zero-filled again for every frame.
+    if (reply_buffer.size() < std::min(header->reply_cap, kMaxReply)) {
+      reply_buffer.resize(std::min(header->reply_cap, kMaxReply));
+    }
+    const std::span<std::byte> reply =
+        std::span(reply_buffer).first(std::min(header->reply_cap, kMaxReply));
     SocketSource stream(fd, header->payload_len, *header);
     MemfdSource mapped(passed.get(), header->payload_len, options_.memfd_map);
     const std::string_view target = std::string_view(names).substr(header->source_len);
@@ -297,7 +304,7 @@ void SocketServer::serve(UniqueFd conn) {
          .reply_len = result.reply_len,
          .copies = result.copies,
          .handler_ns = result.handler_ns},
-        fits ? std::span<const std::byte>(reply).first(result.reply_len) : std::span<const std::byte>{});
+        fits ? std::span<const std::byte>(reply.first(result.reply_len)) : std::span<const std::byte>{});
     if (!sent) {
       drop(sent.error().message());
       break;
