@@ -48,7 +48,10 @@ Result<std::unique_ptr<FunctionActor>> FunctionActor::start(ActorConfig config) 
   std::unique_ptr<FunctionActor> actor(new FunctionActor(std::move(config)));
   std::promise<Result<>> started;
   auto started_future = started.get_future();
-  actor->thread_ = std::thread([a = actor.get(), &started] { a->run(started); });
+  // The thread owns the promise it fulfils: set_value may still be unwinding inside the promise
+  // when get() returns here, so the promise must not live on this stack.
+  actor->thread_ =
+      std::thread([a = actor.get(), p = std::move(started)]() mutable { a->run(p); });
   Result<> result = started_future.get();
   if (!result) {
     actor->thread_.join();
@@ -91,7 +94,7 @@ void FunctionActor::run(std::promise<Result<>>& started) {
     ready = makeInstance();
   }
   const bool ok = ready.has_value();
-  started.set_value(std::move(ready));  // `started` dies with start(); not used again
+  started.set_value(std::move(ready));
   if (!ok) {
     return;
   }
