@@ -1,9 +1,16 @@
-// Fault injection: a kernel-mode receiver killed at random points while 1,000 transfers go to
-// it, and restarted. Every transfer must arrive intact exactly once, or fail with a status at
-// the sender (and then arrive at most once); never half, never twice.
+// Fault injection, 1,000 transfers each: a kernel-mode receiver killed at random points and
+// restarted; a sending `roadrunner up` killed at random points and restarted; a TCP path whose
+// connections are reset (RST) at random points. Every transfer must arrive intact exactly once,
+// or fail with a status at the sender (and then arrive at most once), or die with its sender
+// (and then arrive at most once); never half, never twice.
 
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -17,10 +24,26 @@
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
+#include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/socket_endpoint.h"
 
 namespace rr {
 namespace {
+
+/// What the ledger receiver recorded: how many times each sequence number arrived intact.
+/// Fails the test on a damaged payload.
+std::map<std::uint64_t, int> readLedger(const std::string& path) {
+  std::map<std::uint64_t, int> seen;
+  std::ifstream ledger(path);
+  std::string word;
+  while (ledger >> word) {
+    EXPECT_NE(word, "BAD") << "a payload reached the handler damaged";
+    if (word != "BAD") {
+      ++seen[std::stoull(word)];
+    }
+  }
+  return seen;
+}
 
 TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
   const testing::TempDir dir;
@@ -74,13 +97,7 @@ TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
   done = true;
   killer.join();
 
-  std::map<std::uint64_t, int> seen;
-  std::ifstream ledger(dir.file("ledger"));
-  std::string word;
-  while (ledger >> word) {
-    ASSERT_NE(word, "BAD") << "a payload reached the handler damaged";
-    ++seen[std::stoull(word)];
-  }
+  std::map<std::uint64_t, int> seen = readLedger(dir.file("ledger"));
   int ok = 0;
   for (const auto& [seq, st] : status) {
     const int times = seen.contains(seq) ? seen[seq] : 0;
@@ -93,6 +110,260 @@ TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
   std::printf("fault injection: %d transfers, %d delivered and acknowledged, %d receiver kills\n",
               kTransfers, ok, kills.load());
   EXPECT_GT(kills.load(), 5);
+  EXPECT_GT(ok, 0);
+}
+
+// The sender is a whole `roadrunner up` (a Wasm function with a network edge to a remote
+// receiver), SIGKILLed at random points and started again after the last sequence number it
+// began. It logs "start SEQ" before each send and "ok SEQ" once acknowledged, straight to a file,
+// so a kill loses none of its record.
+TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("secret"), "fault-secret\n");
+  testing::ServeProcess serve(
+      RR_CLI,
+      {RR_GUEST_LEDGER_RECEIVER, "--listen", "tcp:127.0.0.1:0", "--name", "ledger", "--dir",
+       "/data:" + dir.path(), "--secret-file", dir.file("secret")},
+      {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  ASSERT_TRUE(serve.ready());
+
+  constexpr std::uint64_t kTransfers = 1000;
+  const auto startSender = [&](std::uint64_t first) {
+    testing::writeText(
+        dir.file("wf.json"),
+        R"({"secret_file": ")" + dir.file("secret") + R"(", "functions": {
+          "sender": {"wasm": ")" RR_GUEST_SEQ_SENDER R"(", "dirs": ["/log:)" + dir.path() +
+            R"("], "args": ["ledger", ")" + std::to_string(first) + R"(", ")" +
+            std::to_string(kTransfers - first) + R"(", "524288", "/log/sent"]},
+          "ledger": {"wasm": ")" RR_GUEST_LEDGER_RECEIVER R"("}},
+        "edges": [{"from": "sender", "to": "ledger", "mode": "network",
+                   "address": ")" + serve.address() + R"("}]})");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::execl(RR_CLI, RR_CLI, "up", dir.file("wf.json").c_str(), nullptr);
+      ::_exit(127);
+    }
+    return pid;
+  };
+  // Sequence numbers the senders began and the ones they saw acknowledged.
+  const auto readSent = [&] {
+    std::map<std::uint64_t, bool> sent;
+    std::ifstream log(dir.file("sent"));
+    std::string what;
+    std::uint64_t seq = 0;
+    while (log >> what >> seq) {
+      sent[seq] = sent[seq] || what == "ok";
+    }
+    return sent;
+  };
+
+  std::mt19937 rng(54321);
+  int kills = 0;
+  for (int round = 0;; ++round) {
+    const auto sent = readSent();
+    const std::uint64_t next = sent.empty() ? 0 : sent.rbegin()->first + 1;
+    if (next >= kTransfers) {
+      break;
+    }
+    ASSERT_LT(round, 1000) << "the senders make no progress";
+    const pid_t pid = startSender(next);
+    ASSERT_GT(pid, 0);
+    // Once this sender has begun its first transfer, a random point in the rest of its life:
+    // mid-payload, waiting for the reply, or between transfers.
+    int status = 0;
+    bool exited = false;
+    const auto logSize = [&] {
+      struct stat st {};
+      return ::stat(dir.file("sent").c_str(), &st) == 0 ? st.st_size : 0;
+    };
+    const auto before = logSize();
+    while (!exited && logSize() == before) {
+      ::poll(nullptr, 0, 1);
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    }
+    const int after_ms = static_cast<int>(rng() % 40);
+    for (int waited = 0; !exited && waited < after_ms; ++waited) {
+      ::poll(nullptr, 0, 1);
+      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    }
+    if (exited) {
+      continue;
+    }
+    if (::kill(pid, SIGKILL) == 0) {
+      ++kills;
+    }
+    ::waitpid(pid, &status, 0);
+  }
+
+  const auto sent = readSent();
+  const std::map<std::uint64_t, int> seen = readLedger(dir.file("ledger"));
+  int acknowledged = 0;
+  for (const auto& [seq, times] : seen) {
+    EXPECT_EQ(times, 1) << "transfer " << seq << " was delivered " << times << " times";
+    EXPECT_TRUE(sent.contains(seq)) << "transfer " << seq << " arrived but was never sent";
+  }
+  for (const auto& [seq, ok] : sent) {
+    if (ok) {
+      ++acknowledged;
+      EXPECT_TRUE(seen.contains(seq)) << "transfer " << seq << " was acknowledged, never delivered";
+    }
+  }
+  std::printf("sender kills: %zu transfers begun, %d acknowledged, %zu delivered, %d kills\n",
+              sent.size(), acknowledged, seen.size(), kills);
+  EXPECT_EQ(sent.size(), kTransfers);
+  EXPECT_GT(kills, 5);
+  EXPECT_GT(acknowledged, 0);
+}
+
+/// A TCP relay between a sender and a receiver that resets (RST, SO_LINGER 0) every connection
+/// it carries whenever reset() is called, whatever the connection is doing.
+class ResettingRelay {
+ public:
+  explicit ResettingRelay(std::uint16_t upstream_port) : upstream_port_(upstream_port) {
+    auto listener = sys::listenTcp("127.0.0.1", 0);
+    if (listener) {
+      port_ = sys::localPort(listener->get()).value_or(0);
+      listener_ = std::move(*listener);
+      acceptor_ = std::thread([this] { acceptLoop(); });
+    }
+  }
+  ResettingRelay(const ResettingRelay&) = delete;
+  ResettingRelay& operator=(const ResettingRelay&) = delete;
+  ~ResettingRelay() {
+    stopping_ = true;
+    if (acceptor_.joinable()) {
+      acceptor_.join();
+    }
+    for (auto& t : pumps_) {
+      t.join();
+    }
+  }
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  void reset() { ++generation_; }
+  [[nodiscard]] int resets() const { return resets_; }
+
+ private:
+  void acceptLoop() {
+    while (!stopping_) {
+      pollfd p{.fd = listener_.get(), .events = POLLIN};
+      if (::poll(&p, 1, 10) != 1) {
+        continue;
+      }
+      UniqueFd down(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      auto up = sys::connectTcp("127.0.0.1", upstream_port_, 1000);
+      if (down.valid() && up) {
+        pumps_.emplace_back([this, d = std::move(down), u = std::move(*up)]() mutable {
+          pump(std::move(d), std::move(u));
+        });
+      }
+    }
+  }
+  void pump(UniqueFd down, UniqueFd up) {
+    const int born = generation_;
+    std::array<char, 64 * 1024> buf{};
+    pollfd fds[2] = {{.fd = down.get(), .events = POLLIN}, {.fd = up.get(), .events = POLLIN}};
+    while (!stopping_) {
+      if (generation_ != born) {
+        const linger abort{.l_onoff = 1, .l_linger = 0};
+        for (const pollfd& f : fds) {
+          ::setsockopt(f.fd, SOL_SOCKET, SO_LINGER, &abort, sizeof abort);
+        }
+        ++resets_;
+        return;  // closing with SO_LINGER 0 sends RST both ways
+      }
+      if (::poll(fds, 2, 5) <= 0) {
+        continue;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if ((fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) {
+          continue;
+        }
+        const ssize_t n = ::read(fds[i].fd, buf.data(), buf.size());
+        if (n <= 0) {
+          return;  // one side closed: close both
+        }
+        for (ssize_t off = 0; off < n;) {
+          const ssize_t w = ::write(fds[1 - i].fd, buf.data() + off, static_cast<size_t>(n - off));
+          if (w <= 0) {
+            return;
+          }
+          off += w;
+        }
+      }
+    }
+  }
+
+  std::uint16_t upstream_port_;
+  std::uint16_t port_ = 0;
+  UniqueFd listener_;
+  std::thread acceptor_;
+  std::vector<std::thread> pumps_;  // touched by the acceptor thread only, joined after it
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> generation_{0};
+  std::atomic<int> resets_{0};
+};
+
+TEST(FaultInjectionTest, ConnectionsResetAtRandomPointsNeverHalfOrTwiceDeliver) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("secret"), "fault-secret\n");
+  testing::ServeProcess serve(
+      RR_CLI,
+      {RR_GUEST_LEDGER_RECEIVER, "--listen", "tcp:127.0.0.1:0", "--name", "ledger", "--dir",
+       "/data:" + dir.path(), "--secret-file", dir.file("secret")},
+      {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  ASSERT_TRUE(serve.ready());
+  const auto upstream = transport::Address::parse(serve.address());
+  ASSERT_TRUE(upstream.has_value());
+  ResettingRelay relay(upstream->port);
+  ASSERT_NE(relay.port(), 0);
+
+  std::atomic<bool> done{false};
+  std::thread resetter([&] {
+    std::mt19937 rng(777);
+    while (!done) {
+      ::poll(nullptr, 0, static_cast<int>(2 + rng() % 30));
+      relay.reset();
+    }
+  });
+  transport::SocketEndpoint ep(
+      transport::Address{.kind = transport::Address::Kind::kTcp, .host = "127.0.0.1", .port = relay.port()}, "ledger",
+      {.timeout_seconds = 5, .connect_timeout_ms = 2000, .secret = "fault-secret"});
+  constexpr std::uint64_t kTransfers = 1000;
+  std::map<std::uint64_t, host::Status> status;
+  std::vector<std::byte> payload(512 * 1024);  // above the splice threshold
+  for (std::uint64_t seq = 0; seq < kTransfers; ++seq) {
+    std::memcpy(payload.data(), &seq, 8);
+    for (std::size_t i = 8; i < payload.size(); ++i) {
+      payload[i] = static_cast<std::byte>(seq * 131 + i);
+    }
+    std::uint64_t echoed = UINT64_MAX;
+    const auto r = ep.deliver({.source = "faults",
+                               .payload = payload,
+                               .reply = std::as_writable_bytes(std::span(&echoed, 1))});
+    status[seq] = r.status;
+    if (r.status == host::Status::kOk) {
+      EXPECT_EQ(echoed, seq);
+    }
+  }
+  done = true;
+  resetter.join();
+
+  const std::map<std::uint64_t, int> seen = readLedger(dir.file("ledger"));
+  int ok = 0;
+  for (const auto& [seq, st] : status) {
+    const int times = seen.contains(seq) ? seen.at(seq) : 0;
+    EXPECT_LE(times, 1) << "transfer " << seq << " was delivered twice";
+    if (st == host::Status::kOk) {
+      ++ok;
+      EXPECT_EQ(times, 1) << "transfer " << seq << " was acknowledged but not delivered";
+    }
+  }
+  std::printf("connection resets: %llu transfers, %d delivered and acknowledged, %d resets\n",
+              static_cast<unsigned long long>(kTransfers), ok, relay.resets());
+  EXPECT_GT(relay.resets(), 5);
   EXPECT_GT(ok, 0);
 }
 
