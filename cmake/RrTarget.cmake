@@ -35,7 +35,7 @@ function(rr_add_test name)
   cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name}_test ${T_SOURCES})
   rr_apply_flags(${name}_test)
-  target_link_libraries(${name}_test PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_link_libraries(${name}_test PRIVATE ${T_LIBS} rr_test_main GTest::gtest GTest::gmock)
   target_compile_definitions(${name}_test PRIVATE ${RR_GUEST_DEFINITIONS}
     RR_BINARY_DIR="${PROJECT_BINARY_DIR}" RR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   if(TARGET rr_guests)

@@ -137,6 +137,12 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   std::vector<std::string> socket_endpoint_function;
   struct Started {
     const FunctionSpec* spec;
+    // Our ends of the actor's stdout/stderr pipes, closed only after the actor (declared after
+    // them, so destroyed first) has joined its thread. The actor's thread has a descriptor
+    // table of its own, where the guest's files may reuse these numbers; closing them while it
+    // runs is correct, but indistinguishable to ThreadSanitizer from closing the guest's files.
+    UniqueFd out;
+    UniqueFd err;
     std::unique_ptr<FunctionActor> actor;
   };
   std::vector<Started> receivers;
@@ -169,8 +175,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                                             .stdout_fd = out.get(),
                                                             .stderr_fd = err.get()}));
       actor->recordLatencies(options.record_latencies);
-      // `out`/`err` close here: the actor's thread holds its own copies as fds 1 and 2.
-      into.push_back({&f, std::move(actor)});
+      into.push_back({&f, std::move(out), std::move(err), std::move(actor)});
     }
     return {};
   };
