@@ -24,6 +24,14 @@ struct Outcome {
   std::string err;
 };
 
+/// How much slower than a plain build this test build runs: RR_TEST_TIME_SCALE (the tsan preset
+/// sets it), else 1. Timeouts that a passing test must not hit are multiplied by it.
+inline int timeScale() {
+  const char* v = std::getenv("RR_TEST_TIME_SCALE");
+  const int scale = v != nullptr ? std::atoi(v) : 1;
+  return scale > 0 ? scale : 1;
+}
+
 /// A fresh directory under $TMPDIR (or /tmp), removed with its contents at destruction.
 class TempDir {
  public:

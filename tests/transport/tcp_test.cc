@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "../testing/subprocess.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
@@ -56,14 +57,18 @@ class TcpTransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto s = SocketServer::start(*Address::parse("tcp:127.0.0.1:0"), &receiver_,
-                                 {.max_payload = 64U << 20U, .timeout_seconds = 2, .name = "sink",
+                                 {.max_payload = 64U << 20U,
+                                  .timeout_seconds = 2 * rr::testing::timeScale(),
+                                  .name = "sink",
                                   .secret = "s3cret"});
     ASSERT_TRUE(s.has_value()) << s.error().message();
     server_ = std::move(*s);
   }
   SocketEndpoint endpoint(const std::string& secret = "s3cret") {
     return SocketEndpoint(server_->address(), "sink",
-                          {.timeout_seconds = 2, .connect_timeout_ms = 300, .secret = secret});
+                          {.timeout_seconds = 2 * rr::testing::timeScale(),
+                           .connect_timeout_ms = 300 * rr::testing::timeScale(),
+                           .secret = secret});
   }
   static std::uint64_t sendSum(SocketEndpoint& ep, const std::vector<std::byte>& payload,
                                Status* status) {
