@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -41,6 +42,16 @@ constexpr auto kRunDeadline = std::chrono::seconds(1800);
 // the socket buffer), receive (socket buffer into linear memory), the JSON lexer's token buffer,
 // the parsed string value, base64 decode.
 constexpr int kCopies = 7;
+
+constexpr std::uint64_t kWasm32Memory = 1ULL << 32U;
+
+// What the consumer holds at once while nlohmann-json parses the body: the body itself, the
+// lexer's token buffer (a std::string grown by doubling) and the string value built from it.
+std::uint64_t consumerPeakBytes(std::uint64_t size) {
+  const std::uint64_t base64 = 4 * ((size + 2) / 3);
+  const std::uint64_t body = base64 + 16;
+  return body + std::bit_ceil(base64 + 1) + base64;
+}
 
 // One guest running `_start` on its own thread, with its own VM. The thread gets its own
 // descriptor table with the write end of a pipe as fds 1 and 2, so the guest's stdout and stderr
@@ -250,9 +261,12 @@ std::string hex64(std::uint64_t v) {
 }  // namespace
 
 Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
-  if (o.size > UINT32_MAX / 2) {
+  if (const std::uint64_t need = consumerPeakBytes(o.size); need > kWasm32Memory - (64U << 20U)) {
     return fail(Errc::kInvalidArgument, "wasmedge-http",
-                "payload plus its base64 text must fit a 4 GiB wasm32 memory");
+                "a " + std::to_string(o.size >> 20U) + " MiB payload needs about " +
+                    std::to_string(need >> 20U) +
+                    " MiB of linear memory in the consumer (HTTP body, JSON token buffer, parsed "
+                    "string), more than wasm32's 4 GiB");
   }
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine, wasm::Engine::create({}));
   RR_ASSIGN_OR_RETURN(const wasm::Module producer_module,
