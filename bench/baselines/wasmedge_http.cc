@@ -260,14 +260,19 @@ std::string hex64(std::uint64_t v) {
 
 }  // namespace
 
-Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
-  if (const std::uint64_t need = consumerPeakBytes(o.size); need > kWasm32Memory - (64U << 20U)) {
+Result<> wasmedgeHttpFits(std::uint64_t size) {
+  if (const std::uint64_t need = consumerPeakBytes(size); need > kWasm32Memory - (64U << 20U)) {
     return fail(Errc::kInvalidArgument, "wasmedge-http",
-                "a " + std::to_string(o.size >> 20U) + " MiB payload needs about " +
+                "a " + std::to_string(size >> 20U) + " MiB payload needs about " +
                     std::to_string(need >> 20U) +
                     " MiB of linear memory in the consumer (HTTP body, JSON token buffer, parsed "
                     "string), more than wasm32's 4 GiB");
   }
+  return {};
+}
+
+Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
+  RR_RETURN_IF_ERROR(wasmedgeHttpFits(o.size));
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine, wasm::Engine::create({}));
   RR_ASSIGN_OR_RETURN(const wasm::Module producer_module,
                       engine.prepare(o.guest_dir + "/bench_http_producer.wasm"));

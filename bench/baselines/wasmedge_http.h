@@ -36,6 +36,10 @@ struct WasmedgeHttpOptions {
   bool corrupt = false;
 };
 
+/// Whether a consumer can parse a payload of `size` bytes within wasm32's 4 GiB of linear
+/// memory; the error says how much it would need.
+[[nodiscard]] Result<> wasmedgeHttpFits(std::uint64_t size);
+
 /// One result in the bench JSON schema. Errors are set-up failures (a missing guest, a VM that
 /// cannot be created); a run whose guests fail or disagree is a result with verified = false.
 [[nodiscard]] Result<nlohmann::json> runWasmedgeHttp(const WasmedgeHttpOptions& options);

@@ -516,6 +516,14 @@ Result<> run(const Options& o) {
                       "wasmedge-http)");
     }
   }
+  if (std::ranges::find(o.systems, "wasmedge-http") != o.systems.end()) {
+    for (const std::uint64_t size : o.sizes) {
+      RR_RETURN_IF_ERROR(wasmedgeHttpFits(size));
+    }
+    if (!o.fanouts.empty()) {
+      RR_RETURN_IF_ERROR(wasmedgeHttpFits(o.fanout_size));
+    }
+  }
   utsname uts{};
   ::uname(&uts);
   json doc{{"version", 1},

@@ -154,6 +154,14 @@ TEST(BenchCommandTest, WasmedgeHttpRunsForRealAndIsVerified) {
   EXPECT_EQ(throughput_speedups, 2);
 }
 
+TEST(BenchCommandTest, WasmedgeHttpRefusesPayloadsThatCannotParseInWasm32) {
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", "embedded,wasmedge-http", "--sizes", "1K,800M"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("800 MiB payload needs about"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out.find("embedded"), std::string::npos) << "refused before running: " << o.out;
+}
+
 // The producer flips one byte of the payload: the consumer's hash no longer matches the
 // recipe's, so the result is unverified and the bench fails.
 TEST(BenchCommandTest, WasmedgeHttpNoticesCorruptedBytes) {
