@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include "../baselines/baselines.h"
+#include "../baselines/wasmedge_http.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -126,6 +127,22 @@ runtime::EdgeMode modeOf(const std::string& system) {
   return system == "embedded"  ? runtime::EdgeMode::kEmbedded
          : system == "network" ? runtime::EdgeMode::kNetwork
                                : runtime::EdgeMode::kKernel;
+}
+
+// The baselines: programs outside Roadrunner that move the same payload the way functions do
+// today.
+bool isBaseline(const std::string& system) {
+  return system == "native-http" || system == "redis" || system == "wasmedge-http";
+}
+
+WasmedgeHttpOptions httpOptions(const Options& o, std::uint64_t size, std::uint32_t consumers,
+                                bool fanout) {
+  return {.guest_dir = o.guest_dir,
+          .size = size,
+          .consumers = consumers,
+          .runs = o.runs,
+          .fanout = fanout,
+          .corrupt = std::getenv("RR_BENCH_CORRUPT_FOR_TEST") != nullptr};
 }
 
 runtime::RunOptions runOptionsFor(const Options& o, const std::string& system) {
@@ -491,11 +508,20 @@ Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
 Result<> run(const Options& o) {
   for (const auto& s : o.systems) {
     if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "kernel-memfd-copy" &&
-        s != "network" && s != "native-http" && s != "redis") {
+        s != "network" && s != "native-http" && s != "redis" && s != "wasmedge-http") {
       return fail(Errc::kInvalidArgument, "bench",
                   "system '" + s +
                       "' is not available in this build (available: embedded, kernel, "
-                      "kernel-memfd, kernel-memfd-copy, network, native-http, redis)");
+                      "kernel-memfd, kernel-memfd-copy, network, native-http, redis, "
+                      "wasmedge-http)");
+    }
+  }
+  if (std::ranges::find(o.systems, "wasmedge-http") != o.systems.end()) {
+    for (const std::uint64_t size : o.sizes) {
+      RR_RETURN_IF_ERROR(wasmedgeHttpFits(size));
+    }
+    if (!o.fanouts.empty()) {
+      RR_RETURN_IF_ERROR(wasmedgeHttpFits(o.fanout_size));
     }
   }
   utsname uts{};
@@ -534,7 +560,7 @@ Result<> run(const Options& o) {
       return sys_name.starts_with("kernel");
     });
     const bool any_network = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
-      return sys_name == "network" || sys_name == "native-http" || sys_name == "redis";
+      return sys_name == "network" || isBaseline(sys_name);
     });
     const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns)) : Stats{};
     if (any_network) {
@@ -548,9 +574,11 @@ Result<> run(const Options& o) {
     }
     for (const auto& system : o.systems) {
       progress(system + " " + sizeName(size));
-      const bool baseline = system == "native-http" || system == "redis";
-      RR_ASSIGN_OR_RETURN(json result, baseline ? runBaseline(system, size, o.runs)
-                                                : runChain(o, system, size));
+      const bool baseline = isBaseline(system);
+      RR_ASSIGN_OR_RETURN(json result, system == "wasmedge-http"
+                                           ? runWasmedgeHttp(httpOptions(o, size, 1, false))
+                                       : baseline ? runBaseline(system, size, o.runs)
+                                                  : runChain(o, system, size));
       const double median = result["latency_s"]["median"].get<double>();
       const bool in_process = system == "embedded";
       const bool over_tcp = system == "network" || baseline;
@@ -578,12 +606,12 @@ Result<> run(const Options& o) {
   }
   // Roadrunner against the baselines, per size, from this run's medians.
   for (const auto& r : doc["results"]) {
-    if (r["workload"] != "chain" || r["system"] == "native-http" || r["system"] == "redis") {
+    if (r["workload"] != "chain" || isBaseline(r["system"].get<std::string>())) {
       continue;
     }
     for (const auto& b : doc["results"]) {
       if (b["workload"] == "chain" && b["payload_bytes"] == r["payload_bytes"] &&
-          (b["system"] == "native-http" || b["system"] == "redis")) {
+          isBaseline(b["system"].get<std::string>())) {
         const double ours = r["latency_s"]["median"].get<double>();
         doc["ratios"].push_back(
             {{"system", r["system"]},
@@ -606,14 +634,17 @@ Result<> run(const Options& o) {
     for (const std::uint32_t n : o.fanouts) {
       for (const auto& system : o.systems) {
         if (system == "native-http" || system == "redis") {
-          continue;  // the baselines run the chain workload only
+          continue;  // these baselines run the chain workload only
         }
         progress(system + " fan-out " + std::to_string(n));
-        RR_ASSIGN_OR_RETURN(json result, runFanout(o, system, size, n));
+        RR_ASSIGN_OR_RETURN(json result, system == "wasmedge-http"
+                                             ? runWasmedgeHttp(httpOptions(o, size, n, true))
+                                             : runFanout(o, system, size, n));
         const double mbps = result["throughput_MBps"].get<double>();
+        const bool over_tcp = system == "network" || system == "wasmedge-http";
         const double limit_s = system == "embedded" ? 0
-                               : system == "network" ? tcp_limit.median
-                                                     : unix_limit.median;
+                               : over_tcp           ? tcp_limit.median
+                                                    : unix_limit.median;
         const double limit_mbps = limit_s > 0 ? static_cast<double>(size) / limit_s / 1e6 : 0;
         const double ratio = limit_mbps > 0 ? mbps / limit_mbps : 0;
         if (limit_mbps > 0) {
@@ -621,7 +652,7 @@ Result<> run(const Options& o) {
                                    {"workload", "fanout"},
                                    {"fanout", n},
                                    {"payload_bytes", size},
-                                   {"limit", system == "network" ? "tcp" : "unix"},
+                                   {"limit", over_tcp ? "tcp" : "unix"},
                                    {"throughput_ratio", ratio}});
         }
         if (o.progress && ::isatty(2) != 0) {
@@ -632,6 +663,26 @@ Result<> run(const Options& o) {
                     result["verified"].get<bool>() ? "yes" : "NO");
         std::fflush(stdout);
         doc["results"].push_back(std::move(result));
+      }
+    }
+    // Roadrunner's fan-out throughput against the wasmedge-http baseline's, per N.
+    for (const auto& r : doc["results"]) {
+      if (r["workload"] != "fanout" || r["system"] == "wasmedge-http") {
+        continue;
+      }
+      for (const auto& b : doc["results"]) {
+        if (b["workload"] == "fanout" && b["system"] == "wasmedge-http" &&
+            b["fanout"] == r["fanout"]) {
+          const double theirs = b["throughput_MBps"].get<double>();
+          doc["ratios"].push_back(
+              {{"system", r["system"]},
+               {"workload", "fanout"},
+               {"fanout", r["fanout"]},
+               {"payload_bytes", r["payload_bytes"]},
+               {"baseline", "wasmedge-http"},
+               {"throughput_speedup",
+                theirs > 0 ? r["throughput_MBps"].get<double>() / theirs : 0.0}});
+        }
       }
     }
   }

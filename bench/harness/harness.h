@@ -12,7 +12,8 @@
 namespace rr::bench {
 
 struct Options {
-  std::vector<std::string> systems = {"embedded"};
+  /// Roadrunner's in-process mode and what two Wasm functions on one WasmEdge do without it.
+  std::vector<std::string> systems = {"embedded", "wasmedge-http"};
   std::vector<std::uint64_t> sizes;  ///< bytes
   int runs = 5;                      ///< measured runs after one warm-up
   std::vector<std::uint32_t> fanouts;  ///< fan-out workload: N receivers each get every send

@@ -83,7 +83,8 @@ int benchCommand(Args args) {
   if (quick) {
     // Every system, a subset of sizes and a small fan-out: about two minutes here.
     if (!systems_given) {
-      options.systems = {"embedded", "kernel", "kernel-memfd", "network", "native-http", "redis"};
+      options.systems = {"embedded",    "kernel", "kernel-memfd", "network",
+                         "native-http", "redis",  "wasmedge-http"};
     }
     if (!fanout_given) {
       options.fanouts = {1, 10};

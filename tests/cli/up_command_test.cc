@@ -1,6 +1,7 @@
 // `roadrunner up` end to end: the real binary, a workflow file, real guests.
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../testing/subprocess.h"
 
@@ -114,6 +115,69 @@ TEST(BenchCommandTest, BaselinesRunForRealAndAreVerified) {
   EXPECT_NE(json.find("\"system\": \"redis\""), std::string::npos);
   EXPECT_EQ(json.find("\"verified\": false"), std::string::npos) << json;
   EXPECT_NE(json.find("\"speedup\""), std::string::npos);
+}
+
+// Two Wasm functions on one WasmEdge, JSON + base64 over HTTP/1.1 through WASI sockets: the
+// chain and a fan-out to three concurrent consumers, each checked against the recipe's hash.
+TEST(BenchCommandTest, WasmedgeHttpRunsForRealAndIsVerified) {
+  const testing::TempDir dir;
+  const testing::Outcome o = testing::run(
+      {RR_CLI, "bench", "--modes", "embedded,wasmedge-http", "--sizes", "64K,1M", "--fanout",
+       "1,3", "--fanout-size", "256K", "--runs", "2", "--json", dir.file("b.json")},
+      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const auto doc = nlohmann::json::parse(testing::slurp(dir.file("b.json")), nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  int chains = 0;
+  int fanouts = 0;
+  for (const auto& r : doc["results"]) {
+    if (r["system"] != "wasmedge-http") {
+      continue;
+    }
+    EXPECT_TRUE(r["verified"].get<bool>()) << r.dump();
+    EXPECT_EQ(r["runs"], 2) << r.dump();
+    EXPECT_GT(r["latency_s"]["median"].get<double>(), 0.0) << r.dump();
+    EXPECT_GT(r["serialization_s"].get<double>(), 0.0) << r.dump();
+    (r["workload"] == "chain" ? chains : fanouts) += 1;
+  }
+  EXPECT_EQ(chains, 2);
+  EXPECT_EQ(fanouts, 2);
+  int speedups = 0;
+  int throughput_speedups = 0;
+  for (const auto& r : doc["ratios"]) {
+    if (r.value("baseline", "") == "wasmedge-http") {
+      speedups += r.contains("speedup") ? 1 : 0;
+      throughput_speedups += r.contains("throughput_speedup") ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(speedups, 2);
+  EXPECT_EQ(throughput_speedups, 2);
+}
+
+TEST(BenchCommandTest, WasmedgeHttpRefusesPayloadsThatCannotParseInWasm32) {
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", "embedded,wasmedge-http", "--sizes", "1K,800M"});
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("800 MiB payload needs about"), std::string::npos) << o.err;
+  EXPECT_EQ(o.out.find("embedded"), std::string::npos) << "refused before running: " << o.out;
+}
+
+// The producer flips one byte of the payload: the consumer's hash no longer matches the
+// recipe's, so the result is unverified and the bench fails.
+TEST(BenchCommandTest, WasmedgeHttpNoticesCorruptedBytes) {
+  const testing::TempDir dir;
+  const testing::Outcome o = testing::run(
+      {RR_CLI, "bench", "--modes", "wasmedge-http", "--sizes", "64K", "--runs", "1", "--json",
+       dir.file("b.json")},
+      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache",
+       "RR_BENCH_CORRUPT_FOR_TEST=1"});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_NE(o.err.find("not verified"), std::string::npos) << o.err;
+  const auto doc = nlohmann::json::parse(testing::slurp(dir.file("b.json")), nullptr, false);
+  ASSERT_TRUE(doc.is_object());
+  ASSERT_EQ(doc["results"].size(), 1U);
+  EXPECT_FALSE(doc["results"][0]["verified"].get<bool>());
+  EXPECT_EQ(doc["results"][0]["runs"], 1) << "every round ran; only the bytes differ";
 }
 
 }  // namespace

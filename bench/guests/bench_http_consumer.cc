@@ -1,0 +1,70 @@
+// wasmedge-http baseline, consumer: listens on 127.0.0.1 (a port the kernel chooses), prints
+// "listening PORT", accepts one connection and answers ROUNDS HTTP/1.1 POSTs on it. For each, it
+// parses the JSON body with nlohmann-json, base64-decodes "data", and then holds the payload's
+// bytes; it prints "received ROUND T_DONE DECODE_S BYTES HASH" (T_DONE: that moment on the
+// monotonic clock; DECODE_S: parse + decode; HASH: bench_hash of the bytes, for the host to
+// check against the recipe) and replies 200.
+// Usage: bench_http_consumer ROUNDS
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "bench_hash.h"
+#include "http_wasi.hpp"
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_http_consumer ROUNDS\n");
+    return 64;
+  }
+  const int rounds = std::atoi(argv[1]);
+  std::uint32_t err = 0;
+  const std::int32_t listener = http_wasi::listenLoopback(0, &err);
+  if (listener < 0) {
+    std::fprintf(stderr, "listen on 127.0.0.1: WASI errno %u\n", err);
+    return 1;
+  }
+  std::printf("listening %u\n", http_wasi::localPort(listener));
+  std::fflush(stdout);
+  std::int32_t conn = -1;
+  if ((err = http_wasi::wasiSockAccept(listener, 0, &conn)) != 0) {
+    std::fprintf(stderr, "accept: WASI errno %u\n", err);
+    return 1;
+  }
+  static constexpr std::string_view kOk =
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n";
+  for (int round = 0; round < rounds; ++round) {
+    // Per request, as a handler would have them: what one request allocated is all free before
+    // the next one arrives (a 500 MiB payload needs 2.3 GiB of the 4 GiB while it parses).
+    std::string head;
+    std::string body;
+    std::string bytes;
+    if (!http_wasi::readMessage(conn, head, body)) {
+      std::fprintf(stderr, "round %d: no complete request\n", round);
+      return 1;
+    }
+    const double t0 = http_wasi::now();
+    const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+    const auto data = doc.is_object() ? doc.find("data") : doc.end();
+    if (data == doc.end() || !data->is_string() ||
+        !http_wasi::base64Decode(data->get_ref<const std::string&>(), bytes)) {
+      std::fprintf(stderr, "round %d: body is not {\"data\": base64}\n", round);
+      return 1;
+    }
+    const double done = http_wasi::now();  // the consumer holds the decoded bytes
+    const std::uint64_t hash =
+        bench_hash(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                   static_cast<std::uint32_t>(bytes.size()));
+    std::printf("received %d %.9f %.9f %zu %016" PRIx64 "\n", round, done, done - t0,
+                bytes.size(), hash);
+    std::fflush(stdout);
+    if (!http_wasi::sendAll(conn, kOk, "ok")) {
+      std::fprintf(stderr, "round %d: reply failed\n", round);
+      return 1;
+    }
+  }
+  return 0;
+}
