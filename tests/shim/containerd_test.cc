@@ -1,0 +1,414 @@
+// The shim under a real containerd (Debian's 1.7): the suite starts its own containerd as root
+// with root, state and socket in a temporary directory, imports an OCI image it builds itself,
+// and runs functions with `ctr run --runtime io.containerd.roadrunner.v1`.
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "roadrunner/base/sha256.h"
+#include "../testing/subprocess.h"
+
+namespace rr::shim {
+namespace {
+
+using namespace std::chrono_literals;
+using rr::testing::Outcome;
+
+std::string which(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "/usr/bin:/bin");
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    const std::string candidate = dir + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return "";
+}
+
+std::string readAll(const std::string& path) { return rr::testing::slurp(path); }
+
+// ---- A small OCI image, written by hand: ustar layers, JSON config, manifest, index. ----
+
+void tarEntry(std::string& out, const std::string& name, const std::string& data) {
+  std::array<char, 512> h{};
+  std::snprintf(h.data(), 100, "%s", name.c_str());
+  std::snprintf(h.data() + 100, 8, "%07o", 0644);
+  std::snprintf(h.data() + 108, 8, "%07o", 0);
+  std::snprintf(h.data() + 116, 8, "%07o", 0);
+  std::snprintf(h.data() + 124, 12, "%011o", static_cast<unsigned>(data.size()));
+  std::snprintf(h.data() + 136, 12, "%011o", 0);
+  h[156] = '0';
+  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  std::memset(h.data() + 148, ' ', 8);
+  unsigned sum = 0;
+  for (const char c : h) {
+    sum += static_cast<unsigned char>(c);
+  }
+  std::snprintf(h.data() + 148, 8, "%06o", sum);
+  out.append(h.data(), h.size());
+  out += data;
+  out.append((512 - data.size() % 512) % 512, '\0');
+}
+
+std::string tarEnd(std::string tar) {
+  tar.append(1024, '\0');
+  return tar;
+}
+
+std::string digest(const std::string& data) {
+  return "sha256:" + toHex(sha256(std::span(reinterpret_cast<const std::byte*>(data.data()),
+                                            data.size())));
+}
+
+/// An image named `name` whose rootfs holds `files` (container path -> contents).
+std::string ociImage(const std::string& name,
+                     const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string layer;
+  for (const auto& [path, data] : files) {
+    tarEntry(layer, path.substr(1), data);
+  }
+  layer = tarEnd(layer);
+  const std::string config =
+      nlohmann::json{{"architecture", "amd64"},
+                     {"os", "linux"},
+                     {"config", {{"Entrypoint", {"/probe.wasm"}}, {"Env", {"PATH=/"}}}},
+                     {"rootfs", {{"type", "layers"}, {"diff_ids", {digest(layer)}}}}}
+          .dump();
+  const std::string manifest =
+      nlohmann::json{
+          {"schemaVersion", 2},
+          {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+          {"config",
+           {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+            {"digest", digest(config)},
+            {"size", config.size()}}},
+          {"layers",
+           {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+             {"digest", digest(layer)},
+             {"size", layer.size()}}}}}
+          .dump();
+  const std::string index =
+      nlohmann::json{{"schemaVersion", 2},
+                     {"manifests",
+                      {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                        {"digest", digest(manifest)},
+                        {"size", manifest.size()},
+                        {"platform", {{"architecture", "amd64"}, {"os", "linux"}}},
+                        {"annotations", {{"io.containerd.image.name", name}}}}}}}
+          .dump();
+  std::string tar;
+  tarEntry(tar, "oci-layout", R"({"imageLayoutVersion":"1.0.0"})");
+  tarEntry(tar, "index.json", index);
+  for (const std::string* blob : {static_cast<const std::string*>(&layer), &config, &manifest}) {
+    tarEntry(tar, "blobs/sha256/" + digest(*blob).substr(7), *blob);
+  }
+  return tarEnd(tar);
+}
+
+// ---- The suite's containerd. ----
+
+class Containerd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (::geteuid() != 0) {
+      skip_ = "containerd tests need root (containerd mounts snapshots)";
+      return;
+    }
+    containerd_ = which("containerd");
+    ctr_ = which("ctr");
+    if (containerd_.empty() || ctr_.empty()) {
+      skip_ = "containerd or ctr not installed (scripts/env has them)";
+      return;
+    }
+    dir_ = new rr::testing::TempDir();
+    const std::string t = dir_->path();
+    rr::testing::writeText(t + "/config.toml",
+                           "version = 2\nroot = \"" + t + "/root\"\nstate = \"" + t +
+                               "/state\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
+                               "[grpc]\n  address = \"" + t + "/c.sock\"\n[ttrpc]\n  address = \"" +
+                               t + "/c.sock.ttrpc\"\n");
+    // The shim is found on containerd's PATH, and roadrunner beside it.
+    const std::string bin = std::string(RR_BINARY_DIR) + "/bin";
+    const std::string env_path = "PATH=" + bin + ":" + std::getenv("PATH");
+    const std::string env_root = "RR_SHIM_ROOT=" + t + "/rr";
+    const std::string env_cache = "RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache";
+    ::setenv("PATH", (bin + ":" + std::getenv("PATH")).c_str(), 1);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::setenv("RR_SHIM_ROOT", (t + "/rr").c_str(), 1);
+      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
+      ::unsetenv("RR_LOG");
+      const int log = ::open((t + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      ::execl(containerd_.c_str(), "containerd", "--config", (t + "/config.toml").c_str(),
+              nullptr);
+      ::_exit(127);
+    }
+    for (int i = 0; i < 100 && !std::filesystem::exists(t + "/c.sock"); ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    if (!std::filesystem::exists(t + "/c.sock")) {
+      skip_ = "containerd did not start: " + readAll(t + "/containerd.log");
+      return;
+    }
+    const std::string not_wasm = "#!/bin/sh\necho this is a shell script\n";
+    rr::testing::writeText(
+        t + "/image.tar",
+        ociImage("rr/guests", {{"/probe.wasm", readAll(RR_GUEST_WASI_PROBE)},
+                               {"/greeting.txt", "hello from the rootfs\n"},
+                               {"/sink.wasm", readAll(RR_GUEST_HASH_RECEIVER)},
+                               {"/sender.wasm", readAll(RR_GUEST_SENDER)},
+                               {"/script.wasm", not_wasm}}));
+    const Outcome imported = ctr({"image", "import", t + "/image.tar"});
+    if (imported.exit_code != 0) {
+      skip_ = "ctr image import failed: " + imported.err;
+    }
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+    }
+    if (dir_ != nullptr) {
+      for (const pid_t pid : processesUnder(dir_->path())) {
+        ::kill(pid, SIGKILL);  // a shim the suite started, if a test failed half-way
+      }
+      std::ifstream mounts("/proc/self/mountinfo");
+      std::vector<std::string> ours;
+      for (std::string line; std::getline(mounts, line);) {
+        std::stringstream fields(line);
+        std::string f;
+        for (int i = 0; i < 5; ++i) {
+          fields >> f;
+        }
+        if (f.starts_with(dir_->path())) {
+          ours.push_back(f);
+        }
+      }
+      for (auto it = ours.rbegin(); it != ours.rend(); ++it) {
+        ::umount2(it->c_str(), MNT_DETACH);
+      }
+      delete dir_;
+      dir_ = nullptr;
+    }
+  }
+
+  void SetUp() override {
+    if (!skip_.empty()) {
+      GTEST_SKIP() << skip_;
+    }
+  }
+
+  static Outcome ctr(std::vector<std::string> args) {
+    args.insert(args.begin(), {ctr_, "-a", dir_->path() + "/c.sock", "-n", "rrtest"});
+    return rr::testing::run(args);
+  }
+
+  /// `ctr run` with our runtime: flags (annotations, env, -d/--rm), then the container id and
+  /// the process args.
+  static Outcome run(const std::vector<std::string>& flags, const std::string& id,
+                     const std::vector<std::string>& args) {
+    std::vector<std::string> a{"run", "--runtime", "io.containerd.roadrunner.v1", "--snapshotter",
+                               "native"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {"rr/guests", id});
+    a.insert(a.end(), args.begin(), args.end());
+    return ctr(a);
+  }
+
+  /// Processes (not containerd itself) whose command line mentions `dir`: shims and functions.
+  static std::vector<pid_t> processesUnder(const std::string& dir) {
+    std::vector<pid_t> pids;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string name = entry.path().filename().string();
+      if (name.find_first_not_of("0123456789") != std::string::npos) {
+        continue;
+      }
+      const pid_t pid = std::stoi(name);
+      if (pid == pid_ || pid == ::getpid()) {
+        continue;
+      }
+      std::string cmdline = readAll("/proc/" + name + "/cmdline");
+      std::ranges::replace(cmdline, '\0', ' ');
+      std::string stat = readAll("/proc/" + name + "/stat");
+      const bool zombie = stat.find(") Z") != std::string::npos;
+      if (!zombie && cmdline.find(dir) != std::string::npos) {
+        pids.push_back(pid);
+      }
+    }
+    return pids;
+  }
+
+  /// Waits up to 10 s for `pred`.
+  template <typename Pred>
+  static bool eventually(Pred pred) {
+    for (int i = 0; i < 200; ++i) {
+      if (pred()) {
+        return true;
+      }
+      std::this_thread::sleep_for(50ms);
+    }
+    return pred();
+  }
+
+  static std::string taskStatus(const std::string& id) {
+    const Outcome ls = ctr({"task", "ls"});
+    std::stringstream lines(ls.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::stringstream fields(line);
+      std::string task, pid, status;
+      fields >> task >> pid >> status;
+      if (task == id) {
+        return status;
+      }
+    }
+    return "";
+  }
+
+  /// Everything of container `id` is gone: no process, no registry entry, no socket.
+  static void expectNothingLeft(const std::string& id, const std::string& name) {
+    const std::string root = dir_->path() + "/rr";
+    EXPECT_TRUE(eventually([&] { return processesUnder(dir_->path()).empty(); }))
+        << "processes left: " << processesUnder(dir_->path()).size();
+    EXPECT_FALSE(std::filesystem::exists(root + "/registry/rrtest/" + name)) << id;
+    EXPECT_FALSE(std::filesystem::exists(root + "/sockets/rrtest/" + name + ".sock")) << id;
+  }
+
+  static std::string containerdLog() { return readAll(dir_->path() + "/containerd.log"); }
+
+  static inline std::string skip_;
+  static inline std::string containerd_;
+  static inline std::string ctr_;
+  static inline rr::testing::TempDir* dir_ = nullptr;
+  static inline pid_t pid_ = -1;
+};
+
+TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
+  const Outcome r = run({"--rm", "--env", "GREETING=hello"}, "hello",
+                        {"/probe.wasm", "7", "GREETING", "/greeting.txt"});
+  EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
+  EXPECT_NE(r.out.find("argv[0]=probe.wasm\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("env GREETING=hello\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("file: hello from the rootfs\n"), std::string::npos)
+      << "the rootfs is the function's /: " << r.out;
+  EXPECT_NE(r.err.find("probe done"), std::string::npos) << "stderr reaches its FIFO: " << r.err;
+  expectNothingLeft("hello", "hello");
+  const Outcome zero = run({"--rm"}, "hello0", {"/probe.wasm", "0"});
+  EXPECT_EQ(zero.exit_code, 0) << zero.err;
+}
+
+TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {
+  const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                            "roadrunner.io/name=sink"},
+                           "sink-c", {"/sink.wasm"});
+  ASSERT_EQ(sink.exit_code, 0) << sink.err;
+  const std::string root = dir_->path() + "/rr";
+  // Start returned once the receiver listened; it is registered under its name.
+  const std::string entry = readAll(root + "/registry/rrtest/sink");
+  EXPECT_EQ(entry, "unix:" + root + "/sockets/rrtest/sink.sock\nsink-c\n");
+  EXPECT_EQ(taskStatus("sink-c"), "RUNNING");
+  const Outcome pids = ctr({"task", "ps", "sink-c"});
+  EXPECT_EQ(pids.exit_code, 0) << pids.err;
+
+  // 1 MB, three times; the sender checks each reply against its own FNV-1a hash of the
+  // payload (exit 100 on a mismatch).
+  const Outcome producer =
+      run({"--rm", "--annotation", "roadrunner.io/targets=sink"}, "producer",
+          {"/sender.wasm", "sink", "1000000", "3"});
+  EXPECT_EQ(producer.exit_code, 0) << producer.out << producer.err;
+  EXPECT_NE(producer.out.find("status 0 ok"), std::string::npos) << producer.out;
+  EXPECT_NE(containerdLog().find("producer: target 'sink' in kernel mode"), std::string::npos)
+      << "the target on this node is reached in kernel mode";
+
+  // ctr task kill (SIGTERM) and delete: nothing is left behind.
+  const Outcome kill = ctr({"task", "kill", "sink-c"});
+  EXPECT_EQ(kill.exit_code, 0) << kill.err;
+  EXPECT_TRUE(eventually([] { return taskStatus("sink-c") == "STOPPED"; }));
+  const Outcome del = ctr({"task", "delete", "sink-c"});
+  EXPECT_EQ(del.exit_code, 0) << del.err;
+  EXPECT_EQ(ctr({"container", "delete", "sink-c"}).exit_code, 0);
+  expectNothingLeft("sink-c", "sink");
+}
+
+TEST_F(Containerd, BadInputIsAClearErrorThroughContainerd) {
+  struct Case {
+    std::string id;
+    std::vector<std::string> flags;
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"missing", {}, {"/nope.wasm"}, "/nope.wasm"},
+      {"not-wasm", {}, {"/script.wasm"}, "/script.wasm is not a WebAssembly module"},
+      {"bad-annotation", {"--annotation", "roadrunner.io/role=server"}, {"/probe.wasm"},
+       "roadrunner.io/role: 'server' is neither 'receiver' nor 'function'"},
+      {"unknown-key", {"--annotation", "roadrunner.io/listn=unix"}, {"/probe.wasm"},
+       "roadrunner.io/listn: unknown key"},
+      {"no-target", {"--annotation", "roadrunner.io/targets=ghost"}, {"/sender.wasm", "ghost", "1"},
+       "'ghost' is not registered on this node"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> flags{"--rm"};
+    flags.insert(flags.end(), c.flags.begin(), c.flags.end());
+    const Outcome r = run(flags, c.id, c.args);
+    EXPECT_NE(r.exit_code, 0) << c.id;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.id << ": " << r.err;
+    EXPECT_NE(containerdLog().find(c.message), std::string::npos) << c.id << " in the log";
+    (void)ctr({"container", "delete", c.id});
+    expectNothingLeft(c.id, c.id);
+  }
+}
+
+TEST_F(Containerd, KilledShimTakesItsFunctionAlong) {
+  const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                            "roadrunner.io/name=victim"},
+                           "victim-c", {"/sink.wasm"});
+  ASSERT_EQ(sink.exit_code, 0) << sink.err;
+  const std::string root = dir_->path() + "/rr";
+  ASSERT_TRUE(std::filesystem::exists(root + "/registry/rrtest/victim"));
+  pid_t shim = -1;
+  for (const pid_t pid : processesUnder(dir_->path())) {
+    std::string cmdline = readAll("/proc/" + std::to_string(pid) + "/cmdline");
+    std::ranges::replace(cmdline, '\0', ' ');
+    if (cmdline.find("containerd-shim-roadrunner-v1") != std::string::npos &&
+        cmdline.find("victim-c") != std::string::npos) {
+      shim = pid;
+    }
+  }
+  ASSERT_GT(shim, 0);
+  ASSERT_EQ(::kill(shim, SIGKILL), 0);
+  // The function dies with its shim; containerd runs `shim delete`, which cleans the registry.
+  EXPECT_TRUE(eventually([&] { return processesUnder(dir_->path()).empty(); }));
+  EXPECT_TRUE(eventually([&] {
+    return !std::filesystem::exists(root + "/registry/rrtest/victim");
+  }));
+  EXPECT_TRUE(eventually([] {
+    const std::string s = taskStatus("victim-c");
+    return s.empty() || s == "STOPPED";
+  })) << taskStatus("victim-c");
+  (void)ctr({"task", "delete", "victim-c"});
+  (void)ctr({"container", "delete", "victim-c"});
+  expectNothingLeft("victim-c", "victim");
+}
+
+}  // namespace
+}  // namespace rr::shim
