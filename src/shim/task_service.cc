@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -103,8 +104,8 @@ std::string cgroupDir(const std::string& id, const std::string& cgroups_path) {
   return dir;
 }
 
-/// Reads "ready ADDRESS\n" from `fd`; false on EOF or timeout.
-bool readReady(int fd, int timeout_ms) {
+/// Reads "ready ADDRESS\n" from `fd` and returns ADDRESS; nullopt on EOF or timeout.
+std::optional<std::string> readReady(int fd, int timeout_ms) {
   std::string line;
   char buf[256];
   while (line.find('\n') == std::string::npos) {
@@ -114,15 +115,18 @@ bool readReady(int fd, int timeout_ms) {
       continue;
     }
     if (rc <= 0) {
-      return false;
+      return std::nullopt;
     }
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n <= 0) {
-      return false;
+      return std::nullopt;
     }
     line.append(buf, static_cast<std::size_t>(n));
   }
-  return line.starts_with("ready ");
+  if (!line.starts_with("ready ")) {
+    return std::nullopt;
+  }
+  return line.substr(6, line.find('\n') - 6);
 }
 
 }  // namespace
@@ -370,7 +374,11 @@ RpcResult TaskService::start(const std::string& payload) {
     RR_LOG_ERROR("start {}: {}", id, released.error().message());
     return rpcError(released.error());
   }
-  if (ready_fd && !readReady(child->readyFd(), kReadyTimeoutMs)) {
+  std::optional<std::string> ready;
+  if (ready_fd) {
+    ready = readReady(child->readyFd(), kReadyTimeoutMs);
+  }
+  if (ready_fd && !ready) {
     // The receiver exited (or hung) before it listened; its own message is on its stderr.
     std::unique_lock lock(mu_);
     (void)child->signal(SIGKILL, true);
@@ -388,6 +396,9 @@ RpcResult TaskService::start(const std::string& payload) {
   }
   if (task_->status == Status::kCreated) {
     task_->status = Status::kRunning;
+  }
+  if (ready && !ready->empty()) {
+    task_->listen_address = *ready;  // the port the kernel picked for tcp:HOST:0
   }
   if (!task_->registered_name.empty() && task_->status == Status::kRunning) {
     auto added = registry_.add(task_->registered_name,

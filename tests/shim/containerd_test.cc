@@ -175,10 +175,15 @@ class Containerd : public ::testing::Test {
                                {"/sink.wasm", readAll(RR_GUEST_HASH_RECEIVER)},
                                {"/sender.wasm", readAll(RR_GUEST_SENDER)},
                                {"/script.wasm", not_wasm}}));
-    const Outcome imported = ctr({"image", "import", t + "/image.tar"});
-    if (imported.exit_code != 0) {
-      skip_ = "ctr image import failed: " + imported.err;
+    // Two namespaces stand in for two nodes: each has its own registry.
+    for (const char* ns : {"rrtest", "rrfar"}) {
+      const Outcome imported = ctr({"image", "import", t + "/image.tar"}, ns);
+      if (imported.exit_code != 0) {
+        skip_ = "ctr image import failed: " + imported.err;
+      }
     }
+    std::filesystem::create_directories(t + "/secrets");
+    rr::testing::writeText(t + "/secrets/secret", "shared by both nodes\n");
   }
 
   static void TearDownTestSuite() {
@@ -218,21 +223,21 @@ class Containerd : public ::testing::Test {
     }
   }
 
-  static Outcome ctr(std::vector<std::string> args) {
-    args.insert(args.begin(), {ctr_, "-a", dir_->path() + "/c.sock", "-n", "rrtest"});
+  static Outcome ctr(std::vector<std::string> args, const std::string& ns = "rrtest") {
+    args.insert(args.begin(), {ctr_, "-a", dir_->path() + "/c.sock", "-n", ns});
     return rr::testing::run(args);
   }
 
   /// `ctr run` with our runtime: flags (annotations, env, -d/--rm), then the container id and
   /// the process args.
   static Outcome run(const std::vector<std::string>& flags, const std::string& id,
-                     const std::vector<std::string>& args) {
+                     const std::vector<std::string>& args, const std::string& ns = "rrtest") {
     std::vector<std::string> a{"run", "--runtime", "io.containerd.roadrunner.v1", "--snapshotter",
                                "native"};
     a.insert(a.end(), flags.begin(), flags.end());
     a.insert(a.end(), {"rr/guests", id});
     a.insert(a.end(), args.begin(), args.end());
-    return ctr(a);
+    return ctr(a, ns);
   }
 
   /// Processes (not containerd itself) whose command line mentions `dir`: shims and functions.
@@ -270,8 +275,8 @@ class Containerd : public ::testing::Test {
     return pred();
   }
 
-  static std::string taskStatus(const std::string& id) {
-    const Outcome ls = ctr({"task", "ls"});
+  static std::string taskStatus(const std::string& id, const std::string& ns = "rrtest") {
+    const Outcome ls = ctr({"task", "ls"}, ns);
     std::stringstream lines(ls.out);
     for (std::string line; std::getline(lines, line);) {
       std::stringstream fields(line);
@@ -285,12 +290,28 @@ class Containerd : public ::testing::Test {
   }
 
   /// Everything of container `id` is gone: no process, no registry entry, no socket.
-  static void expectNothingLeft(const std::string& id, const std::string& name) {
+  static void expectNothingLeft(const std::string& id, const std::string& name,
+                                const std::string& ns = "rrtest") {
     const std::string root = dir_->path() + "/rr";
     EXPECT_TRUE(eventually([&] { return processesUnder(dir_->path()).empty(); }))
         << "processes left: " << processesUnder(dir_->path()).size();
-    EXPECT_FALSE(std::filesystem::exists(root + "/registry/rrtest/" + name)) << id;
-    EXPECT_FALSE(std::filesystem::exists(root + "/sockets/rrtest/" + name + ".sock")) << id;
+    EXPECT_FALSE(std::filesystem::exists(root + "/registry/" + ns + "/" + name)) << id;
+    EXPECT_FALSE(std::filesystem::exists(root + "/sockets/" + ns + "/" + name + ".sock")) << id;
+  }
+
+  /// ctr task kill -s SIGNAL, then ctr task delete; returns the task's exit status.
+  static int killAndDelete(const std::string& id, const std::string& signal,
+                                   const std::string& ns = "rrtest") {
+    const Outcome kill = ctr({"task", "kill", "-s", signal, id}, ns);
+    EXPECT_EQ(kill.exit_code, 0) << kill.err;
+    EXPECT_TRUE(eventually([&] { return taskStatus(id, ns) == "STOPPED"; }));
+    const Outcome del = ctr({"task", "delete", id}, ns);
+    EXPECT_EQ(del.exit_code, 0) << del.err;
+    EXPECT_EQ(ctr({"container", "delete", id}, ns).exit_code, 0);
+    // ctr reports a task's non-zero exit status as a warning.
+    const std::string marker = "non-zero exit code ";
+    const auto at = del.err.find(marker);
+    return at == std::string::npos ? 0 : std::atoi(del.err.c_str() + at + marker.size());
   }
 
   static std::string containerdLog() { return readAll(dir_->path() + "/containerd.log"); }
@@ -408,6 +429,74 @@ TEST_F(Containerd, KilledShimTakesItsFunctionAlong) {
   (void)ctr({"task", "delete", "victim-c"});
   (void)ctr({"container", "delete", "victim-c"});
   expectNothingLeft("victim-c", "victim");
+}
+
+TEST_F(Containerd, KillForwardsTheSignalAndWaitReportsIt) {
+  // roadrunner serve stops cleanly on SIGTERM and SIGINT; SIGKILL is 128 + 9.
+  for (const auto& [signal, status] : std::vector<std::pair<std::string, int>>{
+           {"SIGKILL", 137}, {"SIGINT", 0}, {"SIGTERM", 0}}) {
+    const std::string id = "killed-" + signal;
+    const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver",
+                              "--annotation", "roadrunner.io/name=k" + signal},
+                             id, {"/sink.wasm"});
+    ASSERT_EQ(sink.exit_code, 0) << sink.err;
+    const Outcome ps = ctr({"task", "ps", id});
+    EXPECT_EQ(ps.exit_code, 0) << ps.err;
+    std::stringstream lines(ps.out);
+    std::string header, pid;
+    std::getline(lines, header);
+    lines >> pid;
+    ASSERT_FALSE(pid.empty()) << ps.out;
+    EXPECT_TRUE(std::filesystem::exists("/proc/" + pid)) << "Pids lists the running function";
+    EXPECT_EQ(killAndDelete(id, signal), status) << signal;
+    EXPECT_FALSE(std::filesystem::exists("/proc/" + pid));
+    expectNothingLeft(id, "k" + signal);
+  }
+}
+
+TEST_F(Containerd, TargetOnAnotherNodeIsReachedOverTcpWithTheSecret) {
+  const std::string secrets = "type=bind,src=" + dir_->path() + "/secrets,dst=/secrets,options=rbind:ro";
+  // The receiver on "the other node" (another namespace, so another registry) listens on TCP.
+  const Outcome far = run({"-d", "--mount", secrets, "--annotation", "roadrunner.io/role=receiver",
+                           "--annotation", "roadrunner.io/name=far", "--annotation",
+                           "roadrunner.io/listen=tcp:127.0.0.1:0", "--annotation",
+                           "roadrunner.io/secret-file=/secrets/secret"},
+                          "far-c", {"/sink.wasm"}, "rrfar");
+  ASSERT_EQ(far.exit_code, 0) << far.err;
+  const std::string entry = readAll(dir_->path() + "/rr/registry/rrfar/far");
+  ASSERT_TRUE(entry.starts_with("tcp:127.0.0.1:")) << entry;
+  const std::string address = entry.substr(0, entry.find('\n'));
+  EXPECT_NE(address, "tcp:127.0.0.1:0") << "the port the kernel picked is registered";
+
+  // Not registered here: the address in the annotation is used, in network mode.
+  const Outcome producer =
+      run({"--rm", "--mount", secrets, "--annotation", "roadrunner.io/targets=far=" + address,
+           "--annotation", "roadrunner.io/secret-file=/secrets/secret"},
+          "remote-producer", {"/sender.wasm", "far", "300000", "2"});
+  EXPECT_EQ(producer.exit_code, 0) << producer.out << producer.err;
+  EXPECT_NE(producer.out.find("status 0 ok"), std::string::npos) << producer.out;
+  EXPECT_NE(containerdLog().find("remote-producer: target 'far' in network mode"),
+            std::string::npos);
+
+  // Without the secret: refused before anything runs.
+  const Outcome no_secret = run({"--rm", "--annotation", "roadrunner.io/targets=far=" + address},
+                                "no-secret", {"/sender.wasm", "far", "1"});
+  EXPECT_NE(no_secret.exit_code, 0);
+  EXPECT_NE(no_secret.err.find("need roadrunner.io/secret-file"), std::string::npos)
+      << no_secret.err;
+  (void)ctr({"container", "delete", "no-secret"});
+
+  EXPECT_EQ(killAndDelete("far-c", "SIGTERM", "rrfar"), 0);
+  expectNothingLeft("far-c", "far", "rrfar");
+}
+
+TEST_F(Containerd, PodSandboxGetsAPlaceholder) {
+  const Outcome sandbox = run({"-d", "--annotation", "io.kubernetes.cri.container-type=sandbox"},
+                              "sandbox-c", {"/pause"});
+  ASSERT_EQ(sandbox.exit_code, 0) << sandbox.err;
+  EXPECT_EQ(taskStatus("sandbox-c"), "RUNNING");
+  EXPECT_EQ(killAndDelete("sandbox-c", "SIGTERM"), 128 + SIGTERM);
+  expectNothingLeft("sandbox-c", "sandbox-c");
 }
 
 }  // namespace
