@@ -52,7 +52,7 @@ class CliEngine final : public Engine {
     std::fclose(f);
     if (n != magic.size() || magic != std::array<unsigned char, 4>{0, 'a', 's', 'm'}) {
       return fail(Errc::kNotWasm, "module",
-                  ctx.spec.args[0] + " is not a WebAssembly module (no \\0asm magic)");
+                  ctx.spec.args[0] + " starts without the \\0asm magic");
     }
     return {};
   }

@@ -173,6 +173,13 @@ RpcResult TaskService::handle(std::string_view service, std::string_view method,
   if (method == "CloseIO") {
     return std::string();  // stdin is /dev/null: nothing to close
   }
+  if (method == "Stats") {
+    // No cgroup accounting yet: empty cgroup v2 metrics, which containerd's CRI decodes as
+    // zeros instead of failing every stats call.
+    v2::StatsResponse response;
+    response.mutable_stats()->set_type_url("io.containerd.cgroups.v2.Metrics");
+    return reply(response);
+  }
   return rpcError(RpcCode::kUnimplemented,
                   std::string(method) + " is not supported by the roadrunner runtime");
 }
@@ -182,7 +189,8 @@ Result<TaskService::Task*> TaskService::find(const std::string& id, const std::s
     return fail(Errc::kNotFound, "task", "no task '" + id + "' in this shim");
   }
   if (!exec_id.empty()) {
-    return fail(Errc::kNotFound, "task", "no exec process '" + exec_id + "' (exec is not supported)");
+    return fail(Errc::kNotFound, "task",
+                "no exec process '" + exec_id + "' (exec is not supported)");
   }
   return &*task_;
 }
@@ -306,12 +314,21 @@ RpcResult TaskService::create(const std::string& payload) {
       child.ready_pipe = launch.ready_fd;
       task.ready_fd = launch.ready_fd;
       child.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
-      for (const char* keep : {"RR_LOG", "RR_CACHE_DIR", "HOME"}) {
-        if (const char* v = std::getenv(keep); v != nullptr) {
-          child.env.push_back(std::string(keep) + "=" + v);
+      if (const char* v = std::getenv("RR_LOG"); v != nullptr) {
+        child.env.push_back(std::string("RR_LOG=") + v);
+      }
+      // AOT code that root runs stays in root's directory, never under a shared /tmp.
+      const char* cache = std::getenv("RR_CACHE_DIR");
+      child.env.push_back("RR_CACHE_DIR=" + (cache != nullptr && *cache != '\0'
+                                                 ? std::string(cache)
+                                                 : options_.root + "/cache"));
+      std::vector<std::string> shown = launch.argv;  // env values may be secrets: keys only
+      for (std::size_t i = 1; i < shown.size(); ++i) {
+        if (shown[i - 1] == "--env") {
+          shown[i] = shown[i].substr(0, shown[i].find('=')) + "=...";
         }
       }
-      RR_LOG_INFO("{}: runs {}", task.id, nlohmann::json(launch.argv).dump());
+      RR_LOG_INFO("{}: runs {}", task.id, nlohmann::json(shown).dump());
     }
     RR_ASSIGN_OR_RETURN(child.stdin_fd, openStdio("", O_RDONLY));
     RR_ASSIGN_OR_RETURN(child.stdout_fd, openStdio(task.stdout_path, O_WRONLY));
@@ -481,7 +498,9 @@ RpcResult TaskService::wait(const std::string& payload) {
     return rpcError(task.error());
   }
   const std::string id = req->id();
-  exited_.wait(lock, [&] { return !task_ || task_->id != id || task_->status == Status::kStopped; });
+  exited_.wait(lock, [&] {
+    return !task_ || task_->id != id || task_->status == Status::kStopped;
+  });
   if (!task_ || task_->id != id) {
     return rpcError(RpcCode::kNotFound, "task '" + id + "' was deleted");
   }

@@ -137,18 +137,18 @@ void TtrpcServer::connection(int raw_fd) {
         continue;  // unary calls only: data frames have no stream to join
       }
       ttrpc::Request request;
-      const bool parsed = request.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()));
+      const bool parsed =
+          request.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()));
       const std::uint32_t stream = f.header.stream_id;
       std::thread([this, conn, stream, parsed, request = std::move(request)] {
-        RpcResult result = parsed ? RpcResult()
-                                  : std::unexpected(RpcStatus{.code = RpcCode::kInvalidArgument,
-                                                              .message = "malformed ttrpc request"});
+        RpcResult result = std::unexpected(
+            RpcStatus{.code = RpcCode::kInvalidArgument, .message = "malformed ttrpc request"});
         if (parsed) {
           try {
             result = handler_(request.service(), request.method(), request.payload());
           } catch (const std::exception& e) {
-            result = std::unexpected(RpcStatus{.code = RpcCode::kInternal,
-                                               .message = std::string("internal error: ") + e.what()});
+            result = std::unexpected(RpcStatus{
+                .code = RpcCode::kInternal, .message = std::string("internal error: ") + e.what()});
           } catch (...) {
             result = std::unexpected(RpcStatus{.code = RpcCode::kInternal,
                                                .message = "internal error"});

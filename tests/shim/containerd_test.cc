@@ -379,13 +379,14 @@ TEST_F(Containerd, BadInputIsAClearErrorThroughContainerd) {
   };
   const std::vector<Case> cases = {
       {"missing", {}, {"/nope.wasm"}, "/nope.wasm"},
-      {"not-wasm", {}, {"/script.wasm"}, "/script.wasm is not a WebAssembly module"},
+      {"not-wasm", {}, {"/script.wasm"},
+       "/script.wasm starts without the \\0asm magic: not a WebAssembly module"},
       {"bad-annotation", {"--annotation", "roadrunner.io/role=server"}, {"/probe.wasm"},
        "roadrunner.io/role: 'server' is neither 'receiver' nor 'function'"},
       {"unknown-key", {"--annotation", "roadrunner.io/listn=unix"}, {"/probe.wasm"},
        "roadrunner.io/listn: unknown key"},
-      {"no-target", {"--annotation", "roadrunner.io/targets=ghost"}, {"/sender.wasm", "ghost", "1"},
-       "'ghost' is not registered on this node"},
+      {"no-target", {"--annotation", "roadrunner.io/targets=ghost"},
+       {"/sender.wasm", "ghost", "1"}, "'ghost' is not registered on this node"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> flags{"--rm"};
@@ -455,7 +456,8 @@ TEST_F(Containerd, KillForwardsTheSignalAndWaitReportsIt) {
 }
 
 TEST_F(Containerd, TargetOnAnotherNodeIsReachedOverTcpWithTheSecret) {
-  const std::string secrets = "type=bind,src=" + dir_->path() + "/secrets,dst=/secrets,options=rbind:ro";
+  const std::string secrets =
+      "type=bind,src=" + dir_->path() + "/secrets,dst=/secrets,options=rbind:ro";
   // The receiver on "the other node" (another namespace, so another registry) listens on TCP.
   const Outcome far = run({"-d", "--mount", secrets, "--annotation", "roadrunner.io/role=receiver",
                            "--annotation", "roadrunner.io/name=far", "--annotation",
