@@ -4,6 +4,8 @@
 
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,6 +22,8 @@
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/sha256.h"
+#include "roadrunner/base/unique_fd.h"
+#include "roadrunner/shim/ttrpc_frame.h"
 #include "../testing/subprocess.h"
 
 namespace rr::shim {
@@ -297,6 +301,9 @@ class Containerd : public ::testing::Test {
         << "processes left: " << processesUnder(dir_->path()).size();
     EXPECT_FALSE(std::filesystem::exists(root + "/registry/" + ns + "/" + name)) << id;
     EXPECT_FALSE(std::filesystem::exists(root + "/sockets/" + ns + "/" + name + ".sock")) << id;
+    EXPECT_TRUE(eventually([&] {
+      return !std::filesystem::exists(root + "/s") || std::filesystem::is_empty(root + "/s");
+    })) << "a shim's ttrpc socket is left";
   }
 
   /// ctr task kill -s SIGNAL, then ctr task delete; returns the task's exit status.
@@ -499,6 +506,104 @@ TEST_F(Containerd, PodSandboxGetsAPlaceholder) {
   EXPECT_EQ(taskStatus("sandbox-c"), "RUNNING");
   EXPECT_EQ(killAndDelete("sandbox-c", "SIGTERM"), 128 + SIGTERM);
   expectNothingLeft("sandbox-c", "sandbox-c");
+}
+
+TEST_F(Containerd, WalkthroughImagesFromScriptsOciImageRunTheTextPipeline) {
+  // docs/kubernetes.md's images, packed by scripts/oci-image, and its one-node part: a receiver
+  // named counter on a UNIX socket and a producer that names it without an address.
+  const std::string t = dir_->path();
+  rr::testing::writeText(t + "/in.txt", "the quick brown fox jumps over the lazy dog\n");
+  const std::string script = RR_SOURCE_DIR "/scripts/oci-image";
+  const std::string guests = RR_BINARY_DIR "/guests/";
+  const Outcome counter_image =
+      rr::testing::run({script, t + "/counter.tar", "roadrunner.local/text-counter:1",
+                        "/counter.wasm", guests + "text_counter.wasm=/counter.wasm"});
+  ASSERT_EQ(counter_image.exit_code, 0) << counter_image.err;
+  const Outcome producer_image = rr::testing::run(
+      {script, t + "/producer.tar", "roadrunner.local/text-producer:1", "/producer.wasm",
+       guests + "text_producer.wasm=/producer.wasm", t + "/in.txt=/in/in.txt"});
+  ASSERT_EQ(producer_image.exit_code, 0) << producer_image.err;
+  ASSERT_EQ(ctr({"image", "import", t + "/counter.tar"}).exit_code, 0);
+  ASSERT_EQ(ctr({"image", "import", t + "/producer.tar"}).exit_code, 0);
+
+  auto runImage = [](std::vector<std::string> flags, const std::string& image,
+                     const std::string& id, const std::vector<std::string>& args) {
+    std::vector<std::string> a{"run", "--runtime", "io.containerd.roadrunner.v1",
+                               "--snapshotter", "native"};
+    a.insert(a.end(), flags.begin(), flags.end());
+    a.insert(a.end(), {image, id});
+    a.insert(a.end(), args.begin(), args.end());
+    return ctr(a);
+  };
+  const Outcome counter =
+      runImage({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                "roadrunner.io/name=counter"},
+               "roadrunner.local/text-counter:1", "counter-local", {});
+  ASSERT_EQ(counter.exit_code, 0) << counter.err;
+  const Outcome producer =
+      runImage({"--rm", "--annotation", "roadrunner.io/targets=counter"},
+               "roadrunner.local/text-producer:1", "producer-local", {"/producer.wasm",
+                                                                      "/in/in.txt"});
+  EXPECT_EQ(producer.exit_code, 0) << producer.err;
+  EXPECT_EQ(producer.out, "sent 44 bytes of /in/in.txt; counter says: 9 words\n");
+  EXPECT_NE(containerdLog().find("producer-local: target 'counter' in kernel mode at unix:"),
+            std::string::npos);
+  EXPECT_EQ(killAndDelete("counter-local", "SIGTERM"), 0);
+  expectNothingLeft("counter-local", "counter");
+}
+
+TEST_F(Containerd, MalformedTtrpcFramesCloseOnlyThatConnection) {
+  const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                            "roadrunner.io/name=sturdy"},
+                           "sturdy-c", {"/sink.wasm"});
+  ASSERT_EQ(sink.exit_code, 0) << sink.err;
+  std::string socket;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_->path() + "/rr/s")) {
+    socket = entry.path().string();  // the only shim running
+  }
+  ASSERT_FALSE(socket.empty());
+  const auto connectShim = [&] {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
+    EXPECT_EQ(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    timeval tv{.tv_sec = 5, .tv_usec = 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+  };
+  const auto sendBytes = [](int fd, std::span<const std::byte> bytes) {
+    EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(bytes.size()));
+  };
+  {
+    // A length over 4 MiB cannot be skipped: the shim closes the connection.
+    const UniqueFd fd = connectShim();
+    sendBytes(fd.get(), encodeTtrpcHeader({.length = 0xffffffff, .stream_id = 1, .type = 1}));
+    char byte = 0;
+    EXPECT_EQ(::recv(fd.get(), &byte, 1, 0), 0) << "EOF";
+  }
+  {
+    // A request whose payload is not a ttrpc.Request gets an error response on its stream.
+    const UniqueFd fd = connectShim();
+    const std::array<std::byte, 3> junk{std::byte{0xff}, std::byte{0xff}, std::byte{0xff}};
+    auto frame = encodeTtrpcFrame(5, TtrpcType::kRequest, junk);
+    ASSERT_TRUE(frame);
+    sendBytes(fd.get(), *frame);
+    std::array<std::byte, kTtrpcHeaderSize> header{};
+    ASSERT_EQ(::recv(fd.get(), header.data(), header.size(), MSG_WAITALL),
+              static_cast<ssize_t>(header.size()));
+    auto decoded = decodeTtrpcHeader(header);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->stream_id, 5u);
+    EXPECT_EQ(decoded->type, static_cast<std::uint8_t>(TtrpcType::kResponse));
+    EXPECT_GT(decoded->length, 0u) << "a google.rpc.Status";
+  }
+  // containerd's own connection is untouched.
+  EXPECT_EQ(taskStatus("sturdy-c"), "RUNNING");
+  EXPECT_EQ(ctr({"task", "ps", "sturdy-c"}).exit_code, 0);
+  EXPECT_EQ(killAndDelete("sturdy-c", "SIGKILL"), 137);
+  expectNothingLeft("sturdy-c", "sturdy");
 }
 
 }  // namespace
