@@ -173,4 +173,30 @@ std::string hostPath(const BundleSpec& spec, const std::string& rootfs,
   return rootfs + (path == "/" ? "" : path);
 }
 
+std::string cgroupPath(const std::string& cgroups_path) {
+  if (cgroups_path.empty()) {
+    return "";
+  }
+  const auto first = cgroups_path.find(':');
+  if (first == std::string::npos || cgroups_path.starts_with('/')) {
+    return cgroups_path.starts_with('/') ? cgroups_path : "/" + cgroups_path;
+  }
+  const auto second = cgroups_path.find(':', first + 1);
+  const std::string slice = cgroups_path.substr(0, first);
+  const std::string prefix = second == std::string::npos
+                                 ? cgroups_path.substr(first + 1)
+                                 : cgroups_path.substr(first + 1, second - first - 1);
+  const std::string name = second == std::string::npos ? "" : cgroups_path.substr(second + 1);
+  const std::string stem = slice.ends_with(".slice") ? slice.substr(0, slice.size() - 6) : slice;
+  std::string path;
+  if (!stem.empty() && stem != "-") {
+    for (std::size_t dash = stem.find('-'); dash != std::string::npos;
+         dash = stem.find('-', dash + 1)) {
+      path += "/" + stem.substr(0, dash) + ".slice";
+    }
+    path += "/" + stem + ".slice";
+  }
+  return path + "/" + (prefix.empty() ? name : prefix + "-" + name) + ".scope";
+}
+
 }  // namespace rr::shim

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -204,6 +205,12 @@ int deleteCommand(const Flags& flags) {
       }
       if (state.value("mounted", false)) {
         unmountRootfs(state.value("rootfs", bundle + "/rootfs"));
+      }
+      if (const std::string cgroup = state.value("cgroup_dir", ""); !cgroup.empty()) {
+        // The group was just SIGKILLed; the cgroup empties once the kernel reaped it.
+        for (int i = 0; i < 50 && ::rmdir(cgroup.c_str()) != 0 && errno == EBUSY; ++i) {
+          ::usleep(10'000);
+        }
       }
     }
     ::unlink(state_path.c_str());

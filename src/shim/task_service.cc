@@ -76,24 +76,7 @@ std::string cgroupDir(const std::string& id, const std::string& cgroups_path) {
   if (cgroups_path.empty()) {
     return "";
   }
-  std::string rel = cgroups_path;
-  if (const auto first = rel.find(':'); first != std::string::npos && !rel.starts_with('/')) {
-    // systemd form "SLICE:PREFIX:NAME": kubepods-besteffort-pod1.slice:cri-containerd:ID lives
-    // in kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/PREFIX-ID.scope
-    const auto second = rel.find(':', first + 1);
-    const std::string slice = rel.substr(0, first);
-    const std::string prefix = rel.substr(first + 1, second - first - 1);
-    const std::string name = second == std::string::npos ? "" : rel.substr(second + 1);
-    std::string path;
-    std::string stem = slice.ends_with(".slice") ? slice.substr(0, slice.size() - 6) : slice;
-    for (std::size_t dash = stem.find('-'); dash != std::string::npos;
-         dash = stem.find('-', dash + 1)) {
-      path += "/" + stem.substr(0, dash) + ".slice";
-    }
-    path += "/" + stem + ".slice/" + prefix + "-" + name + ".scope";
-    rel = path;
-  }
-  const std::string dir = "/sys/fs/cgroup" + (rel.starts_with('/') ? rel : "/" + rel);
+  const std::string dir = "/sys/fs/cgroup" + cgroupPath(cgroups_path);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -334,6 +317,7 @@ RpcResult TaskService::create(const std::string& payload) {
     RR_ASSIGN_OR_RETURN(child.stdout_fd, openStdio(task.stdout_path, O_WRONLY));
     RR_ASSIGN_OR_RETURN(child.stderr_fd, openStdio(task.stderr_path, O_WRONLY));
     child.cgroup_dir = cgroupDir(task.id, spec->cgroups_path);
+    task.cgroup_dir = child.cgroup_dir;
     return child;
   }();
   if (!result) {
@@ -548,6 +532,9 @@ void TaskService::cleanup(Task& task) {
     unmountRootfs(task.rootfs);
     task.mounted = false;
   }
+  if (!task.cgroup_dir.empty()) {
+    ::rmdir(task.cgroup_dir.c_str());  // empty now; a cgroup someone else still uses stays
+  }
   ::unlink((task.bundle + "/" + std::string(kStateFile)).c_str());
 }
 
@@ -652,7 +639,8 @@ void TaskService::writeState(const Task& task) const {
                              {"registered_name", task.registered_name},
                              {"socket_path", task.socket_path},
                              {"rootfs", task.rootfs},
-                             {"mounted", task.mounted}};
+                             {"mounted", task.mounted},
+                             {"cgroup_dir", task.cgroup_dir}};
   const std::string text = state.dump() + "\n";
   (void)writeFileAtomic(task.bundle + "/" + std::string(kStateFile),
                         std::span(reinterpret_cast<const std::byte*>(text.data()), text.size()));

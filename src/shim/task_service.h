@@ -55,6 +55,7 @@ class TaskService {
     std::string listen_address;
     std::string socket_path;  ///< a receiver's UNIX socket, removed at Delete
     bool registered = false;
+    std::string cgroup_dir;  ///< the cgroup the function runs in, "" for none
   };
 
   RpcResult create(const std::string& payload);

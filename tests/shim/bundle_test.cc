@@ -86,5 +86,15 @@ TEST(Bundle, MinimalConfigGetsDefaults) {
   EXPECT_TRUE(spec->netns_path.empty());
 }
 
+TEST(Bundle, CgroupPaths) {
+  EXPECT_EQ(cgroupPath(""), "");
+  EXPECT_EQ(cgroupPath("/default/hello"), "/default/hello");
+  EXPECT_EQ(cgroupPath("kubepods/besteffort/pod1/abc"), "/kubepods/besteffort/pod1/abc");
+  EXPECT_EQ(cgroupPath("kubepods-besteffort-pod1.slice:cri-containerd:abc"),
+            "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/"
+            "cri-containerd-abc.scope");
+  EXPECT_EQ(cgroupPath("system.slice:roadrunner:abc"), "/system.slice/roadrunner-abc.scope");
+}
+
 }  // namespace
 }  // namespace rr::shim

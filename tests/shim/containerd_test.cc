@@ -2,6 +2,7 @@
 // with root, state and socket in a temporary directory, imports an OCI image it builds itself,
 // and runs functions with `ctr run --runtime io.containerd.roadrunner.v1`.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -244,7 +245,8 @@ class Containerd : public ::testing::Test {
     return ctr(a, ns);
   }
 
-  /// Processes (not containerd itself) whose command line mentions `dir`: shims and functions.
+  /// Processes whose command line mentions `dir`: shims and functions (not containerd itself,
+  /// nor the suite's own ctr clients).
   static std::vector<pid_t> processesUnder(const std::string& dir) {
     std::vector<pid_t> pids;
     for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -260,7 +262,8 @@ class Containerd : public ::testing::Test {
       std::ranges::replace(cmdline, '\0', ' ');
       std::string stat = readAll("/proc/" + name + "/stat");
       const bool zombie = stat.find(") Z") != std::string::npos;
-      if (!zombie && cmdline.find(dir) != std::string::npos) {
+      const bool our_client = cmdline.starts_with("ctr ") || cmdline.starts_with(ctr_ + " ");
+      if (!zombie && !our_client && cmdline.find(dir) != std::string::npos) {
         pids.push_back(pid);
       }
     }
@@ -330,7 +333,35 @@ class Containerd : public ::testing::Test {
   static inline pid_t pid_ = -1;
 };
 
+/// `ctr events` in the background, its output in a file, until destroyed.
+class EventLog {
+ public:
+  EventLog(const std::string& ctr, const std::string& socket, const std::string& file)
+      : file_(file) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int out = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(out, 1);
+      ::execl(ctr.c_str(), "ctr", "-a", socket.c_str(), "events", nullptr);
+      ::_exit(127);
+    }
+    std::this_thread::sleep_for(300ms);  // subscribed before anything happens
+  }
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+  ~EventLog() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  [[nodiscard]] std::string text() const { return readAll(file_); }
+
+ private:
+  std::string file_;
+  pid_t pid_ = -1;
+};
+
 TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
+  const EventLog events(ctr_, dir_->path() + "/c.sock", dir_->path() + "/events.txt");
   const Outcome r = run({"--rm", "--env", "GREETING=hello"}, "hello",
                         {"/probe.wasm", "7", "GREETING", "/greeting.txt"});
   EXPECT_EQ(r.exit_code, 7) << r.out << r.err;
@@ -340,6 +371,16 @@ TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
       << "the rootfs is the function's /: " << r.out;
   EXPECT_NE(r.err.find("probe done"), std::string::npos) << "stderr reaches its FIFO: " << r.err;
   expectNothingLeft("hello", "hello");
+  // The shim's events reached containerd through the publish binary, and decode there.
+  EXPECT_TRUE(eventually([&] {
+    const std::string e = events.text();
+    return e.find("/tasks/delete") != std::string::npos;
+  })) << events.text();
+  const std::string e = events.text();
+  for (const char* topic : {"/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"}) {
+    EXPECT_NE(e.find(std::string("rrtest ") + topic), std::string::npos) << topic << "\n" << e;
+  }
+  EXPECT_NE(e.find("\"exit_status\":7"), std::string::npos) << e;
   const Outcome zero = run({"--rm"}, "hello0", {"/probe.wasm", "0"});
   EXPECT_EQ(zero.exit_code, 0) << zero.err;
 }

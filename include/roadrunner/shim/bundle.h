@@ -48,4 +48,12 @@ struct BundleSpec {
 [[nodiscard]] std::string hostPath(const BundleSpec& spec, const std::string& rootfs,
                                    const std::string& container_path);
 
+/// linux.cgroupsPath as a path below the cgroup v2 mount, always starting with "/". The
+/// cgroupfs form ("/kubepods/pod1/ID" or "kubepods/pod1/ID") is kept; the systemd form
+/// "SLICE:PREFIX:NAME" expands as systemd nests slices:
+/// "kubepods-besteffort-pod1.slice:cri-containerd:ID" is
+/// "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/cri-containerd-ID.scope".
+/// "" stays "".
+[[nodiscard]] std::string cgroupPath(const std::string& cgroups_path);
+
 }  // namespace rr::shim
