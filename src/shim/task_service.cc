@@ -56,10 +56,22 @@ void setTimestamp(google::protobuf::Timestamp* ts, std::int64_t ns) {
 }
 
 /// A stdio path from containerd: a FIFO (or file) opened read-write, so opening never waits for
-/// the reader; "" becomes /dev/null.
+/// the reader; a file:// URI (ctr --log-uri) appended to; "" becomes /dev/null.
 Result<UniqueFd> openStdio(const std::string& path, int flags) {
-  const std::string p = path.empty() ? "/dev/null" : path;
-  UniqueFd fd(::open(p.c_str(), (path.empty() ? flags : O_RDWR) | O_CLOEXEC));
+  UniqueFd fd;
+  std::string p = path;
+  if (path.empty()) {
+    p = "/dev/null";
+    fd.reset(::open(p.c_str(), flags | O_CLOEXEC));
+  } else if (path.starts_with("file://")) {
+    p = path.substr(7);
+    fd.reset(::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640));
+  } else if (path.find("://") != std::string::npos) {
+    return fail(Errc::kInvalidArgument, "stdio",
+                "'" + path + "': only FIFOs and file:// logs are supported");
+  } else {
+    fd.reset(::open(p.c_str(), O_RDWR | O_CLOEXEC));
+  }
   if (!fd.valid()) {
     return failErrno("open stdio", errno, p);
   }

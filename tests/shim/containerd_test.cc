@@ -383,6 +383,13 @@ TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
   EXPECT_NE(e.find("\"exit_status\":7"), std::string::npos) << e;
   const Outcome zero = run({"--rm"}, "hello0", {"/probe.wasm", "0"});
   EXPECT_EQ(zero.exit_code, 0) << zero.err;
+  // ctr --log-uri file://: both streams are appended to the file.
+  const std::string log = dir_->path() + "/hello.log";
+  const Outcome logged = run({"--rm", "--log-uri", "file://" + log}, "hello-log",
+                             {"/probe.wasm", "3"});
+  EXPECT_EQ(logged.exit_code, 3) << logged.err;
+  EXPECT_NE(readAll(log).find("argv[1]=3\n"), std::string::npos) << readAll(log);
+  EXPECT_NE(readAll(log).find("probe done"), std::string::npos) << readAll(log);
 }
 
 TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {
