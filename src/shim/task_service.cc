@@ -274,8 +274,10 @@ RpcResult TaskService::create(const std::string& payload) {
           network = true;
         }
         RR_ASSIGN_OR_RETURN(const auto existing, registry_.lookup(ctx.wiring.name));
-        if (existing && existing->owner != task.id && existing->address.starts_with("unix:") &&
-            std::filesystem::exists(existing->address.substr(5))) {
+        // Refused here already, before anything runs; Start checks again when it registers.
+        if (existing && existing->owner != task.id &&
+            (!existing->address.starts_with("unix:") ||
+             std::filesystem::exists(existing->address.substr(5)))) {
           return failErrno("register", EEXIST,
                            "'" + ctx.wiring.name + "' is already registered by container " +
                                existing->owner);

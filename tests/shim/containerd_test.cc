@@ -415,6 +415,16 @@ TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {
   EXPECT_NE(containerdLog().find("producer: target 'sink' in kernel mode"), std::string::npos)
       << "the target on this node is reached in kernel mode";
 
+  // The name is taken while sink-c runs.
+  const Outcome clash = run({"--rm", "--annotation", "roadrunner.io/role=receiver",
+                             "--annotation", "roadrunner.io/name=sink"},
+                            "sink-twin", {"/sink.wasm"});
+  EXPECT_NE(clash.exit_code, 0);
+  EXPECT_NE(clash.err.find("'sink' is already registered by container sink-c"), std::string::npos)
+      << clash.err;
+  (void)ctr({"container", "delete", "sink-twin"});
+  EXPECT_EQ(readAll(root + "/registry/rrtest/sink"), entry) << "the entry is sink-c's still";
+
   // ctr task kill (SIGTERM) and delete: nothing is left behind.
   const Outcome kill = ctr({"task", "kill", "sink-c"});
   EXPECT_EQ(kill.exit_code, 0) << kill.err;
