@@ -169,7 +169,7 @@ class Containerd : public ::testing::Test {
       std::this_thread::sleep_for(50ms);
     }
     if (!std::filesystem::exists(t + "/c.sock")) {
-      skip_ = "containerd did not start: " + readAll(t + "/containerd.log");
+      error_ = "containerd did not start: " + readAll(t + "/containerd.log");
       return;
     }
     const std::string not_wasm = "#!/bin/sh\necho this is a shell script\n";
@@ -184,7 +184,7 @@ class Containerd : public ::testing::Test {
     for (const char* ns : {"rrtest", "rrfar"}) {
       const Outcome imported = ctr({"image", "import", t + "/image.tar"}, ns);
       if (imported.exit_code != 0) {
-        skip_ = "ctr image import failed: " + imported.err;
+        error_ = "ctr image import failed: " + imported.err;
       }
     }
     std::filesystem::create_directories(t + "/secrets");
@@ -225,6 +225,9 @@ class Containerd : public ::testing::Test {
   void SetUp() override {
     if (!skip_.empty()) {
       GTEST_SKIP() << skip_;
+    }
+    if (!error_.empty()) {
+      GTEST_FAIL() << error_;  // containerd is there but broken: that is a failure, not a skip
     }
   }
 
@@ -327,6 +330,7 @@ class Containerd : public ::testing::Test {
   static std::string containerdLog() { return readAll(dir_->path() + "/containerd.log"); }
 
   static inline std::string skip_;
+  static inline std::string error_;
   static inline std::string containerd_;
   static inline std::string ctr_;
   static inline rr::testing::TempDir* dir_ = nullptr;
