@@ -103,7 +103,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // remote receivers need the one they were started with.
   const std::string secret = transport::randomSecret();
   std::string remote_secret;
-  if (!remote_address.empty()) {
+  const bool remote_tcp = std::ranges::any_of(
+      remote_address, [](const auto& entry) { return entry.second.starts_with("tcp:"); });
+  if (remote_tcp) {
     if (!workflow.secret_file.empty()) {
       RR_ASSIGN_OR_RETURN(remote_secret, transport::readSecretFile(workflow.secret_file));
     } else if (const char* env = std::getenv("RR_SECRET"); env != nullptr) {

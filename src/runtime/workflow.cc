@@ -234,10 +234,17 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
         }
       }
       if (e.contains("address")) {
-        if (!e.at("address").is_string() || edge.mode != EdgeMode::kNetwork ||
-            !e.at("address").get<std::string>().starts_with("tcp:")) {
+        // A receiver that already runs: over TCP elsewhere (network), or on a UNIX socket on
+        // this node (kernel), as the containerd shim wires containers.
+        const bool fits = e.at("address").is_string() &&
+                          ((edge.mode == EdgeMode::kNetwork &&
+                            e.at("address").get<std::string>().starts_with("tcp:")) ||
+                           (edge.mode == EdgeMode::kKernel &&
+                            e.at("address").get<std::string>().starts_with("unix:")));
+        if (!fits) {
           return bad("edge " + edge.from + " -> " + edge.to +
-                     ": 'address' (tcp:HOST:PORT) belongs to network edges");
+                     ": 'address' (tcp:HOST:PORT) belongs to network edges, "
+                     "(unix:PATH) to kernel edges");
         }
         edge.address = e.at("address").get<std::string>();
       }

@@ -347,6 +347,27 @@ TEST(NetworkModeTest, EdgeToARemoteReceiverUsesItsAddressAndTheWorkflowsSecret) 
   EXPECT_EQ(refused->instances[0].exit_code, static_cast<int>(RR_EUNAVAILABLE));
 }
 
+TEST(RemoteReceiverTest, KernelEdgeToARunningUnixReceiverNeedsNoSecret) {
+  const testing::TempDir dir;
+  const std::string socket = dir.file("sink.sock");
+  testing::ServeProcess remote(RR_CLI,
+                               {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + socket, "--name",
+                                "sink"},
+                               {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  ASSERT_TRUE(remote.ready());
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "300000"}},
+                    {.name = "sink", .wasm = "runs-elsewhere.wasm"}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel,
+                 .address = "unix:" + socket}}};
+  const RunOptions options{.prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                           .roadrunner_exe = RR_CLI};
+  auto r = runWorkflow(w, options);
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(r->exit_code, 0) << "the sender verified the running receiver's hash";
+}
+
 }  // namespace
 }  // namespace rr::runtime
 

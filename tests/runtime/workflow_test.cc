@@ -101,6 +101,15 @@ TEST(WorkflowAddressTest, AddressBelongsToNetworkEdges) {
                            "/base");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message().find("belongs to network edges"), std::string::npos);
+  auto kernel = parseWorkflow(R"({"functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+      "edges": [{"from": "a", "to": "b", "mode": "kernel", "address": "unix:/run/b.sock"}]})",
+                              "/base");
+  ASSERT_TRUE(kernel.has_value()) << kernel.error().message();
+  EXPECT_EQ(kernel->edges[0].address, "unix:/run/b.sock");
+  auto unix_on_network = parseWorkflow(R"({"functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+      "edges": [{"from": "a", "to": "b", "mode": "network", "address": "unix:/run/b.sock"}]})",
+                                       "/base");
+  EXPECT_FALSE(unix_on_network.has_value());
 }
 
 }  // namespace

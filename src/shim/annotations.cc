@@ -1,0 +1,142 @@
+#include "roadrunner/shim/annotations.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <string_view>
+
+namespace rr::shim {
+namespace {
+
+std::unexpected<Error> bad(std::string_view key, std::string detail) {
+  return fail(Errc::kInvalidArgument, "annotation",
+              std::string(kAnnotationPrefix) + std::string(key) + ": " + std::move(detail));
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+/// "tcp:HOST:PORT" with a non-empty host and a port of 1-65535 (0 only when listening).
+bool validTcp(std::string_view text, bool listening) {
+  if (!text.starts_with("tcp:")) {
+    return false;
+  }
+  const std::string_view rest = text.substr(4);
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size() ||
+      rest.size() - colon - 1 > 5) {
+    return false;
+  }
+  unsigned port = 0;
+  for (const char c : rest.substr(colon + 1)) {
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  return port <= 65535 && (port > 0 || listening);
+}
+
+}  // namespace
+
+bool validFunctionName(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '.' || c == '-';
+  });
+}
+
+Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations,
+                           const std::string& default_name) {
+  Wiring w;
+  w.name = default_name;
+  bool listen_given = false;
+  for (const auto& [full_key, value] : annotations) {
+    if (!full_key.starts_with(kAnnotationPrefix)) {
+      continue;
+    }
+    const std::string_view key = std::string_view(full_key).substr(kAnnotationPrefix.size());
+    if (key == "role") {
+      if (value == "receiver") {
+        w.receiver = true;
+      } else if (value != "function") {
+        return bad(key, "'" + value + "' is neither 'receiver' nor 'function'");
+      }
+    } else if (key == "name") {
+      if (!validFunctionName(value)) {
+        return bad(key, "'" + value + "' is not 1-64 characters of [A-Za-z0-9_.-]");
+      }
+      w.name = value;
+    } else if (key == "listen") {
+      if (value != "unix" && !validTcp(value, true)) {
+        return bad(key, "'" + value + "' is neither 'unix' nor tcp:HOST:PORT");
+      }
+      w.listen = value;
+      listen_given = true;
+    } else if (key == "targets") {
+      std::set<std::string> seen;
+      std::string_view rest = value;
+      while (true) {
+        const auto comma = rest.find(',');
+        const std::string_view item = trim(rest.substr(0, comma));
+        const auto eq = item.find('=');
+        TargetSpec t{.name = std::string(trim(item.substr(0, eq)))};
+        if (eq != std::string_view::npos) {
+          t.address = std::string(trim(item.substr(eq + 1)));
+          if (!validTcp(t.address, false)) {
+            return bad(key, "target '" + t.name + "': '" + t.address +
+                                "' is not tcp:HOST:PORT (receivers on this node are found "
+                                "by name)");
+          }
+        }
+        if (!validFunctionName(t.name)) {
+          return bad(key, "'" + std::string(item) +
+                              "' is not NAME or NAME=tcp:HOST:PORT (NAME: 1-64 characters of "
+                              "[A-Za-z0-9_.-])");
+        }
+        if (!seen.insert(t.name).second) {
+          return bad(key, "target '" + t.name + "' is listed twice");
+        }
+        w.targets.push_back(std::move(t));
+        if (comma == std::string_view::npos) {
+          break;
+        }
+        rest.remove_prefix(comma + 1);
+      }
+    } else if (key == "secret-file") {
+      if (!value.starts_with('/')) {
+        return bad(key, "'" + value + "' is not an absolute path in the container");
+      }
+      w.secret_file = value;
+    } else if (key == "interpreter") {
+      if (value != "true" && value != "false") {
+        return bad(key, "'" + value + "' is neither 'true' nor 'false'");
+      }
+      w.interpreter = value == "true";
+    } else {
+      return bad(key, "unknown key (known: role, name, listen, targets, secret-file, "
+                      "interpreter)");
+    }
+  }
+  if (listen_given && !w.receiver) {
+    return bad("listen", "only a receiver (roadrunner.io/role: receiver) listens");
+  }
+  if (!validFunctionName(w.name)) {
+    return fail(Errc::kInvalidArgument, "annotation",
+                "the container's name '" + w.name +
+                    "' is not a function name; set roadrunner.io/name");
+  }
+  if (std::ranges::any_of(w.targets, [&](const TargetSpec& t) { return t.name == w.name; })) {
+    return bad("targets", "'" + w.name + "' cannot send to itself");
+  }
+  return w;
+}
+
+}  // namespace rr::shim

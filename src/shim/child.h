@@ -1,0 +1,67 @@
+#pragma once
+
+// The task's process: forked at Create and held at a gate until Start, like runc's create/start.
+// The child gets SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG), so that thread
+// lives as long as the child: it forks, then waits for the exit. A shim that dies takes its
+// child with it. The child leads its own process group, so Kill with `all` reaches everything
+// it started.
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "roadrunner/base/error.h"
+#include "roadrunner/base/unique_fd.h"
+
+namespace rr::shim {
+
+struct ChildSpec {
+  std::vector<std::string> argv;  ///< empty: a placeholder that sleeps until signalled
+  std::vector<std::string> env;
+  UniqueFd stdin_fd;
+  UniqueFd stdout_fd;
+  UniqueFd stderr_fd;
+  std::string netns_path;  ///< join this network namespace first ("" keeps the shim's)
+  std::string cgroup_dir;  ///< move the child here before it runs ("" for none)
+  bool ready_pipe = false; ///< give the child fd 3, the write end of a pipe (readyFd())
+};
+
+struct ChildExit {
+  int status = 0;  ///< the exit code, or 128 + the signal that killed it
+  std::int64_t at_ns = 0;  ///< CLOCK_REALTIME
+};
+
+class Child {
+ public:
+  using OnExit = std::function<void(const ChildExit&)>;
+
+  /// Forks the child and leaves it waiting at the gate. Errors: fork, the namespace, the
+  /// cgroup, or an exec that failed (reported once release() lets it run, see below).
+  [[nodiscard]] static Result<std::shared_ptr<Child>> spawn(ChildSpec spec, OnExit on_exit);
+
+  [[nodiscard]] pid_t pid() const { return pid_; }
+  /// Lets the child run (exec). Errors: the exec failed (the path named).
+  [[nodiscard]] Result<> release();
+  /// The read end of the ready pipe (-1 without one).
+  [[nodiscard]] int readyFd() const { return ready_read_.get(); }
+  /// kill(2) the child, or its whole process group; a child that already exited is fine.
+  [[nodiscard]] Result<> signal(int sig, bool group) const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string exe_;
+  UniqueFd gate_write_;
+  UniqueFd exec_error_read_;
+  UniqueFd ready_read_;
+  std::mutex mu_;
+  bool released_ = false;
+};
+
+/// The current CLOCK_REALTIME in nanoseconds.
+[[nodiscard]] std::int64_t nowNs();
+
+}  // namespace rr::shim
