@@ -18,6 +18,7 @@
 #include <httplib.h>
 #include <openssl/evp.h>
 
+#include "../harness/measure.h"
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/sys/tcp.h"
 
@@ -71,28 +72,6 @@ std::string digest(const std::string& bytes) {
   return toHex(sha256(std::as_bytes(std::span(bytes.data(), bytes.size()))));
 }
 
-struct Stats {
-  double median = 0, p90 = 0, min = 0, max = 0;
-};
-json summary(std::vector<double> v) {
-  std::ranges::sort(v);
-  if (v.empty()) {
-    return {{"median", 0}, {"p90", 0}, {"min", 0}, {"max", 0}};
-  }
-  const auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-  };
-  return {{"median", at(0.5)}, {"p90", at(0.9)}, {"min", v.front()}, {"max", v.back()}};
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::ranges::sort(v);
-  return v[v.size() / 2];
-}
-
 // A free loopback port: bind to port 0, read it, close (the consumer binds it right after).
 std::uint16_t freePort() {
   auto fd = sys::listenTcp("127.0.0.1", 0);
@@ -105,15 +84,15 @@ json result(const std::string& system, std::uint64_t size, std::vector<double> l
   const auto cpu = [](const timeval& a, const timeval& b) {
     return static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_usec - a.tv_usec) * 1e-6;
   };
-  const double med = median(latency);
+  const double med = summarize(latency).median;
   return json{{"system", system},
               {"workload", "chain"},
               {"payload_bytes", size},
               {"fanout", 1},
               {"runs", latency.size()},
-              {"latency_s", summary(latency)},
-              {"transfer_s", med - median(serialization)},
-              {"serialization_s", median(serialization)},
+              {"latency_s", toJson(summarize(latency))},
+              {"transfer_s", med - summarize(serialization).median},
+              {"serialization_s", summarize(serialization).median},
               {"throughput_MBps", med > 0 ? static_cast<double>(size) / med / 1e6 : 0.0},
               {"cpu_user_s", cpu(before.ru_utime, after.ru_utime)},
               {"cpu_sys_s", cpu(before.ru_stime, after.ru_stime)},

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../guests/bench_hash.h"
+#include "../harness/measure.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/sys/tcp.h"
@@ -204,45 +205,6 @@ bool parse(const std::string& word, T* out) {
   return ec == std::errc() && end == word.data() + word.size();
 }
 
-json summary(std::vector<double> v) {
-  std::ranges::sort(v);
-  if (v.empty()) {
-    return {{"median", 0}, {"p90", 0}, {"min", 0}, {"max", 0}};
-  }
-  const auto at = [&](double q) {
-    return v[std::min(v.size() - 1,
-                      static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-  };
-  return {{"median", at(0.5)}, {"p90", at(0.9)}, {"min", v.front()}, {"max", v.back()}};
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) {
-    return 0;
-  }
-  std::ranges::sort(v);
-  return v[v.size() / 2];
-}
-
-void resetPeakRss() {
-  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
-}
-
-std::uint64_t peakRss() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) {
-      return std::stoull(line.substr(6)) * 1024;
-    }
-  }
-  return 0;
-}
-
-double cpuSeconds(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
-}
-
 std::uint64_t recipeHash(std::uint64_t size) {
   static constexpr std::string_view kPhrase = "Artifact for middleware evaluation";
   std::vector<std::uint8_t> payload(size);
@@ -405,16 +367,16 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   if (!verified && !diagnostics.empty()) {
     std::fprintf(stderr, "wasmedge-http: %s", diagnostics.c_str());
   }
-  const double med = median(latency);
+  const double med = summarize(latency).median;
   const double bytes = static_cast<double>(o.size) * o.consumers;
   return json{{"system", "wasmedge-http"},
               {"workload", o.fanout ? "fanout" : "chain"},
               {"payload_bytes", o.size},
               {"fanout", o.consumers},
               {"runs", latency.size()},
-              {"latency_s", summary(latency)},
-              {"transfer_s", med - median(serialization)},
-              {"serialization_s", median(serialization)},
+              {"latency_s", toJson(summarize(latency))},
+              {"transfer_s", med - summarize(serialization).median},
+              {"serialization_s", summarize(serialization).median},
               {"throughput_MBps", med > 0 ? bytes / med / 1e6 : 0.0},
               {"cpu_user_s", cpuSeconds(after.ru_utime) - cpuSeconds(before.ru_utime)},
               {"cpu_sys_s", cpuSeconds(after.ru_stime) - cpuSeconds(before.ru_stime)},

@@ -2,6 +2,7 @@
 
 #include "../baselines/baselines.h"
 #include "../baselines/wasmedge_http.h"
+#include "measure.h"
 
 #include <fcntl.h>
 #include <sched.h>
@@ -32,25 +33,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-struct Stats {
-  double median = 0, p90 = 0, min = 0, max = 0;
-};
-
-Stats summarize(std::vector<double> v) {
-  if (v.empty()) {
-    return {};
-  }
-  std::ranges::sort(v);
-  const auto at = [&](double q) {
-    return v[std::min(v.size() - 1, static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-  };
-  return {.median = at(0.5), .p90 = at(0.9), .min = v.front(), .max = v.back()};
-}
-
-json toJson(const Stats& s) {
-  return {{"median", s.median}, {"p90", s.p90}, {"min", s.min}, {"max", s.max}};
-}
 
 // memcpy of `size` bytes into a warm (pre-touched) buffer: the in-process ceiling.
 std::vector<double> memcpyWarm(std::uint64_t size, int runs) {
@@ -84,25 +66,6 @@ std::vector<double> memcpyFresh(std::uint64_t size, int runs) {
     ::munmap(dst, size);
   }
   return out;
-}
-
-void resetPeakRss() {
-  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
-}
-
-std::uint64_t peakRss() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmHWM:")) {
-      return std::stoull(line.substr(6)) * 1024;
-    }
-  }
-  return 0;
-}
-
-double cpuSeconds(const timeval& tv) {
-  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
 }
 
 std::string sizeName(std::uint64_t bytes) {

@@ -1,0 +1,45 @@
+#include "measure.h"
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+
+namespace rr::bench {
+
+Stats summarize(std::vector<double> samples) {
+  if (samples.empty()) {
+    return {};
+  }
+  std::ranges::sort(samples);
+  const auto at = [&](double q) {
+    return samples[std::min(samples.size() - 1,
+                            static_cast<std::size_t>(
+                                q * static_cast<double>(samples.size() - 1) + 0.5))];
+  };
+  return {.median = at(0.5), .p90 = at(0.9), .min = samples.front(), .max = samples.back()};
+}
+
+nlohmann::json toJson(const Stats& s) {
+  return {{"median", s.median}, {"p90", s.p90}, {"min", s.min}, {"max", s.max}};
+}
+
+void resetPeakRss() {
+  std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
+}
+
+std::uint64_t peakRss() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmHWM:")) {
+      return std::stoull(line.substr(6)) * 1024;
+    }
+  }
+  return 0;
+}
+
+double cpuSeconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+}
+
+}  // namespace rr::bench

@@ -1,0 +1,29 @@
+#pragma once
+
+// Measurement helpers shared by the bench's systems, physical limits and baselines.
+
+#include <sys/time.h>
+
+#include <cstdint>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace rr::bench {
+
+struct Stats {
+  double median = 0, p90 = 0, min = 0, max = 0;
+};
+
+/// Median and p90 (nearest rank), min and max of the samples; all zero when there are none.
+[[nodiscard]] Stats summarize(std::vector<double> samples);
+/// {"median", "p90", "min", "max"}: the bench JSON's `latency_s`.
+[[nodiscard]] nlohmann::json toJson(const Stats& s);
+
+/// Resets this process's peak RSS (VmHWM), so peakRss() covers what follows.
+void resetPeakRss();
+/// This process's peak RSS in bytes since the last resetPeakRss().
+[[nodiscard]] std::uint64_t peakRss();
+[[nodiscard]] double cpuSeconds(const timeval& tv);
+
+}  // namespace rr::bench
