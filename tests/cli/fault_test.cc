@@ -45,6 +45,45 @@ std::map<std::uint64_t, int> readLedger(const std::string& path) {
   return seen;
 }
 
+/// Sends `count` payloads of `size` bytes numbered 0.. (the pattern ledger_receiver checks) and
+/// returns each one's status; an acknowledged one must echo its number.
+std::map<std::uint64_t, host::Status> sendNumbered(transport::SocketEndpoint& ep,
+                                                   std::uint64_t count, std::size_t size) {
+  std::map<std::uint64_t, host::Status> status;
+  std::vector<std::byte> payload(size);
+  for (std::uint64_t seq = 0; seq < count; ++seq) {
+    std::memcpy(payload.data(), &seq, 8);
+    for (std::size_t i = 8; i < payload.size(); ++i) {
+      payload[i] = static_cast<std::byte>(seq * 131 + i);
+    }
+    std::uint64_t echoed = UINT64_MAX;
+    const auto r = ep.deliver({.source = "faults",
+                               .payload = payload,
+                               .reply = std::as_writable_bytes(std::span(&echoed, 1))});
+    status[seq] = r.status;
+    if (r.status == host::Status::kOk) {
+      EXPECT_EQ(echoed, seq);
+    }
+  }
+  return status;
+}
+
+/// Checks the ledger against what the sender was told: nothing delivered twice, every
+/// acknowledged transfer delivered once. Returns how many were acknowledged.
+int checkLedger(const std::map<std::uint64_t, host::Status>& status, const std::string& ledger) {
+  const std::map<std::uint64_t, int> seen = readLedger(ledger);
+  int ok = 0;
+  for (const auto& [seq, st] : status) {
+    const int times = seen.contains(seq) ? seen.at(seq) : 0;
+    EXPECT_LE(times, 1) << "transfer " << seq << " was delivered twice";
+    if (st == host::Status::kOk) {
+      ++ok;
+      EXPECT_EQ(times, 1) << "transfer " << seq << " was acknowledged but not delivered";
+    }
+  }
+  return ok;
+}
+
 TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
   const testing::TempDir dir;
   const std::string sock = dir.file("ledger.sock");
@@ -78,35 +117,11 @@ TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
 
   transport::SocketEndpoint ep(transport::Address{.path = sock}, "ledger", {.timeout_seconds = 5});
   constexpr int kTransfers = 1000;
-  std::map<std::uint64_t, host::Status> status;
-  std::vector<std::byte> payload(256 * 1024);
-  for (std::uint64_t seq = 0; seq < kTransfers; ++seq) {
-    std::memcpy(payload.data(), &seq, 8);
-    for (std::size_t i = 8; i < payload.size(); ++i) {
-      payload[i] = static_cast<std::byte>(seq * 131 + i);
-    }
-    std::uint64_t echoed = UINT64_MAX;
-    const auto r = ep.deliver({.source = "faults",
-                               .payload = payload,
-                               .reply = std::as_writable_bytes(std::span(&echoed, 1))});
-    status[seq] = r.status;
-    if (r.status == host::Status::kOk) {
-      EXPECT_EQ(echoed, seq);
-    }
-  }
+  const auto status = sendNumbered(ep, kTransfers, 256 * 1024);
   done = true;
   killer.join();
 
-  std::map<std::uint64_t, int> seen = readLedger(dir.file("ledger"));
-  int ok = 0;
-  for (const auto& [seq, st] : status) {
-    const int times = seen.contains(seq) ? seen[seq] : 0;
-    EXPECT_LE(times, 1) << "transfer " << seq << " was delivered twice";
-    if (st == host::Status::kOk) {
-      ++ok;
-      EXPECT_EQ(times, 1) << "transfer " << seq << " was acknowledged but not delivered";
-    }
-  }
+  const int ok = checkLedger(status, dir.file("ledger"));
   std::printf("fault injection: %d transfers, %d delivered and acknowledged, %d receiver kills\n",
               kTransfers, ok, kills.load());
   EXPECT_GT(kills.load(), 5);
@@ -332,35 +347,11 @@ TEST(FaultInjectionTest, ConnectionsResetAtRandomPointsNeverHalfOrTwiceDeliver) 
       transport::Address{.kind = transport::Address::Kind::kTcp, .host = "127.0.0.1", .port = relay.port()}, "ledger",
       {.timeout_seconds = 5, .connect_timeout_ms = 2000, .secret = "fault-secret"});
   constexpr std::uint64_t kTransfers = 1000;
-  std::map<std::uint64_t, host::Status> status;
-  std::vector<std::byte> payload(512 * 1024);  // above the splice threshold
-  for (std::uint64_t seq = 0; seq < kTransfers; ++seq) {
-    std::memcpy(payload.data(), &seq, 8);
-    for (std::size_t i = 8; i < payload.size(); ++i) {
-      payload[i] = static_cast<std::byte>(seq * 131 + i);
-    }
-    std::uint64_t echoed = UINT64_MAX;
-    const auto r = ep.deliver({.source = "faults",
-                               .payload = payload,
-                               .reply = std::as_writable_bytes(std::span(&echoed, 1))});
-    status[seq] = r.status;
-    if (r.status == host::Status::kOk) {
-      EXPECT_EQ(echoed, seq);
-    }
-  }
+  const auto status = sendNumbered(ep, kTransfers, 512 * 1024);  // spliced
   done = true;
   resetter.join();
 
-  const std::map<std::uint64_t, int> seen = readLedger(dir.file("ledger"));
-  int ok = 0;
-  for (const auto& [seq, st] : status) {
-    const int times = seen.contains(seq) ? seen.at(seq) : 0;
-    EXPECT_LE(times, 1) << "transfer " << seq << " was delivered twice";
-    if (st == host::Status::kOk) {
-      ++ok;
-      EXPECT_EQ(times, 1) << "transfer " << seq << " was acknowledged but not delivered";
-    }
-  }
+  const int ok = checkLedger(status, dir.file("ledger"));
   std::printf("connection resets: %llu transfers, %d delivered and acknowledged, %d resets\n",
               static_cast<unsigned long long>(kTransfers), ok, relay.resets());
   EXPECT_GT(relay.resets(), 5);
