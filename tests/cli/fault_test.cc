@@ -18,6 +18,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -84,6 +85,19 @@ int checkLedger(const std::map<std::uint64_t, host::Status>& status, const std::
   return ok;
 }
 
+/// The ledger receiver served over loopback TCP with the secret "fault-secret" (in
+/// dir/secret), recording into dir/ledger.
+std::unique_ptr<testing::ServeProcess> serveLedgerOverTcp(const testing::TempDir& dir) {
+  testing::writeText(dir.file("secret"), "fault-secret\n");
+  return std::make_unique<testing::ServeProcess>(
+      RR_CLI,
+      std::vector<std::string>{RR_GUEST_LEDGER_RECEIVER, "--listen", "tcp:127.0.0.1:0", "--name",
+                               "ledger", "--dir", "/data:" + dir.path(), "--secret-file",
+                               dir.file("secret")},
+      std::vector<std::string>{},
+      std::vector<std::string>{"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+}
+
 TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
   const testing::TempDir dir;
   const std::string sock = dir.file("ledger.sock");
@@ -134,12 +148,8 @@ TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
 // so a kill loses none of its record.
 TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
   const testing::TempDir dir;
-  testing::writeText(dir.file("secret"), "fault-secret\n");
-  testing::ServeProcess serve(
-      RR_CLI,
-      {RR_GUEST_LEDGER_RECEIVER, "--listen", "tcp:127.0.0.1:0", "--name", "ledger", "--dir",
-       "/data:" + dir.path(), "--secret-file", dir.file("secret")},
-      {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto served = serveLedgerOverTcp(dir);
+  const testing::ServeProcess& serve = *served;
   ASSERT_TRUE(serve.ready());
 
   constexpr std::uint64_t kTransfers = 1000;
@@ -323,12 +333,8 @@ class ResettingRelay {
 
 TEST(FaultInjectionTest, ConnectionsResetAtRandomPointsNeverHalfOrTwiceDeliver) {
   const testing::TempDir dir;
-  testing::writeText(dir.file("secret"), "fault-secret\n");
-  testing::ServeProcess serve(
-      RR_CLI,
-      {RR_GUEST_LEDGER_RECEIVER, "--listen", "tcp:127.0.0.1:0", "--name", "ledger", "--dir",
-       "/data:" + dir.path(), "--secret-file", dir.file("secret")},
-      {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto served = serveLedgerOverTcp(dir);
+  const testing::ServeProcess& serve = *served;
   ASSERT_TRUE(serve.ready());
   const auto upstream = transport::Address::parse(serve.address());
   ASSERT_TRUE(upstream.has_value());
