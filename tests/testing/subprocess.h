@@ -7,10 +7,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -66,7 +68,9 @@ inline void writeText(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-/// Runs argv[0] with `extra_env` ("K=V") added to ours; stdout and stderr captured.
+/// Runs argv[0] with `extra_env` ("K=V") added to ours, replacing any variable of the same
+/// name (a shell in between would otherwise keep whichever copy it reads last); stdout and
+/// stderr captured.
 inline Outcome run(const std::vector<std::string>& argv,
                    const std::vector<std::string>& extra_env = {}) {
   const TempDir dir;
@@ -84,8 +88,19 @@ inline Outcome run(const std::vector<std::string>& argv,
   }
   args.push_back(nullptr);
   std::vector<std::string> env_strings(extra_env);
+  const auto overridden = [&extra_env](std::string_view entry) {
+    const auto eq = entry.find('=');
+    if (eq == std::string_view::npos) {
+      return false;
+    }
+    const auto name = entry.substr(0, eq + 1);
+    return std::ranges::any_of(extra_env,
+                               [&name](const std::string& e) { return e.starts_with(name); });
+  };
   for (char** e = environ; *e != nullptr; ++e) {
-    env_strings.emplace_back(*e);
+    if (!overridden(*e)) {
+      env_strings.emplace_back(*e);
+    }
   }
   std::vector<char*> envp;
   for (auto& e : env_strings) {
