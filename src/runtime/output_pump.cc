@@ -27,7 +27,7 @@ void writeAll(int fd, std::string_view s) {
 Result<UniqueFd> OutputPump::add(const std::string& name, int fd) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return failErrno("pipe2");
+    return failErrno("pipe2", errno, "for the output of " + name);
   }
   sources_.push_back(Source{.prefix = name + " | ", .to = fd, .from = UniqueFd(fds[0])});
   return UniqueFd(fds[1]);
