@@ -21,6 +21,7 @@ class RoadrunnerCategory final : public std::error_category {
       case Errc::kCycle: return "workflow has a cycle";
       case Errc::kTimedOut: return "timed out";
       case Errc::kProtocol: return "protocol error";
+      case Errc::kExited: return "guest exited";
     }
     return "unknown error";
   }

@@ -19,6 +19,7 @@ const char* statusName(Status status) noexcept {
     case Status::kTimedOut: return "timed out";
     case Status::kProto: return "protocol error";
     case Status::kInvalid: return "invalid argument";
+    case Status::kExited: return "receiver exited";
   }
   return "unknown status";
 }

@@ -73,6 +73,11 @@ Result<> FunctionActor::makeInstance() {
   RR_ASSIGN_OR_RETURN(wasm::Instance instance,
                       wasm::Instance::create(*config_.engine, config_.module, std::move(options)));
   if (config_.receiver) {
+    if (!instance.hasMemory()) {
+      return fail(Errc::kMissingExport, "start",
+                  config_.name + " (" + config_.module.path +
+                      "): receives messages but exports no memory named \"memory\"");
+    }
     for (const char* name : {RR_EXPORT_ON_MESSAGE, RR_EXPORT_ALLOC}) {
       if (!instance.hasExport(name)) {
         return fail(Errc::kMissingExport, "start",
@@ -81,7 +86,7 @@ Result<> FunctionActor::makeInstance() {
       }
     }
     if (instance.hasExport("_initialize")) {
-      RR_RETURN_IF_ERROR(instance.call("_initialize", {}));
+      RR_RETURN_IF_ERROR(instance.call("_initialize", {}, config_.timeout_ms));
     }
   }
   instance_ = std::make_unique<wasm::Instance>(std::move(instance));
@@ -136,12 +141,21 @@ void FunctionActor::deliverAsync(const host::Delivery& delivery, host::Completio
 host::DeliveryResult FunctionActor::trapped(const Error& error) {
   traps_.fetch_add(1);
   RR_LOG_WARN("{}: {}", config_.name, error.message());
+  // The failed instance is never entered again: its stack pointer, heap or VM state may be
+  // inconsistent, and after a time-out its VM is stopped.
+  instance_.reset();
   if (auto fresh = makeInstance(); !fresh) {
-    RR_LOG_ERROR("{}: cannot restart after a trap: {}", config_.name, fresh.error().message());
+    RR_LOG_ERROR("{}: cannot restart after a failure: {}", config_.name, fresh.error().message());
     const std::scoped_lock lock(mutex_);
     stopping_ = true;
   }
-  return {.status = Status::kReceiverFailed};
+  Status status = Status::kReceiverFailed;
+  if (error.code == Errc::kTimedOut) {
+    status = Status::kTimedOut;
+  } else if (error.code == Errc::kExited) {
+    status = Status::kExited;
+  }
+  return {.status = status};
 }
 
 host::DeliveryResult FunctionActor::handle(const Job& job) {
@@ -157,7 +171,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
 
   // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
   const auto alloc = [&](std::uint32_t n) -> Result<std::uint32_t> {
-    RR_ASSIGN_OR_RETURN(auto r, instance_->call(RR_EXPORT_ALLOC, std::span(&n, 1)));
+    RR_ASSIGN_OR_RETURN(auto r,
+                        instance_->call(RR_EXPORT_ALLOC, std::span(&n, 1), config_.timeout_ms));
     return r.empty() ? 0U : r[0];
   };
   const auto release = [&](std::uint32_t ptr, std::uint32_t n) -> Result<> {
@@ -165,7 +180,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
       return {};
     }
     const std::uint32_t release_args[] = {ptr, n};
-    RR_RETURN_IF_ERROR(instance_->call(RR_EXPORT_RELEASE, release_args));
+    RR_RETURN_IF_ERROR(instance_->call(RR_EXPORT_RELEASE, release_args, config_.timeout_ms));
     return {};
   };
   std::uint32_t buf = 0;
@@ -198,7 +213,6 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                 buf);
     return {.status = Status::kBadAlloc};
   }
-  std::memcpy(name_dst->data(), d.source.data(), name_len);
   // 3. The one copy, straight from the sender's linear memory into the receiver's; or, for a
   //    remote sender, straight from the socket or memfd (which may map pages instead).
   std::uint32_t copies = 0;
@@ -221,6 +235,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     std::memcpy(dst->data(), d.payload.data(), len);
     copies = 1;
   }
+  std::memcpy(name_dst->data(), d.source.data(), name_len);
 
   // 4. The handler; replies go straight into the sender's reply buffer.
   const auto to_handler = std::chrono::steady_clock::now() - job.start;

@@ -7,7 +7,9 @@
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/wasm/aot_cache.h"
+#include "guest_signals.h"
 #include "signal_keeper.h"
+#include "watchdog.h"
 
 namespace rr::wasm {
 namespace {
@@ -62,7 +64,12 @@ Result<Engine> Engine::create(EngineOptions options) {
     RR_ASSIGN_OR_RETURN(const AotCache cache, AotCache::open(options.cache_dir, options.opt_level));
     RR_RETURN_IF_ERROR(ensureSignalKeeper(cache));
   }
-  return Engine(std::move(options));
+  RR_RETURN_IF_ERROR(installGuestSignalHandlers(/*chain_fault_handlers=*/!options.interpreter));
+  // Only an engine whose calls can be stopped needs a watchdog (made here, on the caller's
+  // thread, never on an actor's: see watchdog.h).
+  const bool cancellable = options.interpreter || options.interruptible;
+  auto watchdog = cancellable ? std::make_shared<Watchdog>() : nullptr;
+  return Engine(std::move(options), std::move(watchdog));
 }
 
 Result<Module> Engine::prepare(const std::string& path) const {

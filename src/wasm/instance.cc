@@ -1,11 +1,16 @@
 #include "roadrunner/wasm/instance.h"
 
 #include <array>
+#include <chrono>
 #include <cstring>
+#include <optional>
 
+#include "guest_signals.h"
 #include "handles.h"
 #include "roadrunner/base/log.h"
+#include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
+#include "watchdog.h"
 
 namespace rr::wasm {
 namespace {
@@ -14,8 +19,13 @@ std::uint32_t argU32(const WasmEdge_Value* params, std::size_t i) noexcept {
   return static_cast<std::uint32_t>(WasmEdge_ValueGetI32(params[i]));
 }
 
-std::span<std::byte> frameMemory(const WasmEdge_CallingFrameContext* frame) noexcept {
-  const WasmEdge_MemoryInstanceContext* mem = WasmEdge_CallingFrameGetMemoryInstance(frame, 0);
+// The name a receiver's linear memory must be exported under; the host finds it by this name.
+constexpr std::string_view kMemoryExport = "memory";
+
+// The whole memory at its current size, up to the full 4 GiB of wasm32. GetPointer takes a
+// 32-bit length, so it is asked for the first byte only: the memory is one contiguous mapping
+// (WasmEdge reserves the whole 4 GiB range up front), and its size comes from its page count.
+std::span<std::byte> wholeMemory(const WasmEdge_MemoryInstanceContext* mem) noexcept {
   if (mem == nullptr) {
     return {};
   }
@@ -23,13 +33,24 @@ std::span<std::byte> frameMemory(const WasmEdge_CallingFrameContext* frame) noex
   if (size == 0) {
     return {};
   }
-  // GetPointer takes a uint32 length; 4 GiB memories are read as 4 GiB - 1 bytes.
-  const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX));
-  auto* base = WasmEdge_MemoryInstanceGetPointer(const_cast<WasmEdge_MemoryInstanceContext*>(mem),
-                                                 0, len);
+  auto* base =
+      WasmEdge_MemoryInstanceGetPointer(const_cast<WasmEdge_MemoryInstanceContext*>(mem), 0, 1);
   return base == nullptr ? std::span<std::byte>{}
-                         : std::span<std::byte>(reinterpret_cast<std::byte*>(base), len);
+                         : std::span<std::byte>(reinterpret_cast<std::byte*>(base), size);
 }
+
+std::span<std::byte> frameMemory(const WasmEdge_CallingFrameContext* frame) noexcept {
+  return wholeMemory(WasmEdge_CallingFrameGetMemoryInstance(frame, 0));
+}
+
+// Does nothing. An asynchronous call of it leaves behind a handle whose cancel stops the VM,
+// the only way WasmEdge 0.14's C API offers to stop a call that runs on the caller's thread.
+WasmEdge_Result hostNop(void* /*data*/, const WasmEdge_CallingFrameContext* /*frame*/,
+                        const WasmEdge_Value* /*params*/, WasmEdge_Value* /*results*/) noexcept {
+  return WasmEdge_Result_Success;
+}
+constexpr std::string_view kLeverModule = "roadrunner_host";
+constexpr std::string_view kLeverFunction = "nop";
 
 // Host function trampolines: decode i32 arguments, hand spans to rr::host, never throw.
 WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
@@ -67,17 +88,23 @@ WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
 }
 
 void addFunction(WasmEdge_ModuleInstanceContext* module, std::string_view name,
-                 WasmEdge_HostFunc_t fn, void* data, std::size_t n_params) {
+                 WasmEdge_HostFunc_t fn, void* data, std::size_t n_params, std::size_t n_results = 1) {
   std::array<WasmEdge_ValType, 8> params{};
   for (std::size_t i = 0; i < n_params; ++i) {
     params[i] = WasmEdge_ValTypeGenI32();
   }
   WasmEdge_ValType ret = WasmEdge_ValTypeGenI32();
-  const FunctionTypePtr type(
-      WasmEdge_FunctionTypeCreate(params.data(), static_cast<std::uint32_t>(n_params), &ret, 1));
+  const FunctionTypePtr type(WasmEdge_FunctionTypeCreate(
+      params.data(), static_cast<std::uint32_t>(n_params), &ret, static_cast<std::uint32_t>(n_results)));
   FunctionInstancePtr fn_inst(WasmEdge_FunctionInstanceCreate(type.get(), fn, data, 0));
   // 0.14: AddFunction always takes ownership.
   WasmEdge_ModuleInstanceAddFunction(module, wrap(name), fn_inst.release());
+}
+
+// WASI's proc_exit ends a call with WasmEdge's "terminated".
+bool isExit(WasmEdge_Result r) noexcept {
+  return WasmEdge_ResultGetCategory(r) == WasmEdge_ErrCategory_WASM &&
+         WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_Terminated;
 }
 
 std::vector<const char*> cStrings(const std::vector<std::string>& v) {
@@ -91,17 +118,20 @@ std::vector<const char*> cStrings(const std::vector<std::string>& v) {
 
 }  // namespace
 
-// Members are destroyed in reverse order: the VM first, then the import module it references,
-// then the fallback Imports behind that module's functions.
+// Members are destroyed in reverse order: the stop lever first (it references the VM), then the
+// VM, then the import modules it references, then the fallback Imports behind their functions.
 struct Instance::State {
   std::string path;
   bool cancellable = true;
+  std::shared_ptr<Watchdog> watchdog;
   host::Router empty_router;
   host::TransferStats fallback_stats;
   std::unique_ptr<host::Imports> fallback_imports;
   ModuleInstancePtr rr_module;
+  ModuleInstancePtr lever_module;
   VmPtr vm;
   WasmEdge_ModuleInstanceContext* wasi = nullptr;  // borrowed from vm
+  AsyncPtr stop_lever;  // made at the first call with a time limit
 };
 
 Instance::Instance(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -109,11 +139,13 @@ Instance::Instance(Instance&&) noexcept = default;
 Instance& Instance::operator=(Instance&&) noexcept = default;
 Instance::~Instance() = default;
 
-Result<Instance> Instance::create(const Engine& /*engine*/, const Module& module,
+Result<Instance> Instance::create(const Engine& engine, const Module& module,
                                   InstanceOptions options) {
+  RR_RETURN_IF_ERROR(prepareGuestThread());  // instantiation runs the module's start function
   auto state = std::make_unique<State>();
   state->path = module.path;
   state->cancellable = module.cancellable;
+  state->watchdog = engine.watchdog();
   const ConfigurePtr conf(WasmEdge_ConfigureCreate());
   WasmEdge_ConfigureAddHostRegistration(conf.get(), WasmEdge_HostRegistration_Wasi);
   if (options.max_memory_pages != 0) {
@@ -141,6 +173,11 @@ Result<Instance> Instance::create(const Engine& /*engine*/, const Module& module
   addFunction(state->rr_module.get(), RR_IMPORT_SEND, hostSend, imports, 7);
   addFunction(state->rr_module.get(), RR_IMPORT_REPLY, hostReply, imports, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
+  if (WasmEdge_ResultOK(r)) {
+    state->lever_module.reset(WasmEdge_ModuleInstanceCreate(wrap(kLeverModule)));
+    addFunction(state->lever_module.get(), kLeverFunction, hostNop, nullptr, 0, 0);
+    r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->lever_module.get());
+  }
   if (!WasmEdge_ResultOK(r)) {
     return fail(Errc::kInvalidModule, "register imports", resultMessage(r));
   }
@@ -174,14 +211,19 @@ bool Instance::hasExport(std::string_view name) const {
   return active != nullptr && WasmEdge_ModuleInstanceFindFunction(active, wrap(name)) != nullptr;
 }
 
+bool Instance::hasMemory() const {
+  const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
+  return active != nullptr && WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport)) != nullptr;
+}
+
 Result<int> Instance::runStart() {
   if (!hasExport("_start")) {
     return fail(Errc::kMissingExport, "run", state_->path + ": no _start export (not a WASI command)");
   }
+  RR_RETURN_IF_ERROR(prepareGuestThread());
   const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap("_start"), nullptr, 0,
                                                nullptr, 0);
-  if (WasmEdge_ResultOK(r) || (WasmEdge_ResultGetCategory(r) == WasmEdge_ErrCategory_WASM &&
-                               WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_Terminated)) {
+  if (WasmEdge_ResultOK(r) || isExit(r)) {
     return static_cast<int>(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi));
   }
   return fail(Errc::kTrap, "run", state_->path + ": " + resultMessage(r));
@@ -206,24 +248,30 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
     params[i] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(args[i]));
   }
   std::array<WasmEdge_Value, 4> results{};
-  WasmEdge_Result r{};
-  if (limit_ms == 0) {
-    r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(), n_params, results.data(),
-                           n_results);
-  } else if (!state_->cancellable) {
-    return fail(Errc::kInvalidArgument, "call",
-                state_->path + ": a time limit needs the interpreter or interruptible AOT code");
-  } else {
-    const AsyncPtr async(
-        WasmEdge_VMAsyncExecute(state_->vm.get(), wrap(name), params.data(), n_params));
-    if (!WasmEdge_AsyncWaitFor(async.get(), limit_ms)) {
-      WasmEdge_AsyncCancel(async.get());
-      WasmEdge_AsyncWait(async.get());
-      return fail(Errc::kTimedOut, "call",
-                  state_->path + " " + std::string(name) + ": ran past its limit of " +
-                      std::to_string(limit_ms) + " ms");
+  RR_RETURN_IF_ERROR(prepareGuestThread());
+  std::optional<Watchdog::Guard> deadline;
+  if (limit_ms > 0) {
+    if (!state_->cancellable || !state_->watchdog) {
+      return fail(Errc::kInvalidArgument, "call",
+                  state_->path + ": a time limit needs the interpreter or interruptible AOT code");
     }
-    r = WasmEdge_AsyncGet(async.get(), results.data(), n_results);
+    RR_RETURN_IF_ERROR(makeStopLever());
+    deadline.emplace(state_->watchdog->arm(std::chrono::milliseconds(limit_ms),
+                                           [lever = state_->stop_lever.get()] {
+                                             WasmEdge_AsyncCancel(lever);
+                                           }));
+  }
+  const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(),
+                                               n_params, results.data(), n_results);
+  if (deadline && deadline->disarm()) {
+    return fail(Errc::kTimedOut, "call",
+                state_->path + " " + std::string(name) + ": ran past its limit of " +
+                    std::to_string(limit_ms) + " ms");
+  }
+  if (isExit(r)) {
+    return fail(Errc::kExited, "call",
+                state_->path + " " + std::string(name) + ": called proc_exit(" +
+                    std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi)) + ")");
   }
   if (!WasmEdge_ResultOK(r)) {
     return fail(Errc::kTrap, "call", state_->path + " " + std::string(name) + ": " +
@@ -238,18 +286,23 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
 
 std::span<std::byte> Instance::memory() const {
   const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
-  if (active == nullptr) {
+  return active == nullptr
+             ? std::span<std::byte>{}
+             : wholeMemory(WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport)));
+}
+
+Result<> Instance::makeStopLever() {
+  if (state_->stop_lever) {
     return {};
   }
-  WasmEdge_MemoryInstanceContext* mem = WasmEdge_ModuleInstanceFindMemory(active, wrap("memory"));
-  if (mem == nullptr) {
-    return {};
+  AsyncPtr lever(WasmEdge_VMAsyncExecuteRegistered(state_->vm.get(), wrap(kLeverModule),
+                                                   wrap(kLeverFunction), nullptr, 0));
+  if (!lever) {
+    return fail(Errc::kInvalidModule, "call", state_->path + ": cannot make a stop handle");
   }
-  const std::uint64_t size = std::uint64_t{WasmEdge_MemoryInstanceGetPageSize(mem)} * 65536U;
-  const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX));
-  auto* base = len == 0 ? nullptr : WasmEdge_MemoryInstanceGetPointer(mem, 0, len);
-  return base == nullptr ? std::span<std::byte>{}
-                         : std::span<std::byte>(reinterpret_cast<std::byte*>(base), len);
+  WasmEdge_AsyncWait(lever.get());
+  state_->stop_lever = std::move(lever);
+  return {};
 }
 
 const std::string& Instance::path() const noexcept { return state_->path; }

@@ -24,6 +24,7 @@ enum class Errc : int {
   kCycle,             ///< a workflow whose edges form a cycle
   kTimedOut,          ///< an invocation or I/O that ran past its time limit
   kProtocol,          ///< a peer that broke the wire protocol
+  kExited,            ///< the guest called proc_exit where it had to return
 };
 
 [[nodiscard]] const std::error_category& roadrunnerCategory() noexcept;

@@ -23,6 +23,7 @@ enum class Status : rr_status_t {
   kTimedOut = RR_ETIMEDOUT,
   kProto = RR_EPROTO,
   kInvalid = RR_EINVAL,
+  kExited = RR_EEXITED,
 };
 
 /// "unknown target", for logs and the CLI.

@@ -9,6 +9,8 @@
 
 namespace rr::wasm {
 
+class Watchdog;
+
 /// How guests are executed.
 struct EngineOptions {
   bool interpreter = false;  ///< true: WasmEdge's interpreter; false: AOT through the cache
@@ -31,7 +33,9 @@ struct Module {
 
 /// Process-wide execution settings and the AOT cache. Creating an AOT engine also parks one AOT
 /// call for the life of the process (see signal_keeper.h), which keeps WasmEdge 0.14's signal
-/// handlers installed, so a trap on one thread cannot race another thread's AOT exit.
+/// handlers installed, so a trap on one thread cannot race another thread's AOT exit, and makes
+/// those handlers run on an alternate stack, so a guest that exhausts its thread's native stack
+/// traps instead of killing the process (see guest_signals.h).
 ///
 /// Thread-safety: `prepare` may be called from several threads; two processes may fill the
 /// same cache at once (entries are written atomically).
@@ -45,9 +49,15 @@ class Engine {
 
   [[nodiscard]] const EngineOptions& options() const noexcept { return options_; }
 
+  /// Stops guest calls past their time limit; shared by every instance made from this engine.
+  /// Null unless its calls can be stopped (interpreter or interruptible AOT).
+  [[nodiscard]] const std::shared_ptr<Watchdog>& watchdog() const noexcept { return watchdog_; }
+
  private:
-  explicit Engine(EngineOptions options) : options_(std::move(options)) {}
+  Engine(EngineOptions options, std::shared_ptr<Watchdog> watchdog)
+      : options_(std::move(options)), watchdog_(std::move(watchdog)) {}
   EngineOptions options_;
+  std::shared_ptr<Watchdog> watchdog_;
 };
 
 /// The default AOT cache directory: $RR_CACHE_DIR/aot, else $XDG_CACHE_HOME/roadrunner/aot,

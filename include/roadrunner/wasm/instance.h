@@ -41,14 +41,17 @@ class Instance {
   ~Instance();
 
   [[nodiscard]] bool hasExport(std::string_view name) const;
+  /// Whether the module exports a memory under the name the host looks for ("memory").
+  [[nodiscard]] bool hasMemory() const;
 
   /// Runs `_start` and returns the WASI exit code (proc_exit's, or 0 on return).
   [[nodiscard]] Result<int> runStart();
 
-  /// Calls an export that takes and returns only i32s. A trap is Errc::kTrap. With a time
-  /// limit (> 0 ms) the call runs on a helper thread and is cancelled when the limit passes
-  /// (Errc::kTimedOut); that needs the interpreter or interruptible AOT code, and leaves the
-  /// instance unfit for further calls.
+  /// Calls an export that takes and returns only i32s, on the calling thread. A trap (native
+  /// stack exhaustion included) is Errc::kTrap; proc_exit is Errc::kExited. With a time limit
+  /// (> 0 ms) the engine's watchdog stops the call when the limit passes, also while the guest
+  /// is blocked in a host call (Errc::kTimedOut). That needs the interpreter or interruptible AOT
+  /// code. After any error the instance is unfit for further calls.
   [[nodiscard]] Result<std::vector<std::uint32_t>> call(std::string_view name,
                                                         std::span<const std::uint32_t> args,
                                                         std::uint32_t limit_ms = 0);
@@ -61,6 +64,7 @@ class Instance {
  private:
   struct State;
   explicit Instance(std::unique_ptr<State> state);
+  [[nodiscard]] Result<> makeStopLever();
   std::unique_ptr<State> state_;
 };
 

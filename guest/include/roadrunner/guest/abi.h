@@ -52,7 +52,8 @@ typedef uint32_t rr_status_t;
 #define RR_ETIMEDOUT UINT32_C(12)       /* the receiver did not finish in time */
 #define RR_EPROTO UINT32_C(13)          /* the transport broke its protocol */
 #define RR_EINVAL UINT32_C(14)          /* a malformed argument, e.g. an empty target name */
+#define RR_EEXITED UINT32_C(15)         /* the receiver called proc_exit while serving the message */
 
-#define RR_STATUS_MAX RR_EINVAL
+#define RR_STATUS_MAX RR_EEXITED
 
 #endif /* ROADRUNNER_GUEST_ABI_H */

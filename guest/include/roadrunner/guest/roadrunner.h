@@ -105,6 +105,7 @@ const char* rr_status_name(rr_status_t status) {
       "timed out",
       "protocol error",
       "invalid argument",
+      "receiver exited",
   };
   return status <= RR_STATUS_MAX ? kNames[status] : "unknown status";
 }

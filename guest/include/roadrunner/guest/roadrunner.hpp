@@ -33,6 +33,7 @@ enum class Status : rr_status_t {
   kTimedOut = RR_ETIMEDOUT,
   kProto = RR_EPROTO,
   kInvalid = RR_EINVAL,
+  kExited = RR_EEXITED,
 };
 
 [[nodiscard]] inline const char* name(Status s) noexcept {

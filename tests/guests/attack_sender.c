@@ -1,0 +1,83 @@
+// Sends attacks to a receiver and checks the status each one gets. Usage:
+//   attack_sender TARGET ATTACK=STATUS...
+// ATTACK is a handler attack of attack_receiver.c (recurse, exit, sleep, sleep-loop, spin, trap),
+// alloc-ATTACK or release-ATTACK (the same attacks in rr_alloc or rr_release), or ok (a normal
+// message, whose reply hash must match). STATUS is the rr_status_t number the send must return.
+// Prints one line per send; exits with the 1-based index of the first mismatch, or 0.
+#define ROADRUNNER_IMPLEMENTATION
+#include <roadrunner/guest/roadrunner.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "attack.h"
+
+static uint32_t lengthFor(const char* name, uint32_t base) {
+  static const char* const kNames[] = {"", "recurse", "exit", "sleep", "spin", "trap"};
+  for (uint32_t i = 1; i < sizeof kNames / sizeof kNames[0]; ++i) {
+    if (strcmp(name, kNames[i]) == 0) {
+      return base + i;
+    }
+  }
+  return 0;
+}
+
+// The payload for one attack: its name, or a length the receiver's allocator or release reacts
+// to. "ok" payloads differ from round to round so a stale buffer cannot pass the hash check.
+static uint32_t payloadFor(const char* attack, uint8_t* buf, uint32_t cap, uint32_t round) {
+  uint32_t len = 0;
+  if (strncmp(attack, "alloc-", 6) == 0) {
+    len = lengthFor(attack + 6, kAllocAttackBase);
+  } else if (strncmp(attack, "release-", 8) == 0) {
+    len = lengthFor(attack + 8, kReleaseAttackBase);
+  } else if (strcmp(attack, "ok") == 0) {
+    len = 4096 + round * 13;
+    for (uint32_t i = 0; i < len; ++i) {
+      buf[i] = (uint8_t)(i * 31 + round);
+    }
+    return len;
+  } else {
+    len = (uint32_t)strlen(attack);
+    memcpy(buf, attack, len);
+    return len;
+  }
+  if (len == 0 || len > cap) {
+    return 0;
+  }
+  memset(buf, 'x', len);
+  return len;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    return 64;
+  }
+  static uint8_t buf[100000];
+  for (int i = 2; i < argc; ++i) {
+    char attack[64];
+    const char* eq = strchr(argv[i], '=');
+    if (eq == NULL || (size_t)(eq - argv[i]) >= sizeof attack) {
+      return 64;
+    }
+    memcpy(attack, argv[i], (size_t)(eq - argv[i]));
+    attack[eq - argv[i]] = 0;
+    const rr_status_t want = (rr_status_t)strtoul(eq + 1, NULL, 10);
+    const uint32_t len = payloadFor(attack, buf, sizeof buf, (uint32_t)i);
+    if (len == 0) {
+      return 64;
+    }
+    uint64_t hash = 0;
+    uint32_t hash_len = 0;
+    const rr_status_t st = rr_send_reply(argv[1], buf, len, &hash, sizeof hash, &hash_len);
+    int ok = st == want;
+    if (ok && st == RR_OK && strcmp(attack, "ok") == 0) {
+      ok = hash_len == sizeof hash && hash == attackHash(buf, len);
+    }
+    printf("%s: status %u (%s)%s\n", attack, st, rr_status_name(st), ok ? "" : " UNEXPECTED");
+    fflush(stdout);
+    if (!ok) {
+      return i - 1;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,107 @@
+// A guest attacks its host: attack_receiver recurses without bound, calls proc_exit, blocks in
+// host calls, loops, and traps, in its handler, its allocator and its release; attack_sender
+// sends each attack and checks the status it gets, with a normal message after each whose reply
+// hash proves the rebuilt receiver works. A second, unrelated pair runs beside them throughout.
+// Each in embedded, kernel and network mode, with real guests on real WasmEdge (AOT).
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "../testing/subprocess.h"
+#include "roadrunner/guest/abi.h"
+#include "roadrunner/runtime/runner.h"
+
+namespace rr::runtime {
+namespace {
+
+std::string expect(const std::string& attack, rr_status_t status) {
+  return attack + "=" + std::to_string(status);
+}
+
+struct Outcome {
+  int attacker = -1;   // attack_sender's exit: 0, or the index of the first unexpected status
+  int bystander = -1;  // the unrelated pair's sender
+  double seconds = 0;
+};
+
+class ContainmentTest : public ::testing::TestWithParam<EdgeMode> {
+ protected:
+  static Outcome run(const std::vector<std::string>& attacks, std::uint32_t timeout_ms) {
+    std::vector<std::string> args = {"victim"};
+    args.insert(args.end(), attacks.begin(), attacks.end());
+    const Workflow w{
+        .functions = {{.name = "attacker", .wasm = RR_GUEST_ATTACK_SENDER, .args = args},
+                      {.name = "victim", .wasm = RR_GUEST_ATTACK_RECEIVER, .timeout_ms = timeout_ms},
+                      {.name = "bystander", .wasm = RR_GUEST_SENDER, .args = {"peer", "70000", "40"}},
+                      {.name = "peer", .wasm = RR_GUEST_HASH_RECEIVER}},
+        .edges = {{.from = "attacker", .to = "victim", .mode = GetParam()},
+                  {.from = "bystander", .to = "peer", .mode = GetParam()}}};
+    const auto start = std::chrono::steady_clock::now();
+    auto report = runWorkflow(w, {.prefix_output = false,
+                                  .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                                  .roadrunner_exe = RR_CLI});
+    Outcome out;
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_TRUE(report.has_value()) << report.error().message();
+    if (report) {
+      for (const auto& i : report->instances) {
+        if (i.name == "attacker") {
+          out.attacker = i.exit_code;
+        } else if (i.name == "bystander") {
+          out.bystander = i.exit_code;
+        }
+      }
+    }
+    return out;
+  }
+};
+
+// No time limit: the code is plain AOT, which cannot be interrupted, and every attack that ends
+// by itself must still end only its own invocation.
+TEST_P(ContainmentTest, TrapsExitsAndStackExhaustionEndOnlyTheInvocation) {
+  const Outcome o = run({expect("ok", RR_OK), expect("recurse", RR_ERECEIVER_FAILED),
+                         expect("ok", RR_OK), expect("exit", RR_EEXITED), expect("ok", RR_OK),
+                         expect("trap", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+                         expect("alloc-recurse", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+                         expect("alloc-exit", RR_EEXITED), expect("ok", RR_OK),
+                         expect("alloc-trap", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+                         expect("release-recurse", RR_OK), expect("ok", RR_OK),
+                         expect("release-exit", RR_OK), expect("ok", RR_OK)},
+                        0);
+  EXPECT_EQ(o.attacker, 0) << "the line marked UNEXPECTED above names the attack";
+  EXPECT_EQ(o.bystander, 0);
+}
+
+// With a limit, every guest entry is stopped at it: guest loops, and guests blocked in a host
+// call (sleep), in the handler, the allocator and the release.
+TEST_P(ContainmentTest, TimeLimitStopsLoopsAndBlockedHostCallsInEveryEntry) {
+  const Outcome o = run({expect("ok", RR_OK), expect("sleep", RR_ETIMEDOUT), expect("ok", RR_OK),
+                         expect("sleep-loop", RR_ETIMEDOUT), expect("ok", RR_OK),
+                         expect("spin", RR_ETIMEDOUT), expect("ok", RR_OK),
+                         expect("alloc-sleep", RR_ETIMEDOUT), expect("ok", RR_OK),
+                         expect("alloc-spin", RR_ETIMEDOUT), expect("ok", RR_OK),
+                         expect("release-sleep", RR_OK), expect("ok", RR_OK),
+                         expect("release-spin", RR_OK), expect("ok", RR_OK),
+                         expect("recurse", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+                         expect("exit", RR_EEXITED), expect("ok", RR_OK)},
+                        300);
+  EXPECT_EQ(o.attacker, 0) << "the line marked UNEXPECTED above names the attack";
+  EXPECT_EQ(o.bystander, 0);
+  // Seven entries stopped at 300 ms each; one 8 s sleep that ran to its end would exceed this.
+  EXPECT_LT(o.seconds, 7.0 * testing::timeScale()) << "a blocked guest held its sender";
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ContainmentTest,
+                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
+                                           EdgeMode::kNetwork),
+                         [](const ::testing::TestParamInfo<EdgeMode>& param) {
+                           return std::string(param.param == EdgeMode::kEmbedded ? "Embedded"
+                                              : param.param == EdgeMode::kKernel ? "Kernel"
+                                                                                 : "Network");
+                         });
+
+}  // namespace
+}  // namespace rr::runtime
