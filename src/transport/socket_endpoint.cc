@@ -266,7 +266,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     const std::scoped_lock lock(mutex_);
     latencies_.push_back(static_cast<double>(response->handler_ns - send_ns) * 1e-9);
   }
-  return {.status = static_cast<Status>(response->status),
+  return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
           .reply_len = response->reply_len,
           .copies = (len > 0 ? 1U : 0U) + response->copies,
           .handler_ns = response->handler_ns};

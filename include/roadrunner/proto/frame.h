@@ -54,6 +54,8 @@ void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
                                                   std::uint64_t max_payload);
 
 void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept;
+/// Checks magic and that `status` is an rr_status_t (at most RR_STATUS_MAX); Errc::kProtocol
+/// with the reason otherwise.
 [[nodiscard]] Result<ResponseHeader> decodeResponse(std::span<const std::byte> in);
 
 /// CRC32C (Castagnoli) of `bytes`, continuing from `crc` (0 to start).
