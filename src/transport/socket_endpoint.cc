@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -200,11 +201,14 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     memfd = *m;
     std::memcpy(memfd->map, d.payload.data(), len);  // the sender side's one copy
   }
+  // Never more than the server buffers: then "the reply fit" means the same at both ends.
+  const auto reply_cap =
+      static_cast<std::uint32_t>(std::min<std::size_t>(d.reply.size(), proto::kMaxReply));
   std::array<std::byte, proto::kRequestHeaderSize> header{};
   proto::encodeRequest({.flags = use_memfd ? proto::kFlagMemfd : std::uint8_t{0},
                         .source_len = static_cast<std::uint16_t>(d.source.size()),
                         .target_len = static_cast<std::uint16_t>(target_.size()),
-                        .reply_cap = static_cast<std::uint32_t>(d.reply.size()),
+                        .reply_cap = reply_cap,
                         .payload_len = len,
                         .send_ns = send_ns},
                        header);
@@ -255,8 +259,9 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   if (!sent) {
     dropConnection();  // the receiver refused the frame and closed
   }
-  if (response->reply_len > 0 && response->reply_len <= d.reply.size()) {
-    // Straight into the sender's reply buffer.
+  if (proto::replyFollows(response->reply_len, reply_cap)) {
+    // Straight into the sender's reply buffer. A longer reply was not sent: the server's status
+    // says kReplyTooLarge, and reply_len its full length.
     if (auto r = sys::recvExact(*fd, d.reply.first(response->reply_len)); !r) {
       dropConnection();
       return {.status = statusFor(r.error())};

@@ -53,6 +53,15 @@ TEST(FrameTest, ResponseWithAStatusThisHostDoesNotKnowIsAProtocolError) {
   }
 }
 
+TEST(FrameTest, ReplyBytesFollowOnlyWhenTheReplyFitsTheSendersAndTheServersBuffer) {
+  EXPECT_FALSE(replyFollows(0, 64)) << "nothing to send";
+  EXPECT_TRUE(replyFollows(64, 64));
+  EXPECT_FALSE(replyFollows(65, 64));
+  EXPECT_FALSE(replyFollows(1, 0)) << "the sender wants no reply";
+  EXPECT_TRUE(replyFollows(kMaxReply, UINT32_MAX));
+  EXPECT_FALSE(replyFollows(kMaxReply + 1, UINT32_MAX)) << "over what the server buffers";
+}
+
 TEST(FrameTest, MalformedHeadersAreRejectedWithAReason) {
   const RequestHeader ok{.source_len = 1, .target_len = 1, .payload_len = 10};
   struct Case {
