@@ -256,10 +256,14 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     RR_LOG_WARN("send to {}: {}", target_, response.error().message());
     return {.status = Status::kProto};
   }
-  if (!sent) {
-    dropConnection();  // the receiver refused the frame and closed
+  // A server refuses a frame over its payload limit with kTooLarge, then closes the connection.
+  // Our write may still have succeeded (the frame fit the socket buffer, or the payload was a
+  // memfd), and the close may not have reached us yet: never keep the connection for a next send.
+  const bool closing = !sent || response->status == RR_ETOO_LARGE;
+  if (closing) {
+    dropConnection();
   }
-  if (proto::replyFollows(response->reply_len, reply_cap)) {
+  if (!closing && proto::replyFollows(response->reply_len, reply_cap)) {
     // Straight into the sender's reply buffer. A longer reply was not sent: the server's status
     // says kReplyTooLarge, and reply_len its full length.
     if (auto r = sys::recvExact(*fd, d.reply.first(response->reply_len)); !r) {

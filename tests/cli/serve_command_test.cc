@@ -182,6 +182,27 @@ TEST_P(ServedTransportTest, ReplyOverTheServersBufferIsTooLargeAtOnceWithItsFull
   }
 }
 
+TEST_P(ServedTransportTest, SendAfterARefusedFrameNeverFindsTheConnectionStale) {
+  const auto served = serve(RR_GUEST_HASH_RECEIVER, {"--max-payload", "1024"});
+  ASSERT_TRUE(served->ready());
+  auto ep = endpoint(*served, 10 * testing::timeScale());
+  // Refused from its header alone; small enough to fit the socket buffer, so the sender's write
+  // succeeds and only the answer tells it the server is closing the connection.
+  const std::vector<std::byte> oversized(4096);
+  const std::vector<std::byte> small(10);
+  for (int round = 0; round < 200; ++round) {
+    ASSERT_EQ(ep.deliver({.source = "test", .payload = oversized}).status, Status::kTooLarge)
+        << "round " << round;
+    std::uint64_t hash = 0;
+    ASSERT_EQ(ep.deliver({.source = "test",
+                          .payload = small,
+                          .reply = std::as_writable_bytes(std::span(&hash, 1))})
+                  .status,
+              Status::kOk)
+        << "round " << round;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, ServedTransportTest,
                          ::testing::Values(Path::kSocket, Path::kMemfd, Path::kTcp),
                          [](const ::testing::TestParamInfo<Path>& p) {
