@@ -15,6 +15,7 @@
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
+#include "roadrunner/guest/abi.h"
 #include "roadrunner/transport/socket_endpoint.h"
 
 namespace rr {
@@ -201,6 +202,24 @@ TEST_P(ServedTransportTest, SendAfterARefusedFrameNeverFindsTheConnectionStale) 
               Status::kOk)
         << "round " << round;
   }
+}
+
+TEST_P(ServedTransportTest, ServedFunctionRoutesItsOwnNameAndKnownNamesAsNotAllowed) {
+  const auto served = serve(RR_GUEST_ROUTE_PROBE, {"--known", "peer"});
+  ASSERT_TRUE(served->ready());
+  auto ep = endpoint(*served, 10 * testing::timeScale());
+  const auto routed = [&](const std::string& name) {
+    rr_status_t status = RR_STATUS_MAX + 1;
+    const auto r = ep.deliver({.source = "test",
+                               .payload = std::as_bytes(std::span(name)),
+                               .reply = std::as_writable_bytes(std::span(&status, 1))});
+    EXPECT_EQ(r.status, Status::kOk) << name;
+    return status;
+  };
+  // As in embedded mode: a name that exists but has no edge from the sender is not allowed.
+  EXPECT_EQ(routed("sink"), RR_ENOT_ALLOWED) << "its own name (--name)";
+  EXPECT_EQ(routed("peer"), RR_ENOT_ALLOWED) << "a name given with --known";
+  EXPECT_EQ(routed("nobody"), RR_EUNKNOWN_TARGET);
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, ServedTransportTest,
