@@ -6,6 +6,7 @@
 #include <cstring>
 #include <span>
 
+#include "roadrunner/guest/abi.h"
 #include "roadrunner/proto/frame.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,8 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
   (void)rr::proto::decodeRequest(in, 1000);
-  if (auto r = rr::proto::decodeResponse(in); r && size < rr::proto::kResponseHeaderSize) {
-    __builtin_trap();
+  if (auto r = rr::proto::decodeResponse(in);
+      r && (size < rr::proto::kResponseHeaderSize || r->status > RR_STATUS_MAX)) {
+    __builtin_trap();  // a short header, or a status the host would cast unchecked
   }
   (void)rr::proto::crc32c(in);
   return 0;

@@ -32,6 +32,32 @@ Result<std::string> secretFrom(const std::string& file) {
   return std::string(env != nullptr ? env : "");
 }
 
+using Targets = std::vector<std::pair<std::string, transport::Address>>;
+using SocketEndpoints = std::vector<std::unique_ptr<transport::SocketEndpoint>>;
+
+// Routes for the served function's own sends, with embedded mode's answers: its targets, each
+// reachable as NAME and, for a group member given as "NAME#K", also as "NAME#K"; and the names
+// that exist but have no edge from it (its own, and --known), which get RR_ENOT_ALLOWED.
+void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::string& name,
+               const Targets& targets, const std::vector<std::string>& known,
+               const std::string& secret) {
+  router.declare(name);
+  for (const auto& other : known) {
+    router.declare(other);
+  }
+  for (const auto& [target, address] : targets) {
+    const std::string function = target.substr(0, target.find('#'));  // the served name
+    endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+        address, function, transport::SocketEndpointOptions{.secret = secret}));
+    router.addEndpoint(function, endpoints.back().get());
+    router.allow(name, function);
+    if (target != function) {
+      router.addEndpoint(target, endpoints.back().get());
+      router.allow(name, target);
+    }
+  }
+}
+
 }  // namespace
 
 int serveCommand(Args args) {
@@ -44,7 +70,8 @@ int serveCommand(Args args) {
   wasm::EngineOptions engine_options;
   wasm::InstanceOptions instance_options;
   transport::SocketServerOptions server_options;
-  std::vector<std::pair<std::string, transport::Address>> targets;
+  Targets targets;
+  std::vector<std::string> known;
   bool guest_args = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view arg = args[i];
@@ -88,13 +115,15 @@ int serveCommand(Args args) {
     } else if (arg == "--target") {
       const std::string t = value();
       const auto eq = t.find('=');
-      auto address = eq == std::string::npos
+      auto address = eq == std::string::npos || eq == 0 || t.front() == '#'
                          ? fail(Errc::kInvalidArgument, "serve", "--target takes NAME=ADDRESS")
                          : transport::Address::parse(t.substr(eq + 1));
       if (!address) {
         return reportError(address.error(), kExitUsage);
       }
       targets.emplace_back(t.substr(0, eq), *address);
+    } else if (arg == "--known") {
+      known.push_back(value());
     } else if (arg == "--ready-fd") {
       ready_fd = std::stoi(value());
     } else if (arg.starts_with("-")) {
@@ -137,13 +166,8 @@ int serveCommand(Args args) {
     return reportError(module.error());
   }
   host::Router router;
-  std::vector<std::unique_ptr<transport::SocketEndpoint>> endpoints;
-  for (const auto& [target, address] : targets) {
-    endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
-        address, target, transport::SocketEndpointOptions{.secret = *secret}));
-    router.addEndpoint(target, endpoints.back().get());
-    router.allow(name, target);
-  }
+  SocketEndpoints endpoints;
+  addRoutes(router, endpoints, name, targets, known, *secret);
   auto actor = runtime::FunctionActor::start({.name = name,
                                               .engine = &*engine,
                                               .module = *module,

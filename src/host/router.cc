@@ -10,10 +10,14 @@ void Router::allow(const std::string& source, const std::string& target) {
   allowed_.emplace(source, target);
 }
 
+void Router::declare(const std::string& name) { declared_.insert(name); }
+
 Router::Route Router::route(std::string_view source, std::string_view target) const {
   const auto it = endpoints_.find(target);
   if (it == endpoints_.end()) {
-    return {.status = Status::kUnknownTarget};
+    // A declared name exists, but nothing here delivers to it: no edge from this router's
+    // functions leads there.
+    return {.status = declared_.contains(target) ? Status::kNotAllowed : Status::kUnknownTarget};
   }
   // std::pair<string,string> compares with pair<string_view,string_view> through std::less<>.
   if (!allowed_.contains(std::pair{std::string(source), std::string(target)})) {

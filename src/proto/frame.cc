@@ -3,6 +3,8 @@
 #include <array>
 #include <cstring>
 
+#include "roadrunner/guest/abi.h"
+
 namespace rr::proto {
 namespace {
 
@@ -103,6 +105,10 @@ Result<ResponseHeader> decodeResponse(std::span<const std::byte> in) {
   }
   if (get<std::uint32_t>(in, 0) != kResponseMagic) {
     return bad("wrong response magic");
+  }
+  // Never an unchecked cast into host::Status: a status this host does not know is a broken peer.
+  if (get<std::uint32_t>(in, 4) > RR_STATUS_MAX) {
+    return bad("unknown response status");
   }
   return ResponseHeader{.status = get<std::uint32_t>(in, 4),
                         .reply_len = get<std::uint32_t>(in, 8),

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include <stdlib.h>
 
@@ -49,6 +50,51 @@ Result<std::map<std::string, EdgeMode>> receiveModes(const Workflow& w) {
     }
   }
   return modes;
+}
+
+// Every name a Router in this process routes: each receiver's function name, and for a group
+// that runs here or is served, each member's "NAME#k" as well.
+std::set<std::string> routableNames(const Workflow& w,
+                                    const std::map<std::string, std::string>& remote_address) {
+  std::set<std::string> names;
+  for (const auto& f : w.functions) {
+    if (!w.isReceiver(f.name)) {
+      continue;  // a command: no edge points to it, so nothing routes to it
+    }
+    names.insert(f.name);
+    if (!remote_address.contains(f.name)) {
+      for (auto& name : instanceNames(f)) {
+        names.insert(std::move(name));
+      }
+    }
+  }
+  return names;
+}
+
+// `roadrunner serve` flags for a served function's own sends: a --target for each instance it
+// has an edge to ("NAME", or "NAME#k" in a group), and a --known for every other routable name,
+// so its sends get the statuses they would get from a function in this process.
+std::vector<std::string> routeArgs(const Workflow& w, const FunctionSpec& f,
+                                   const std::set<std::string>& routable,
+                                   const std::map<std::string, std::string>& address_of) {
+  std::vector<std::string> args;
+  std::set<std::string> reached;
+  for (const auto& e : w.edges) {
+    if (e.from != f.name) {
+      continue;
+    }
+    reached.insert(e.to);
+    for (const auto& target : instanceNames(*w.find(e.to))) {
+      args.insert(args.end(), {"--target", target + "=" + address_of.at(target)});
+      reached.insert(target);
+    }
+  }
+  for (const auto& name : routable) {
+    if (!reached.contains(name)) {
+      args.insert(args.end(), {"--known", name});
+    }
+  }
+  return args;
 }
 
 // A private 0700 directory for this run's sockets.
@@ -204,6 +250,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       }
     }
   }
+  const std::set<std::string> routable = routableNames(workflow, remote_address);
   const auto startServed = [&](const FunctionSpec& f) -> Result<> {
     std::uint32_t index = 0;
     const bool network = receive_modes.at(f.name) == EdgeMode::kNetwork;
@@ -233,13 +280,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       for (const auto& d : f.dirs) {
         args.insert(args.end(), {"--dir", d});
       }
-      for (const auto& e : workflow.edges) {
-        if (e.from == f.name) {
-          for (const auto& target : instanceNames(*workflow.find(e.to))) {
-            args.insert(args.end(), {"--target", e.to + "=" + address_of.at(target)});
-          }
-        }
-      }
+      const auto routes = routeArgs(workflow, f, routable, address_of);
+      args.insert(args.end(), routes.begin(), routes.end());
       if (!f.args.empty()) {
         args.emplace_back("--");
         args.insert(args.end(), f.args.begin(), f.args.end());

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -200,11 +201,14 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     memfd = *m;
     std::memcpy(memfd->map, d.payload.data(), len);  // the sender side's one copy
   }
+  // Never more than the server buffers: then "the reply fit" means the same at both ends.
+  const auto reply_cap =
+      static_cast<std::uint32_t>(std::min<std::size_t>(d.reply.size(), proto::kMaxReply));
   std::array<std::byte, proto::kRequestHeaderSize> header{};
   proto::encodeRequest({.flags = use_memfd ? proto::kFlagMemfd : std::uint8_t{0},
                         .source_len = static_cast<std::uint16_t>(d.source.size()),
                         .target_len = static_cast<std::uint16_t>(target_.size()),
-                        .reply_cap = static_cast<std::uint32_t>(d.reply.size()),
+                        .reply_cap = reply_cap,
                         .payload_len = len,
                         .send_ns = send_ns},
                        header);
@@ -252,11 +256,16 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     RR_LOG_WARN("send to {}: {}", target_, response.error().message());
     return {.status = Status::kProto};
   }
-  if (!sent) {
-    dropConnection();  // the receiver refused the frame and closed
+  // A server refuses a frame over its payload limit with kTooLarge, then closes the connection.
+  // Our write may still have succeeded (the frame fit the socket buffer, or the payload was a
+  // memfd), and the close may not have reached us yet: never keep the connection for a next send.
+  const bool closing = !sent || response->status == RR_ETOO_LARGE;
+  if (closing) {
+    dropConnection();
   }
-  if (response->reply_len > 0 && response->reply_len <= d.reply.size()) {
-    // Straight into the sender's reply buffer.
+  if (!closing && proto::replyFollows(response->reply_len, reply_cap)) {
+    // Straight into the sender's reply buffer. A longer reply was not sent: the server's status
+    // says kReplyTooLarge, and reply_len its full length.
     if (auto r = sys::recvExact(*fd, d.reply.first(response->reply_len)); !r) {
       dropConnection();
       return {.status = statusFor(r.error())};
@@ -266,7 +275,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     const std::scoped_lock lock(mutex_);
     latencies_.push_back(static_cast<double>(response->handler_ns - send_ns) * 1e-9);
   }
-  return {.status = static_cast<Status>(response->status),
+  return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
           .reply_len = response->reply_len,
           .copies = (len > 0 ? 1U : 0U) + response->copies,
           .handler_ns = response->handler_ns};

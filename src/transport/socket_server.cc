@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <filesystem>
@@ -20,8 +21,6 @@ namespace rr::transport {
 namespace {
 
 using host::Status;
-
-constexpr std::uint32_t kMaxReply = 16U << 20U;  // bounded memory per connection
 
 // Payload bytes that follow the header on the stream: read straight into the guest's buffer.
 class SocketSource final : public host::PayloadSource {
@@ -267,13 +266,13 @@ void SocketServer::serve(UniqueFd conn) {
         break;
       }
     }
-    // One reply buffer per connection, grown when a sender asks for more: not allocated and
-    // zero-filled again for every frame.
-    if (reply_buffer.size() < std::min(header->reply_cap, kMaxReply)) {
-      reply_buffer.resize(std::min(header->reply_cap, kMaxReply));
+    // One reply buffer per connection, grown when a sender asks for more (up to kMaxReply, so
+    // memory stays bounded): not allocated and zero-filled again for every frame.
+    const std::uint32_t reply_cap = std::min(header->reply_cap, proto::kMaxReply);
+    if (reply_buffer.size() < reply_cap) {
+      reply_buffer.resize(reply_cap);
     }
-    const std::span<std::byte> reply =
-        std::span(reply_buffer).first(std::min(header->reply_cap, kMaxReply));
+    const std::span<std::byte> reply = std::span(reply_buffer).first(reply_cap);
     SocketSource stream(fd, header->payload_len, *header);
     MemfdSource mapped(passed.get(), header->payload_len, options_.memfd_map);
     const std::string_view target = std::string_view(names).substr(header->source_len);
@@ -297,14 +296,17 @@ void SocketServer::serve(UniqueFd conn) {
       drop("sender went away mid-payload");  // the handler never saw a partial payload
       break;
     }
-    const bool fits = result.reply_len <= reply.size();
+    // The sender reads reply bytes by the same rule: the header never promises bytes that do
+    // not follow. A reply over the buffer got kReplyTooLarge from the actor, with its length.
+    const bool follows = proto::replyFollows(result.reply_len, header->reply_cap);
     const auto sent = sendResponse(
         fd,
         {.status = static_cast<std::uint32_t>(result.status),
          .reply_len = result.reply_len,
          .copies = result.copies,
          .handler_ns = result.handler_ns},
-        fits ? std::span<const std::byte>(reply.first(result.reply_len)) : std::span<const std::byte>{});
+        follows ? std::span<const std::byte>(reply.first(result.reply_len))
+                : std::span<const std::byte>{});
     if (!sent) {
       drop(sent.error().message());
       break;

@@ -10,9 +10,13 @@
 
 #include <array>
 #include <chrono>
+#include <cstring>
+#include <memory>
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
+#include "roadrunner/guest/abi.h"
+#include "roadrunner/transport/socket_endpoint.h"
 
 namespace rr {
 namespace {
@@ -100,6 +104,137 @@ TEST(ServeCommandFaultTest, ReceiverKilledMidTransferGivesTheSenderAStatusPrompt
       << "the sender learned of the death from the socket, not from the handler's end";
   EXPECT_NE(testing::slurp(dir.file("err")).find("receiver unavailable"), std::string::npos);
 }
+
+}  // namespace
+}  // namespace rr
+
+namespace rr {
+namespace {
+
+using host::Status;
+
+// A served receiver (a real guest under `roadrunner serve`) reached from this process through a
+// SocketEndpoint: kernel mode with the payload on the stream or in a memfd, and network mode
+// over loopback TCP.
+enum class Path { kSocket, kMemfd, kTcp };
+
+class ServedTransportTest : public ::testing::TestWithParam<Path> {
+ protected:
+  static constexpr const char* kSecret = "served-transport-secret";
+  /// Serves `wasm` as "sink", with `flags` added.
+  std::unique_ptr<ServeProcess> serve(const std::string& wasm,
+                                      const std::vector<std::string>& flags = {}) {
+    const bool tcp = GetParam() == Path::kTcp;
+    std::vector<std::string> args = {wasm, "--name", "sink", "--listen",
+                                     tcp ? "tcp:127.0.0.1:0" : "unix:" + dir_.file("sink.sock")};
+    if (tcp) {
+      testing::writeText(dir_.file("secret"), std::string(kSecret) + "\n");
+      args.insert(args.end(), {"--secret-file", dir_.file("secret")});
+    }
+    args.insert(args.end(), flags.begin(), flags.end());
+    return std::make_unique<ServeProcess>(std::move(args));
+  }
+  /// A sender whose socket calls give up after `timeout_seconds` without progress.
+  [[nodiscard]] transport::SocketEndpoint endpoint(const ServeProcess& served,
+                                                   int timeout_seconds) const {
+    return transport::SocketEndpoint(
+        transport::Address::parse(served.address()).value(), "sink",
+        {.memfd_threshold = GetParam() == Path::kMemfd ? 0 : UINT64_MAX,
+         .timeout_seconds = timeout_seconds,
+         .secret = kSecret});
+  }
+  testing::TempDir dir_;
+};
+
+TEST_P(ServedTransportTest, ReplyOverTheServersBufferIsTooLargeAtOnceWithItsFullLength) {
+  const auto served = serve(RR_GUEST_BIG_REPLY_RECEIVER);
+  ASSERT_TRUE(served->ready());
+  const int timeout_seconds = 10 * testing::timeScale();
+  auto ep = endpoint(*served, timeout_seconds);
+  std::vector<std::byte> reply(32U << 20U);  // more than the serving process buffers
+  const auto ask = [&](std::uint32_t reply_len) {
+    std::array<std::byte, 4> payload{};
+    std::memcpy(payload.data(), &reply_len, sizeof reply_len);
+    return ep.deliver({.source = "test", .payload = payload, .reply = reply});
+  };
+  const auto intact = [&](std::uint32_t n) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (reply[i] != static_cast<std::byte>(i * 7 + 1)) {
+        return false;
+      }
+    }
+    return true;
+  };
+  constexpr std::uint32_t kServerBuffer = 16U << 20U;  // ARCHITECTURE.md, "Reply path"
+  for (const std::uint32_t over : {kServerBuffer + 1, 20U << 20U}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = ask(over);
+    EXPECT_EQ(r.status, Status::kReplyTooLarge) << over;
+    EXPECT_EQ(r.reply_len, over) << "the reply's full length";
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(timeout_seconds))
+        << "answered at once, not after the socket timeout";
+  }
+  // The connection stayed in step: replies up to the server's buffer arrive whole.
+  for (const std::uint32_t fits : {kServerBuffer, 1000U}) {
+    const auto r = ask(fits);
+    EXPECT_EQ(r.status, Status::kOk) << fits;
+    EXPECT_EQ(r.reply_len, fits);
+    EXPECT_TRUE(intact(fits)) << fits;
+  }
+}
+
+TEST_P(ServedTransportTest, SendAfterARefusedFrameNeverFindsTheConnectionStale) {
+  const auto served = serve(RR_GUEST_HASH_RECEIVER, {"--max-payload", "1024"});
+  ASSERT_TRUE(served->ready());
+  auto ep = endpoint(*served, 10 * testing::timeScale());
+  // Refused from its header alone; small enough to fit the socket buffer, so the sender's write
+  // succeeds and only the answer tells it the server is closing the connection.
+  const std::vector<std::byte> oversized(4096);
+  const std::vector<std::byte> small(10);
+  for (int round = 0; round < 200; ++round) {
+    ASSERT_EQ(ep.deliver({.source = "test", .payload = oversized}).status, Status::kTooLarge)
+        << "round " << round;
+    std::uint64_t hash = 0;
+    ASSERT_EQ(ep.deliver({.source = "test",
+                          .payload = small,
+                          .reply = std::as_writable_bytes(std::span(&hash, 1))})
+                  .status,
+              Status::kOk)
+        << "round " << round;
+  }
+}
+
+TEST_P(ServedTransportTest, ServedFunctionRoutesItsOwnNameAndKnownNamesAsNotAllowed) {
+  const auto served = serve(RR_GUEST_ROUTE_PROBE, {"--known", "peer"});
+  ASSERT_TRUE(served->ready());
+  auto ep = endpoint(*served, 10 * testing::timeScale());
+  const auto routed = [&](const std::string& name) {
+    rr_status_t status = RR_STATUS_MAX + 1;
+    const auto r = ep.deliver({.source = "test",
+                               .payload = std::as_bytes(std::span(name)),
+                               .reply = std::as_writable_bytes(std::span(&status, 1))});
+    EXPECT_EQ(r.status, Status::kOk) << name;
+    return status;
+  };
+  // As in embedded mode: a name that exists but has no edge from the sender is not allowed.
+  EXPECT_EQ(routed("sink"), RR_ENOT_ALLOWED) << "its own name (--name)";
+  EXPECT_EQ(routed("peer"), RR_ENOT_ALLOWED) << "a name given with --known";
+  EXPECT_EQ(routed("nobody"), RR_EUNKNOWN_TARGET);
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, ServedTransportTest,
+                         ::testing::Values(Path::kSocket, Path::kMemfd, Path::kTcp),
+                         [](const ::testing::TestParamInfo<Path>& p) {
+                           switch (p.param) {
+                             case Path::kSocket:
+                               return std::string("UnixSocket");
+                             case Path::kMemfd:
+                               return std::string("UnixMemfd");
+                             case Path::kTcp:
+                               return std::string("Tcp");
+                           }
+                           return std::string("Unknown");
+                         });
 
 }  // namespace
 }  // namespace rr

@@ -98,6 +98,17 @@ TEST_F(ImportsTest, UndeclaredTargetIsRefused) {
   EXPECT_EQ(c_.calls, 0);
 }
 
+TEST_F(ImportsTest, NameThatExistsWithoutAnEndpointHereIsNotAllowedNotUnknown) {
+  router_.declare("a");  // the sender itself, as a served function's router knows it
+  router_.declare("d");  // a receiver elsewhere in the workflow
+  for (const std::string name : {"a", "d"}) {
+    put(100, name);
+    EXPECT_EQ(send(100, 1, 200, 5), Status::kNotAllowed) << name;
+  }
+  put(100, "e");
+  EXPECT_EQ(send(100, 1, 200, 5), Status::kUnknownTarget) << "never declared";
+}
+
 TEST_F(ImportsTest, OutOfBoundsPointersAreFaultsNotDeliveries) {
   put(100, "b");
   EXPECT_EQ(send(100, 1, 65530, 100), Status::kFault);                 // payload

@@ -5,6 +5,8 @@
 #include <array>
 #include <string>
 
+#include "roadrunner/guest/abi.h"
+
 namespace rr::proto {
 namespace {
 
@@ -36,6 +38,28 @@ TEST(FrameTest, ResponseRoundTrips) {
   EXPECT_EQ(d->status, 9U);
   EXPECT_EQ(d->reply_len, 77U);
   EXPECT_EQ(d->handler_ns, 42U);
+}
+
+TEST(FrameTest, ResponseWithAStatusThisHostDoesNotKnowIsAProtocolError) {
+  std::array<std::byte, kResponseHeaderSize> buf{};
+  encodeResponse({.status = RR_STATUS_MAX}, buf);
+  ASSERT_TRUE(decodeResponse(buf).has_value()) << "the highest known status is accepted";
+  for (const std::uint32_t status : {std::uint32_t{RR_STATUS_MAX} + 1, std::uint32_t{UINT32_MAX}}) {
+    encodeResponse({.status = status, .reply_len = 8}, buf);
+    auto d = decodeResponse(buf);
+    ASSERT_FALSE(d.has_value()) << status;
+    EXPECT_EQ(d.error().code, Errc::kProtocol);
+    EXPECT_NE(d.error().message().find("status"), std::string::npos) << d.error().message();
+  }
+}
+
+TEST(FrameTest, ReplyBytesFollowOnlyWhenTheReplyFitsTheSendersAndTheServersBuffer) {
+  EXPECT_FALSE(replyFollows(0, 64)) << "nothing to send";
+  EXPECT_TRUE(replyFollows(64, 64));
+  EXPECT_FALSE(replyFollows(65, 64));
+  EXPECT_FALSE(replyFollows(1, 0)) << "the sender wants no reply";
+  EXPECT_TRUE(replyFollows(kMaxReply, UINT32_MAX));
+  EXPECT_FALSE(replyFollows(kMaxReply + 1, UINT32_MAX)) << "over what the server buffers";
 }
 
 TEST(FrameTest, MalformedHeadersAreRejectedWithAReason) {

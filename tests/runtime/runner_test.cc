@@ -422,3 +422,58 @@ TEST(MemoryLimitTest, PayloadPastTheReceiversMemoryLimitIsRefusedWithNoMemory) {
 
 }  // namespace
 }  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+// Where a function runs must not change how its sends are routed: a served function's host
+// answers RR_ENOT_ALLOWED and RR_EUNKNOWN_TARGET for the same names as an in-process one's.
+class RouteAgreementTest : public ::testing::TestWithParam<EdgeMode> {};
+
+TEST_P(RouteAgreementTest, ReceiverRoutesEveryNameAsInEmbeddedMode) {
+  const testing::TempDir dir;
+  const EdgeMode mode = GetParam();
+  const std::vector<std::pair<std::string, rr_status_t>> want = {
+      {"probe", RR_ENOT_ALLOWED},       // itself: it exists, and no edge leads there
+      {"other", RR_ENOT_ALLOWED},       // a receiver of the workflow, not a target of probe
+      {"sink", RR_OK},                  // its target, a group of two
+      {"sink#1", RR_OK},                // one member of that group
+      {"sink#2", RR_EUNKNOWN_TARGET},   // out of the group's range
+      {"other#0", RR_EUNKNOWN_TARGET},  // a single instance has no "#k" name
+      {"sender", RR_EUNKNOWN_TARGET},   // a command: no edge points to it
+      {"nobody", RR_EUNKNOWN_TARGET}};  // outside the workflow
+  std::vector<std::string> args = {"probe", "/out/routes"};
+  for (const auto& [name, status] : want) {
+    args.push_back(name);
+  }
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_PROBE_SENDER, .args = args,
+                     .dirs = {"/out:" + dir.path()}},
+                    {.name = "probe", .wasm = RR_GUEST_ROUTE_PROBE},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 2},
+                    {.name = "other", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "probe", .mode = mode},
+                {.from = "probe", .to = "sink", .mode = mode},
+                {.from = "sender", .to = "other", .mode = mode}}};
+  auto r = runWorkflow(w, {.prefix_output = false,
+                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                           .roadrunner_exe = RR_CLI});
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_FALSE(r->instances.empty());
+  ASSERT_EQ(r->instances[0].exit_code, 0) << "every send to the probe was answered";
+  std::string expected;
+  for (const auto& [name, status] : want) {
+    expected += name + " " + std::to_string(status) + "\n";
+  }
+  EXPECT_EQ(testing::slurp(dir.file("routes")), expected);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, RouteAgreementTest,
+                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
+                                           EdgeMode::kNetwork),
+                         [](const ::testing::TestParamInfo<EdgeMode>& p) {
+                           return std::string(modeName(p.param));
+                         });
+
+}  // namespace
+}  // namespace rr::runtime

@@ -145,6 +145,27 @@ TEST_F(TcpTransportTest, HugeAnnouncedLengthGetsTooLargeWithoutBeingRead) {
   EXPECT_EQ(ok, Status::kOk) << "the sender reconnects";
 }
 
+TEST_F(TcpTransportTest, SendAfterARefusedFrameNeverFindsTheConnectionStale) {
+  // The server answers an oversized frame with kTooLarge and closes. The frame fits the socket
+  // buffer, so the sender's write succeeds and only that answer says so.
+  auto strict = SocketServer::start(*Address::parse("tcp:127.0.0.1:0"), &receiver_,
+                                    {.max_payload = 1024,
+                                     .timeout_seconds = 2 * rr::testing::timeScale(),
+                                     .name = "sink",
+                                     .secret = "s3cret"});
+  ASSERT_TRUE(strict.has_value()) << strict.error().message();
+  SocketEndpoint ep((*strict)->address(), "sink",
+                    {.timeout_seconds = 2 * rr::testing::timeScale(), .secret = "s3cret"});
+  for (int round = 0; round < 200; ++round) {
+    Status status{};
+    (void)sendSum(ep, pattern(4096), &status);
+    ASSERT_EQ(status, Status::kTooLarge) << "round " << round;
+    (void)sendSum(ep, pattern(10), &status);
+    ASSERT_EQ(status, Status::kOk) << "round " << round;
+  }
+  EXPECT_EQ(receiver_.handler_runs.load(), 200);
+}
+
 TEST_F(TcpTransportTest, PeerDownIsUnavailableWithinTheConnectBudget) {
   const Address gone = server_->address();
   server_->stop();

@@ -228,6 +228,26 @@ TEST_F(UnixTransportTest, SenderDyingMidPayloadNeverReachesTheHandler) {
   EXPECT_EQ(receiver_.handler_runs.load(), 1) << "only the complete payload reached a handler";
 }
 
+TEST(UnixTransportRefusalTest, SendAfterARefusedFrameNeverFindsTheConnectionStale) {
+  // The server answers an oversized frame with kTooLarge and closes. The frame fits the socket
+  // buffer (or is a memfd), so the sender's write succeeds and only that answer says so.
+  const testing::TempDir dir;
+  SumReceiver receiver;
+  const Address address{.path = dir.file("sink.sock")};
+  auto server = SocketServer::start(address, &receiver, {.max_payload = 1024, .name = "sink"});
+  ASSERT_TRUE(server.has_value()) << server.error().message();
+  for (const std::uint64_t threshold : {UINT64_MAX, std::uint64_t{0}}) {
+    SocketEndpoint ep(address, "sink", {.memfd_threshold = threshold});
+    for (int round = 0; round < 200; ++round) {
+      ASSERT_EQ(ep.deliver({.source = "test", .payload = pattern(4096)}).status, Status::kTooLarge)
+          << "round " << round << ", memfd from " << threshold;
+      ASSERT_EQ(ep.deliver({.source = "test", .payload = pattern(10)}).status, Status::kOk)
+          << "round " << round << ", memfd from " << threshold;
+    }
+  }
+  EXPECT_EQ(receiver.handler_runs.load(), 400);
+}
+
 TEST(UnixTransportSlowReceiverTest, SenderIsHeldBackAndTimesOut) {
   // A "receiver" that accepts but never reads: the kernel's socket buffer fills and the sender
   // blocks (bounded memory) until its progress timeout, then gets a status.

@@ -22,6 +22,11 @@ class Router {
   void addEndpoint(const std::string& name, Endpoint* endpoint);
   /// Declares that `source` may send to `target`.
   void allow(const std::string& source, const std::string& target);
+  /// Records that a receiver called `name` exists in the workflow although it has no endpoint
+  /// in this router (a served function's router holds only the targets of its own edges). A
+  /// send to it gets kNotAllowed, as where the name has an endpoint but no edge leads to it,
+  /// instead of kUnknownTarget.
+  void declare(const std::string& name);
 
   /// The endpoints `source` reaches by sending to `target`, or why it cannot.
   struct Route {
@@ -37,6 +42,7 @@ class Router {
  private:
   std::map<std::string, std::vector<Endpoint*>, std::less<>> endpoints_;
   std::set<std::pair<std::string, std::string>, std::less<>> allowed_;
+  std::set<std::string, std::less<>> declared_;
 };
 
 }  // namespace rr::host

@@ -4,11 +4,12 @@
 // allocation, safe on any input (a fuzzer drives decode*).
 //
 //   request  = RequestHeader (40 bytes, little-endian) | source name | target name | payload
-//   response = ResponseHeader (24 bytes)                 | reply bytes
+//   response = ResponseHeader (24 bytes)                 | reply bytes (see replyFollows)
 //
 // With kFlagMemfd the payload does not follow on the stream: it travels as a sealed memfd passed
 // with SCM_RIGHTS alongside the header.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -24,6 +25,9 @@ inline constexpr std::uint8_t kVersion = 1;
 inline constexpr std::size_t kRequestHeaderSize = 40;
 inline constexpr std::size_t kResponseHeaderSize = 24;
 inline constexpr std::size_t kMaxName = 255;
+/// The most reply bytes a serving process buffers for one frame (bounded memory per
+/// connection). A longer reply gets RR_EREPLY_TOO_LARGE, whatever `reply_cap` says.
+inline constexpr std::uint32_t kMaxReply = 16U << 20U;
 
 inline constexpr std::uint8_t kFlagMemfd = 1U << 0U;     ///< payload is a memfd, not on the stream
 inline constexpr std::uint8_t kFlagChecksum = 1U << 1U;  ///< `checksum` is the payload's CRC32C
@@ -54,7 +58,17 @@ void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
                                                   std::uint64_t max_payload);
 
 void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept;
+/// Checks magic and that `status` is an rr_status_t (at most RR_STATUS_MAX); Errc::kProtocol
+/// with the reason otherwise.
 [[nodiscard]] Result<ResponseHeader> decodeResponse(std::span<const std::byte> in);
+
+/// Whether `reply_len` reply bytes follow a response to a request with `reply_cap`: only a
+/// non-empty reply that fit both the sender's buffer and the server's (kMaxReply). Server and
+/// sender both decide with this, so the stream never promises bytes that are not written.
+[[nodiscard]] constexpr bool replyFollows(std::uint32_t reply_len,
+                                          std::uint32_t reply_cap) noexcept {
+  return reply_len > 0 && reply_len <= std::min(reply_cap, kMaxReply);
+}
 
 /// CRC32C (Castagnoli) of `bytes`, continuing from `crc` (0 to start).
 [[nodiscard]] std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc = 0) noexcept;

@@ -49,9 +49,10 @@ struct SocketEndpointOptions {
 ///   blocked until then, so its buffer cannot change under the kernel.
 ///
 /// Connections are persistent, one per calling thread, and replaced transparently when the
-/// receiver restarted (a hung-up idle connection is detected before sending). A connection that
-/// fails mid-transfer is never retried: the receiver may or may not have run the handler, and
-/// the sender gets RR_EUNAVAILABLE (or RR_ETIMEDOUT) instead of a duplicate.
+/// receiver restarted (a hung-up idle connection is detected before sending) or refused a frame
+/// as too large (the server closes after answering kTooLarge, so the sender drops it at once).
+/// A connection that fails mid-transfer is never retried: the receiver may or may not have run
+/// the handler, and the sender gets RR_EUNAVAILABLE (or RR_ETIMEDOUT) instead of a duplicate.
 ///
 /// Thread-safety: `deliverAsync` from any thread (it completes before returning).
 class SocketEndpoint final : public host::Endpoint {
