@@ -57,7 +57,7 @@ constexpr std::array kGrantedRules = {
 };
 
 Rule ruleFor(std::string_view name, bool granted) {
-  if (name == "path_symlink") {
+  if (name == "path_symlink" || name == "proc_raise") {
     return Rule::kDeny;
   }
   if (!name.starts_with("sock_")) {

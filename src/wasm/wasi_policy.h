@@ -1,9 +1,11 @@
 #pragma once
 
 // What a guest may do with the socket functions that WasmEdge 0.14.1 adds to
-// wasi_snapshot_preview1, and with path_symlink (docs/security.md, "What a guest can import").
+// wasi_snapshot_preview1, and with path_symlink and proc_raise (docs/security.md, "What a guest
+// can import").
 //
-// Without grants, every sock_* function and path_symlink return __WASI_ERRNO_NOTCAPABLE (76).
+// Without grants, every sock_* function, path_symlink and proc_raise return
+// __WASI_ERRNO_NOTCAPABLE (76).
 // With grants (NetGrant: tcp:A.B.C.D:PORT or tcp:A.B.C.D:*):
 //
 //   sock_open, sock_open_v2          AF_INET + SOCK_STREAM only
@@ -16,7 +18,9 @@
 //   sock_send_to, sock_recv_from, sock_getaddrinfo (+ _v2) and any other sock_* name: denied
 //
 // path_symlink is always denied: a link that a guest leaves in its preopened directory could
-// point anywhere on the host, where host processes would follow it.
+// point anywhere on the host, where host processes would follow it. proc_raise is always denied:
+// WasmEdge implements it with raise(3) in the host process, so a guest could SIGKILL or SIGSTOP
+// the `roadrunner` process and every function in it.
 //
 // How (C API only): the WASI module's exports are replaced in place before the guest is
 // instantiated. WasmEdge keeps exports in a map, so WasmEdge_ModuleInstanceAddFunction with an
@@ -41,7 +45,7 @@ namespace rr::wasm {
 /// The errno of a denied call: __WASI_ERRNO_NOTCAPABLE, "capabilities insufficient".
 inline constexpr std::uint32_t kWasiNotCapable = 76;
 
-/// The socket and symlink policy of one VM's WASI module.
+/// The socket, symlink and signal policy of one VM's WASI module.
 ///
 /// Ownership: the replacement functions belong to the WASI module (and so to the VM); they
 /// point at this policy, which owns the proxy. The policy must therefore outlive every call into

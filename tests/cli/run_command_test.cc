@@ -131,6 +131,14 @@ TEST_F(RunCommandTest, GuestGetsNoSocketsUnlessAllowedAndThenOnlyThoseAddresses)
   EXPECT_FALSE(other.connectionArrives(std::chrono::milliseconds(0)));
 }
 
+TEST_F(RunCommandTest, GuestCannotSignalTheHostProcess) {
+  const Outcome o = roadrunner({"run", RR_GUEST_NET_PROBE, "--env", "NET_PROBE=raise"});
+
+  EXPECT_EQ(o.signal, 0) << "the guest's proc_raise(SIGKILL) reached roadrunner";
+  EXPECT_EQ(o.exit_code, 76) << o.out << o.err;
+  EXPECT_EQ(o.out, "net_probe raise: proc_raise errno 76\n");
+}
+
 TEST_F(RunCommandTest, AllowNetTakesOnlyAnIpv4AddressAndPort) {
   const Outcome o = roadrunner({"run", RR_GUEST_NET_PROBE, "--allow-net", "tcp:example.com:80"});
   expectOneLineError(o, "'tcp:example.com:80' is not tcp:A.B.C.D:PORT");

@@ -11,6 +11,7 @@
 //   udp         sock_open(INET4, DGRAM)
 //   resolve     sock_getaddrinfo("localhost")
 //   symlink     path_symlink("../../../../../../etc/passwd" -> "escape") in the first preopen
+//   raise       proc_raise(SIGKILL), which WasmEdge passes to raise(3) in the host process
 //   ask         send "probe" to $NET_PROBE_TARGET and report the errno it replies
 // As a command (its own _start; it is a reactor so that it can also receive): prints
 // "net_probe MODE: CALL errno N" and exits with N (ask: 200 + the status if the send failed).
@@ -38,11 +39,14 @@ uint32_t probe_sock_connect(int32_t fd, probe_address_t* address, uint32_t port)
     WASI_SOCK("sock_connect");
 uint32_t probe_sock_connect_v2(int32_t fd, probe_address_t* address, uint32_t port)
     WASI_SOCK("sock_connect_v2");
+// Gone from wasi-libc's headers, still in WasmEdge's wasi_snapshot_preview1.
+uint32_t probe_proc_raise(uint32_t signal)
+    __attribute__((import_module("wasi_snapshot_preview1"), import_name("proc_raise")));
 uint32_t probe_sock_getaddrinfo(const char* node, uint32_t node_len, const char* service,
                                 uint32_t service_len, const void* hints, void* res,
                                 uint32_t max_res, uint32_t* res_len) WASI_SOCK("sock_getaddrinfo");
 
-enum { kInet4 = 1, kStream = 2, kDgram = 1 };
+enum { kInet4 = 1, kStream = 2, kDgram = 1, kSigKill = 9 };
 
 static const char* g_call = "";
 
@@ -69,6 +73,9 @@ static uint32_t probe(const char* mode, uint32_t port) {
     uint32_t res_len = 0;
     return check("sock_getaddrinfo",
                  probe_sock_getaddrinfo("localhost", 9, "80", 2, hints, res, 1, &res_len));
+  }
+  if (strcmp(mode, "raise") == 0) {
+    return check("proc_raise", probe_proc_raise(kSigKill));
   }
   if (strcmp(mode, "symlink") == 0) {
     return check("path_symlink",
