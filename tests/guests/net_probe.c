@@ -12,6 +12,8 @@
 //   resolve     sock_getaddrinfo("localhost")
 //   symlink     path_symlink("../../../../../../etc/passwd" -> "escape") in the first preopen
 //   raise       proc_raise(SIGKILL), which WasmEdge passes to raise(3) in the host process
+//   every       each of the 26 sock_* functions of WasmEdge 0.14.1, with all arguments 0; the
+//               first that does not return 76 (__WASI_ERRNO_NOTCAPABLE) decides
 //   ask         send "probe" to $NET_PROBE_TARGET and report the errno it replies
 // As a command (its own _start; it is a reactor so that it can also receive): prints
 // "net_probe MODE: CALL errno N" and exits with N (ask: 200 + the status if the send failed).
@@ -46,7 +48,40 @@ uint32_t probe_sock_getaddrinfo(const char* node, uint32_t node_len, const char*
                                 uint32_t service_len, const void* hints, void* res,
                                 uint32_t max_res, uint32_t* res_len) WASI_SOCK("sock_getaddrinfo");
 
-enum { kInet4 = 1, kStream = 2, kDgram = 1, kSigKill = 9 };
+// Every socket function, with the parameter count the installed library reports (all i32).
+#define P1 uint32_t
+#define P2 P1, uint32_t
+#define P3 P2, uint32_t
+#define P4 P3, uint32_t
+#define P5 P4, uint32_t
+#define P6 P5, uint32_t
+#define P7 P6, uint32_t
+#define P8 P7, uint32_t
+#define EVERY_SOCK(X)                                                                        \
+  X(sock_accept, 2) X(sock_accept_v2, 3) X(sock_bind, 3) X(sock_bind_v2, 3) X(sock_connect, 3) \
+  X(sock_connect_v2, 3) X(sock_getaddrinfo, 8) X(sock_getlocaladdr, 4)                        \
+  X(sock_getlocaladdr_v2, 3) X(sock_getpeeraddr, 4) X(sock_getpeeraddr_v2, 3)                  \
+  X(sock_getsockopt, 5) X(sock_listen, 2) X(sock_listen_v2, 2) X(sock_open, 3)                 \
+  X(sock_open_v2, 3) X(sock_recv, 6) X(sock_recv_from, 7) X(sock_recv_from_v2, 8)              \
+  X(sock_recv_v2, 6) X(sock_send, 5) X(sock_send_to, 7) X(sock_send_to_v2, 7)                  \
+  X(sock_send_v2, 5) X(sock_setsockopt, 5) X(sock_shutdown, 2)
+#define DECLARE(name, n) uint32_t every_##name(P##n) WASI_SOCK(#name);
+EVERY_SOCK(DECLARE)
+
+enum { kInet4 = 1, kStream = 2, kDgram = 1, kSigKill = 9, kNotCapable = 76 };
+
+#define ZEROS_2 0, 0
+#define ZEROS_3 ZEROS_2, 0
+#define ZEROS_4 ZEROS_3, 0
+#define ZEROS_5 ZEROS_4, 0
+#define ZEROS_6 ZEROS_5, 0
+#define ZEROS_7 ZEROS_6, 0
+#define ZEROS_8 ZEROS_7, 0
+#define CALL(name, n)                                   \
+  if ((err = every_##name(ZEROS_##n)) != kNotCapable) { \
+    g_call = #name;                                     \
+    return err;                                         \
+  }
 
 static const char* g_call = "";
 
@@ -57,6 +92,13 @@ static uint32_t check(const char* call, uint32_t err) {
 
 static uint32_t openTcp(int32_t* fd) {
   return check("sock_open", probe_sock_open(kInet4, kStream, fd));
+}
+
+static uint32_t everySocketFunction(void) {
+  uint32_t err = 0;
+  EVERY_SOCK(CALL)
+  g_call = "every sock_*";
+  return kNotCapable;
 }
 
 static uint32_t probe(const char* mode, uint32_t port) {
@@ -73,6 +115,9 @@ static uint32_t probe(const char* mode, uint32_t port) {
     uint32_t res_len = 0;
     return check("sock_getaddrinfo",
                  probe_sock_getaddrinfo("localhost", 9, "80", 2, hints, res, 1, &res_len));
+  }
+  if (strcmp(mode, "every") == 0) {
+    return everySocketFunction();
   }
   if (strcmp(mode, "raise") == 0) {
     return check("proc_raise", probe_proc_raise(kSigKill));

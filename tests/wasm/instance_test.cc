@@ -119,7 +119,7 @@ TEST_P(InstanceTest, SocketsAreDeniedWithoutAGrant) {
   const testing::TcpListener listener;
   ASSERT_NE(listener.port(), 0);
 
-  for (const char* mode : {"connect", "connect_v2", "bind", "listen", "udp", "resolve"}) {
+  for (const char* mode : {"connect", "connect_v2", "bind", "listen", "udp", "resolve", "every"}) {
     const std::string how = std::string("NET_PROBE=") + mode;
     EXPECT_EQ(probe(eng, {how, "NET_PROBE_PORT=" + listener.portText()}), kNotCapable) << mode;
   }
