@@ -66,6 +66,8 @@ class WasiPolicy {
   WasiPolicy& operator=(WasiPolicy&&) = delete;
   ~WasiPolicy();
 
+  // The bodies of the host functions that install() puts in place, public for their one
+  // trampoline in wasi_policy.cc; nothing else calls them.
   struct Call;
   /// An errno for the guest, or a WasmEdge failure to pass on (a trap in a forwarded call).
   using Outcome = std::expected<std::uint32_t, WasmEdge_Result>;
