@@ -23,6 +23,7 @@
 
 #include "../guests/bench_hash.h"
 #include "../harness/measure.h"
+#include "roadrunner/base/net_grant.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/sys/tcp.h"
@@ -71,7 +72,8 @@ class GuestThread {
   }
 
   [[nodiscard]] Result<> start(const wasm::Engine& engine, const wasm::Module& module,
-                               std::vector<std::string> args, std::vector<std::string> env) {
+                               std::vector<std::string> args, std::vector<std::string> env,
+                               std::vector<NetGrant> grants) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) {
       return failErrno("pipe");
@@ -81,7 +83,8 @@ class GuestThread {
     std::promise<Result<>> redirected;
     std::future<Result<>> redirected_future = redirected.get_future();
     thread_ = std::thread([this, &engine, module, args = std::move(args), env = std::move(env),
-                           w = write_end.get(), redirected = std::move(redirected)]() mutable {
+                           grants = std::move(grants), w = write_end.get(),
+                           redirected = std::move(redirected)]() mutable {
       // A consumer or producer whose peer is gone must see EPIPE, not kill the process.
       sigset_t pipe_only;
       sigemptyset(&pipe_only);
@@ -93,7 +96,8 @@ class GuestThread {
       }
       ::close(w);  // this thread's copy; fds 1 and 2 remain
       redirected.set_value(Result<>{});
-      auto instance = wasm::Instance::create(engine, module, {.args = args, .env = env});
+      auto instance = wasm::Instance::create(
+          engine, module, {.args = args, .env = env, .net_grants = std::move(grants)});
       Result<int> code =
           instance ? instance->runStart() : Result<int>(std::unexpected(instance.error()));
       if (!code) {
@@ -252,7 +256,9 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   bool started = true;
   for (std::uint32_t k = 0; k < o.consumers && started; ++k) {
     auto g = std::make_unique<GuestThread>();
-    started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)}, {})
+    // A consumer binds 127.0.0.1 at a port the kernel picks, listens and accepts.
+    started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)},
+                       {}, {NetGrant{.ip = {127, 0, 0, 1}}})
                   .has_value();
     consumers.push_back(std::move(g));
   }
@@ -284,8 +290,17 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
     if (o.corrupt) {
       env.push_back("BENCH_CORRUPT_AT=" + std::to_string(o.size / 2));
     }
-    producer_started = producer->start(engine, producer_module, std::move(args), std::move(env))
-                           .has_value();
+    // The producer connects to exactly the consumers' ports.
+    std::vector<NetGrant> grants;
+    for (const auto& p : ports) {
+      std::uint16_t port = 0;
+      if (parse(p, &port) && port != 0) {
+        grants.push_back(NetGrant{.ip = {127, 0, 0, 1}, .port = port});
+      }
+    }
+    producer_started =
+        producer->start(engine, producer_module, std::move(args), std::move(env), std::move(grants))
+            .has_value();
   }
   if (!producer_started) {
     // Nobody will connect: wake every listening consumer with a connection that closes at once.

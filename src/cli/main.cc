@@ -13,7 +13,8 @@ namespace {
 constexpr std::string_view kUsage = R"(usage: roadrunner COMMAND [ARGS]
 
 commands:
-  run FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--interpreter] [-- ARGS...]
+  run FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--allow-net tcp:IP:PORT]...
+        [--interpreter] [-- ARGS...]
                       run a WASI command function, like `wasmedge FILE.wasm`
   compile FILE.wasm...  AOT-compile modules into the cache (later runs start at once)
   up WORKFLOW.json [--stats] [--interpreter] [--no-prefix] [--memfd-threshold BYTES]
@@ -22,7 +23,8 @@ commands:
   demo [--mib=N]      the text pipeline end to end, with what moved and how fast
   serve FUNCTION.wasm --listen unix:PATH [--name N] [--target NAME=unix:PATH]...
         [--max-payload BYTES] [--allow-uid UID]... [--memfd-copy] [--env K=V]... [--dir D]...
-        [--secret-file F] [--timeout S] [--handler-timeout-ms MS] [-- ARGS...]
+        [--allow-net tcp:IP:PORT]... [--secret-file F] [--timeout S] [--handler-timeout-ms MS]
+        [-- ARGS...]
                       host a receiving function for kernel-mode senders until SIGTERM
   send --to unix:PATH [--target NAME] [--memfd] FILE
                       deliver a file to a served function; its reply goes to stdout

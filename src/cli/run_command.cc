@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "roadrunner/base/net_grant.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
 
@@ -55,6 +56,12 @@ int runCommand(Args args) {
       options.dirs.push_back(dir->find(':') == std::string::npos ? *dir + ":" + *dir : *dir);
     } else if (arg == "--interpreter") {
       engine_options.interpreter = true;
+    } else if (arg == "--allow-net") {
+      auto grant = parseNetGrant(value().value_or(""));
+      if (!grant) {
+        return reportError(grant.error(), kExitUsage);
+      }
+      options.net_grants.push_back(*grant);
     } else if (arg.starts_with("-")) {
       return usageError("run: unknown flag '" + std::string(arg) + "'");
     } else if (file.empty()) {

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "roadrunner/base/file.h"
+#include "roadrunner/base/net_grant.h"
 #include "roadrunner/runtime/function_actor.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/socket_endpoint.h"
@@ -101,6 +102,12 @@ int serveCommand(Args args) {
     } else if (arg == "--dir") {
       const std::string d = value();
       instance_options.dirs.push_back(d.find(':') == std::string::npos ? d + ":" + d : d);
+    } else if (arg == "--allow-net") {
+      auto grant = parseNetGrant(value());
+      if (!grant) {
+        return reportError(grant.error(), kExitUsage);
+      }
+      instance_options.net_grants.push_back(*grant);
     } else if (arg == "--max-payload") {
       server_options.max_payload = std::stoull(value());
     } else if (arg == "--timeout") {

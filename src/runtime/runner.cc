@@ -212,6 +212,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       io.env.push_back("RR_INSTANCE=" + std::to_string(index++));
       io.env.push_back("RR_INSTANCES=" + std::to_string(f.instances));
       io.max_memory_pages = f.memory_limit_mib * 16U;  // 64 KiB pages
+      io.net_grants = f.network;
       RR_ASSIGN_OR_RETURN(auto actor, FunctionActor::start({.name = name,
                                                             .engine = &engine,
                                                             .module = modules.at(f.name),
@@ -279,6 +280,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                "RR_INSTANCES=" + std::to_string(f.instances)});
       for (const auto& d : f.dirs) {
         args.insert(args.end(), {"--dir", d});
+      }
+      for (const auto& g : f.network) {
+        args.insert(args.end(), {"--allow-net", g.str()});
       }
       const auto routes = routeArgs(workflow, f, routable, address_of);
       args.insert(args.end(), routes.begin(), routes.end());

@@ -83,8 +83,9 @@ Result<std::uint64_t> positive(const json& obj, const char* key, const std::stri
 Result<FunctionSpec> parseFunction(const std::string& name, const json& obj,
                                    const std::string& base_dir) {
   const std::string where = "function '" + name + "'";
-  RR_RETURN_IF_ERROR(checkKeys(obj, where, {"wasm", "args", "env", "dirs", "memory_limit_mib",
-                                            "instances", "max_payload_bytes", "timeout_ms"}));
+  RR_RETURN_IF_ERROR(checkKeys(obj, where,
+                               {"wasm", "args", "env", "dirs", "memory_limit_mib", "instances",
+                                "max_payload_bytes", "timeout_ms", "network"}));
   FunctionSpec f;
   f.name = name;
   if (!obj.contains("wasm") || !obj.at("wasm").is_string() || obj.at("wasm").get<std::string>().empty()) {
@@ -121,6 +122,14 @@ Result<FunctionSpec> parseFunction(const std::string& name, const json& obj,
   f.timeout_ms = static_cast<std::uint32_t>(timeout);
   RR_ASSIGN_OR_RETURN(f.max_payload,
                       positive(obj, "max_payload_bytes", where, f.max_payload, UINT32_MAX));
+  RR_ASSIGN_OR_RETURN(const auto network, stringList(obj, "network", where));
+  for (const auto& entry : network) {
+    auto grant = parseNetGrant(entry);
+    if (!grant) {
+      return bad(where + ": 'network': " + grant.error().detail);
+    }
+    f.network.push_back(*grant);
+  }
   return f;
 }
 

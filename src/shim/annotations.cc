@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "roadrunner/base/net_grant.h"
+
 namespace rr::shim {
 namespace {
 
@@ -120,9 +122,23 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
         return bad(key, "'" + value + "' is neither 'true' nor 'false'");
       }
       w.interpreter = value == "true";
+    } else if (key == "allow-net") {
+      std::string_view rest = value;
+      while (true) {
+        const auto comma = rest.find(',');
+        auto grant = parseNetGrant(trim(rest.substr(0, comma)));
+        if (!grant) {
+          return bad(key, grant.error().detail);
+        }
+        w.allow_net.push_back(grant->str());
+        if (comma == std::string_view::npos) {
+          break;
+        }
+        rest.remove_prefix(comma + 1);
+      }
     } else {
       return bad(key, "unknown key (known: role, name, listen, targets, secret-file, "
-                      "interpreter)");
+                      "interpreter, allow-net)");
     }
   }
   if (listen_given && !w.receiver) {

@@ -1,5 +1,6 @@
 // CliEngine: a task becomes a child `roadrunner` process.
-//   plain function       roadrunner run MODULE [--env K=V]... [--dir G:H]... -- ARGS
+//   plain function       roadrunner run MODULE [--env K=V]... [--dir G:H]... [--allow-net G]...
+//                        -- ARGS
 //   receiver             roadrunner serve MODULE --name N --listen ADDR --ready-fd 3 ...
 //   function + targets   roadrunner up BUNDLE/roadrunner-workflow.json --no-prefix
 
@@ -102,6 +103,9 @@ class CliEngine final : public Engine {
         env_object[kv.substr(0, eq)] = kv.substr(eq + 1);
       }
       fn["env"] = env_object;
+      if (!ctx.wiring.allow_net.empty()) {
+        fn["network"] = ctx.wiring.allow_net;
+      }
       nlohmann::json wf{{"name", ctx.id}, {"functions", {{ctx.wiring.name, fn}}},
                         {"edges", nlohmann::json::array()}};
       for (const auto& t : ctx.targets) {
@@ -133,6 +137,9 @@ class CliEngine final : public Engine {
     }
     for (const auto& d : dirs) {
       argv.insert(argv.end(), {"--dir", d});
+    }
+    for (const auto& grant : ctx.wiring.allow_net) {
+      argv.insert(argv.end(), {"--allow-net", grant});
     }
     argv.emplace_back("--");
     argv.insert(argv.end(), guest_args.begin(), guest_args.end());

@@ -35,6 +35,9 @@ using ValidatorPtr =
 using AsyncPtr = std::unique_ptr<WasmEdge_Async, CDelete<&WasmEdge_AsyncDelete>>;
 using AstModulePtr =
     std::unique_ptr<WasmEdge_ASTModuleContext, CDelete<&WasmEdge_ASTModuleDelete>>;
+using StorePtr = std::unique_ptr<WasmEdge_StoreContext, CDelete<&WasmEdge_StoreDelete>>;
+using ExecutorPtr =
+    std::unique_ptr<WasmEdge_ExecutorContext, CDelete<&WasmEdge_ExecutorDelete>>;
 
 /// A borrowed WasmEdge_String over `s` (no copy; valid while `s` is).
 inline WasmEdge_String wrap(std::string_view s) noexcept {
@@ -51,6 +54,7 @@ inline std::string resultMessage(WasmEdge_Result result) {
 enum class Trap : std::uint32_t {
   kHostBug = 1,  ///< an exception escaped a host function: a Roadrunner bug
   kKeeperStop = 2,
+  kNotCapable = 3,  ///< a denied WASI function whose type has no errno result to return
 };
 
 inline WasmEdge_Result trapWith(Trap trap) noexcept {

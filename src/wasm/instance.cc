@@ -10,6 +10,7 @@
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
+#include "wasi_policy.h"
 #include "watchdog.h"
 
 namespace rr::wasm {
@@ -131,6 +132,7 @@ struct Instance::State {
   ModuleInstancePtr lever_module;
   VmPtr vm;
   WasmEdge_ModuleInstanceContext* wasi = nullptr;  // borrowed from vm
+  WasiPolicyPtr wasi_policy;  // backs wasi's socket functions; destroyed before vm
   AsyncPtr stop_lever;  // made at the first call with a time limit
 };
 
@@ -162,6 +164,8 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
   WasmEdge_ModuleInstanceInitWASI(state->wasi, args.data(), static_cast<std::uint32_t>(args.size()),
                                   env.data(), static_cast<std::uint32_t>(env.size()), dirs.data(),
                                   static_cast<std::uint32_t>(dirs.size()));
+  RR_ASSIGN_OR_RETURN(state->wasi_policy,
+                      WasiPolicy::install(state->wasi, std::move(options.net_grants)));
 
   host::Imports* imports = options.imports;
   if (imports == nullptr) {

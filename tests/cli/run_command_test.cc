@@ -7,6 +7,7 @@
 #include <string>
 
 #include "../testing/subprocess.h"
+#include "../testing/tcp_listener.h"
 
 namespace rr {
 namespace {
@@ -102,6 +103,45 @@ TEST_F(RunCommandTest, GuestThatTrapsInBothEngines) {
 TEST_F(RunCommandTest, UnknownFlag) {
   const Outcome o = roadrunner({"run", RR_GUEST_WASI_PROBE, "--frobnicate"});
   expectOneLineError(o, "unknown flag '--frobnicate'");
+  EXPECT_EQ(o.exit_code, 2);
+}
+
+TEST_F(RunCommandTest, GuestGetsNoSocketsUnlessAllowedAndThenOnlyThoseAddresses) {
+  const testing::TcpListener granted;
+  const testing::TcpListener other;
+  ASSERT_TRUE(granted.port() != 0 && other.port() != 0);
+  const auto probe = [&](const testing::TcpListener& to, std::vector<std::string> flags) {
+    std::vector<std::string> args = {"run", RR_GUEST_NET_PROBE, "--env",
+                                      "NET_PROBE_PORT=" + to.portText()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return roadrunner(args);
+  };
+
+  const Outcome denied = probe(granted, {});
+  EXPECT_EQ(denied.exit_code, 76) << denied.out << denied.err;
+  EXPECT_EQ(denied.out, "net_probe connect: sock_open errno 76\n");
+  EXPECT_FALSE(granted.connectionArrives(std::chrono::milliseconds(0)));
+
+  const Outcome allowed = probe(granted, {"--allow-net", granted.grant()});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_TRUE(granted.connectionArrives(std::chrono::seconds(10)));
+
+  const Outcome elsewhere = probe(other, {"--allow-net", granted.grant()});
+  EXPECT_EQ(elsewhere.out, "net_probe connect: sock_connect errno 76\n") << elsewhere.err;
+  EXPECT_FALSE(other.connectionArrives(std::chrono::milliseconds(0)));
+}
+
+TEST_F(RunCommandTest, GuestCannotSignalTheHostProcess) {
+  const Outcome o = roadrunner({"run", RR_GUEST_NET_PROBE, "--env", "NET_PROBE=raise"});
+
+  EXPECT_EQ(o.signal, 0) << "the guest's proc_raise(SIGKILL) reached roadrunner";
+  EXPECT_EQ(o.exit_code, 76) << o.out << o.err;
+  EXPECT_EQ(o.out, "net_probe raise: proc_raise errno 76\n");
+}
+
+TEST_F(RunCommandTest, AllowNetTakesOnlyAnIpv4AddressAndPort) {
+  const Outcome o = roadrunner({"run", RR_GUEST_NET_PROBE, "--allow-net", "tcp:example.com:80"});
+  expectOneLineError(o, "'tcp:example.com:80' is not tcp:A.B.C.D:PORT");
   EXPECT_EQ(o.exit_code, 2);
 }
 

@@ -61,6 +61,14 @@ TEST(ServeCommandTest, ServeWithoutListenIsAUsageError) {
   EXPECT_NE(o.err.find("--listen"), std::string::npos) << o.err;
 }
 
+TEST(ServeCommandTest, AllowNetTakesOnlyAnIpv4AddressAndPort) {
+  const auto o = testing::run({RR_CLI, "serve", RR_GUEST_NET_PROBE, "--listen", "unix:/nowhere",
+                               "--allow-net", "tcp:127.0.0.1:99999"});
+  EXPECT_EQ(o.exit_code, 2) << o.err;
+  EXPECT_NE(o.err.find("'tcp:127.0.0.1:99999' is not tcp:A.B.C.D:PORT"), std::string::npos)
+      << o.err;
+}
+
 TEST(ServeCommandTest, KilledReceiverGivesTheNextSendAStatusAndARestartServesAgain) {
   const testing::TempDir dir;
   const std::string sock = dir.file("sink.sock");

@@ -6,6 +6,7 @@
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
+#include "../testing/tcp_listener.h"
 
 namespace rr::runtime {
 namespace {
@@ -474,6 +475,64 @@ INSTANTIATE_TEST_SUITE_P(Modes, RouteAgreementTest,
                          [](const ::testing::TestParamInfo<EdgeMode>& p) {
                            return std::string(modeName(p.param));
                          });
+}  // namespace
+}  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+// A receiver that tries to reach a TCP listener of the test's when a delivery arrives, in each
+// place a receiver can run: a thread of this process (embedded), or a `roadrunner serve` behind
+// a UNIX socket (kernel) or TCP (network). The asking command exits with the errno the receiver
+// replied: 76 (__WASI_ERRNO_NOTCAPABLE) when denied, 0 when it connected.
+class ReceiverSocketTest : public ::testing::TestWithParam<EdgeMode> {
+ protected:
+  static int ask(const testing::TcpListener& to, std::vector<NetGrant> grants = {}) {
+    const Workflow w{
+        .functions = {{.name = "asker", .wasm = RR_GUEST_NET_PROBE,
+                       .env = {"NET_PROBE=ask", "NET_PROBE_TARGET=probe"}},
+                      {.name = "probe", .wasm = RR_GUEST_NET_PROBE,
+                       .env = {"NET_PROBE=connect", "NET_PROBE_PORT=" + to.portText()},
+                       .network = std::move(grants)}},
+        .edges = {{.from = "asker", .to = "probe", .mode = GetParam()}}};
+    auto r = runWorkflow(w, {.prefix_output = false,
+                             .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                             .roadrunner_exe = RR_CLI});
+    EXPECT_TRUE(r.has_value()) << r.error().message();
+    return r && !r->instances.empty() ? r->instances.front().exit_code : -1;
+  }
+  static constexpr int kNotCapable = 76;
+};
+
+TEST_P(ReceiverSocketTest, ReceiverWithoutAGrantCannotConnect) {
+  const testing::TcpListener listener;
+  ASSERT_NE(listener.port(), 0);
+
+  EXPECT_EQ(ask(listener), kNotCapable);
+
+  EXPECT_FALSE(listener.connectionArrives(std::chrono::milliseconds(0)));
+}
+
+TEST_P(ReceiverSocketTest, ReceiverReachesItsGrantedAddressAndNoOther) {
+  const testing::TcpListener granted;
+  const testing::TcpListener other;
+  ASSERT_TRUE(granted.port() != 0 && other.port() != 0);
+  const NetGrant grant = *parseNetGrant(granted.grant());
+
+  EXPECT_EQ(ask(granted, {grant}), 0);
+  EXPECT_TRUE(granted.connectionArrives(std::chrono::seconds(10)));
+  EXPECT_EQ(ask(other, {grant}), kNotCapable);
+  EXPECT_FALSE(other.connectionArrives(std::chrono::milliseconds(0)));
+}
+
+std::string modeTestName(const ::testing::TestParamInfo<EdgeMode>& param) {
+  return modeName(param.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ReceiverSocketTest,
+                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
+                                           EdgeMode::kNetwork),
+                         modeTestName);
 
 }  // namespace
 }  // namespace rr::runtime

@@ -76,6 +76,36 @@ TEST(WorkflowTest, MissingFileNamesIt) {
 namespace rr::runtime {
 namespace {
 
+TEST(WorkflowNetworkTest, GrantsParseIntoAddressesAndPorts) {
+  auto w = parse(R"({"functions": {"a": {"wasm": "a",
+      "network": ["tcp:127.0.0.1:8080", "tcp:10.0.0.5:*"]}, "b": {"wasm": "b"}}})");
+  ASSERT_TRUE(w.has_value()) << w.error().message();
+  ASSERT_EQ(w->find("a")->network.size(), 2U);
+  EXPECT_EQ(w->find("a")->network[0].str(), "tcp:127.0.0.1:8080");
+  EXPECT_EQ(w->find("a")->network[1].str(), "tcp:10.0.0.5:*");
+  EXPECT_TRUE(w->find("b")->network.empty()) << "no grant unless the workflow gives one";
+}
+
+TEST(WorkflowNetworkTest, BadGrantsNameTheFunctionAndTheEntry) {
+  for (const char* entry : {"tcp:localhost:80", "tcp:127.0.0.1:0", "udp:127.0.0.1:53",
+                            "tcp:[::1]:80", "tcp:10.0.0.5", "tcp:10.0.0.256:1", "*"}) {
+    auto w = parse(std::string(R"({"functions": {"fetch": {"wasm": "a", "network": [")") + entry +
+                   R"("]}}})");
+    ASSERT_FALSE(w.has_value()) << entry;
+    EXPECT_EQ(w.error().code, Errc::kMalformedConfig);
+    EXPECT_NE(w.error().message().find("function 'fetch': 'network': '" + std::string(entry) + "'"),
+              std::string::npos)
+        << w.error().message();
+  }
+  for (const char* network : {R"("tcp:127.0.0.1:80")", "[1]", R"({"tcp": 80})"}) {
+    auto w = parse(std::string(R"({"functions": {"fetch": {"wasm": "a", "network": )") + network +
+                   "}}}");
+    ASSERT_FALSE(w.has_value()) << network;
+    EXPECT_NE(w.error().message().find("'network' must be a list of strings"), std::string::npos)
+        << w.error().message();
+  }
+}
+
 TEST(WorkflowOrderTest, FunctionsKeepTheirDeclarationOrder) {
   auto w = parseWorkflow(R"({"functions": {"zeta": {"wasm": "z"}, "alpha": {"wasm": "a"}}})", "");
   ASSERT_TRUE(w.has_value()) << w.error().message();

@@ -43,6 +43,13 @@ TEST(Annotations, Targets) {
   EXPECT_TRUE(w->interpreter);
 }
 
+TEST(Annotations, AllowNetListsGrants) {
+  EXPECT_TRUE(parseWiring({}, "fn")->allow_net.empty()) << "no grant unless one is given";
+  auto w = parseWiring({{"roadrunner.io/allow-net", "tcp:10.0.0.5:443, tcp:127.0.0.1:*"}}, "fn");
+  ASSERT_TRUE(w) << w.error().message();
+  EXPECT_EQ(w->allow_net, (std::vector<std::string>{"tcp:10.0.0.5:443", "tcp:127.0.0.1:*"}));
+}
+
 TEST(Annotations, MalformedValuesNameTheAnnotation) {
   const std::vector<std::pair<Map, std::string>> cases = {
       {{{"roadrunner.io/role", "server"}}, "roadrunner.io/role"},
@@ -62,6 +69,9 @@ TEST(Annotations, MalformedValuesNameTheAnnotation) {
       {{{"roadrunner.io/secret-file", "relative"}}, "roadrunner.io/secret-file"},
       {{{"roadrunner.io/interpreter", "yes"}}, "roadrunner.io/interpreter"},
       {{{"roadrunner.io/rol", "receiver"}}, "unknown key"},
+      {{{"roadrunner.io/allow-net", "tcp:example.com:443"}}, "roadrunner.io/allow-net"},
+      {{{"roadrunner.io/allow-net", "tcp:10.0.0.5:443,"}}, "roadrunner.io/allow-net"},
+      {{{"roadrunner.io/allow-net", "10.0.0.5:443"}}, "'10.0.0.5:443' is not tcp:A.B.C.D:PORT"},
   };
   for (const auto& [annotations, needle] : cases) {
     auto w = parseWiring(annotations, "me");

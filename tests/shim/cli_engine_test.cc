@@ -54,6 +54,33 @@ TEST(CliEngine, PlainFunctionRuns) {
   EXPECT_EQ(a[a.size() - 2], "--");
   EXPECT_EQ(a.back(), "a1");
   EXPECT_FALSE(launch->ready_fd);
+  EXPECT_FALSE(contains(a, {"--allow-net"})) << "no grant unless the annotation gives one";
+}
+
+TEST(CliEngine, AllowNetBecomesTheFlagOrTheWorkflowsNetworkList) {
+  Fixture f;
+  f.ctx.wiring.allow_net = {"tcp:10.0.0.5:443", "tcp:127.0.0.1:*"};
+  auto run = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(run);
+  EXPECT_TRUE(contains(run->argv, {"--allow-net", "tcp:10.0.0.5:443", "--allow-net",
+                                   "tcp:127.0.0.1:*", "--"}));
+
+  f.ctx.wiring.receiver = true;
+  f.ctx.listen_address = "unix:/run/rr/sockets/ns/fn.sock";
+  auto serve = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(serve);
+  EXPECT_EQ(serve->argv[1], "serve");
+  EXPECT_TRUE(contains(serve->argv, {"--allow-net", "tcp:10.0.0.5:443", "--allow-net",
+                                     "tcp:127.0.0.1:*", "--"}));
+
+  f.ctx.wiring.receiver = false;
+  f.ctx.targets = {{"sink", "unix:/run/rr/sockets/ns/sink.sock"}};
+  auto up = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(up);
+  const auto wf = nlohmann::json::parse(up->workflow_json);
+  EXPECT_EQ(wf["functions"]["fn"]["network"],
+            nlohmann::json::array({"tcp:10.0.0.5:443", "tcp:127.0.0.1:*"}));
+  EXPECT_FALSE(wf["functions"]["sink"].contains("network"));
 }
 
 TEST(CliEngine, ReceiverServes) {

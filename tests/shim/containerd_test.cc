@@ -26,6 +26,7 @@
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/shim/ttrpc_frame.h"
 #include "../testing/subprocess.h"
+#include "../testing/tcp_listener.h"
 
 namespace rr::shim {
 namespace {
@@ -179,6 +180,7 @@ class Containerd : public ::testing::Test {
                                {"/greeting.txt", "hello from the rootfs\n"},
                                {"/sink.wasm", readAll(RR_GUEST_HASH_RECEIVER)},
                                {"/sender.wasm", readAll(RR_GUEST_SENDER)},
+                               {"/net_probe.wasm", readAll(RR_GUEST_NET_PROBE)},
                                {"/script.wasm", not_wasm}}));
     // Two namespaces stand in for two nodes: each has its own registry.
     for (const char* ns : {"rrtest", "rrfar"}) {
@@ -394,6 +396,33 @@ TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
   EXPECT_EQ(logged.exit_code, 3) << logged.err;
   EXPECT_NE(readAll(log).find("argv[1]=3\n"), std::string::npos) << readAll(log);
   EXPECT_NE(readAll(log).find("probe done"), std::string::npos) << readAll(log);
+}
+
+TEST_F(Containerd, AllowNetAnnotationGrantsTheFunctionOneAddress) {
+  // ctr asks for a new, unnamed network namespace, which the shim ignores: the function shares
+  // this host's loopback.
+  const rr::testing::TcpListener granted;
+  const rr::testing::TcpListener other;
+  ASSERT_TRUE(granted.port() != 0 && other.port() != 0);
+  const std::string grant = "roadrunner.io/allow-net=" + granted.grant();
+
+  const Outcome denied =
+      run({"--rm", "--env", "NET_PROBE_PORT=" + granted.portText()}, "net0", {"/net_probe.wasm"});
+  EXPECT_EQ(denied.exit_code, 76) << denied.out << denied.err;
+  EXPECT_FALSE(granted.connectionArrives(0ms));
+
+  const Outcome allowed =
+      run({"--rm", "--env", "NET_PROBE_PORT=" + granted.portText(), "--annotation", grant}, "net1",
+          {"/net_probe.wasm"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  EXPECT_TRUE(granted.connectionArrives(10s));
+
+  const Outcome elsewhere =
+      run({"--rm", "--env", "NET_PROBE_PORT=" + other.portText(), "--annotation", grant}, "net2",
+          {"/net_probe.wasm"});
+  EXPECT_EQ(elsewhere.exit_code, 76) << elsewhere.out << elsewhere.err;
+  EXPECT_FALSE(other.connectionArrives(0ms));
+  expectNothingLeft("net2", "net2");
 }
 
 TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {

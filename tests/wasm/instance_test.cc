@@ -1,8 +1,13 @@
 #include "roadrunner/wasm/instance.h"
 
+#include <sys/stat.h>
+
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include "../testing/subprocess.h"
+#include "../testing/tcp_listener.h"
 
 namespace rr::wasm {
 namespace {
@@ -83,6 +88,101 @@ TEST_P(InstanceTest, NonWasmAndInvalidModulesAreRefusedWithTheirPath) {
   ASSERT_FALSE(invalid.has_value());
   EXPECT_EQ(invalid.error().code, Errc::kInvalidModule);
   EXPECT_NE(invalid.error().message().find(dir.file("bad.wasm")), std::string::npos);
+}
+
+// The net_probe guest as a command: NET_PROBE picks what it tries, and its exit code is the WASI
+// errno of the call that decided (76: not capable, 21: fault, 0: it worked).
+int probe(const Engine& eng, std::vector<std::string> env, std::vector<std::string> grants = {},
+          std::vector<std::string> dirs = {}) {
+  auto module = eng.prepare(RR_GUEST_NET_PROBE);
+  EXPECT_TRUE(module.has_value()) << module.error().message();
+  InstanceOptions options{.args = {"net_probe"}, .env = std::move(env), .dirs = std::move(dirs)};
+  for (const auto& g : grants) {
+    auto grant = parseNetGrant(g);
+    EXPECT_TRUE(grant.has_value()) << grant.error().message();
+    options.net_grants.push_back(*grant);
+  }
+  auto instance = Instance::create(eng, *module, std::move(options));
+  EXPECT_TRUE(instance.has_value()) << instance.error().message();
+  auto code = instance->runStart();
+  EXPECT_TRUE(code.has_value()) << code.error().message();
+  return code.value_or(-1);
+}
+
+constexpr int kNotCapable = 76;  // __WASI_ERRNO_NOTCAPABLE
+constexpr int kFault = 21;       // __WASI_ERRNO_FAULT
+constexpr std::chrono::milliseconds kNoWait{0};
+constexpr std::chrono::seconds kArrives{10};
+
+TEST_P(InstanceTest, SocketsAreDeniedWithoutAGrant) {
+  auto eng = engine();
+  const testing::TcpListener listener;
+  ASSERT_NE(listener.port(), 0);
+
+  for (const char* mode : {"connect", "connect_v2", "bind", "listen", "udp", "resolve", "every"}) {
+    const std::string how = std::string("NET_PROBE=") + mode;
+    EXPECT_EQ(probe(eng, {how, "NET_PROBE_PORT=" + listener.portText()}), kNotCapable) << mode;
+  }
+
+  EXPECT_FALSE(listener.connectionArrives(kNoWait));
+}
+
+TEST_P(InstanceTest, AGrantAllowsConnectingToItsAddressOnly) {
+  auto eng = engine();
+  const testing::TcpListener granted;
+  const testing::TcpListener other;
+  ASSERT_TRUE(granted.port() != 0 && other.port() != 0);
+
+  for (const char* mode : {"connect", "connect_v2"}) {
+    const std::string how = std::string("NET_PROBE=") + mode;
+    EXPECT_EQ(probe(eng, {how, "NET_PROBE_PORT=" + granted.portText()}, {granted.grant()}), 0)
+        << mode;
+    EXPECT_TRUE(granted.connectionArrives(kArrives)) << mode;
+    EXPECT_EQ(probe(eng, {how, "NET_PROBE_PORT=" + other.portText()}, {granted.grant()}),
+              kNotCapable)
+        << mode;
+    EXPECT_FALSE(other.connectionArrives(kNoWait)) << mode;
+  }
+}
+
+TEST_P(InstanceTest, AWildAddressPointerIsAFaultNotACrash) {
+  auto eng = engine();
+  const testing::TcpListener listener;
+
+  EXPECT_EQ(probe(eng, {"NET_PROBE=wild", "NET_PROBE_PORT=" + listener.portText()},
+                  {listener.grant()}),
+            kFault);
+
+  EXPECT_FALSE(listener.connectionArrives(kNoWait));
+}
+
+TEST_P(InstanceTest, ListeningNeedsAGrantedLocalAddress) {
+  auto eng = engine();
+
+  // Port 0: the kernel picks one, which "*" covers.
+  EXPECT_EQ(probe(eng, {"NET_PROBE=bind", "NET_PROBE_PORT=0"}, {"tcp:127.0.0.1:*"}), 0);
+  EXPECT_EQ(probe(eng, {"NET_PROBE=bind", "NET_PROBE_PORT=0"}, {"tcp:127.0.0.1:9"}), kNotCapable);
+  EXPECT_EQ(probe(eng, {"NET_PROBE=bind", "NET_PROBE_PORT=0"}, {"tcp:127.0.0.2:*"}), kNotCapable);
+  // Never bound: listen would take 0.0.0.0 and a port of the kernel's choosing.
+  EXPECT_EQ(probe(eng, {"NET_PROBE=listen"}, {"tcp:127.0.0.1:*"}), kNotCapable);
+}
+
+TEST_P(InstanceTest, UdpAndNameLookupsStayDeniedWithAGrant) {
+  auto eng = engine();
+
+  EXPECT_EQ(probe(eng, {"NET_PROBE=udp"}, {"tcp:127.0.0.1:*"}), kNotCapable);
+  EXPECT_EQ(probe(eng, {"NET_PROBE=resolve"}, {"tcp:127.0.0.1:*"}), kNotCapable);
+}
+
+TEST_P(InstanceTest, AGuestCannotLeaveASymlinkInItsDirectory) {
+  auto eng = engine();
+  const testing::TempDir dir;
+
+  EXPECT_EQ(probe(eng, {"NET_PROBE=symlink"}, {"tcp:127.0.0.1:*"}, {"/d:" + dir.path()}),
+            kNotCapable);
+
+  struct stat st{};
+  EXPECT_NE(::lstat(dir.file("escape").c_str(), &st), 0) << "the guest made a link on the host";
 }
 
 std::string engineName(const ::testing::TestParamInfo<bool>& param) {

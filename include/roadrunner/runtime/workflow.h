@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/base/net_grant.h"
 
 namespace rr::runtime {
 
@@ -20,6 +21,8 @@ struct FunctionSpec {
   std::uint32_t instances = 1;           ///< > 1: a fan-out group "name#0".."name#N-1"
   std::uint64_t max_payload = 1ULL << 31;  ///< larger deliveries are refused
   std::uint32_t timeout_ms = 0;  ///< per-invocation limit for its handler (0: none)
+  /// TCP addresses its guest may use through WASI sockets (`"network"`); empty: no sockets.
+  std::vector<NetGrant> network;
 };
 
 enum class EdgeMode { kEmbedded, kKernel, kNetwork };

@@ -8,6 +8,7 @@
 //   roadrunner.io/targets      "NAME[=tcp:HOST:PORT],..." the functions it may send to
 //   roadrunner.io/secret-file  container path of the network secret
 //   roadrunner.io/interpreter  "true": WasmEdge's interpreter instead of AOT
+//   roadrunner.io/allow-net    "tcp:A.B.C.D:PORT|*,..." TCP addresses the guest may use
 
 #include <map>
 #include <optional>
@@ -32,6 +33,9 @@ struct Wiring {
   std::vector<TargetSpec> targets;
   std::string secret_file;  ///< container path, "" if none
   bool interpreter = false;
+  /// Grants for the guest's WASI sockets, each "tcp:A.B.C.D:PORT" or "tcp:A.B.C.D:*" as
+  /// NetGrant::str() writes it; empty: the guest gets no sockets.
+  std::vector<std::string> allow_net;
 };
 
 /// Reads the `roadrunner.io/` annotations. `default_name` is used when there is no
@@ -39,7 +43,7 @@ struct Wiring {
 /// (Errc::kInvalidArgument) name the annotation: an unknown key under the prefix, a bad role, a
 /// name outside [A-Za-z0-9_.-]{1,64}, a listen address that is not unix or tcp:HOST:PORT, a
 /// target list entry that does not parse or repeats a name, a target address that is not tcp,
-/// `listen` on a function that is not a receiver.
+/// an allow-net entry that is not a NetGrant, `listen` on a function that is not a receiver.
 [[nodiscard]] Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations,
                                          const std::string& default_name);
 

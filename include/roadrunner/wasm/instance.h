@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/base/net_grant.h"
 #include "roadrunner/host/imports.h"
 #include "roadrunner/wasm/engine.h"
 
 namespace rr::wasm {
 
-/// What a new instance sees: WASI arguments, environment and preopened directories, and the
-/// Roadrunner import module.
+/// What a new instance sees: WASI arguments, environment and preopened directories, the
+/// Roadrunner import module, and the TCP addresses it may use (docs/security.md).
 struct InstanceOptions {
   std::vector<std::string> args;  ///< argv, program name first
   std::vector<std::string> env;   ///< "KEY=VALUE"
@@ -24,6 +25,9 @@ struct InstanceOptions {
   /// whose sends all fail with "unknown target".
   host::Imports* imports = nullptr;
   std::uint32_t max_memory_pages = 0;  ///< 0: WasmEdge's default (4 GiB)
+  /// TCP/IPv4 addresses the guest may connect to, bind on and listen on through WasmEdge's WASI
+  /// socket functions. Empty: every socket function fails with __WASI_ERRNO_NOTCAPABLE.
+  std::vector<NetGrant> net_grants;
 };
 
 /// One WasmEdge VM with WASI and the Roadrunner imports, instantiated from a Module.
