@@ -239,7 +239,7 @@ int serveCommand(const Flags& flags) {
   }
   ::signal(SIGPIPE, SIG_IGN);
   rr::log::init();
-  auto logger = spdlog::default_logger();
+  spdlog::logger* logger = rr::log::logger();
   logger->set_pattern("containerd-shim-roadrunner-v1: %l: %v");
   if (std::getenv("RR_LOG") == nullptr) {
     logger->set_level(spdlog::level::info);
@@ -272,7 +272,7 @@ int serveCommand(const Flags& flags) {
   server.serve();
   ::unlink(socket_path.c_str());
   RR_LOG_INFO("shim for {}/{} exits", options.ns, options.id);
-  spdlog::default_logger()->flush();
+  rr::log::logger()->flush();
   std::_Exit(0);
 }
 

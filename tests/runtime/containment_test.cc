@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../testing/subprocess.h"
+#include "roadrunner/base/file.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/runtime/runner.h"
 
@@ -92,6 +93,58 @@ TEST_P(ContainmentTest, TimeLimitStopsLoopsAndBlockedHostCallsInEveryEntry) {
   EXPECT_EQ(o.bystander, 0);
   // Seven entries stopped at 300 ms each; one 8 s sleep that ran to its end would exceed this.
   EXPECT_LT(o.seconds, 7.0 * testing::timeScale()) << "a blocked guest held its sender";
+}
+
+// The edge of wasm32: a sender whose memory is exactly 4 GiB sends its last bytes and takes the
+// reply length into its last 4 bytes (both were RR_EFAULT when 4 GiB read as 4 GiB - 1).
+TEST_P(ContainmentTest, FourGiBSenderUsesItsLastBytes) {
+  const Workflow w{.functions = {{.name = "edge", .wasm = RR_GUEST_EDGE_SENDER, .args = {"sink"}},
+                                 {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+                   .edges = {{.from = "edge", .to = "sink", .mode = GetParam()}}};
+  auto report = runWorkflow(w, {.prefix_output = false,
+                                .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                                .roadrunner_exe = RR_CLI});
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  ASSERT_FALSE(report->instances.empty());
+  EXPECT_EQ(report->instances[0].exit_code, 0) << "see edge_sender.c for the code";
+}
+
+// A receiver that exports its memory under another name than "memory" is refused at start with
+// that reason, instead of failing every delivery with RR_EBAD_ALLOC.
+TEST_P(ContainmentTest, ReceiverWhoseMemoryHasAnotherNameIsRefusedAtStart) {
+  // (module (memory (export "mem") 1)
+  //   (func (export "rr_alloc") (param i32) (result i32) i32.const 1024)
+  //   (func (export "rr_on_message") (param i32 i32 i32 i32) (result i32) i32.const 0))
+  constexpr unsigned char kModule[] = {
+      0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                    // magic, version
+      0x01, 0x0e, 0x02, 0x60, 0x01, 0x7f, 0x01, 0x7f,                    // types: (i32)->i32,
+      0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f,                    //   (i32 x4)->i32
+      0x03, 0x03, 0x02, 0x00, 0x01,                                      // funcs: types 0, 1
+      0x05, 0x03, 0x01, 0x00, 0x01,                                      // memory: 1 page
+      0x07, 0x22, 0x03, 0x03, 'm', 'e', 'm', 0x02, 0x00,                 // export "mem"
+      0x08, 'r', 'r', '_', 'a', 'l', 'l', 'o', 'c', 0x00, 0x00,          // export rr_alloc
+      0x0d, 'r', 'r', '_', 'o', 'n', '_', 'm', 'e', 's', 's', 'a', 'g', 'e', 0x00, 0x01,
+      0x0a, 0x0c, 0x02, 0x05, 0x00, 0x41, 0x80, 0x08, 0x0b,              // code: 1024
+      0x04, 0x00, 0x41, 0x00, 0x0b,                                      //       0
+  };
+  const testing::TempDir dir;
+  ASSERT_TRUE(writeFileAtomic(dir.file("renamed.wasm"), std::as_bytes(std::span(kModule))));
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"renamed", "100"}},
+                    {.name = "renamed", .wasm = dir.file("renamed.wasm")}},
+      .edges = {{.from = "sender", .to = "renamed", .mode = GetParam()}}};
+  auto report = runWorkflow(w, {.prefix_output = false,
+                                .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                                .roadrunner_exe = RR_CLI});
+  if (GetParam() == EdgeMode::kEmbedded) {
+    ASSERT_FALSE(report.has_value()) << "started a receiver the host cannot deliver to";
+    EXPECT_NE(report.error().message().find("exports no memory named \"memory\""),
+              std::string::npos)
+        << report.error().message();
+  } else {
+    // A served receiver's process refuses to start, so up stops with a set-up error.
+    EXPECT_FALSE(report.has_value());
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ContainmentTest,
