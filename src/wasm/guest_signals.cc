@@ -1,7 +1,9 @@
 #include "guest_signals.h"
 
+#include <pthread.h>
 #include <signal.h>
 
+#include <cstdint>
 #include <array>
 #include <mutex>
 #include <optional>
@@ -41,6 +43,9 @@ void chainedFaultHandler(int signal, siginfo_t* info, void* context) noexcept {
 
 void interruptHandler(int /*signal*/) noexcept {}
 
+// The lowest usable address of this thread's stack, once prepareGuestThread has run.
+thread_local std::uintptr_t t_stack_low = 0;
+
 Result<> chainFaultHandlers() {
   for (std::size_t i = 0; i < kFaultSignals.size(); ++i) {
     if (::sigaction(kFaultSignals[i], nullptr, &g_wasmedge_handlers[i]) != 0) {
@@ -78,6 +83,11 @@ Result<> installInterruptHandler() {
 
 int interruptSignal() noexcept { return SIGRTMIN + 4; }
 
+bool stackNearlyExhausted() noexcept {
+  const auto here = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+  return t_stack_low != 0 && here - t_stack_low < kHostHeadroom;
+}
+
 Result<> installGuestSignalHandlers(bool chain_fault_handlers) {
   static std::mutex mutex;
   static bool interrupt_installed = false;
@@ -97,6 +107,18 @@ Result<> installGuestSignalHandlers(bool chain_fault_handlers) {
 Result<> prepareGuestThread() {
   thread_local std::optional<sys::AltSignalStack> stack;
   if (!stack) {
+    pthread_attr_t attr;
+    if (const int err = ::pthread_getattr_np(::pthread_self(), &attr); err != 0) {
+      return failErrno("pthread_getattr_np", err);
+    }
+    void* low = nullptr;
+    std::size_t size = 0;
+    const int err = ::pthread_attr_getstack(&attr, &low, &size);
+    ::pthread_attr_destroy(&attr);
+    if (err != 0) {
+      return failErrno("pthread_attr_getstack", err);
+    }
+    t_stack_low = reinterpret_cast<std::uintptr_t>(low);
     auto installed = sys::AltSignalStack::install();
     if (!installed) {
       return std::unexpected(installed.error());

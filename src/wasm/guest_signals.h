@@ -15,6 +15,8 @@
 // does nothing and is registered without SA_RESTART, so the blocking call returns EINTR and the
 // guest runs into the check.
 
+#include <cstddef>
+
 #include "roadrunner/base/error.h"
 
 namespace rr::wasm {
@@ -27,6 +29,14 @@ namespace rr::wasm {
 /// Gives the calling thread an alternate signal stack, once (it lives until the thread ends).
 /// Every thread calls this before it enters guest code.
 [[nodiscard]] Result<> prepareGuestThread();
+
+/// Whether the calling thread, prepared by prepareGuestThread, has less than kHostHeadroom bytes
+/// of stack left below the caller's frame. Roadrunner's host functions refuse to run then: a
+/// guest that recursed to within a few frames of its guard page and then called the host would
+/// otherwise fault inside host code, and WasmEdge would longjmp out of it past its destructors
+/// (a transfer's Completion is shared with another thread).
+[[nodiscard]] bool stackNearlyExhausted() noexcept;
+inline constexpr std::size_t kHostHeadroom = 256 * 1024;
 
 /// The signal the watchdog sends to a thread whose guest call is past its limit.
 [[nodiscard]] int interruptSignal() noexcept;

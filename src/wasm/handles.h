@@ -55,6 +55,7 @@ enum class Trap : std::uint32_t {
   kHostBug = 1,  ///< an exception escaped a host function: a Roadrunner bug
   kKeeperStop = 2,
   kNotCapable = 3,  ///< a denied WASI function whose type has no errno result to return
+  kStackExhausted = 4,  ///< a host call made with too little native stack left (guest_signals.h)
 };
 
 inline WasmEdge_Result trapWith(Trap trap) noexcept {

@@ -56,6 +56,9 @@ constexpr std::string_view kLeverFunction = "nop";
 // Host function trampolines: decode i32 arguments, hand spans to rr::host, never throw.
 WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
                          const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  if (stackNearlyExhausted()) {
+    return trapWith(Trap::kStackExhausted);
+  }
   try {
     auto* imports = static_cast<host::Imports*>(data);
     const host::SendArgs args{.target = argU32(params, 0),
@@ -76,6 +79,9 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
 
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
                           const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  if (stackNearlyExhausted()) {
+    return trapWith(Trap::kStackExhausted);
+  }
   try {
     auto* imports = static_cast<host::Imports*>(data);
     const host::Status status =
@@ -100,6 +106,16 @@ void addFunction(WasmEdge_ModuleInstanceContext* module, std::string_view name,
   FunctionInstancePtr fn_inst(WasmEdge_FunctionInstanceCreate(type.get(), fn, data, 0));
   // 0.14: AddFunction always takes ownership.
   WasmEdge_ModuleInstanceAddFunction(module, wrap(name), fn_inst.release());
+}
+
+// WasmEdge's message, or ours for the traps our host functions raise.
+std::string trapMessage(WasmEdge_Result r) {
+  if (WasmEdge_ResultGetCategory(r) == WasmEdge_ErrCategory_UserLevelError &&
+      WasmEdge_ResultGetCode(r) == static_cast<std::uint32_t>(Trap::kStackExhausted)) {
+    return "native stack exhausted (a host call with less than " +
+           std::to_string(kHostHeadroom / 1024) + " KiB of stack left)";
+  }
+  return resultMessage(r);
 }
 
 // WASI's proc_exit ends a call with WasmEdge's "terminated".
@@ -230,7 +246,7 @@ Result<int> Instance::runStart() {
   if (WasmEdge_ResultOK(r) || isExit(r)) {
     return static_cast<int>(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi));
   }
-  return fail(Errc::kTrap, "run", state_->path + ": " + resultMessage(r));
+  return fail(Errc::kTrap, "run", state_->path + ": " + trapMessage(r));
 }
 
 Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
@@ -278,8 +294,7 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
                     std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi)) + ")");
   }
   if (!WasmEdge_ResultOK(r)) {
-    return fail(Errc::kTrap, "call", state_->path + " " + std::string(name) + ": " +
-                                         resultMessage(r));
+    return fail(Errc::kTrap, "call", state_->path + " " + std::string(name) + ": " + trapMessage(r));
   }
   std::vector<std::uint32_t> out(n_results);
   for (std::uint32_t i = 0; i < n_results; ++i) {

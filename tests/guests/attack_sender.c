@@ -48,7 +48,25 @@ static uint32_t payloadFor(const char* attack, uint8_t* buf, uint32_t cap, uint3
   return len;
 }
 
+static volatile uint32_t sink;
+
+__attribute__((noinline)) static uint32_t recurse(uint32_t depth, int call_host) {
+  if (depth == UINT32_MAX) {
+    return sink;  // never
+  }
+  uint32_t here = depth;
+  if (call_host) {
+    here += rr_send("nobody", NULL, 0);  // RR_EUNKNOWN_TARGET, at every depth
+  }
+  return recurse(depth + 1, call_host) * 3 + here;
+}
+
 int main(int argc, char** argv) {
+  if (argc == 2 && strcmp(argv[1], "--recurse") == 0) {
+    sink = recurse(0, 0);
+  } else if (argc == 2 && strcmp(argv[1], "--recurse-host") == 0) {
+    sink = recurse(0, 1);
+  }
   if (argc < 3) {
     return 64;
   }

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "../testing/subprocess.h"
+#include "roadrunner/base/try.h"
 #include "../testing/tcp_listener.h"
 
 namespace rr::wasm {
@@ -187,6 +188,36 @@ TEST_P(InstanceTest, AGuestCannotLeaveASymlinkInItsDirectory) {
 
 std::string engineName(const ::testing::TestParamInfo<bool>& param) {
   return param.param ? "Interpreter" : "Aot";
+}
+
+// AOT only: there, guest frames live on the thread's native stack. (WasmEdge 0.14.1's
+// interpreter keeps them on the heap without a bound; docs/security.md says so.)
+class NativeStackTest : public ::testing::Test {
+ protected:
+  static Result<int> runSender(const std::string& arg) {
+    RR_ASSIGN_OR_RETURN(Engine engine, Engine::create({.cache_dir = std::string(RR_BINARY_DIR) +
+                                                                     "/test-aot-cache"}));
+    RR_ASSIGN_OR_RETURN(Module module, engine.prepare(RR_GUEST_ATTACK_SENDER));
+    RR_ASSIGN_OR_RETURN(Instance instance,
+                        Instance::create(engine, module, {.args = {"attack_sender", arg}}));
+    return instance.runStart();
+  }
+};
+
+TEST_F(NativeStackTest, UnboundedRecursionIsATrapNotAProcessCrash) {
+  const auto r = runSender("--recurse");
+  ASSERT_FALSE(r.has_value()) << "the guest returned";
+  EXPECT_EQ(r.error().code, Errc::kTrap) << r.error().message();
+}
+
+// Recursion that calls the host in every frame: the host call that finds the stack nearly gone
+// traps the guest before host code runs, instead of faulting inside host code.
+TEST_F(NativeStackTest, AHostCallWithTooLittleStackLeftTrapsBeforeRunning) {
+  const auto r = runSender("--recurse-host");
+  ASSERT_FALSE(r.has_value()) << "the guest returned";
+  EXPECT_EQ(r.error().code, Errc::kTrap);
+  EXPECT_NE(r.error().message().find("native stack exhausted"), std::string::npos)
+      << r.error().message();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, InstanceTest, ::testing::Values(true, false), engineName);
