@@ -2,7 +2,9 @@
 //   attack_sender TARGET ATTACK=STATUS...
 // ATTACK is a handler attack of attack_receiver.c (recurse, exit, sleep, sleep-loop, spin, trap),
 // alloc-ATTACK or release-ATTACK (the same attacks in rr_alloc or rr_release), or ok (a normal
-// message, whose reply hash must match). STATUS is the rr_status_t number the send must return.
+// message, whose reply hash must match), or reply:WANT:CAP (a big_reply_receiver is asked for WANT
+// reply bytes into a CAP-byte buffer; the reported length must be WANT and, if the reply fit,
+// every byte right). STATUS is the rr_status_t number the send must return.
 // Prints one line per send; exits with the 1-based index of the first mismatch, or 0.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
@@ -61,6 +63,28 @@ __attribute__((noinline)) static uint32_t recurse(uint32_t depth, int call_host)
   return recurse(depth + 1, call_host) * 3 + here;
 }
 
+// reply:WANT:CAP; returns 1 if the send's status and reply are as `want` says.
+static int askForReply(const char* target, const char* spec, rr_status_t want, rr_status_t* st) {
+  char* end = NULL;
+  const uint32_t n = (uint32_t)strtoul(spec, &end, 10);
+  const uint32_t cap = end && *end == ':' ? (uint32_t)strtoul(end + 1, NULL, 10) : 0;
+  uint8_t* reply = malloc(cap ? cap : 1);
+  if (reply == NULL) {
+    return 0;
+  }
+  uint32_t reply_len = 0;
+  *st = rr_send_reply(target, &n, sizeof n, reply, cap, &reply_len);
+  int ok = *st == want;
+  if (ok && (*st == RR_OK || *st == RR_EREPLY_TOO_LARGE)) {
+    ok = reply_len == n;  // the full length, also when it did not fit
+  }
+  for (uint32_t i = 0; ok && *st == RR_OK && i < n; ++i) {
+    ok = reply[i] == (uint8_t)(i * 7 + 1);
+  }
+  free(reply);
+  return ok;
+}
+
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "--recurse") == 0) {
     sink = recurse(0, 0);
@@ -80,6 +104,16 @@ int main(int argc, char** argv) {
     memcpy(attack, argv[i], (size_t)(eq - argv[i]));
     attack[eq - argv[i]] = 0;
     const rr_status_t want = (rr_status_t)strtoul(eq + 1, NULL, 10);
+    if (strncmp(attack, "reply:", 6) == 0) {
+      rr_status_t st = RR_OK;
+      const int ok = askForReply(argv[1], attack + 6, want, &st);
+      printf("%s: status %u (%s)%s\n", attack, st, rr_status_name(st), ok ? "" : " UNEXPECTED");
+      fflush(stdout);
+      if (!ok) {
+        return i - 1;
+      }
+      continue;
+    }
     const uint32_t len = payloadFor(attack, buf, sizeof buf, (uint32_t)i);
     if (len == 0) {
       return 64;

@@ -95,6 +95,27 @@ TEST_P(ContainmentTest, TimeLimitStopsLoopsAndBlockedHostCallsInEveryEntry) {
   EXPECT_LT(o.seconds, 7.0 * testing::timeScale()) << "a blocked guest held its sender";
 }
 
+// Replies that do not fit: over the sender's reply_cap in every mode, and over the serving
+// process's 16 MiB reply buffer across processes. The sender always learns the full length.
+TEST_P(ContainmentTest, OversizedRepliesAreRefusedWithTheirLength) {
+  const bool served = GetParam() != EdgeMode::kEmbedded;
+  std::vector<std::string> args = {"victim", expect("reply:100:64", RR_EREPLY_TOO_LARGE),
+                                   expect("reply:64:64", RR_OK),
+                                   expect("reply:20971520:33554432",
+                                          served ? RR_EREPLY_TOO_LARGE : RR_OK),
+                                   expect("reply:1000:4096", RR_OK)};
+  const Workflow w{
+      .functions = {{.name = "attacker", .wasm = RR_GUEST_ATTACK_SENDER, .args = args},
+                    {.name = "victim", .wasm = RR_GUEST_BIG_REPLY_RECEIVER}},
+      .edges = {{.from = "attacker", .to = "victim", .mode = GetParam()}}};
+  auto report = runWorkflow(w, {.prefix_output = false,
+                                .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                                .roadrunner_exe = RR_CLI});
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  ASSERT_FALSE(report->instances.empty());
+  EXPECT_EQ(report->instances[0].exit_code, 0) << "the line marked UNEXPECTED above says which";
+}
+
 // The edge of wasm32: a sender whose memory is exactly 4 GiB sends its last bytes and takes the
 // reply length into its last 4 bytes (both were RR_EFAULT when 4 GiB read as 4 GiB - 1).
 TEST_P(ContainmentTest, FourGiBSenderUsesItsLastBytes) {
