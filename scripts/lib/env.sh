@@ -16,6 +16,13 @@ rr_root=${RR_ROOT_DIR:-/var/cache/roadrunner/trixie}
 rr_say() { [ "${RR_QUIET:-0}" = 1 ] || echo "roadrunner: $*" >&2; }
 rr_die() { echo "roadrunner: $*" >&2; exit 1; }
 
+# Checked here, in the sourcing shell: rr_mode runs in command substitutions, where rr_die would
+# end only the subshell.
+case "${RR_ENV:-}" in
+"" | native | root) ;;
+*) rr_die "RR_ENV must be 'native' or 'root', not '$RR_ENV'" ;;
+esac
+
 # The packages the project needs inside the root; changing this list installs the difference.
 rr_packages() {
   grep -v '^#' "$rr_top/scripts/packages.txt" | tr -s ' \n' ' '
@@ -31,7 +38,6 @@ rr_mode() {
   case "${RR_ENV:-}" in
   native | root) echo "$RR_ENV" ;;
   "") if rr_host_is_ready; then echo native; else echo root; fi ;;
-  *) rr_die "RR_ENV must be 'native' or 'root', not '$RR_ENV'" ;;
   esac
 }
 

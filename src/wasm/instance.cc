@@ -1,5 +1,7 @@
 #include "roadrunner/wasm/instance.h"
 
+#include <sys/stat.h>
+
 #include <array>
 #include <chrono>
 #include <cstring>
@@ -124,6 +126,21 @@ bool isExit(WasmEdge_Result r) noexcept {
          WasmEdge_ResultGetCode(r) == WasmEdge_ErrCode_Terminated;
 }
 
+// WasmEdge skips a preopen whose host directory it cannot open, silently: the guest would then
+// run without the directory it was promised. Checked first, with a clear error.
+Result<> checkPreopens(const std::vector<std::string>& dirs, const std::string& path) {
+  for (const std::string& dir : dirs) {
+    const std::size_t colon = dir.find(':');
+    const std::string host = colon == std::string::npos ? dir : dir.substr(colon + 1);
+    struct stat st{};
+    if (::stat(host.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return fail(Errc::kNotFound, "preopen",
+                  "'" + dir + "' for " + path + ": '" + host + "' is not a directory on this host");
+    }
+  }
+  return {};
+}
+
 std::vector<const char*> cStrings(const std::vector<std::string>& v) {
   std::vector<const char*> out;
   out.reserve(v.size());
@@ -160,6 +177,7 @@ Instance::~Instance() = default;
 Result<Instance> Instance::create(const Engine& engine, const Module& module,
                                   InstanceOptions options) {
   RR_RETURN_IF_ERROR(prepareGuestThread());  // instantiation runs the module's start function
+  RR_RETURN_IF_ERROR(checkPreopens(options.dirs, module.path));
   auto state = std::make_unique<State>();
   state->path = module.path;
   state->cancellable = module.cancellable;

@@ -190,6 +190,19 @@ std::string engineName(const ::testing::TestParamInfo<bool>& param) {
   return param.param ? "Interpreter" : "Aot";
 }
 
+TEST_P(InstanceTest, APreopenWhoseHostDirectoryIsMissingIsAnError) {
+  auto eng = engine();
+  auto module = eng.prepare(RR_GUEST_WASI_PROBE);
+  ASSERT_TRUE(module.has_value()) << module.error().message();
+  for (const std::string dir : {"/in:/no-such-dir", "/no-such-dir", "/in:" RR_GUEST_WASI_PROBE}) {
+    auto instance = Instance::create(eng, *module, {.args = {"probe"}, .dirs = {dir}});
+    ASSERT_FALSE(instance.has_value()) << dir << " was accepted";
+    EXPECT_EQ(instance.error().code, Errc::kNotFound);
+    EXPECT_NE(instance.error().message().find(dir), std::string::npos) << instance.error().message();
+  }
+  EXPECT_TRUE(Instance::create(eng, *module, {.args = {"probe"}, .dirs = {"/in:/tmp"}}).has_value());
+}
+
 // AOT only: there, guest frames live on the thread's native stack. (WasmEdge 0.14.1's
 // interpreter keeps them on the heap without a bound; docs/security.md says so.)
 class NativeStackTest : public ::testing::Test {
