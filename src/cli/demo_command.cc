@@ -1,7 +1,6 @@
 // `roadrunner demo`: the text pipeline end to end on generated input, then what moved, how
 // fast, and how many copies the host made.
 
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -20,6 +19,20 @@ std::string guestDir() {
 }
 
 namespace {
+
+// Where the demo leaves what it made: <build>/demo, beside the binary's build, replaced on every
+// run, so the user can open the picture afterwards.
+std::string demoDir() {
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe");
+  return (exe.parent_path().parent_path() / "demo").string();
+}
+
+// The inputs are large and generated; only the results stay.
+void removeInputs(const std::string& dir) {
+  std::error_code ignored;
+  std::filesystem::remove(dir + "/input.txt", ignored);
+  std::filesystem::remove(dir + "/card.ppm", ignored);
+}
 
 // What moved where, from the runner's counters.
 void printMoves(const runtime::RunReport& report) {
@@ -61,7 +74,9 @@ int demoCommand(Args args) {
       return usageError("demo: unknown argument '" + std::string(arg) + "'");
     }
   }
-  const std::string dir = "/tmp/roadrunner-demo-" + std::to_string(::getpid());
+  const std::string dir = demoDir();
+  std::error_code cleared;
+  std::filesystem::remove_all(dir, cleared);
   std::filesystem::create_directories(dir);
   const std::string guests = guestDir();
   {
@@ -97,19 +112,22 @@ int demoCommand(Args args) {
   std::fflush(stdout);
   auto image_report = runtime::runWorkflow(image, {});
   if (!image_report) {
-    std::filesystem::remove_all(dir);
+    removeInputs(dir);
     return reportError(image_report.error());
   }
   printMoves(*image_report);
   if (image_report->exit_code != 0) {
-    std::filesystem::remove_all(dir);
+    removeInputs(dir);
     return image_report->exit_code;
   }
+  std::printf("demo: the encoder's picture is %s/card-gray.png (the 3000x2000 test card, grayscale "
+              "and half size); open it with any image viewer\n",
+              dir.c_str());
   std::printf("demo: text pipeline, producer -> counter, %llu MiB, embedded mode (one process)\n",
               static_cast<unsigned long long>(mib));
   std::fflush(stdout);
   auto report = runtime::runWorkflow(workflow, {});
-  std::filesystem::remove_all(dir);
+  removeInputs(dir);
   if (!report) {
     return reportError(report.error());
   }

@@ -1,5 +1,7 @@
 // `roadrunner up` end to end: the real binary, a workflow file, real guests.
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -95,6 +97,21 @@ TEST(DemoCommandTest, RunsTheImageAndTextPipelines) {
   EXPECT_NE(o.out.find("pipeline says: 1500x1000 grayscale PNG"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("counter says: 119840 words"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("one host copy"), std::string::npos) << o.out;
+  // The picture stays where the demo says, a 1500 x 1000 PNG; the generated inputs do not.
+  const std::string picture = std::string(RR_BINARY_DIR) + "/demo/card-gray.png";
+  EXPECT_NE(o.out.find(picture), std::string::npos) << o.out;
+  const std::string png = testing::slurp(picture);
+  ASSERT_GE(png.size(), 24U) << picture;
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  const auto be32 = [&png](std::size_t at) {
+    return (std::uint32_t{static_cast<unsigned char>(png[at])} << 24U) |
+           (std::uint32_t{static_cast<unsigned char>(png[at + 1])} << 16U) |
+           (std::uint32_t{static_cast<unsigned char>(png[at + 2])} << 8U) |
+           std::uint32_t{static_cast<unsigned char>(png[at + 3])};
+  };
+  EXPECT_EQ(be32(16), 1500U);  // IHDR width
+  EXPECT_EQ(be32(20), 1000U);  // IHDR height
+  EXPECT_FALSE(std::filesystem::exists(std::string(RR_BINARY_DIR) + "/demo/card.ppm"));
 }
 
 }  // namespace
