@@ -4,13 +4,15 @@
 // alloc-ATTACK or release-ATTACK (the same attacks in rr_alloc or rr_release), or ok (a normal
 // message, whose reply hash must match), or reply:WANT:CAP (a big_reply_receiver is asked for WANT
 // reply bytes into a CAP-byte buffer; the reported length must be WANT and, if the reply fit,
-// every byte right). STATUS is the rr_status_t number the send must return.
+// every byte right). STATUS is the rr_status_t number the send must return; STATUS/MS also
+// requires the send to return within MS milliseconds.
 // Prints one line per send; exits with the 1-based index of the first mismatch, or 0.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attack.h"
 
@@ -51,6 +53,12 @@ static uint32_t payloadFor(const char* attack, uint8_t* buf, uint32_t cap, uint3
 }
 
 static volatile uint32_t sink;
+
+static double nowMs(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 __attribute__((noinline)) static uint32_t recurse(uint32_t depth, int call_host) {
   if (depth == UINT32_MAX) {
@@ -103,7 +111,9 @@ int main(int argc, char** argv) {
     }
     memcpy(attack, argv[i], (size_t)(eq - argv[i]));
     attack[eq - argv[i]] = 0;
-    const rr_status_t want = (rr_status_t)strtoul(eq + 1, NULL, 10);
+    char* rest = NULL;
+    const rr_status_t want = (rr_status_t)strtoul(eq + 1, &rest, 10);
+    const double max_ms = rest && *rest == '/' ? strtod(rest + 1, NULL) : 0;
     if (strncmp(attack, "reply:", 6) == 0) {
       rr_status_t st = RR_OK;
       const int ok = askForReply(argv[1], attack + 6, want, &st);
@@ -120,12 +130,15 @@ int main(int argc, char** argv) {
     }
     uint64_t hash = 0;
     uint32_t hash_len = 0;
+    const double start = nowMs();
     const rr_status_t st = rr_send_reply(argv[1], buf, len, &hash, sizeof hash, &hash_len);
-    int ok = st == want;
+    const double took = nowMs() - start;
+    int ok = st == want && (max_ms == 0 || took <= max_ms);
     if (ok && st == RR_OK && strcmp(attack, "ok") == 0) {
       ok = hash_len == sizeof hash && hash == attackHash(buf, len);
     }
-    printf("%s: status %u (%s)%s\n", attack, st, rr_status_name(st), ok ? "" : " UNEXPECTED");
+    printf("%s: status %u (%s) in %.0f ms%s\n", attack, st, rr_status_name(st), took,
+           ok ? "" : " UNEXPECTED");
     fflush(stdout);
     if (!ok) {
       return i - 1;
