@@ -228,7 +228,10 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                   filled.error().message());
       (void)release(*name_buf, name_len);
       (void)release(buf, len);
-      return {.status = Status::kUnavailable};
+      // A payload that arrived but failed its checksum broke the protocol; anything else means
+      // the sender or the connection went away.
+      return {.status = filled.error().code == Errc::kProtocol ? Status::kProto
+                                                                : Status::kUnavailable};
     }
     copies = *filled;
   } else if (len > 0) {
