@@ -1,8 +1,12 @@
 #include "roadrunner/runtime/runner.h"
 
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include <stdlib.h>
 
@@ -15,6 +19,53 @@
 
 namespace rr::runtime {
 namespace {
+
+// RunOptions::stats_interval: prints the report table every interval while the workflow runs.
+// Owns its thread; stop() (or the destructor) joins it.
+class LiveStats {
+ public:
+  using Snapshot = std::function<std::vector<InstanceReport>()>;
+  LiveStats(const RunOptions& options, Snapshot snapshot) {
+    if (options.stats_interval.count() > 0) {
+      thread_ = std::thread([this, interval = options.stats_interval, out = options.stats_out,
+                             snapshot = std::move(snapshot)] { run(interval, out, snapshot); });
+    }
+  }
+  LiveStats(const LiveStats&) = delete;
+  LiveStats& operator=(const LiveStats&) = delete;
+  ~LiveStats() { stop(); }
+
+  void stop() {
+    {
+      const std::scoped_lock lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) {
+      thread_.join();
+    }
+  }
+
+ private:
+  void run(std::chrono::milliseconds interval, std::FILE* out, const Snapshot& snapshot) {
+    const auto start = std::chrono::steady_clock::now();
+    std::unique_lock lock(mutex_);
+    for (auto next = start + interval;; next += interval) {
+      if (cv_.wait_until(lock, next, [this] { return stopping_; })) {
+        return;
+      }
+      const double seconds = std::chrono::duration<double>(next - start).count();
+      std::fprintf(out, "roadrunner: after %.1f s\n", seconds);
+      printReport(RunReport{.instances = snapshot()}, out);
+      std::fflush(out);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
 
 std::vector<std::string> instanceNames(const FunctionSpec& f) {
   if (f.instances == 1) {
@@ -181,6 +232,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   OutputPump pump;
   // Before the actors, so they are destroyed after every actor that may send through them.
   std::vector<ServedProcess> served;
+  std::vector<std::string> served_names;  // served[i] runs the instance served_names[i]
   std::vector<std::unique_ptr<transport::SocketEndpoint>> socket_endpoints;
   std::vector<std::string> socket_endpoint_function;
   struct Started {
@@ -302,6 +354,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                                name, {"RR_SECRET=" + secret}));
       address_of[name] = process.address();
       served.push_back(std::move(process));
+      served_names.push_back(name);
     }
     return {};
   };
@@ -401,6 +454,16 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                           .delivered_bytes = st.delivered_bytes.load(),
                           .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9};
   };
+  LiveStats live(options, [&] {
+    std::vector<InstanceReport> now;
+    for (const auto& c : commands) {
+      now.push_back(describe(c, false));
+    }
+    for (const auto& r : receivers) {
+      now.push_back(describe(r, true));
+    }
+    return now;
+  });
   bool failed = false;
   for (auto& c : commands) {
     InstanceReport r;
@@ -410,15 +473,21 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       r.error = exit_code.error().message();
       RR_LOG_ERROR("{}: {}", c.actor->name(), r.error);
       std::fprintf(stderr, "roadrunner: %s: %s\n", c.actor->name().c_str(), r.error.c_str());
+      report.failures.push_back("command '" + c.actor->name() + "' failed: " + r.error);
       failed = true;
     } else {
       r.exit_code = *exit_code;
+      if (*exit_code != 0) {
+        report.failures.push_back("command '" + c.actor->name() + "' exited with status " +
+                                  std::to_string(*exit_code));
+      }
       if (report.exit_code == 0 && *exit_code != 0) {
         report.exit_code = *exit_code;
       }
     }
     report.instances.push_back(std::move(r));
   }
+  live.stop();
   for (auto& r : receivers) {
     r.actor->stop();
   }
@@ -427,6 +496,10 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     rep.latencies = r.actor->takeLatencies();
     r.actor.reset();  // joins the thread once its queue is served
     if (rep.handler_traps > 0) {
+      report.failures.push_back("receiver '" + rep.name + "': " +
+                                std::to_string(rep.handler_traps) +
+                                " deliveries failed (trap, proc_exit or time limit; the warnings "
+                                "above say which)");
       failed = true;
     }
     report.instances.push_back(std::move(rep));
@@ -434,6 +507,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   for (std::size_t i = 0; i < served.size(); ++i) {
     if (const int status = served[i].stop(); status != 0) {
       RR_LOG_WARN("a serving process exited with status {}", status);
+      report.failures.push_back("the serving process of '" + served_names[i] +
+                                "' exited with status " + std::to_string(status));
       failed = true;
     }
   }

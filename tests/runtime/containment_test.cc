@@ -24,6 +24,7 @@ std::string expect(const std::string& attack, rr_status_t status) {
 struct Outcome {
   int attacker = -1;   // attack_sender's exit: 0, or the index of the first unexpected status
   int bystander = -1;  // the unrelated pair's sender
+  std::vector<std::string> failures;  // RunReport::failures
 };
 
 class ContainmentTest : public ::testing::TestWithParam<EdgeMode> {
@@ -44,6 +45,7 @@ class ContainmentTest : public ::testing::TestWithParam<EdgeMode> {
     Outcome out;
     EXPECT_TRUE(report.has_value()) << report.error().message();
     if (report) {
+      out.failures = report->failures;
       for (const auto& i : report->instances) {
         if (i.name == "attacker") {
           out.attacker = i.exit_code;
@@ -70,6 +72,14 @@ TEST_P(ContainmentTest, TrapsExitsAndStackExhaustionEndOnlyTheInvocation) {
                         0);
   EXPECT_EQ(o.attacker, 0) << "the line marked UNEXPECTED above names the attack";
   EXPECT_EQ(o.bystander, 0);
+  if (GetParam() == EdgeMode::kEmbedded) {
+    // The run's non-zero exit is explained, naming the function.
+    ASSERT_EQ(o.failures.size(), 1U);
+    EXPECT_TRUE(o.failures[0].starts_with("receiver 'victim': 8 deliveries failed"))
+        << o.failures[0];
+  } else {
+    EXPECT_TRUE(o.failures.empty()) << o.failures[0];  // served: statuses only
+  }
 }
 
 // With a limit, every guest entry is stopped at it: guest loops, and guests blocked in a host

@@ -536,3 +536,39 @@ INSTANTIATE_TEST_SUITE_P(Modes, ReceiverSocketTest,
 
 }  // namespace
 }  // namespace rr::runtime
+
+namespace rr::runtime {
+namespace {
+
+// A live view: while a fan-out to three slow workers runs (each takes 400 ms over its message),
+// the report table is printed every 50 ms, with the counts so far.
+TEST(LiveStatsTest, ARunningFanOutIsReportedWhileItRuns) {
+  const testing::TempDir dir;
+  std::FILE* out = std::fopen(dir.file("stats").c_str(), "w+");
+  ASSERT_NE(out, nullptr);
+  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
+  const Workflow w{
+      .functions = {{.name = "source", .wasm = guests + "fan_source.wasm", .args = {"1000"}},
+                    {.name = "worker", .wasm = RR_GUEST_SLOW_RECEIVER, .env = {"SLOW_MS=400"},
+                     .instances = 3},
+                    {.name = "sink", .wasm = guests + "fan_sink.wasm"}},
+      .edges = {{.from = "source", .to = "worker"}, {.from = "source", .to = "sink"}}};
+  auto report = runWorkflow(w, {.prefix_output = false,
+                                .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                                .stats_interval = std::chrono::milliseconds(50),
+                                .stats_out = out});
+  std::fclose(out);
+  ASSERT_TRUE(report.has_value()) << report.error().message();
+  const std::string stats = testing::slurp(dir.file("stats"));
+  std::size_t tables = 0;
+  for (std::size_t at = stats.find("roadrunner: after "); at != std::string::npos;
+       at = stats.find("roadrunner: after ", at + 1)) {
+    ++tables;
+  }
+  EXPECT_GE(tables, 3U) << stats;
+  EXPECT_NE(stats.find("worker#2"), std::string::npos) << "every member has a row:\n" << stats;
+  EXPECT_EQ(report->instances[0].exit_code, 0);
+}
+
+}  // namespace
+}  // namespace rr::runtime

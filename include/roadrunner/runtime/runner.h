@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -31,6 +32,10 @@ struct RunOptions {
   /// command prefix to start them with (e.g. {"ip", "netns", "exec", "B"} for a test host).
   std::string network_host = "127.0.0.1";
   std::vector<std::string> serve_prefix;
+  /// > 0: while the workflow runs, print the report table (printReport) to `stats_out` this
+  /// often, headed by the time since the start; a live view of the functions in this process.
+  std::chrono::milliseconds stats_interval{0};
+  std::FILE* stats_out = stderr;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
@@ -55,6 +60,9 @@ struct InstanceReport {
 struct RunReport {
   int exit_code = 0;  ///< the workflow's status: first non-zero command exit, or 1 on any failure
   std::vector<InstanceReport> instances;
+  /// Why exit_code is not 0: one line per cause, naming the function ("receiver 'sink': 3
+  /// deliveries failed (trap, proc_exit or time limit)").
+  std::vector<std::string> failures;
 };
 
 /// Runs a workflow. Functions reached by embedded edges run in this process, every instance on its
