@@ -29,8 +29,7 @@ Result<std::string> secretFrom(const std::string& file) {
   if (!file.empty()) {
     return transport::readSecretFile(file);
   }
-  const char* env = std::getenv("RR_SECRET");
-  return std::string(env != nullptr ? env : "");
+  return transport::secretFromEnvironment();
 }
 
 using Targets = std::vector<std::pair<std::string, transport::Address>>;

@@ -205,8 +205,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   if (remote_tcp) {
     if (!workflow.secret_file.empty()) {
       RR_ASSIGN_OR_RETURN(remote_secret, transport::readSecretFile(workflow.secret_file));
-    } else if (const char* env = std::getenv("RR_SECRET"); env != nullptr) {
-      remote_secret = env;
+    } else {
+      remote_secret = transport::secretFromEnvironment();
     }
     if (remote_secret.empty()) {
       return fail(Errc::kInvalidArgument, "workflow",

@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
 
 #include <openssl/crypto.h>
@@ -83,12 +84,24 @@ Result<> authenticateAsClient(int fd, const std::string& secret) {
   return {};
 }
 
-Result<std::string> readSecretFile(const std::string& path) {
-  RR_ASSIGN_OR_RETURN(const auto bytes, readFile(path));
-  std::string secret(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+namespace {
+std::string withoutTrailingNewlines(std::string secret) {
   while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) {
     secret.pop_back();
   }
+  return secret;
+}
+}  // namespace
+
+std::string secretFromEnvironment() {
+  const char* env = std::getenv("RR_SECRET");
+  return withoutTrailingNewlines(env != nullptr ? env : "");
+}
+
+Result<std::string> readSecretFile(const std::string& path) {
+  RR_ASSIGN_OR_RETURN(const auto bytes, readFile(path));
+  const std::string secret = withoutTrailingNewlines(
+      std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (secret.empty()) {
     return fail(Errc::kInvalidArgument, "secret", path + " is empty");
   }

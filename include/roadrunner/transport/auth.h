@@ -20,6 +20,9 @@ namespace rr::transport {
 
 /// The secret in a file (trailing newline dropped); empty files are an error.
 [[nodiscard]] Result<std::string> readSecretFile(const std::string& path);
+/// $RR_SECRET, with trailing newlines dropped as from a file (`RR_SECRET=$(cat f)` keeps none,
+/// but `export RR_SECRET="$(cat f)"$'\n'` or a value from an env file may); empty if unset.
+[[nodiscard]] std::string secretFromEnvironment();
 /// 32 random bytes, hex-encoded: a fresh secret for one workflow run.
 [[nodiscard]] std::string randomSecret();
 
