@@ -2,6 +2,7 @@
 // process over real UNIX sockets, with a receiver that fills buffers the way FunctionActor does.
 
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +119,48 @@ TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
       }
     }
   }
+}
+
+// Makes creating any descriptor fail with EMFILE until destroyed: RLIMIT_NOFILE drops to the
+// lowest free descriptor number.
+class NoMoreDescriptors {
+ public:
+  NoMoreDescriptors() {
+    ::getrlimit(RLIMIT_NOFILE, &old_);
+    const int lowest_free = ::dup(0);
+    ::close(lowest_free);
+    rlimit low = old_;
+    low.rlim_cur = static_cast<rlim_t>(lowest_free);
+    ::setrlimit(RLIMIT_NOFILE, &low);
+  }
+  ~NoMoreDescriptors() { ::setrlimit(RLIMIT_NOFILE, &old_); }
+  NoMoreDescriptors(const NoMoreDescriptors&) = delete;
+  NoMoreDescriptors& operator=(const NoMoreDescriptors&) = delete;
+
+ private:
+  rlimit old_{};
+};
+
+TEST_F(UnixTransportTest, MemfdSlotThatFailsToGrowKeepsServingSmallerPayloads) {
+  // The sending thread's memfd slot holds 64 KiB. A 1 MiB payload needs a larger memfd, and
+  // memfd_create fails (no descriptors left): that send fails. The slot must still be usable
+  // afterwards: a send that fits it copies into its mapping, which must still be mapped.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        SocketEndpoint ep(Address{.path = path_}, "sink", {.memfd_threshold = 0});
+        const auto small = pattern(1000);
+        std::uint64_t sum = 0;
+        bool ok = send(ep, small, &sum).status == Status::kOk && sum == byteSum(small);
+        {
+          const NoMoreDescriptors no_fds;
+          ok = ok && send(ep, pattern(1U << 20U)).status == Status::kUnavailable;
+        }
+        sum = 0;
+        ok = ok && send(ep, small, &sum).status == Status::kOk && sum == byteSum(small);
+        std::_Exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(UnixTransportTest, SocketDirectoryIsPrivateAndSocketOwnerOnly) {
