@@ -147,7 +147,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   };
   // Network edges authenticate with a secret made for this run (children get it in RR_SECRET);
   // remote receivers need the one they were started with.
-  const std::string secret = transport::randomSecret();
+  RR_ASSIGN_OR_RETURN(const std::string secret, transport::randomSecret());
   std::string remote_secret;
   const bool remote_tcp = std::ranges::any_of(
       remote_address, [](const auto& entry) { return entry.second.starts_with("tcp:"); });

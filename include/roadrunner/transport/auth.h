@@ -15,12 +15,15 @@
 
 namespace rr::transport {
 
+/// Errors: the peer's (socket errors, a wrong MAC: kProtocol), and libcrypto's (no randomness
+/// for a nonce, a failed HMAC), which end the handshake as a failure.
 [[nodiscard]] Result<> authenticateAsServer(int fd, const std::string& secret);
 [[nodiscard]] Result<> authenticateAsClient(int fd, const std::string& secret);
 
 /// The secret in a file (trailing newline dropped); empty files are an error.
 [[nodiscard]] Result<std::string> readSecretFile(const std::string& path);
-/// 32 random bytes, hex-encoded: a fresh secret for one workflow run.
-[[nodiscard]] std::string randomSecret();
+/// 32 random bytes, hex-encoded: a fresh secret for one workflow run. Errors: libcrypto has no
+/// randomness to give (RAND_bytes failed): never a predictable secret.
+[[nodiscard]] Result<std::string> randomSecret();
 
 }  // namespace rr::transport
