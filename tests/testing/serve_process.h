@@ -62,6 +62,7 @@ class ServeProcess {
   ~ServeProcess() { (void)stop(SIGTERM); }
 
   [[nodiscard]] bool ready() const { return !address_.empty(); }
+  [[nodiscard]] pid_t pid() const { return pid_; }
   /// "unix:PATH" or "tcp:HOST:PORT" as the server reported it.
   [[nodiscard]] const std::string& address() const { return address_; }
   /// Signals the server and returns its exit status (128 + signal when killed).

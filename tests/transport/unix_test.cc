@@ -291,6 +291,39 @@ TEST(UnixTransportRefusalTest, SendAfterARefusedFrameNeverFindsTheConnectionStal
   EXPECT_EQ(receiver.handler_runs.load(), 400);
 }
 
+TEST(UnixTransportConnectionBoundTest, ConnectionsOverTheBoundAreClosedAndRoomIsMadeAgain) {
+  const testing::TempDir dir;
+  SumReceiver receiver;
+  const Address address{.path = dir.file("sink.sock")};
+  auto server = SocketServer::start(address, &receiver, {.name = "sink", .max_connections = 2});
+  ASSERT_TRUE(server.has_value()) << server.error().message();
+  std::vector<UniqueFd> idle;
+  for (int i = 0; i < 2; ++i) {  // two senders that connect and say nothing
+    auto fd = sys::connectUnix(address.path);
+    ASSERT_TRUE(fd.has_value());
+    idle.push_back(std::move(*fd));
+  }
+  const auto payload = pattern(100);
+  const auto sendOnce = [&] {
+    SocketEndpoint ep(address, "sink", {});
+    return ep.deliver({.source = "test", .payload = payload}).status;
+  };
+  // The server may not have accepted both idle ones yet: the third is refused once it has.
+  Status third = Status::kOk;
+  for (int i = 0; i < 100 && third == Status::kOk; ++i) {
+    third = sendOnce();
+  }
+  EXPECT_EQ(third, Status::kUnavailable);
+  EXPECT_GE((*server)->droppedConnections(), 1U);
+  idle.pop_back();  // one sender hangs up: its thread ends and is joined
+  Status later = Status::kUnavailable;
+  for (int i = 0; i < 100 && later != Status::kOk; ++i) {
+    later = sendOnce();
+    ::usleep(10'000);
+  }
+  EXPECT_EQ(later, Status::kOk);
+}
+
 TEST(UnixTransportSlowReceiverTest, SenderIsHeldBackAndTimesOut) {
   // A "receiver" that accepts but never reads: the kernel's socket buffer fills and the sender
   // blocks (bounded memory) until its progress timeout, then gets a status.
