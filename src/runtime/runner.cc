@@ -298,8 +298,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       }
       RR_ASSIGN_OR_RETURN(auto process,
                           ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
-                                               options.serve_prefix,
-                                               name, {"RR_SECRET=" + secret}));
+                                               options.serve_prefix, name,
+                                               {"RR_SECRET=" + secret}, options.ready_timeout));
       address_of[name] = process.address();
       served.push_back(std::move(process));
     }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -9,6 +10,7 @@
 #include "roadrunner/base/error.h"
 #include "roadrunner/runtime/function_actor.h"
 #include "roadrunner/runtime/workflow.h"
+#include "roadrunner/sys/subprocess.h"
 
 namespace rr::runtime {
 
@@ -31,6 +33,9 @@ struct RunOptions {
   /// command prefix to start them with (e.g. {"ip", "netns", "exec", "B"} for a test host).
   std::string network_host = "127.0.0.1";
   std::vector<std::string> serve_prefix;
+  /// How long a served function's `roadrunner serve` may take to report that it listens
+  /// (sys::kReadyDeadline); a child that has not by then is killed and the run fails to start.
+  std::chrono::milliseconds ready_timeout = sys::kReadyDeadline;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
