@@ -72,6 +72,12 @@ class Subprocess {
   int stop(std::chrono::milliseconds grace);
   /// SIGKILL and reap (nothing if already reaped). Returns what waitFor does.
   int kill();
+  /// Lets the child go: it is no longer killed or reaped here. Only for a daemon that outlives
+  /// this process in a session of its own (it is reparented when we exit). Returns its pid.
+  pid_t release() noexcept {
+    pidfd_.reset();
+    return std::exchange(pid_, -1);
+  }
 
  private:
   Subprocess(pid_t pid, UniqueFd pidfd) noexcept : pid_(pid), pidfd_(std::move(pidfd)) {}
