@@ -1,6 +1,7 @@
 // Kernel-mode transport: SocketEndpoint (sender side) against SocketServer (receiver side), in one
 // process over real UNIX sockets, with a receiver that fills buffers the way FunctionActor does.
 
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -121,30 +122,34 @@ TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
   }
 }
 
-// Makes creating any descriptor fail with EMFILE until destroyed: RLIMIT_NOFILE drops to the
-// lowest free descriptor number.
-class NoMoreDescriptors {
+// While alive, no file of this process may grow past `bytes`: a larger memfd fails to size
+// (ftruncate: EFBIG; SIGXFSZ ignored).
+class FileSizeLimit {
  public:
-  NoMoreDescriptors() {
-    ::getrlimit(RLIMIT_NOFILE, &old_);
-    const int lowest_free = ::dup(0);
-    ::close(lowest_free);
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
     rlimit low = old_;
-    low.rlim_cur = static_cast<rlim_t>(lowest_free);
-    ::setrlimit(RLIMIT_NOFILE, &low);
+    low.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &low);
   }
-  ~NoMoreDescriptors() { ::setrlimit(RLIMIT_NOFILE, &old_); }
-  NoMoreDescriptors(const NoMoreDescriptors&) = delete;
-  NoMoreDescriptors& operator=(const NoMoreDescriptors&) = delete;
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
 
  private:
   rlimit old_{};
+  sighandler_t old_handler_ = SIG_DFL;
 };
 
 TEST_F(UnixTransportTest, MemfdSlotThatFailsToGrowKeepsServingSmallerPayloads) {
-  // The sending thread's memfd slot holds 64 KiB. A 1 MiB payload needs a larger memfd, and
-  // memfd_create fails (no descriptors left): that send fails. The slot must still be usable
-  // afterwards: a send that fits it copies into its mapping, which must still be mapped.
+  // The sending thread's memfd slot holds 64 KiB. A 1 MiB payload needs a larger memfd, which
+  // cannot be sized (a file size limit; running out of descriptors does the same): that send
+  // fails. The slot must still be usable afterwards: a send that fits it copies into its
+  // mapping, which must still be mapped.
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(
       {
@@ -153,7 +158,7 @@ TEST_F(UnixTransportTest, MemfdSlotThatFailsToGrowKeepsServingSmallerPayloads) {
         std::uint64_t sum = 0;
         bool ok = send(ep, small, &sum).status == Status::kOk && sum == byteSum(small);
         {
-          const NoMoreDescriptors no_fds;
+          const FileSizeLimit no_larger_files(64U << 10U);
           ok = ok && send(ep, pattern(1U << 20U)).status == Status::kUnavailable;
         }
         sum = 0;
