@@ -17,7 +17,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +27,7 @@
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/shim/ttrpc_frame.h"
+#include "roadrunner/sys/subprocess.h"
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
 
@@ -154,18 +157,25 @@ class Containerd : public ::testing::Test {
     const std::string env_root = "RR_SHIM_ROOT=" + t + "/rr";
     const std::string env_cache = "RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache";
     ::setenv("PATH", (bin + ":" + std::getenv("PATH")).c_str(), 1);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setenv("RR_SHIM_ROOT", (t + "/rr").c_str(), 1);
-      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
-      ::unsetenv("RR_LOG");
-      const int log = ::open((t + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      ::execl(containerd_.c_str(), "containerd", "--config", (t + "/config.toml").c_str(),
-              nullptr);
-      ::_exit(127);
+    std::vector<std::string> env = {env_root, env_cache};
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view entry(*e);
+      if (!entry.starts_with("RR_SHIM_ROOT=") && !entry.starts_with("RR_CACHE_DIR=") &&
+          !entry.starts_with("RR_LOG=")) {
+        env.emplace_back(entry);
+      }
     }
+    const UniqueFd log(::open((t + "/containerd.log").c_str(),
+                              O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    auto containerd = sys::Subprocess::spawn(
+        {.argv = {containerd_, "--config", t + "/config.toml"},
+         .env = std::move(env),
+         .fds = {{log.get(), 1}, {log.get(), 2}}});
+    if (!containerd) {
+      error_ = "containerd did not start: " + containerd.error().message();
+      return;
+    }
+    containerd_process_ = new sys::Subprocess(std::move(*containerd));  // until TearDownTestSuite
     for (int i = 0; i < 100 && !std::filesystem::exists(t + "/c.sock"); ++i) {
       std::this_thread::sleep_for(50ms);
     }
@@ -194,11 +204,10 @@ class Containerd : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
+    if (containerd_process_ != nullptr) {
+      (void)containerd_process_->stop(std::chrono::seconds(30));
+      delete containerd_process_;
+      containerd_process_ = nullptr;
     }
     if (dir_ != nullptr) {
       for (const pid_t pid : processesUnder(dir_->path())) {
@@ -260,7 +269,8 @@ class Containerd : public ::testing::Test {
         continue;
       }
       const pid_t pid = std::stoi(name);
-      if (pid == pid_ || pid == ::getpid()) {
+      if ((containerd_process_ != nullptr && pid == containerd_process_->pid()) ||
+          pid == ::getpid()) {
         continue;
       }
       std::string cmdline = readAll("/proc/" + name + "/cmdline");
@@ -336,7 +346,7 @@ class Containerd : public ::testing::Test {
   static inline std::string containerd_;
   static inline std::string ctr_;
   static inline rr::testing::TempDir* dir_ = nullptr;
-  static inline pid_t pid_ = -1;
+  static inline sys::Subprocess* containerd_process_ = nullptr;
 };
 
 /// `ctr events` in the background, its output in a file, until destroyed.
@@ -344,26 +354,22 @@ class EventLog {
  public:
   EventLog(const std::string& ctr, const std::string& socket, const std::string& file)
       : file_(file) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int out = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::execl(ctr.c_str(), "ctr", "-a", socket.c_str(), "events", nullptr);
-      ::_exit(127);
+    const UniqueFd out(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    auto events =
+        sys::Subprocess::spawn({.argv = {ctr, "-a", socket, "events"}, .fds = {{out.get(), 1}}});
+    if (events) {
+      events_ = std::move(*events);
     }
     std::this_thread::sleep_for(300ms);  // subscribed before anything happens
   }
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
-  ~EventLog() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  ~EventLog() = default;  // the Subprocess kills and reaps ctr
   [[nodiscard]] std::string text() const { return readAll(file_); }
 
  private:
   std::string file_;
-  pid_t pid_ = -1;
+  std::optional<sys::Subprocess> events_;
 };
 
 TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
