@@ -703,5 +703,89 @@ TEST_F(Containerd, MalformedTtrpcFramesCloseOnlyThatConnection) {
   expectNothingLeft("sturdy-c", "sturdy");
 }
 
+// A soak, run on demand (--gtest_also_run_disabled_tests; RR_SHIM_SOAK_CYCLES, default 1000):
+// 1. one receiver's long-lived shim answers that many `ctr task ps` (Pids over containerd's
+//    ttrpc connection): its threads and descriptors must not grow, nor its address space by more
+//    than two malloc arenas;
+// 2. that many create/start/wait/delete cycles (`ctr run --rm`), each with a shim of its own:
+//    no process, registry entry or socket may be left, and containerd's descriptors stay flat.
+// Prints the figures before and after.
+struct ProcessFigures {
+  long threads = 0;
+  long vm_kib = 0;
+  long rss_kib = 0;
+  long fds = 0;
+};
+
+ProcessFigures figuresOf(pid_t pid) {
+  const std::string status = readAll("/proc/" + std::to_string(pid) + "/status");
+  const auto field = [&](const std::string& name) {
+    const auto at = status.find("\n" + name + ":");
+    return at == std::string::npos ? -1L : std::stol(status.substr(at + name.size() + 2));
+  };
+  long fds = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++fds;
+  }
+  return {field("Threads"), field("VmSize"), field("VmRSS"), fds};
+}
+
+void printFigures(const char* what, const ProcessFigures& f) {
+  std::printf("%-28s threads %3ld  VmSize %9ld kB  VmRSS %7ld kB  fds %4ld\n", what, f.threads,
+              f.vm_kib, f.rss_kib, f.fds);
+}
+
+TEST_F(Containerd, DISABLED_SoakManyRequestsAndTasksLeaveNothingBehind) {
+  const char* cycles_env = std::getenv("RR_SHIM_SOAK_CYCLES");
+  const int cycles = cycles_env != nullptr ? std::atoi(cycles_env) : 1000;
+  const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                            "roadrunner.io/name=soak"},
+                           "soak-sink", {"/sink.wasm"});
+  ASSERT_EQ(sink.exit_code, 0) << sink.err;
+  pid_t shim = -1;
+  for (const pid_t pid : processesUnder(dir_->path())) {
+    if (readAll("/proc/" + std::to_string(pid) + "/cmdline").find("containerd-shim-roadrunner") !=
+        std::string::npos) {
+      shim = pid;
+    }
+  }
+  ASSERT_GT(shim, 0);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(ctr({"task", "ps", "soak-sink"}).exit_code, 0);
+  }
+  const ProcessFigures shim_before = figuresOf(shim);
+  for (int i = 0; i < cycles; ++i) {
+    ASSERT_EQ(ctr({"task", "ps", "soak-sink"}).exit_code, 0) << "request " << i;
+  }
+  std::this_thread::sleep_for(200ms);  // the last request's thread on its way out
+  const ProcessFigures shim_after = figuresOf(shim);
+  printFigures("shim, before requests", shim_before);
+  printFigures(("shim, after " + std::to_string(cycles)).c_str(), shim_after);
+  EXPECT_LE(shim_after.threads, shim_before.threads);
+  EXPECT_LE(shim_after.fds, shim_before.fds);
+  EXPECT_LE(shim_after.vm_kib, shim_before.vm_kib + 160 * 1024);
+  EXPECT_EQ(killAndDelete("soak-sink", "SIGTERM"), 0);
+  expectNothingLeft("soak-sink", "soak");
+
+  const pid_t containerd = containerd_process_->pid();
+  ASSERT_EQ(run({"--rm"}, "soak-warm", {"/probe.wasm", "0"}).exit_code, 0);
+  const ProcessFigures containerd_before = figuresOf(containerd);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < cycles; ++i) {
+    const Outcome r = run({"--rm"}, "soak-" + std::to_string(i), {"/probe.wasm", "0"});
+    ASSERT_EQ(r.exit_code, 0) << "cycle " << i << ": " << r.err;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  expectNothingLeft("soak", "soak");
+  const ProcessFigures containerd_after = figuresOf(containerd);
+  printFigures("containerd, before tasks", containerd_before);
+  printFigures(("containerd, after " + std::to_string(cycles)).c_str(), containerd_after);
+  std::printf("%d create/start/delete cycles in %.0f s; processes left: %zu\n", cycles, seconds,
+              processesUnder(dir_->path()).size());
+  EXPECT_LE(containerd_after.fds, containerd_before.fds + 4);
+}
+
 }  // namespace
 }  // namespace rr::shim
