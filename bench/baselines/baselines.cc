@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,9 +19,11 @@
 
 #include "../harness/measure.h"
 #include "roadrunner/base/sha256.h"
+#include "roadrunner/base/unique_fd.h"
+#include "roadrunner/sys/pipe.h"
+#include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 
-extern char** environ;
 
 namespace rr::bench {
 namespace {
@@ -119,14 +120,14 @@ rusage usage() {
 
 Result<json> nativeHttp(std::uint64_t size, int runs) {
   const std::uint16_t port = freePort();
-  int ready[2];
-  if (port == 0 || ::pipe(ready) != 0) {
+  auto ready = sys::makePipe();
+  if (port == 0 || !ready) {
     return failErrno("native-http");
   }
   const rusage before = usage();
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(ready[0]);
+    ready->read_end.reset();
     httplib::Server server;
     server.Post("/data", [](const httplib::Request& req, httplib::Response& res) {
       const double t0 = nowSeconds();
@@ -137,19 +138,17 @@ Result<json> nativeHttp(std::uint64_t size, int runs) {
       res.set_content(json{{"done", t1}, {"decode_s", t1 - t0}, {"sha256", digest(bytes)}}.dump(),
                       "application/json");
     });
-    std::thread([&] {
-      while (!server.is_running()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      [[maybe_unused]] const ssize_t n = ::write(ready[1], "r", 1);
-    }).detach();
-    server.listen("127.0.0.1", port);
+    // Ready once bound: the kernel queues connections from then on.
+    if (!server.bind_to_port("127.0.0.1", port) || ::write(ready->write_end.get(), "r", 1) != 1) {
+      ::_exit(1);
+    }
+    server.listen_after_bind();
     ::_exit(0);
   }
-  ::close(ready[1]);
+  ready->write_end.reset();
   char r = 0;
-  const bool up = ::read(ready[0], &r, 1) == 1;
-  ::close(ready[0]);
+  const bool up = ::read(ready->read_end.get(), &r, 1) == 1;
+  ready->read_end.reset();
   std::vector<double> latency;
   std::vector<double> serialization;
   bool verified = up;
@@ -189,21 +188,14 @@ Result<json> redis(std::uint64_t size, int runs) {
   std::vector<std::string> args = {"redis-server", "--port", std::to_string(port), "--bind",
                                    "127.0.0.1", "--save", "", "--appendonly", "no",
                                    "--proto-max-bulk-len", "2gb", "--loglevel", "warning"};
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
   const rusage before = usage();
-  pid_t server = -1;
-  posix_spawn_file_actions_t quiet;
-  posix_spawn_file_actions_init(&quiet);
-  posix_spawn_file_actions_addopen(&quiet, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&quiet, 2, "/dev/null", O_WRONLY, 0);
-  const int spawned =
-      port == 0 ? -1 : ::posix_spawnp(&server, "redis-server", &quiet, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&quiet);
-  if (spawned != 0) {
+  const UniqueFd quiet(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+  auto server = port == 0 || !quiet.valid()
+                    ? failErrno("redis", EINVAL)
+                    : sys::Subprocess::spawn({.argv = std::move(args),
+                                              .search_path = true,
+                                              .fds = {{quiet.get(), 1}, {quiet.get(), 2}}});
+  if (!server) {
     return fail(Errc::kNotFound, "redis", "cannot start redis-server (is it installed?)");
   }
   redisContext* producer = nullptr;
@@ -218,16 +210,16 @@ Result<json> redis(std::uint64_t size, int runs) {
   }
   std::vector<double> latency;
   bool verified = producer != nullptr;
-  int go[2];
-  int done[2];
-  if (producer != nullptr && ::pipe(go) == 0 && ::pipe(done) == 0) {
+  auto go = sys::makePipe();
+  auto done = sys::makePipe();
+  if (producer != nullptr && go && done) {
     const pid_t consumer = ::fork();
     if (consumer == 0) {
-      ::close(go[1]);  // so the parent closing its end ends our loop
-      ::close(done[0]);
+      go->write_end.reset();  // so the parent closing its end ends our loop
+      done->read_end.reset();
       redisContext* c = redisConnect("127.0.0.1", port);
       char b = 0;
-      while (c != nullptr && ::read(go[0], &b, 1) == 1) {
+      while (c != nullptr && ::read(go->read_end.get(), &b, 1) == 1) {
         auto* reply = static_cast<redisReply*>(redisCommand(c, "GET payload"));
         const double t = nowSeconds();
         const std::string bytes = reply != nullptr && reply->type == REDIS_REPLY_STRING
@@ -238,14 +230,15 @@ Result<json> redis(std::uint64_t size, int runs) {
         std::array<char, 8 + 64> msg{};
         std::memcpy(msg.data(), &t, 8);
         std::memcpy(msg.data() + 8, h.data(), 64);
-        if (::write(done[1], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) {
+        if (::write(done->write_end.get(), msg.data(), msg.size()) !=
+            static_cast<ssize_t>(msg.size())) {
           break;
         }
       }
       ::_exit(0);
     }
-    ::close(go[0]);
-    ::close(done[1]);
+    go->read_end.reset();
+    done->write_end.reset();
     const std::string payload = payloadOf(size);
     const std::string want = digest(payload);
     for (int i = 0; i <= runs; ++i) {
@@ -255,8 +248,9 @@ Result<json> redis(std::uint64_t size, int runs) {
       const bool stored = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
       freeReplyObject(reply);
       std::array<char, 8 + 64> msg{};
-      if (!stored || ::write(go[1], "g", 1) != 1 ||
-          ::read(done[0], msg.data(), msg.size()) != static_cast<ssize_t>(msg.size())) {
+      if (!stored || ::write(go->write_end.get(), "g", 1) != 1 ||
+          ::read(done->read_end.get(), msg.data(), msg.size()) !=
+              static_cast<ssize_t>(msg.size())) {
         verified = false;
         break;
       }
@@ -267,13 +261,12 @@ Result<json> redis(std::uint64_t size, int runs) {
         latency.push_back(t - t0);
       }
     }
-    ::close(go[1]);
+    go->write_end.reset();
     ::waitpid(consumer, nullptr, 0);
-    ::close(done[0]);
+    done->read_end.reset();
   }
   redisFree(producer);
-  ::kill(server, SIGTERM);
-  ::waitpid(server, nullptr, 0);
+  (void)server->stop(std::chrono::seconds(10));
   return result("redis", size, latency, std::vector<double>(latency.size(), 0.0),
                 verified && !latency.empty(), before, usage());
 }

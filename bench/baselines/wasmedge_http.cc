@@ -26,6 +26,7 @@
 #include "roadrunner/base/net_grant.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
+#include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
@@ -74,12 +75,9 @@ class GuestThread {
   [[nodiscard]] Result<> start(const wasm::Engine& engine, const wasm::Module& module,
                                std::vector<std::string> args, std::vector<std::string> env,
                                std::vector<NetGrant> grants) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) {
-      return failErrno("pipe");
-    }
-    out_ = UniqueFd(p[0]);
-    UniqueFd write_end(p[1]);
+    RR_ASSIGN_OR_RETURN(sys::Pipe pipe, sys::makePipe());
+    out_ = std::move(pipe.read_end);
+    UniqueFd write_end = std::move(pipe.write_end);
     std::promise<Result<>> redirected;
     std::future<Result<>> redirected_future = redirected.get_future();
     thread_ = std::thread([this, &engine, module, args = std::move(args), env = std::move(env),

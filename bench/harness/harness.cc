@@ -23,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/mapping.h"
+#include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/runtime/runner.h"
@@ -56,14 +58,13 @@ std::vector<double> memcpyFresh(std::uint64_t size, int runs) {
   std::vector<char> src(size, 'a');
   std::vector<double> out;
   for (int i = 0; i < runs; ++i) {
-    void* dst = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (dst == MAP_FAILED) {
+    auto dst = sys::Mapping::map(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (!dst) {
       break;
     }
     const auto t0 = Clock::now();
-    std::memcpy(dst, src.data(), size);
+    std::memcpy(dst->data(), src.data(), size);
     out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    ::munmap(dst, size);
   }
   return out;
 }
@@ -319,13 +320,13 @@ std::vector<double> unixLimit(std::uint64_t size, int runs) {
 // `host`, inside network namespace `netns` when one is given (a test host), the writer connects.
 std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& host,
                              const std::string& netns) {
-  int ready[2];
-  if (::pipe(ready) != 0) {
+  auto ready = sys::makePipe();
+  if (!ready) {
     return {};
   }
   const pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(ready[0]);
+    ready->read_end.reset();
     if (!netns.empty()) {
       const int ns = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
       if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
@@ -338,7 +339,7 @@ std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& ho
       ::_exit(1);
     }
     const std::uint16_t p = *port;
-    if (::write(ready[1], &p, sizeof p) != sizeof p) {
+    if (::write(ready->write_end.get(), &p, sizeof p) != sizeof p) {
       ::_exit(1);
     }
     auto conn = sys::acceptConnection(listener->get());
@@ -348,10 +349,10 @@ std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& ho
     (void)sys::setNoDelay(conn->get());
     readAndAnswer(conn->get(), size, runs);
   }
-  ::close(ready[1]);
+  ready->write_end.reset();
   std::uint16_t port = 0;
-  const bool got_port = ::read(ready[0], &port, sizeof port) == sizeof port;
-  ::close(ready[0]);
+  const bool got_port = ::read(ready->read_end.get(), &port, sizeof port) == sizeof port;
+  ready->read_end.reset();
   std::vector<double> out;
   auto client = got_port ? sys::connectTcp(host, port, 5000) : Result<UniqueFd>{};
   if (got_port && client) {
@@ -382,12 +383,8 @@ std::vector<double> memfdLimit(std::uint64_t size, int runs) {
       if (!sys::recvExact(sv[1], b, &fd) || !fd.valid()) {
         ::_exit(1);
       }
-      void* m = ::mmap(nullptr, size == 0 ? 4096 : size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-      if (m == MAP_FAILED) {
-        ::_exit(1);
-      }
-      ::munmap(m, size == 0 ? 4096 : size);
-      if (::write(sv[1], "k", 1) != 1) {
+      if (!sys::Mapping::map(size == 0 ? 4096 : size, PROT_READ, MAP_PRIVATE, fd.get()) ||
+          ::write(sv[1], "k", 1) != 1) {
         ::_exit(1);
       }
     }

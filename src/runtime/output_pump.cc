@@ -1,10 +1,11 @@
 #include "output_pump.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <array>
+
+#include "roadrunner/sys/pipe.h"
 
 namespace rr::runtime {
 namespace {
@@ -25,12 +26,12 @@ void writeAll(int fd, std::string_view s) {
 }  // namespace
 
 Result<UniqueFd> OutputPump::add(const std::string& name, int fd) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return failErrno("pipe2", errno, "for the output of " + name);
+  auto pipe = sys::makePipe();
+  if (!pipe) {
+    return failErrno("pipe2", pipe.error().code.value(), "for the output of " + name);
   }
-  sources_.push_back(Source{.prefix = name + " | ", .to = fd, .from = UniqueFd(fds[0])});
-  return UniqueFd(fds[1]);
+  sources_.push_back(Source{.prefix = name + " | ", .to = fd, .from = std::move(pipe->read_end)});
+  return std::move(pipe->write_end);
 }
 
 void OutputPump::start() {

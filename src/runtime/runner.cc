@@ -198,7 +198,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   };
   // Network edges authenticate with a secret made for this run (children get it in RR_SECRET);
   // remote receivers need the one they were started with.
-  const std::string secret = transport::randomSecret();
+  RR_ASSIGN_OR_RETURN(const std::string secret, transport::randomSecret());
   std::string remote_secret;
   const bool remote_tcp = std::ranges::any_of(
       remote_address, [](const auto& entry) { return entry.second.starts_with("tcp:"); });
@@ -350,8 +350,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       }
       RR_ASSIGN_OR_RETURN(auto process,
                           ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
-                                               options.serve_prefix,
-                                               name, {"RR_SECRET=" + secret}));
+                                               options.serve_prefix, name,
+                                               {"RR_SECRET=" + secret}, options.ready_timeout));
       address_of[name] = process.address();
       served.push_back(std::move(process));
       served_names.push_back(name);

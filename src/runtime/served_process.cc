@@ -1,15 +1,9 @@
 #include "served_process.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <array>
 #include <filesystem>
 
-#include "roadrunner/base/unique_fd.h"
+#include "roadrunner/base/try.h"
+#include "roadrunner/sys/pipe.h"
 
 extern char** environ;
 
@@ -20,85 +14,45 @@ Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
                                            int stdout_fd, int stderr_fd,
                                            const std::vector<std::string>& prefix,
                                            const std::string& display_name,
-                                           const std::vector<std::string>& extra_env) {
-  int ready[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) {
-    return failErrno("pipe2");
-  }
-  UniqueFd ready_read(ready[0]);
-  UniqueFd ready_write(ready[1]);
+                                           const std::vector<std::string>& extra_env,
+                                           std::chrono::milliseconds ready_timeout) {
+  RR_ASSIGN_OR_RETURN(sys::Pipe ready, sys::makePipe());
   constexpr int kReadyFd = 3;
   // "/proc/self/exe" would name the prefix's program (ip) once it runs: resolve it here.
   std::error_code ec;
   const auto resolved = std::filesystem::read_symlink(exe, ec);
   const std::string program = exe == "/proc/self/exe" && !ec ? resolved.string() : exe;
-  std::vector<std::string> argv_strings = {program, "serve"};
-  argv_strings.insert(argv_strings.end(), serve_args.begin(), serve_args.end());
-  argv_strings.insert(argv_strings.begin() + 2, {"--ready-fd", std::to_string(kReadyFd)});
-  argv_strings.insert(argv_strings.begin(), prefix.begin(), prefix.end());
-  std::vector<char*> argv;
-  for (auto& s : argv_strings) {
-    argv.push_back(s.data());
+  sys::SpawnOptions options{.argv = prefix, .search_path = true, .env = extra_env};
+  options.argv.insert(options.argv.end(),
+                      {program, "serve", "--ready-fd", std::to_string(kReadyFd)});
+  options.argv.insert(options.argv.end(), serve_args.begin(), serve_args.end());
+  for (char** e = environ; *e != nullptr; ++e) {
+    options.env.emplace_back(*e);
   }
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   if (stdout_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1);
+    options.fds.emplace_back(stdout_fd, 1);
   }
   if (stderr_fd >= 0) {
-    posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2);
+    options.fds.emplace_back(stderr_fd, 2);
   }
-  posix_spawn_file_actions_adddup2(&actions, ready_write.get(), kReadyFd);
-  std::vector<std::string> env_strings(extra_env);
-  for (char** e = environ; *e != nullptr; ++e) {
-    env_strings.emplace_back(*e);
+  options.fds.emplace_back(ready.write_end.get(), kReadyFd);
+  auto process = sys::Subprocess::spawn(options);
+  if (!process) {
+    return failErrno("spawn", process.error().code.value(), exe);
   }
-  std::vector<char*> envp;
-  for (auto& e : env_strings) {
-    envp.push_back(e.data());
-  }
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    return failErrno("spawn", rc, exe);
-  }
-  ServedProcess process(pid);
-  ready_write.reset();  // the child holds the only write end now
-  // "ready ADDRESS\n", then the child closes its end.
-  std::string line;
-  std::array<char, 256> buf{};
-  for (;;) {
-    const ssize_t n = ::read(ready_read.get(), buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    line.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  if (!line.starts_with("ready ")) {
+  ready.write_end.reset();  // the child holds the only write end now
+  auto address = sys::readReadyLine(ready.read_end.get(), ready_timeout);
+  if (!address) {
+    const bool hung = address.error().code == Errc::kTimedOut;
+    const int status = hung ? process->kill() : process->stop(kStopGrace);
     return fail(Errc::kInvalidArgument, "start",
-                display_name + ": its serving process exited before it listened (exit status " +
-                    std::to_string(process.stop()) + ")");
+                display_name + (hung ? ": its serving process did not report that it listens "
+                                       "within " + std::to_string(ready_timeout.count()) +
+                                       " ms; killed it"
+                                     : ": its serving process exited before it listened") +
+                    " (exit status " + std::to_string(status) + ")");
   }
-  process.address_ = line.substr(6, line.find('\n') - 6);
-  return process;
-}
-
-int ServedProcess::stop() {
-  if (pid_ < 0) {
-    return 0;
-  }
-  ::kill(pid_, SIGTERM);
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return ServedProcess(std::move(*process), std::move(*address));
 }
 
 }  // namespace rr::runtime

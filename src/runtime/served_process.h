@@ -2,41 +2,41 @@
 
 // A function instance served in its own process (`roadrunner serve`), for kernel-mode edges.
 
-#include <sys/types.h>
-
+#include <chrono>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/sys/subprocess.h"
 
 namespace rr::runtime {
 
 class ServedProcess {
  public:
   /// Spawns `exe serve ...` (our environment plus `extra_env`) with stdout/stderr on the given
-  /// fds, and waits until it listens.
+  /// fds, and waits until it listens: at most `ready_timeout` for its ready line, after which
+  /// the child is killed and this is an error.
   [[nodiscard]] static Result<ServedProcess> spawn(const std::string& exe,
                                                    const std::vector<std::string>& serve_args,
                                                    int stdout_fd, int stderr_fd,
                                                    const std::vector<std::string>& prefix,
                                                    const std::string& display_name,
-                                                   const std::vector<std::string>& extra_env);
-  ServedProcess(ServedProcess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), address_(std::move(other.address_)) {}
+                                                   const std::vector<std::string>& extra_env,
+                                                   std::chrono::milliseconds ready_timeout);
   /// Where it listens, as it reported ("unix:PATH" or "tcp:HOST:PORT").
   [[nodiscard]] const std::string& address() const noexcept { return address_; }
-  ServedProcess& operator=(ServedProcess&&) = delete;
-  ServedProcess(const ServedProcess&) = delete;
-  ServedProcess& operator=(const ServedProcess&) = delete;
-  ~ServedProcess() { stop(); }
 
-  /// SIGTERM, then waits; returns the exit status (or 128 + signal).
-  int stop();
+  /// SIGTERM, then SIGKILL if it has not exited after kStopGrace; returns the exit status (or
+  /// 128 + signal). The destructor does the same with SIGKILL alone.
+  int stop() { return process_.stop(kStopGrace); }
+
+  /// How long a served function may take to finish after SIGTERM.
+  static constexpr std::chrono::milliseconds kStopGrace{10'000};
 
  private:
-  explicit ServedProcess(pid_t pid) : pid_(pid) {}
-  pid_t pid_ = -1;
+  ServedProcess(sys::Subprocess process, std::string address)
+      : process_(std::move(process)), address_(std::move(address)) {}
+  sys::Subprocess process_;
   std::string address_;
 };
 

@@ -1,89 +1,80 @@
 #include "child.h"
 
 #include <fcntl.h>
-#include <sched.h>
+#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <future>
-#include <thread>
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/pipe.h"
+#include "roadrunner/sys/subprocess.h"
 
 namespace rr::shim {
 namespace {
 
-struct PipePair {
-  UniqueFd read_end;
-  UniqueFd write_end;
+// How long an exec may take to succeed or fail once the gate opens.
+constexpr int kExecTimeoutMs = 10'000;
+
+// What the waiting thread needs: everything the child inherits, moved in, so nothing it uses
+// lives on the stack of spawn().
+struct ForkJob {
+  ChildSpec spec;
+  Child::OnExit on_exit;
+  UniqueFd gate_read;
+  UniqueFd error_write;
+  UniqueFd ready_write;
+  UniqueFd netns;
+  std::promise<Result<pid_t>> forked;
 };
 
-Result<PipePair> makePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return failErrno("pipe2");
+void moveIntoCgroup(pid_t pid, const std::string& cgroup_dir) {
+  std::ofstream procs(cgroup_dir + "/cgroup.procs");
+  procs << pid << std::flush;
+  if (!procs) {
+    RR_LOG_WARN("could not move pid {} into {}; it runs without a cgroup", pid, cgroup_dir);
   }
-  return PipePair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-std::vector<char*> cStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) {
-    out.push_back(s.data());
+// The waiting thread: forks (PR_SET_PDEATHSIG follows this thread), reports the pid, then
+// waits for the exit. It ends when the child does.
+void forkAndWait(std::atomic<bool>& exited, ForkJob job) {
+  sys::GatedSpawnOptions options{.argv = job.spec.argv,
+                                 .env = job.spec.env,
+                                 .gate_fd = job.gate_read.get(),
+                                 .exec_error_fd = job.error_write.get(),
+                                 .netns_fd = job.netns.get(),
+                                 .fds = {{job.spec.stdin_fd.get(), 0},
+                                         {job.spec.stdout_fd.get(), 1},
+                                         {job.spec.stderr_fd.get(), 2}}};
+  if (job.ready_write.valid()) {
+    options.fds.emplace_back(job.ready_write.get(), 3);
   }
-  out.push_back(nullptr);
-  return out;
-}
-
-/// In the forked child: only async-signal-safe calls from here to execve.
-[[noreturn]] void runChild(pid_t parent, const ChildSpec& spec, int netns_fd, int gate_read,
-                           int error_write, int ready_write, char** argv, char** envp) {
-  const auto die = [&](int err) {
-    [[maybe_unused]] const ssize_t n = ::write(error_write, &err, sizeof err);
-    ::_exit(127);
-  };
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != parent) {
-    ::_exit(137);  // the shim died before prctl took effect
+  auto child = sys::Subprocess::forkGated(options);
+  if (!child) {
+    exited = true;
+    job.forked.set_value(std::unexpected(child.error()));
+    return;
   }
-  ::setpgid(0, 0);
-  sigset_t none;
-  ::sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  char go = 0;
-  ssize_t n = 0;
-  do {
-    n = ::read(gate_read, &go, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) {
-    ::_exit(137);  // the shim closed the gate without releasing it
+  // The child holds its own copies now.
+  job.gate_read.reset();
+  job.error_write.reset();
+  job.ready_write.reset();
+  job.spec.stdin_fd.reset();
+  job.spec.stdout_fd.reset();
+  job.spec.stderr_fd.reset();
+  if (!job.spec.cgroup_dir.empty()) {
+    moveIntoCgroup(child->pid(), job.spec.cgroup_dir);
   }
-  if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) {
-    die(errno);
-  }
-  if (::dup2(spec.stdin_fd.get(), 0) < 0 || ::dup2(spec.stdout_fd.get(), 1) < 0 ||
-      ::dup2(spec.stderr_fd.get(), 2) < 0) {
-    die(errno);
-  }
-  if (ready_write >= 0 && ::dup2(ready_write, 3) < 0) {
-    die(errno);
-  }
-  if (argv == nullptr) {  // a placeholder (a pod's sandbox): sleep until signalled
-    ::close(error_write);
-    while (true) {
-      ::pause();
-    }
-  }
-  ::execve(argv[0], argv, envp);
-  die(errno);
-  ::_exit(127);
+  job.forked.set_value(child->pid());
+  const int status = child->waitUntilExit();  // ends when the child does (~Child kills it)
+  exited = true;
+  job.on_exit({.status = status, .at_ns = nowNs()});
 }
 
 }  // namespace
@@ -97,11 +88,11 @@ std::int64_t nowNs() {
 Result<std::shared_ptr<Child>> Child::spawn(ChildSpec spec, OnExit on_exit) {
   auto child = std::make_shared<Child>();
   child->exe_ = spec.argv.empty() ? "(placeholder)" : spec.argv[0];
-  RR_ASSIGN_OR_RETURN(PipePair gate, makePipe());
-  RR_ASSIGN_OR_RETURN(PipePair exec_error, makePipe());
-  PipePair ready;
+  RR_ASSIGN_OR_RETURN(sys::Pipe gate, sys::makePipe());
+  RR_ASSIGN_OR_RETURN(sys::Pipe exec_error, sys::makePipe());
+  sys::Pipe ready;
   if (spec.ready_pipe) {
-    RR_ASSIGN_OR_RETURN(ready, makePipe());
+    RR_ASSIGN_OR_RETURN(ready, sys::makePipe());
   }
   UniqueFd netns;
   if (!spec.netns_path.empty()) {
@@ -113,54 +104,31 @@ Result<std::shared_ptr<Child>> Child::spawn(ChildSpec spec, OnExit on_exit) {
   child->gate_write_ = std::move(gate.write_end);
   child->exec_error_read_ = std::move(exec_error.read_end);
   child->ready_read_ = std::move(ready.read_end);
-
-  // The forking thread must outlive the child (PR_SET_PDEATHSIG follows the thread), so it
-  // forks and then waits.
-  std::promise<Result<pid_t>> forked;
-  auto forked_future = forked.get_future();
-  std::thread([&forked, spec = std::move(spec), on_exit = std::move(on_exit),
-               gate_read = std::move(gate.read_end), error_write = std::move(exec_error.write_end),
-               ready_write = std::move(ready.write_end), netns = std::move(netns)]() mutable {
-    std::vector<std::string> argv_strings = spec.argv;
-    std::vector<std::string> env_strings = spec.env;
-    auto argv = cStrings(argv_strings);
-    auto envp = cStrings(env_strings);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      forked.set_value(failErrno("fork"));
-      return;
-    }
-    if (pid == 0) {
-      runChild(parent, spec, netns.get(), gate_read.get(), error_write.get(), ready_write.get(),
-               spec.argv.empty() ? nullptr : argv.data(), envp.data());
-    }
-    ::setpgid(pid, pid);
-    gate_read.reset();
-    error_write.reset();
-    ready_write.reset();
-    spec.stdin_fd.reset();
-    spec.stdout_fd.reset();
-    spec.stderr_fd.reset();
-    if (!spec.cgroup_dir.empty()) {
-      std::ofstream procs(spec.cgroup_dir + "/cgroup.procs");
-      procs << pid << std::flush;
-      if (!procs) {
-        RR_LOG_WARN("could not move pid {} into {}; it runs without a cgroup", pid,
-                    spec.cgroup_dir);
-      }
-    }
-    forked.set_value(pid);  // `forked` is not touched after this
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    ChildExit exit{.status = WIFEXITED(status) ? WEXITSTATUS(status)
-                                               : 128 + WTERMSIG(status),
-                   .at_ns = nowNs()};
-    on_exit(exit);
-  }).detach();
-  RR_ASSIGN_OR_RETURN(child->pid_, forked_future.get());
+  ForkJob job{.spec = std::move(spec),
+              .on_exit = std::move(on_exit),
+              .gate_read = std::move(gate.read_end),
+              .error_write = std::move(exec_error.write_end),
+              .ready_write = std::move(ready.write_end),
+              .netns = std::move(netns),
+              .forked = {}};
+  auto forked = job.forked.get_future();
+  child->waiter_ = std::thread(
+      [&exited = child->exited_, job = std::move(job)]() mutable {
+        forkAndWait(exited, std::move(job));
+      });
+  // On failure `child` is destroyed here, which joins the thread (it has already returned).
+  RR_ASSIGN_OR_RETURN(child->pid_, forked.get());
   return child;
+}
+
+Child::~Child() {
+  if (!waiter_.joinable()) {
+    return;
+  }
+  if (!exited_ && pid_ > 0) {
+    (void)signal(SIGKILL, true);
+  }
+  waiter_.join();
 }
 
 Result<> Child::release() {
@@ -174,6 +142,15 @@ Result<> Child::release() {
     return failErrno("start", errno, exe_);
   }
   gate_write_.reset();
+  // The exec closes this pipe's write end (close-on-exec), or writes the errno of its failure.
+  pollfd p{.fd = exec_error_read_.get(), .events = POLLIN, .revents = 0};
+  int polled = 0;
+  do {
+    polled = ::poll(&p, 1, kExecTimeoutMs);
+  } while (polled < 0 && errno == EINTR);
+  if (polled <= 0) {
+    return failErrno("exec", polled == 0 ? ETIMEDOUT : errno, exe_);
+  }
   int err = 0;
   ssize_t n = 0;
   do {

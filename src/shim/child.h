@@ -2,16 +2,19 @@
 
 // The task's process: forked at Create and held at a gate until Start, like runc's create/start.
 // The child gets SIGKILL when the thread that forked it ends (PR_SET_PDEATHSIG), so that thread
-// lives as long as the child: it forks, then waits for the exit. A shim that dies takes its
+// lives as long as the child: it forks, then waits for the exit. The Child owns that thread and
+// joins it when destroyed, after killing a child that still runs. A shim that dies takes its
 // child with it. The child leads its own process group, so Kill with `all` reaches everything
 // it started.
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "roadrunner/base/error.h"
@@ -39,9 +42,20 @@ class Child {
  public:
   using OnExit = std::function<void(const ChildExit&)>;
 
-  /// Forks the child and leaves it waiting at the gate. Errors: fork, the namespace, the
-  /// cgroup, or an exec that failed (reported once release() lets it run, see below).
+  /// Forks the child and leaves it waiting at the gate. `on_exit` runs on the waiting thread
+  /// once the child has exited, so whoever destroys the Child must not hold a lock that
+  /// `on_exit` takes. Errors: fork, the namespace, the cgroup, or an exec that failed
+  /// (reported once release() lets it run, see below).
   [[nodiscard]] static Result<std::shared_ptr<Child>> spawn(ChildSpec spec, OnExit on_exit);
+
+  Child() = default;
+  /// SIGKILLs the child's process group if the child still runs, then joins the waiting thread
+  /// (after its `on_exit`).
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  Child(Child&&) = delete;
+  Child& operator=(Child&&) = delete;
 
   [[nodiscard]] pid_t pid() const { return pid_; }
   /// Lets the child run (exec). Errors: the exec failed (the path named).
@@ -59,6 +73,8 @@ class Child {
   UniqueFd ready_read_;
   std::mutex mu_;
   bool released_ = false;
+  std::atomic<bool> exited_{false};
+  std::thread waiter_;  // forked the child; waits for its exit
 };
 
 /// The current CLOCK_REALTIME in nanoseconds.

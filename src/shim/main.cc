@@ -30,6 +30,7 @@
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/shim/registry.h"
+#include "roadrunner/sys/subprocess.h"
 #include "child.h"
 #include "mounts.h"
 #include "shim.pb.h"
@@ -133,44 +134,32 @@ int startCommand(const Flags& flags, int argc, char** argv) {
       args.emplace_back(argv[i]);
     }
   }
-  std::vector<char*> child_argv;
-  for (auto& a : args) {
-    child_argv.push_back(a.data());
-  }
-  child_argv.push_back(nullptr);
+  args[0] = selfPath();
   std::vector<std::string> env_strings{"RR_SHIM_LISTEN_FD=3"};
   for (char** e = environ; *e != nullptr; ++e) {
     if (!std::string_view(*e).starts_with("RR_SHIM_LISTEN_FD=")) {
       env_strings.emplace_back(*e);
     }
   }
-  std::vector<char*> envp;
-  for (auto& e : env_strings) {
-    envp.push_back(e.data());
-  }
-  envp.push_back(nullptr);
-  const std::string self = selfPath();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    std::fprintf(stderr, "fork: %s\n", std::strerror(errno));
+  const UniqueFd null(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  if (!null.valid()) {
+    std::fprintf(stderr, "open /dev/null: %s\n", std::strerror(errno));
     return kExitError;
   }
-  if (pid == 0) {
-    // The long-lived shim: its own session, the socket on fd 3, nothing of containerd's pipes
-    // (containerd waits for this command's output to end).
-    ::setsid();
-    const int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 0);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    if (listener.get() == 3) {
-      ::fcntl(3, F_SETFD, 0);  // keep it across exec
-    } else {
-      ::dup2(listener.get(), 3);
-    }
-    ::execve(self.c_str(), child_argv.data(), envp.data());
-    ::_exit(127);
+  // The long-lived shim: its own session, the socket on fd 3, nothing of containerd's pipes
+  // (containerd waits for this command's output to end). It outlives this command.
+  auto shim = sys::Subprocess::spawn({.argv = std::move(args),
+                                      .env = std::move(env_strings),
+                                      .fds = {{null.get(), 0},
+                                              {null.get(), 1},
+                                              {null.get(), 2},
+                                              {listener.get(), 3}},
+                                      .new_session = true});
+  if (!shim) {
+    std::fprintf(stderr, "start the shim: %s\n", shim.error().message().c_str());
+    return kExitError;
   }
+  (void)shim->release();
   const std::string address = "unix://" + path;
   (void)writeFileAtomic("address", std::span(reinterpret_cast<const std::byte*>(address.data()),
                                              address.size()));
@@ -230,11 +219,13 @@ int deleteCommand(const Flags& flags) {
 
 int serveCommand(const Flags& flags) {
   // Logs go to the bundle's "log" FIFO, which containerd copies into its own log.
+  // Opened non-blocking, so a FIFO without a reader yet does not hold us here; written blocking.
   const int log = ::open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (log >= 0) {
-    ::fcntl(log, F_SETFL, 0);
-    ::dup2(log, 1);
-    ::dup2(log, 2);
+    if (::fcntl(log, F_SETFL, 0) == 0) {
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+    }
     ::close(log);
   }
   ::signal(SIGPIPE, SIG_IGN);
@@ -251,7 +242,10 @@ int serveCommand(const Flags& flags) {
     return kExitError;
   }
   const int listen_fd = std::atoi(listen_env);
-  ::fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+  if (::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) != 0) {  // or every task's process inherits it
+    RR_LOG_ERROR("RR_SHIM_LISTEN_FD={}: {}", listen_env, std::strerror(errno));
+    return kExitError;
+  }
   ::unsetenv("RR_SHIM_LISTEN_FD");
   const std::string socket_path = socketPathFor(flags);
   ShimOptions options{.ns = flags.get("namespace"),
@@ -271,9 +265,12 @@ int serveCommand(const Flags& flags) {
   server_ptr = &server;
   server.serve();
   ::unlink(socket_path.c_str());
+  // Every thread is joined on the way out: Waits end first, then the server closes its
+  // connections and joins its threads, then the service kills a task that still runs.
+  service.stop();
   RR_LOG_INFO("shim for {}/{} exits", options.ns, options.id);
   rr::log::logger()->flush();
-  std::_Exit(0);
+  return 0;
 }
 
 }  // namespace

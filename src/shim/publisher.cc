@@ -1,20 +1,15 @@
 #include "publisher.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <vector>
 
 #include <google/protobuf/any.pb.h>
 
 #include "roadrunner/base/log.h"
-#include "roadrunner/base/unique_fd.h"
-
-extern char** environ;
+#include "roadrunner/sys/pipe.h"
+#include "roadrunner/sys/subprocess.h"
 
 namespace rr::shim {
 
@@ -71,33 +66,22 @@ void Publisher::run() {
 }
 
 void Publisher::send(const Item& item) const {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    RR_LOG_WARN("publish {}: pipe: {}", item.topic, std::strerror(errno));
+  auto pipe = sys::makePipe();
+  if (!pipe) {
+    RR_LOG_WARN("publish {}: {}", item.topic, pipe.error().message());
     return;
   }
-  const UniqueFd read_end(fds[0]);
-  UniqueFd write_end(fds[1]);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, read_end.get(), 0);
-  std::vector<std::string> args{binary_, "--address", address_, "publish", "--topic", item.topic,
-                                "--namespace", ns_};
-  std::vector<char*> argv;
-  for (auto& a : args) {
-    argv.push_back(a.data());
-  }
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, binary_.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    RR_LOG_WARN("publish {}: spawn {}: {}", item.topic, binary_, std::strerror(rc));
+  auto child = sys::Subprocess::spawn({.argv = {binary_, "--address", address_, "publish",
+                                                "--topic", item.topic, "--namespace", ns_},
+                                       .fds = {{pipe->read_end.get(), 0}}});
+  if (!child) {
+    RR_LOG_WARN("publish {}: {}", item.topic, child.error().message());
     return;
   }
+  pipe->read_end.reset();
   std::string_view rest = item.any;
   while (!rest.empty()) {
-    const ssize_t n = ::write(write_end.get(), rest.data(), rest.size());
+    const ssize_t n = ::write(pipe->write_end.get(), rest.data(), rest.size());
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -106,12 +90,13 @@ void Publisher::send(const Item& item) const {
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
-  write_end.reset();
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    RR_LOG_WARN("publish {}: {} exited with status {}", item.topic, binary_, status);
+  pipe->write_end.reset();
+  auto status = child->waitFor(kPublishTimeout);
+  if (!status) {
+    RR_LOG_WARN("publish {}: {} did not finish within {} ms; killed it", item.topic, binary_,
+                kPublishTimeout.count());
+  } else if (*status != 0) {
+    RR_LOG_WARN("publish {}: {} exited with status {}", item.topic, binary_, *status);
   }
 }
 

@@ -4,6 +4,7 @@
 //   <publish-binary> --address <containerd address> publish --topic TOPIC --namespace NS
 // with the event, a google.protobuf.Any, on its stdin.
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -25,6 +26,9 @@ class Publisher {
   void publish(const std::string& topic, const google::protobuf::Message& event);
   /// Waits until every queued event went out (or failed), at most `timeout_ms`.
   void drain(int timeout_ms);
+
+  /// How long one publish may take; a publisher still running then is killed.
+  static constexpr std::chrono::milliseconds kPublishTimeout{10'000};
 
  private:
   struct Item {

@@ -1,7 +1,6 @@
 #include "task_service.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -20,6 +19,7 @@
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/subprocess.h"
 #include "shim.pb.h"
 
 namespace rr::shim {
@@ -28,7 +28,6 @@ namespace {
 namespace v2 = containerd::task::v2;
 constexpr std::string_view kService = "containerd.task.v2.Task";
 constexpr long kCgroup2Magic = 0x63677270;  // CGROUP2_SUPER_MAGIC
-constexpr int kReadyTimeoutMs = 30'000;
 
 RpcResult rpcError(RpcCode code, std::string message) {
   return std::unexpected(RpcStatus{.code = code, .message = std::move(message)});
@@ -97,31 +96,6 @@ std::string cgroupDir(const std::string& id, const std::string& cgroups_path) {
     return "";
   }
   return dir;
-}
-
-/// Reads "ready ADDRESS\n" from `fd` and returns ADDRESS; nullopt on EOF or timeout.
-std::optional<std::string> readReady(int fd, int timeout_ms) {
-  std::string line;
-  char buf[256];
-  while (line.find('\n') == std::string::npos) {
-    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
-    const int rc = ::poll(&p, 1, timeout_ms);
-    if (rc < 0 && errno == EINTR) {
-      continue;
-    }
-    if (rc <= 0) {
-      return std::nullopt;
-    }
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n <= 0) {
-      return std::nullopt;
-    }
-    line.append(buf, static_cast<std::size_t>(n));
-  }
-  if (!line.starts_with("ready ")) {
-    return std::nullopt;
-  }
-  return line.substr(6, line.find('\n') - 6);
 }
 
 }  // namespace
@@ -390,8 +364,12 @@ RpcResult TaskService::start(const std::string& payload) {
     return rpcError(released.error());
   }
   std::optional<std::string> ready;
+  Result<std::string> ready_line = std::string();
   if (ready_fd) {
-    ready = readReady(child->readyFd(), kReadyTimeoutMs);
+    ready_line = sys::readReadyLine(child->readyFd());  // within sys::kReadyDeadline
+    if (ready_line) {
+      ready = *ready_line;
+    }
   }
   if (ready_fd && !ready) {
     // The receiver exited (or hung) before it listened; its own message is on its stderr.
@@ -399,9 +377,14 @@ RpcResult TaskService::start(const std::string& payload) {
     (void)child->signal(SIGKILL, true);
     exited_.wait_for(lock, std::chrono::seconds(5),
                      [&] { return task_ && task_->status == Status::kStopped; });
+    const bool hung = ready_line.error().code == Errc::kTimedOut;
     const std::string message =
-        "start " + id + ": the receiver exited before it listened (exit status " +
-        std::to_string(task_ ? task_->exit_status : 0) + "); see the container's stderr";
+        "start " + id + ": the receiver " +
+        (hung ? "did not report that it listens within " +
+                    std::to_string(sys::kReadyDeadline.count()) + " ms and was killed"
+              : "exited before it listened") +
+        " (exit status " + std::to_string(task_ ? task_->exit_status : 0) +
+        "); see the container's stderr";
     RR_LOG_ERROR("{}", message);
     return rpcError(RpcCode::kFailedPrecondition, message);
   }
@@ -496,9 +479,13 @@ RpcResult TaskService::wait(const std::string& payload) {
     return rpcError(task.error());
   }
   const std::string id = req->id();
+  // As long as the task runs: Kill, Delete or the shim's shutdown ends it.
   exited_.wait(lock, [&] {
-    return !task_ || task_->id != id || task_->status == Status::kStopped;
+    return stopping_ || !task_ || task_->id != id || task_->status == Status::kStopped;
   });
+  if (stopping_ && task_ && task_->status != Status::kStopped) {
+    return rpcError(RpcCode::kUnavailable, "the shim is shutting down");
+  }
   if (!task_ || task_->id != id) {
     return rpcError(RpcCode::kNotFound, "task '" + id + "' was deleted");
   }
@@ -584,8 +571,11 @@ RpcResult TaskService::remove(const std::string& payload) {
   *event.mutable_exited_at() = response.exited_at();
   publisher_.publish("/tasks/delete", event);
   RR_LOG_INFO("{}: deleted", task_->id);
+  // Destroyed after the lock is released: ~Child joins the thread whose on_exit takes mu_.
+  const std::shared_ptr<Child> child = std::move(task_->child);
   task_.reset();
   exited_.notify_all();
+  lock.unlock();
   return reply(response);
 }
 
@@ -643,9 +633,31 @@ RpcResult TaskService::shutdown(const std::string& payload) {
       return std::string();  // a task is left: the shim stays
     }
   }
+  stop();
   publisher_.drain(2000);
   shutdown_();
   return std::string();
+}
+
+void TaskService::stop() {
+  {
+    const std::scoped_lock lock(mu_);
+    stopping_ = true;
+  }
+  exited_.notify_all();
+}
+
+TaskService::~TaskService() {
+  stop();
+  std::shared_ptr<Child> child;
+  {
+    const std::scoped_lock lock(mu_);
+    if (task_) {
+      child = std::move(task_->child);
+      task_.reset();
+    }
+  }
+  child.reset();  // kills a child that still runs and joins its thread, whose on_exit takes mu_
 }
 
 void TaskService::writeState(const Task& task) const {

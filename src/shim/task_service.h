@@ -35,8 +35,17 @@ inline constexpr std::string_view kStateFile = "roadrunner-shim.json";
 class TaskService {
  public:
   TaskService(ShimOptions options, std::function<void()> shutdown);
+  /// Kills a task that still runs and waits for it (its waiting thread is joined).
+  ~TaskService();
+  TaskService(const TaskService&) = delete;
+  TaskService& operator=(const TaskService&) = delete;
+  TaskService(TaskService&&) = delete;
+  TaskService& operator=(TaskService&&) = delete;
+
   [[nodiscard]] RpcResult handle(std::string_view service, std::string_view method,
                                  const std::string& payload);
+  /// Ends every Wait in progress (kUnavailable): the shim is going away. From any thread.
+  void stop();
 
  private:
   enum class Status { kCreated = 1, kRunning = 2, kStopped = 3 };
@@ -80,6 +89,7 @@ class TaskService {
   Publisher publisher_;
   std::mutex mu_;
   std::condition_variable exited_;
+  bool stopping_ = false;
   std::optional<Task> task_;
 };
 

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "roadrunner/base/log.h"
@@ -16,10 +15,9 @@
 #include "ttrpc.pb.h"
 
 namespace rr::shim {
-namespace {
 
 /// One accepted connection, shared by its reader thread and the request threads.
-struct Connection {
+struct TtrpcConnection {
   UniqueFd fd;
   std::mutex write_mu;
 
@@ -39,6 +37,8 @@ struct Connection {
   }
 };
 
+namespace {
+
 std::string responseBytes(const RpcResult& result) {
   ttrpc::Response response;
   if (result) {
@@ -50,7 +50,28 @@ std::string responseBytes(const RpcResult& result) {
   return response.SerializeAsString();
 }
 
+void respond(TtrpcConnection& conn, std::uint32_t stream, const RpcResult& result) {
+  const std::string body = responseBytes(result);
+  auto frame_bytes =
+      encodeTtrpcFrame(stream, TtrpcType::kResponse,
+                       std::span(reinterpret_cast<const std::byte*>(body.data()), body.size()));
+  if (frame_bytes) {
+    [[maybe_unused]] const bool sent = conn.writeAll(*frame_bytes);
+  }
+}
+
 }  // namespace
+
+RpcResult TtrpcServer::call(const ttrpc::Request& request) const {
+  try {
+    return handler_(request.service(), request.method(), request.payload());
+  } catch (const std::exception& e) {
+    return std::unexpected(RpcStatus{.code = RpcCode::kInternal,
+                                     .message = std::string("internal error: ") + e.what()});
+  } catch (...) {
+    return std::unexpected(RpcStatus{.code = RpcCode::kInternal, .message = "internal error"});
+  }
+}
 
 RpcStatus toRpcStatus(const Error& error) {
   RpcCode code = RpcCode::kUnknown;
@@ -76,7 +97,16 @@ TtrpcServer::TtrpcServer(UniqueFd listener, RpcHandler handler)
       wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
       handler_(std::move(handler)) {}
 
-TtrpcServer::~TtrpcServer() = default;
+TtrpcServer::~TtrpcServer() {
+  {
+    const std::scoped_lock lock(mu_);
+    for (const int fd : open_fds_) {
+      ::shutdown(fd, SHUT_RDWR);  // its reader sees the end and returns
+    }
+  }
+  connections_.joinAll();
+  requests_.joinAll();
+}
 
 void TtrpcServer::stop() {
   const std::uint64_t one = 1;
@@ -98,18 +128,35 @@ void TtrpcServer::serve() {
       return;
     }
     if ((fds[0].revents & POLLIN) != 0) {
-      const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) {
+      auto fd = std::make_shared<UniqueFd>(
+          ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      if (!fd->valid()) {
         continue;
       }
-      std::thread([this, fd] { connection(fd); }).detach();
+      const std::scoped_lock lock(mu_);
+      const int raw = fd->get();
+      auto started = connections_.tryStart([this, fd] { connection(std::move(*fd)); });
+      if (!started || !*started) {
+        RR_LOG_WARN("ttrpc: refusing a connection: {}",
+                    started ? std::to_string(connections_.limit()) + " connections are open"
+                            : started.error().message());
+        continue;  // `fd` closes it
+      }
+      open_fds_.push_back(raw);
     }
   }
 }
 
-void TtrpcServer::connection(int raw_fd) {
-  auto conn = std::make_shared<Connection>();
-  conn->fd.reset(raw_fd);
+void TtrpcServer::connection(UniqueFd fd) {
+  auto conn = std::make_shared<TtrpcConnection>();
+  conn->fd = std::move(fd);
+  readRequests(conn);
+  const std::scoped_lock lock(mu_);
+  std::erase(open_fds_, conn->fd.get());
+  // A request still running keeps `conn`, and its descriptor, until its response is written.
+}
+
+void TtrpcServer::readRequests(const std::shared_ptr<TtrpcConnection>& conn) {
   std::vector<std::byte> buffer;
   std::vector<std::byte> chunk(64 * 1024);
   while (true) {
@@ -136,35 +183,27 @@ void TtrpcServer::connection(int raw_fd) {
       if (f.header.type != static_cast<std::uint8_t>(TtrpcType::kRequest)) {
         continue;  // unary calls only: data frames have no stream to join
       }
-      ttrpc::Request request;
+      auto request = std::make_shared<ttrpc::Request>();
       const bool parsed =
-          request.ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()));
+          request->ParseFromArray(f.payload.data(), static_cast<int>(f.payload.size()));
       const std::uint32_t stream = f.header.stream_id;
-      std::thread([this, conn, stream, parsed, request = std::move(request)] {
+      auto started = requests_.tryStart([this, conn, stream, parsed, request] {
         RpcResult result = std::unexpected(
             RpcStatus{.code = RpcCode::kInvalidArgument, .message = "malformed ttrpc request"});
         if (parsed) {
-          try {
-            result = handler_(request.service(), request.method(), request.payload());
-          } catch (const std::exception& e) {
-            result = std::unexpected(RpcStatus{
-                .code = RpcCode::kInternal, .message = std::string("internal error: ") + e.what()});
-          } catch (...) {
-            result = std::unexpected(RpcStatus{.code = RpcCode::kInternal,
-                                               .message = "internal error"});
-          }
+          result = call(*request);
         }
-        const std::string body = responseBytes(result);
-        auto frame_bytes = encodeTtrpcFrame(
-            stream, TtrpcType::kResponse,
-            std::span(reinterpret_cast<const std::byte*>(body.data()), body.size()));
-        if (frame_bytes) {
-          [[maybe_unused]] const bool sent = conn->writeAll(*frame_bytes);
-        }
+        respond(*conn, stream, result);
         if (stop_after_reply_) {
           stop();
         }
-      }).detach();
+      });
+      if (!started || !*started) {
+        respond(*conn, stream,
+                std::unexpected(RpcStatus{.code = RpcCode::kResourceExhausted,
+                                          .message = std::to_string(requests_.limit()) +
+                                                     " requests are in progress"}));
+      }
     }
     buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(used));
   }

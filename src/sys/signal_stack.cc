@@ -12,17 +12,18 @@ Result<AltSignalStack> AltSignalStack::install(std::size_t size) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   size = (size + page - 1) / page * page;
   const std::size_t mapping_size = size + page;
-  void* mapping = ::mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  if (mapping == MAP_FAILED) {
-    return failErrno("mmap(alternate signal stack)");
+  auto mapping = Mapping::map(mapping_size, PROT_READ | PROT_WRITE,
+                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+  if (!mapping) {
+    return std::unexpected(mapping.error());
   }
-  AltSignalStack owner(mapping, mapping_size);
-  if (::mprotect(mapping, page, PROT_NONE) != 0) {
+  std::byte* base = mapping->data();
+  AltSignalStack owner(std::move(*mapping));
+  if (::mprotect(base, page, PROT_NONE) != 0) {
     return failErrno("mprotect(signal stack guard)");
   }
   stack_t stack{};
-  stack.ss_sp = static_cast<char*>(mapping) + page;
+  stack.ss_sp = base + page;
   stack.ss_size = size;
   if (::sigaltstack(&stack, nullptr) != 0) {
     return failErrno("sigaltstack");
@@ -30,23 +31,21 @@ Result<AltSignalStack> AltSignalStack::install(std::size_t size) {
   return owner;
 }
 
-AltSignalStack::AltSignalStack(AltSignalStack&& other) noexcept
-    : mapping_(std::exchange(other.mapping_, nullptr)),
-      mapping_size_(std::exchange(other.mapping_size_, 0)) {}
-
 AltSignalStack::~AltSignalStack() {
-  if (mapping_ == nullptr) {
+  if (!mapping_.valid()) {
     return;
   }
   stack_t current{};
-  if (::sigaltstack(nullptr, &current) == 0 && current.ss_sp != nullptr &&
-      static_cast<char*>(current.ss_sp) > static_cast<char*>(mapping_) &&
-      static_cast<char*>(current.ss_sp) < static_cast<char*>(mapping_) + mapping_size_) {
+  if (::sigaltstack(nullptr, &current) != 0) {
+    return;
+  }
+  const auto* sp = static_cast<const std::byte*>(current.ss_sp);
+  if (sp > mapping_.data() && sp < mapping_.data() + mapping_.size()) {
     stack_t off{};
     off.ss_flags = SS_DISABLE;
     (void)::sigaltstack(&off, nullptr);
   }
-  ::munmap(mapping_, mapping_size_);
+  // mapping_ unmaps itself after this.
 }
 
 }  // namespace rr::sys

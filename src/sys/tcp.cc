@@ -11,6 +11,9 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "roadrunner/base/try.h"
+#include "roadrunner/sys/pipe.h"
+
 namespace rr::sys {
 namespace {
 
@@ -36,7 +39,9 @@ Result<UniqueFd> listenTcp(const std::string& host, std::uint16_t port, int back
     return failErrno("socket");
   }
   const int one = 1;
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    return failErrno("setsockopt(SO_REUSEADDR)");
+  }
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&*addr), sizeof *addr) != 0) {
     return failErrno("bind", errno, host + ":" + std::to_string(port));
   }
@@ -82,15 +87,22 @@ Result<UniqueFd> connectTcp(const std::string& host, std::uint16_t port, int tim
     if (ready == 0) {
       return failErrno("connect", ETIMEDOUT, where);
     }
+    if (ready < 0) {
+      return failErrno("connect", errno, where);
+    }
     int err = 0;
     socklen_t len = sizeof err;
-    ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len);
-    if (ready < 0 || err != 0) {
-      return failErrno("connect", ready < 0 ? errno : err, where);
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+      return failErrno("getsockopt(SO_ERROR)", errno, where);
+    }
+    if (err != 0) {
+      return failErrno("connect", err, where);
     }
   }
   const int flags = ::fcntl(fd.get(), F_GETFL);
-  ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK);
+  if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    return failErrno("fcntl(clear O_NONBLOCK)", errno, where);
+  }
   if (auto r = setNoDelay(fd.get()); !r) {
     return std::unexpected(r.error());
   }
@@ -98,14 +110,17 @@ Result<UniqueFd> connectTcp(const std::string& host, std::uint16_t port, int tim
 }
 
 Result<SplicePipe> makeSplicePipe() {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) {
-    return failErrno("pipe2");
-  }
-  SplicePipe p{.read_end = UniqueFd(fds[0]), .write_end = UniqueFd(fds[1])};
+  RR_ASSIGN_OR_RETURN(Pipe pipe, makePipe());
+  SplicePipe p{.read_end = std::move(pipe.read_end), .write_end = std::move(pipe.write_end)};
   // 1 MiB is /proc/sys/fs/pipe-max-size's default; fall back to what we get.
-  const int got = ::fcntl(p.write_end.get(), F_SETPIPE_SZ, 1 << 20);
-  p.capacity = static_cast<std::size_t>(got > 0 ? got : ::fcntl(p.write_end.get(), F_GETPIPE_SZ));
+  int got = ::fcntl(p.write_end.get(), F_SETPIPE_SZ, 1 << 20);
+  if (got <= 0) {
+    got = ::fcntl(p.write_end.get(), F_GETPIPE_SZ);
+  }
+  if (got <= 0) {  // -1 would become a capacity of SIZE_MAX, and 0 would never move a byte
+    return failErrno("fcntl(F_GETPIPE_SZ)", got < 0 ? errno : EINVAL);
+  }
+  p.capacity = static_cast<std::size_t>(got);
   return p;
 }
 

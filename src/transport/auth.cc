@@ -22,16 +22,21 @@ using Mac = std::array<std::byte, 32>;
 constexpr std::array<std::byte, 4> kHello = {std::byte{'R'}, std::byte{'R'}, std::byte{'H'},
                                              std::byte{'1'}};
 
-Mac mac(const std::string& secret, std::string_view label, const Nonce& a, const Nonce& b) {
+// A failed HMAC leaves `out` all zeros on both sides, which would then agree without the
+// secret: it is an error, never a MAC.
+Result<Mac> mac(const std::string& secret, std::string_view label, const Nonce& a, const Nonce& b) {
   std::array<std::byte, 9 + 64> msg{};
   std::memcpy(msg.data(), label.data(), std::min<std::size_t>(label.size(), 9));
   std::memcpy(msg.data() + 9, a.data(), a.size());
   std::memcpy(msg.data() + 9 + 32, b.data(), b.size());
   Mac out{};
   unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
-       reinterpret_cast<unsigned char*>(out.data()), &len);
+  if (HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+           reinterpret_cast<const unsigned char*>(msg.data()), msg.size(),
+           reinterpret_cast<unsigned char*>(out.data()), &len) == nullptr ||
+      len != out.size()) {
+    return fail(Errc::kProtocol, "auth", "HMAC-SHA256 failed");
+  }
   return out;
 }
 
@@ -60,10 +65,12 @@ Result<> authenticateAsServer(int fd, const std::string& secret) {
   Mac proof{};
   RR_RETURN_IF_ERROR(sys::recvExact(fd, client_nonce));
   RR_RETURN_IF_ERROR(sys::recvExact(fd, proof));
-  if (!equal(proof, mac(secret, "rr-client", server_nonce, client_nonce))) {
+  RR_ASSIGN_OR_RETURN(const Mac expected, mac(secret, "rr-client", server_nonce, client_nonce));
+  if (!equal(proof, expected)) {
     return fail(Errc::kProtocol, "auth", "peer does not know the shared secret");
   }
-  return sendBytes(fd, mac(secret, "rr-server", client_nonce, server_nonce));
+  RR_ASSIGN_OR_RETURN(const Mac answer, mac(secret, "rr-server", client_nonce, server_nonce));
+  return sendBytes(fd, answer);
 }
 
 Result<> authenticateAsClient(int fd, const std::string& secret) {
@@ -75,10 +82,12 @@ Result<> authenticateAsClient(int fd, const std::string& secret) {
   }
   RR_RETURN_IF_ERROR(sys::recvExact(fd, server_nonce));
   RR_ASSIGN_OR_RETURN(const Nonce client_nonce, nonce());
-  RR_RETURN_IF_ERROR(sendBytes(fd, client_nonce, mac(secret, "rr-client", server_nonce, client_nonce)));
+  RR_ASSIGN_OR_RETURN(const Mac claim, mac(secret, "rr-client", server_nonce, client_nonce));
+  RR_RETURN_IF_ERROR(sendBytes(fd, client_nonce, claim));
   Mac proof{};
   RR_RETURN_IF_ERROR(sys::recvExact(fd, proof));
-  if (!equal(proof, mac(secret, "rr-server", client_nonce, server_nonce))) {
+  RR_ASSIGN_OR_RETURN(const Mac expected, mac(secret, "rr-server", client_nonce, server_nonce));
+  if (!equal(proof, expected)) {
     return fail(Errc::kProtocol, "auth", "server does not know the shared secret");
   }
   return {};
@@ -108,9 +117,11 @@ Result<std::string> readSecretFile(const std::string& path) {
   return secret;
 }
 
-std::string randomSecret() {
+Result<std::string> randomSecret() {
   std::array<unsigned char, 32> raw{};
-  RAND_bytes(raw.data(), static_cast<int>(raw.size()));
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
+    return fail(Errc::kProtocol, "secret", "no randomness for a secret (RAND_bytes failed)");
+  }
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (const unsigned char c : raw) {

@@ -102,9 +102,6 @@ SocketEndpoint::~SocketEndpoint() {
     worker_.join();
   }
   for (auto& [id, m] : memfds_) {
-    if (m->map != nullptr) {
-      ::munmap(m->map, m->size);
-    }
     if (options_.thread_private_fds) {
       (void)m->fd.release();  // closed with its thread's descriptor table, not ours
     }
@@ -148,21 +145,17 @@ Result<SocketEndpoint::Memfd*> SocketEndpoint::memfdFor(std::size_t len) {
   const auto id = std::this_thread::get_id();
   const std::scoped_lock lock(mutex_);
   auto& slot = memfds_[id];
-  if (slot && slot->size >= len) {
+  if (slot && slot->map.size() >= len) {
     return slot.get();
   }
-  if (slot && slot->map != nullptr) {
-    ::munmap(slot->map, slot->size);
-  }
+  // The larger memfd first; the slot changes only once it exists, so a failure (no descriptors,
+  // no memory) leaves the old memfd in place for the next send that fits it.
+  const std::size_t size = sizeClass(len);
   auto m = std::make_unique<Memfd>();
-  m->size = sizeClass(len);
-  RR_ASSIGN_OR_RETURN(m->fd, sys::makeSizeSealedMemfd(m->size));
-  void* map = ::mmap(nullptr, m->size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd.get(), 0);
-  if (map == MAP_FAILED) {
-    return failErrno("mmap(memfd)");
-  }
-  m->map = static_cast<std::byte*>(map);
-  slot = std::move(m);
+  RR_ASSIGN_OR_RETURN(m->fd, sys::makeSizeSealedMemfd(size));
+  RR_ASSIGN_OR_RETURN(m->map,
+                      sys::Mapping::map(size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd.get()));
+  slot = std::move(m);  // on the sending thread: its old memfd is in this descriptor table
   return slot.get();
 }
 
@@ -199,7 +192,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
       return {.status = Status::kUnavailable};
     }
     memfd = *m;
-    std::memcpy(memfd->map, d.payload.data(), len);  // the sender side's one copy
+    std::memcpy(memfd->map.data(), d.payload.data(), len);  // the sender side's one copy
   }
   // Never more than the server buffers: then "the reply fit" means the same at both ends.
   const auto reply_cap =

@@ -13,6 +13,7 @@
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/proto/frame.h"
+#include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/auth.h"
@@ -74,28 +75,22 @@ class MemfdSource final : public host::PayloadSource {
     if (map_ && !pages.empty() && ::fstat(fd_, &st) == 0 &&
         static_cast<std::uint64_t>(st.st_size) >= pages.size()) {
       // MAP_PRIVATE: the guest may write its buffer without touching the sender's memfd.
-      void* at = ::mmap(pages.data(), pages.size(), PROT_READ | PROT_WRITE,
-                        MAP_PRIVATE | MAP_FIXED, fd_, 0);
-      if (at == MAP_FAILED) {
-        return failErrno("mmap(memfd into guest memory)");
-      }
+      RR_RETURN_IF_ERROR(sys::replaceWithFile(pages, fd_));
       mapped_ = pages;
       return 0U;
     }
-    void* src = ::mmap(nullptr, len_, PROT_READ, MAP_SHARED, fd_, 0);
-    if (src == MAP_FAILED) {
-      return failErrno("mmap(memfd)");
-    }
-    std::memcpy(dst.data(), src, dst.size());
-    ::munmap(src, len_);
+    RR_ASSIGN_OR_RETURN(const sys::Mapping src,
+                        sys::Mapping::map(len_, PROT_READ, MAP_SHARED, fd_));
+    std::memcpy(dst.data(), src.data(), dst.size());
     return 1U;
   }
   void detach() noexcept override {
     if (!mapped_.empty()) {
       // Back to private anonymous pages before the guest frees the buffer: a freed region must
       // never stay backed by the memfd.
-      ::mmap(mapped_.data(), mapped_.size(), PROT_READ | PROT_WRITE,
-             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+      if (auto undone = sys::replaceWithZeroPages(mapped_); !undone) {
+        RR_LOG_ERROR("memfd payload stays mapped in guest memory: {}", undone.error().message());
+      }
       mapped_ = {};
     }
   }
@@ -161,23 +156,16 @@ void SocketServer::stop() {
     return;
   }
   ::shutdown(listen_fd_.get(), SHUT_RDWR);  // wakes accept()
+  if (accept_thread_.joinable()) {
+    accept_thread_.join();  // no connection starts after this
+  }
   {
     const std::scoped_lock lock(mutex_);
     for (const int fd : open_fds_) {
-      ::shutdown(fd, SHUT_RDWR);
+      ::shutdown(fd, SHUT_RDWR);  // wakes its thread
     }
   }
-  if (accept_thread_.joinable()) {
-    accept_thread_.join();
-  }
-  std::vector<std::thread> threads;
-  {
-    const std::scoped_lock lock(mutex_);
-    threads.swap(threads_);
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
+  connections_.joinAll();
   if (!address_.tcp()) {
     ::unlink(address_.path.c_str());
   }
@@ -196,8 +184,18 @@ void SocketServer::acceptLoop() {
     if (stopping_) {
       return;
     }
-    open_fds_.push_back(conn->get());
-    threads_.emplace_back([this, c = std::move(*conn)]() mutable { serve(std::move(c)); });
+    const int fd = conn->get();
+    // A shared_ptr, so the descriptor is closed here when no thread takes it.
+    auto owned = std::make_shared<UniqueFd>(std::move(*conn));
+    auto started = connections_.tryStart([this, owned] { serve(std::move(*owned)); });
+    if (!started || !*started) {
+      dropped_.fetch_add(1);
+      RR_LOG_WARN("{}: refusing a connection: {}", address_.str(),
+                  started ? std::to_string(connections_.limit()) + " connections are open"
+                          : started.error().message());
+      continue;
+    }
+    open_fds_.push_back(fd);
   }
 }
 
@@ -211,10 +209,15 @@ void SocketServer::serve(UniqueFd conn) {
     const std::scoped_lock lock(mutex_);
     std::erase(open_fds_, fd);
   };
+  // Without its timeouts, a silent peer would hold this thread, one of a bounded few, forever.
+  if (auto timed = sys::setTimeouts(fd, options_.timeout_seconds); !timed) {
+    drop(timed.error().message());
+    finish();
+    return;
+  }
   if (address_.tcp()) {
     // No payload from anyone who cannot prove the shared secret.
-    (void)sys::setTimeouts(fd, options_.timeout_seconds);
-    (void)sys::setNoDelay(fd);
+    (void)sys::setNoDelay(fd);  // latency only: the connection works without it
     if (auto ok = authenticateAsServer(fd, options_.secret); !ok) {
       drop("unauthenticated peer: " + ok.error().message());
       finish();
@@ -232,7 +235,6 @@ void SocketServer::serve(UniqueFd conn) {
       return;
     }
   }
-  (void)sys::setTimeouts(fd, options_.timeout_seconds);
   std::vector<std::byte> reply_buffer;
   for (;;) {
     std::array<std::byte, proto::kRequestHeaderSize> raw{};

@@ -4,6 +4,7 @@
 // or fail with a status at the sender (and then arrive at most once), or die with its sender
 // (and then arrive at most once); never half, never twice.
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -15,16 +16,20 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <string_view>
 #include <thread>
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
+#include "roadrunner/base/unique_fd.h"
+#include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/socket_endpoint.h"
 
@@ -163,15 +168,15 @@ TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
           "ledger": {"wasm": ")" RR_GUEST_LEDGER_RECEIVER R"("}},
         "edges": [{"from": "sender", "to": "ledger", "mode": "network",
                    "address": ")" + serve.address() + R"("}]})");
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
-      const int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, 1);
-      ::execl(RR_CLI, RR_CLI, "up", dir.file("wf.json").c_str(), nullptr);
-      ::_exit(127);
+    std::vector<std::string> env = {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"};
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (!std::string_view(*e).starts_with("RR_CACHE_DIR=")) {
+        env.emplace_back(*e);
+      }
     }
-    return pid;
+    const UniqueFd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    return sys::Subprocess::spawn(
+        {.argv = {RR_CLI, "up", dir.file("wf.json")}, .env = env, .fds = {{null.get(), 1}}});
   };
   // Sequence numbers the senders began and the ones they saw acknowledged.
   const auto readSent = [&] {
@@ -194,11 +199,10 @@ TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
       break;
     }
     ASSERT_LT(round, 1000) << "the senders make no progress";
-    const pid_t pid = startSender(next);
-    ASSERT_GT(pid, 0);
+    auto sender = startSender(next);
+    ASSERT_TRUE(sender.has_value()) << sender.error().message();
     // Once this sender has begun its first transfer, a random point in the rest of its life:
     // mid-payload, waiting for the reply, or between transfers.
-    int status = 0;
     bool exited = false;
     const auto logSize = [&] {
       struct stat st {};
@@ -206,21 +210,17 @@ TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
     };
     const auto before = logSize();
     while (!exited && logSize() == before) {
-      ::poll(nullptr, 0, 1);
-      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+      exited = sender->waitFor(std::chrono::milliseconds(1)).has_value();
     }
     const int after_ms = static_cast<int>(rng() % 40);
     for (int waited = 0; !exited && waited < after_ms; ++waited) {
-      ::poll(nullptr, 0, 1);
-      exited = ::waitpid(pid, &status, WNOHANG) == pid;
+      exited = sender->waitFor(std::chrono::milliseconds(1)).has_value();
     }
     if (exited) {
       continue;
     }
-    if (::kill(pid, SIGKILL) == 0) {
-      ++kills;
-    }
-    ::waitpid(pid, &status, 0);
+    (void)sender->kill();
+    ++kills;
   }
 
   const auto sent = readSent();

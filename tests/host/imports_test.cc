@@ -153,5 +153,36 @@ TEST_F(ImportsTest, FanOutGroupReachesEveryMember) {
   EXPECT_EQ(send(100, 1, 200, 3, 300, 8), Status::kInvalid);  // one buffer, many replies
 }
 
+// An endpoint whose delivery copies the payload once and then fails (a receiver that went away
+// after the sender's copy into a memfd, say).
+class FailingAfterACopyEndpoint final : public Endpoint {
+ public:
+  void deliverAsync(const Delivery& /*d*/, Completion& completion) override {
+    completion.done({.status = Status::kUnavailable, .copies = 1});
+  }
+};
+
+TEST_F(ImportsTest, FailedDeliveryCountsTheCopiesItMadeOnce) {
+  FailingAfterACopyEndpoint broken;
+  router_.addEndpoint("x", &broken);
+  router_.allow("a", "x");
+  put(100, "x");
+  EXPECT_EQ(send(100, 1, 200, 3), Status::kUnavailable);
+  EXPECT_EQ(stats_.copies.load(), 1U) << "one copy made, one counted";
+}
+
+TEST_F(ImportsTest, FanOutWithOneFailureCountsEveryMembersCopies) {
+  FailingAfterACopyEndpoint w1;
+  RecordingEndpoint w2;
+  FailingAfterACopyEndpoint w3;
+  router_.addEndpoint("w", &w1);
+  router_.addEndpoint("w", &w2);
+  router_.addEndpoint("w", &w3);
+  router_.allow("a", "w");
+  put(100, "w");
+  EXPECT_EQ(send(100, 1, 200, 3), Status::kUnavailable) << "the failure wins";
+  EXPECT_EQ(stats_.copies.load(), 3U) << "one copy per member, each counted once";
+}
+
 }  // namespace
 }  // namespace rr::host

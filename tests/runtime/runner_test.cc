@@ -2,7 +2,12 @@
 
 #include "roadrunner/runtime/runner.h"
 
+#include <signal.h>
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
@@ -278,6 +283,30 @@ TEST_F(KernelModeTest, ServedFunctionThatFailsToStartIsASetUpError) {
   auto r = runWorkflow(w, options());
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("sink"), std::string::npos) << r.error().message();
+}
+
+TEST_F(KernelModeTest, ServedFunctionThatNeverReportsReadyIsASetUpErrorAtTheDeadline) {
+  // A "roadrunner" that keeps its ready descriptor open and never writes a line.
+  const testing::TempDir dir;
+  const std::string exe = dir.file("silent-roadrunner");
+  testing::writeText(exe, "#!/bin/sh\necho $$ > " + dir.file("pid") + "\nexec sleep 600\n");
+  ASSERT_EQ(::chmod(exe.c_str(), 0755), 0);
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  RunOptions o = options();
+  o.roadrunner_exe = exe;
+  o.ready_timeout = std::chrono::milliseconds(500);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = runWorkflow(w, o);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message().find("sink: its serving process did not report that it listens"),
+            std::string::npos)
+      << r.error().message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  const pid_t child = std::stoi(testing::slurp(dir.file("pid")));
+  EXPECT_NE(::kill(child, 0), 0) << "the silent child was killed and reaped";
 }
 
 }  // namespace

@@ -17,7 +17,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +27,7 @@
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/shim/ttrpc_frame.h"
+#include "roadrunner/sys/subprocess.h"
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
 
@@ -154,18 +157,25 @@ class Containerd : public ::testing::Test {
     const std::string env_root = "RR_SHIM_ROOT=" + t + "/rr";
     const std::string env_cache = "RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache";
     ::setenv("PATH", (bin + ":" + std::getenv("PATH")).c_str(), 1);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::setenv("RR_SHIM_ROOT", (t + "/rr").c_str(), 1);
-      ::setenv("RR_CACHE_DIR", RR_BINARY_DIR "/test-aot-cache", 1);
-      ::unsetenv("RR_LOG");
-      const int log = ::open((t + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      ::execl(containerd_.c_str(), "containerd", "--config", (t + "/config.toml").c_str(),
-              nullptr);
-      ::_exit(127);
+    std::vector<std::string> env = {env_root, env_cache};
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view entry(*e);
+      if (!entry.starts_with("RR_SHIM_ROOT=") && !entry.starts_with("RR_CACHE_DIR=") &&
+          !entry.starts_with("RR_LOG=")) {
+        env.emplace_back(entry);
+      }
     }
+    const UniqueFd log(::open((t + "/containerd.log").c_str(),
+                              O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    auto containerd = sys::Subprocess::spawn(
+        {.argv = {containerd_, "--config", t + "/config.toml"},
+         .env = std::move(env),
+         .fds = {{log.get(), 1}, {log.get(), 2}}});
+    if (!containerd) {
+      error_ = "containerd did not start: " + containerd.error().message();
+      return;
+    }
+    containerd_process_ = new sys::Subprocess(std::move(*containerd));  // until TearDownTestSuite
     for (int i = 0; i < 100 && !std::filesystem::exists(t + "/c.sock"); ++i) {
       std::this_thread::sleep_for(50ms);
     }
@@ -194,11 +204,10 @@ class Containerd : public ::testing::Test {
   }
 
   static void TearDownTestSuite() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
+    if (containerd_process_ != nullptr) {
+      (void)containerd_process_->stop(std::chrono::seconds(30));
+      delete containerd_process_;
+      containerd_process_ = nullptr;
     }
     if (dir_ != nullptr) {
       for (const pid_t pid : processesUnder(dir_->path())) {
@@ -260,7 +269,8 @@ class Containerd : public ::testing::Test {
         continue;
       }
       const pid_t pid = std::stoi(name);
-      if (pid == pid_ || pid == ::getpid()) {
+      if ((containerd_process_ != nullptr && pid == containerd_process_->pid()) ||
+          pid == ::getpid()) {
         continue;
       }
       std::string cmdline = readAll("/proc/" + name + "/cmdline");
@@ -336,7 +346,7 @@ class Containerd : public ::testing::Test {
   static inline std::string containerd_;
   static inline std::string ctr_;
   static inline rr::testing::TempDir* dir_ = nullptr;
-  static inline pid_t pid_ = -1;
+  static inline sys::Subprocess* containerd_process_ = nullptr;
 };
 
 /// `ctr events` in the background, its output in a file, until destroyed.
@@ -344,26 +354,22 @@ class EventLog {
  public:
   EventLog(const std::string& ctr, const std::string& socket, const std::string& file)
       : file_(file) {
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int out = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(out, 1);
-      ::execl(ctr.c_str(), "ctr", "-a", socket.c_str(), "events", nullptr);
-      ::_exit(127);
+    const UniqueFd out(::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    auto events =
+        sys::Subprocess::spawn({.argv = {ctr, "-a", socket, "events"}, .fds = {{out.get(), 1}}});
+    if (events) {
+      events_ = std::move(*events);
     }
     std::this_thread::sleep_for(300ms);  // subscribed before anything happens
   }
   EventLog(const EventLog&) = delete;
   EventLog& operator=(const EventLog&) = delete;
-  ~EventLog() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  ~EventLog() = default;  // the Subprocess kills and reaps ctr
   [[nodiscard]] std::string text() const { return readAll(file_); }
 
  private:
   std::string file_;
-  pid_t pid_ = -1;
+  std::optional<sys::Subprocess> events_;
 };
 
 TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
@@ -695,6 +701,90 @@ TEST_F(Containerd, MalformedTtrpcFramesCloseOnlyThatConnection) {
   EXPECT_EQ(ctr({"task", "ps", "sturdy-c"}).exit_code, 0);
   EXPECT_EQ(killAndDelete("sturdy-c", "SIGKILL"), 137);
   expectNothingLeft("sturdy-c", "sturdy");
+}
+
+// A soak, run on demand (--gtest_also_run_disabled_tests; RR_SHIM_SOAK_CYCLES, default 1000):
+// 1. one receiver's long-lived shim answers that many `ctr task ps` (Pids over containerd's
+//    ttrpc connection): its threads and descriptors must not grow, nor its address space by more
+//    than two malloc arenas;
+// 2. that many create/start/wait/delete cycles (`ctr run --rm`), each with a shim of its own:
+//    no process, registry entry or socket may be left, and containerd's descriptors stay flat.
+// Prints the figures before and after.
+struct ProcessFigures {
+  long threads = 0;
+  long vm_kib = 0;
+  long rss_kib = 0;
+  long fds = 0;
+};
+
+ProcessFigures figuresOf(pid_t pid) {
+  const std::string status = readAll("/proc/" + std::to_string(pid) + "/status");
+  const auto field = [&](const std::string& name) {
+    const auto at = status.find("\n" + name + ":");
+    return at == std::string::npos ? -1L : std::stol(status.substr(at + name.size() + 2));
+  };
+  long fds = 0;
+  for ([[maybe_unused]] const auto& e :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+    ++fds;
+  }
+  return {field("Threads"), field("VmSize"), field("VmRSS"), fds};
+}
+
+void printFigures(const char* what, const ProcessFigures& f) {
+  std::printf("%-28s threads %3ld  VmSize %9ld kB  VmRSS %7ld kB  fds %4ld\n", what, f.threads,
+              f.vm_kib, f.rss_kib, f.fds);
+}
+
+TEST_F(Containerd, DISABLED_SoakManyRequestsAndTasksLeaveNothingBehind) {
+  const char* cycles_env = std::getenv("RR_SHIM_SOAK_CYCLES");
+  const int cycles = cycles_env != nullptr ? std::atoi(cycles_env) : 1000;
+  const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                            "roadrunner.io/name=soak"},
+                           "soak-sink", {"/sink.wasm"});
+  ASSERT_EQ(sink.exit_code, 0) << sink.err;
+  pid_t shim = -1;
+  for (const pid_t pid : processesUnder(dir_->path())) {
+    if (readAll("/proc/" + std::to_string(pid) + "/cmdline").find("containerd-shim-roadrunner") !=
+        std::string::npos) {
+      shim = pid;
+    }
+  }
+  ASSERT_GT(shim, 0);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(ctr({"task", "ps", "soak-sink"}).exit_code, 0);
+  }
+  const ProcessFigures shim_before = figuresOf(shim);
+  for (int i = 0; i < cycles; ++i) {
+    ASSERT_EQ(ctr({"task", "ps", "soak-sink"}).exit_code, 0) << "request " << i;
+  }
+  std::this_thread::sleep_for(200ms);  // the last request's thread on its way out
+  const ProcessFigures shim_after = figuresOf(shim);
+  printFigures("shim, before requests", shim_before);
+  printFigures(("shim, after " + std::to_string(cycles)).c_str(), shim_after);
+  EXPECT_LE(shim_after.threads, shim_before.threads);
+  EXPECT_LE(shim_after.fds, shim_before.fds);
+  EXPECT_LE(shim_after.vm_kib, shim_before.vm_kib + 160 * 1024);
+  EXPECT_EQ(killAndDelete("soak-sink", "SIGTERM"), 0);
+  expectNothingLeft("soak-sink", "soak");
+
+  const pid_t containerd = containerd_process_->pid();
+  ASSERT_EQ(run({"--rm"}, "soak-warm", {"/probe.wasm", "0"}).exit_code, 0);
+  const ProcessFigures containerd_before = figuresOf(containerd);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < cycles; ++i) {
+    const Outcome r = run({"--rm"}, "soak-" + std::to_string(i), {"/probe.wasm", "0"});
+    ASSERT_EQ(r.exit_code, 0) << "cycle " << i << ": " << r.err;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  expectNothingLeft("soak", "soak");
+  const ProcessFigures containerd_after = figuresOf(containerd);
+  printFigures("containerd, before tasks", containerd_before);
+  printFigures(("containerd, after " + std::to_string(cycles)).c_str(), containerd_after);
+  std::printf("%d create/start/delete cycles in %.0f s; processes left: %zu\n", cycles, seconds,
+              processesUnder(dir_->path()).size());
+  EXPECT_LE(containerd_after.fds, containerd_before.fds + 4);
 }
 
 }  // namespace

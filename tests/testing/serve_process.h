@@ -3,58 +3,51 @@
 // `roadrunner serve` in the background for tests: waits until it listens and knows where.
 
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdlib>
+#include <algorithm>
+#include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "roadrunner/sys/pipe.h"
+#include "roadrunner/sys/subprocess.h"
+
+extern char** environ;
 
 namespace rr::testing {
 
 class ServeProcess {
  public:
-  /// Runs `prefix... roadrunner serve --ready-fd 3 args...` with `env` ("K=V") added.
+  /// Runs `prefix... roadrunner serve --ready-fd 3 args...` with `env` ("K=V") added to ours,
+  /// and reads its ready line (sys::readReadyLine, within sys::kReadyDeadline).
   ServeProcess(const std::string& roadrunner, std::vector<std::string> args,
                std::vector<std::string> prefix = {}, std::vector<std::string> env = {}) {
-    int ready[2];
-    if (::pipe(ready) != 0) {
+    auto ready = sys::makePipe();
+    if (!ready) {
       return;
     }
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(ready[1], 3);
-      if (ready[1] != 3) {
-        ::close(ready[1]);
+    sys::SpawnOptions options{.argv = std::move(prefix), .search_path = true};
+    options.argv.insert(options.argv.end(), {roadrunner, "serve", "--ready-fd", "3"});
+    options.argv.insert(options.argv.end(), args.begin(), args.end());
+    options.env = env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view entry(*e);
+      const auto name = entry.substr(0, entry.find('=') + 1);
+      if (std::ranges::none_of(env, [&](const std::string& v) { return v.starts_with(name); })) {
+        options.env.emplace_back(entry);
       }
-      if (ready[0] != 3) {
-        ::close(ready[0]);
-      }
-      std::vector<std::string> argv = prefix;
-      argv.insert(argv.end(), {roadrunner, "serve", "--ready-fd", "3"});
-      argv.insert(argv.end(), args.begin(), args.end());
-      std::vector<char*> c;
-      for (auto& a : argv) {
-        c.push_back(a.data());
-      }
-      c.push_back(nullptr);
-      for (auto& e : env) {
-        ::putenv(e.data());
-      }
-      ::execvp(c[0], c.data());
-      ::_exit(127);
     }
-    ::close(ready[1]);
-    std::array<char, 256> buf{};
-    std::string line;
-    for (ssize_t n; line.find('\n') == std::string::npos &&
-                    (n = ::read(ready[0], buf.data(), buf.size())) > 0;) {
-      line.append(buf.data(), static_cast<std::size_t>(n));
+    options.fds = {{ready->write_end.get(), 3}};
+    auto process = sys::Subprocess::spawn(options);
+    if (!process) {
+      return;
     }
-    ::close(ready[0]);
-    if (line.starts_with("ready ")) {
-      address_ = line.substr(6, line.find('\n') - 6);
+    process_ = std::move(*process);
+    ready->write_end.reset();
+    if (auto address = sys::readReadyLine(ready->read_end.get())) {
+      address_ = *address;
     }
   }
   ServeProcess(const ServeProcess&) = delete;
@@ -62,22 +55,24 @@ class ServeProcess {
   ~ServeProcess() { (void)stop(SIGTERM); }
 
   [[nodiscard]] bool ready() const { return !address_.empty(); }
+  [[nodiscard]] pid_t pid() const { return process_ ? process_->pid() : -1; }
   /// "unix:PATH" or "tcp:HOST:PORT" as the server reported it.
   [[nodiscard]] const std::string& address() const { return address_; }
-  /// Signals the server and returns its exit status (128 + signal when killed).
+  /// Signals the server and returns its exit status (128 + signal when killed); one that has
+  /// not exited 30 s later is killed.
   int stop(int sig) {
-    if (pid_ <= 0) {
+    if (!process_ || process_->pid() < 0) {
       return -1;
     }
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    (void)process_->signal(sig);
+    if (auto status = process_->waitFor(std::chrono::seconds(30))) {
+      return *status;
+    }
+    return process_->kill();
   }
 
  private:
-  pid_t pid_ = -1;
+  std::optional<sys::Subprocess> process_;
   std::string address_;
 };
 

@@ -3,8 +3,6 @@
 // Test helpers: run a program and capture its output and exit status; make temporary dirs.
 
 #include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +12,9 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "roadrunner/base/unique_fd.h"
+#include "roadrunner/sys/subprocess.h"
 
 extern char** environ;
 
@@ -76,17 +77,8 @@ inline Outcome run(const std::vector<std::string>& argv,
   const TempDir dir;
   const std::string out_path = dir.file("out");
   const std::string err_path = dir.file("err");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  std::vector<char*> args;
-  for (const auto& a : argv) {
-    args.push_back(const_cast<char*>(a.c_str()));
-  }
-  args.push_back(nullptr);
+  const UniqueFd out(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  const UniqueFd err(::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
   std::vector<std::string> env_strings(extra_env);
   const auto overridden = [&extra_env](std::string_view entry) {
     const auto eq = entry.find('=');
@@ -102,26 +94,18 @@ inline Outcome run(const std::vector<std::string>& argv,
       env_strings.emplace_back(*e);
     }
   }
-  std::vector<char*> envp;
-  for (auto& e : env_strings) {
-    envp.push_back(e.data());
-  }
-  envp.push_back(nullptr);
-  pid_t pid = 0;
   Outcome outcome;
-  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), envp.data()) != 0) {
-    posix_spawn_file_actions_destroy(&actions);
+  auto child = sys::Subprocess::spawn(
+      {.argv = argv, .env = env_strings, .fds = {{out.get(), 1}, {err.get(), 2}}});
+  if (!child) {
     outcome.err = "spawn failed: " + argv[0];
     return outcome;
   }
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status)) {
-    outcome.exit_code = WEXITSTATUS(status);
-  } else if (WIFSIGNALED(status)) {
-    outcome.signal = WTERMSIG(status);
+  const int status = child->waitUntilExit();
+  if (status < 128) {
+    outcome.exit_code = status;
+  } else {
+    outcome.signal = status - 128;
   }
   outcome.out = slurp(out_path);
   outcome.err = slurp(err_path);

@@ -1,7 +1,9 @@
 // Kernel-mode transport: SocketEndpoint (sender side) against SocketServer (receiver side), in one
 // process over real UNIX sockets, with a receiver that fills buffers the way FunctionActor does.
 
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 #include "../testing/subprocess.h"
 #include "roadrunner/proto/frame.h"
+#include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
@@ -31,15 +34,18 @@ class SumReceiver final : public host::Endpoint {
   void deliverAsync(const host::Delivery& d, host::Completion& c) override {
     const std::size_t len = d.size();
     const std::size_t rounded = (len + 4095) / 4096 * 4096;
-    void* mem = ::mmap(nullptr, rounded == 0 ? 4096 : rounded, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    std::span<std::byte> dst(static_cast<std::byte*>(mem), len);
-    std::span<std::byte> pages(static_cast<std::byte*>(mem), rounded);
+    auto mem = sys::Mapping::map(rounded == 0 ? 4096 : rounded, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS);
+    if (!mem) {
+      c.done({.status = Status::kNoMemory});
+      return;
+    }
+    std::span<std::byte> dst(mem->data(), len);
+    std::span<std::byte> pages(mem->data(), rounded);
     host::DeliveryResult r;
     if (d.remote != nullptr) {
       auto filled = d.remote->fill(dst, pages);
       if (!filled) {
-        ::munmap(mem, rounded == 0 ? 4096 : rounded);
         c.done({.status = Status::kUnavailable});
         return;
       }
@@ -53,7 +59,6 @@ class SumReceiver final : public host::Endpoint {
     if (d.remote != nullptr) {
       d.remote->detach();
     }
-    ::munmap(mem, rounded == 0 ? 4096 : rounded);
     r.reply_len = sizeof sum;
     if (d.reply.size() >= sizeof sum) {
       std::memcpy(d.reply.data(), &sum, sizeof sum);
@@ -118,6 +123,52 @@ TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
       }
     }
   }
+}
+
+// While alive, no file of this process may grow past `bytes`: a larger memfd fails to size
+// (ftruncate: EFBIG; SIGXFSZ ignored).
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    old_handler_ = ::signal(SIGXFSZ, SIG_IGN);
+    rlimit low = old_;
+    low.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &low);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    ::signal(SIGXFSZ, old_handler_);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  rlimit old_{};
+  sighandler_t old_handler_ = SIG_DFL;
+};
+
+TEST_F(UnixTransportTest, MemfdSlotThatFailsToGrowKeepsServingSmallerPayloads) {
+  // The sending thread's memfd slot holds 64 KiB. A 1 MiB payload needs a larger memfd, which
+  // cannot be sized (a file size limit; running out of descriptors does the same): that send
+  // fails. The slot must still be usable afterwards: a send that fits it copies into its
+  // mapping, which must still be mapped.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        SocketEndpoint ep(Address{.path = path_}, "sink", {.memfd_threshold = 0});
+        const auto small = pattern(1000);
+        std::uint64_t sum = 0;
+        bool ok = send(ep, small, &sum).status == Status::kOk && sum == byteSum(small);
+        {
+          const FileSizeLimit no_larger_files(64U << 10U);
+          ok = ok && send(ep, pattern(1U << 20U)).status == Status::kUnavailable;
+        }
+        sum = 0;
+        ok = ok && send(ep, small, &sum).status == Status::kOk && sum == byteSum(small);
+        std::_Exit(ok ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(UnixTransportTest, SocketDirectoryIsPrivateAndSocketOwnerOnly) {
@@ -248,6 +299,39 @@ TEST(UnixTransportRefusalTest, SendAfterARefusedFrameNeverFindsTheConnectionStal
   EXPECT_EQ(receiver.handler_runs.load(), 400);
 }
 
+TEST(UnixTransportConnectionBoundTest, ConnectionsOverTheBoundAreClosedAndRoomIsMadeAgain) {
+  const testing::TempDir dir;
+  SumReceiver receiver;
+  const Address address{.path = dir.file("sink.sock")};
+  auto server = SocketServer::start(address, &receiver, {.name = "sink", .max_connections = 2});
+  ASSERT_TRUE(server.has_value()) << server.error().message();
+  std::vector<UniqueFd> idle;
+  for (int i = 0; i < 2; ++i) {  // two senders that connect and say nothing
+    auto fd = sys::connectUnix(address.path);
+    ASSERT_TRUE(fd.has_value());
+    idle.push_back(std::move(*fd));
+  }
+  const auto payload = pattern(100);
+  const auto sendOnce = [&] {
+    SocketEndpoint ep(address, "sink", {});
+    return ep.deliver({.source = "test", .payload = payload}).status;
+  };
+  // The server may not have accepted both idle ones yet: the third is refused once it has.
+  Status third = Status::kOk;
+  for (int i = 0; i < 100 && third == Status::kOk; ++i) {
+    third = sendOnce();
+  }
+  EXPECT_EQ(third, Status::kUnavailable);
+  EXPECT_GE((*server)->droppedConnections(), 1U);
+  idle.pop_back();  // one sender hangs up: its thread ends and is joined
+  Status later = Status::kUnavailable;
+  for (int i = 0; i < 100 && later != Status::kOk; ++i) {
+    later = sendOnce();
+    ::usleep(10'000);
+  }
+  EXPECT_EQ(later, Status::kOk);
+}
+
 TEST(UnixTransportSlowReceiverTest, SenderIsHeldBackAndTimesOut) {
   // A "receiver" that accepts but never reads: the kernel's socket buffer fills and the sender
   // blocks (bounded memory) until its progress timeout, then gets a status.
@@ -271,20 +355,21 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
   }
   ASSERT_EQ(::chmod(dir.file("s").c_str(), 0755), 0);  // let the other uid reach the socket
   ASSERT_EQ(::chmod(dir.file("s/sink.sock").c_str(), 0666), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    if (::setresuid(65534, 65534, 65534) != 0) {
-      ::_exit(2);
-    }
-    SocketEndpoint ep(Address{.path = dir.file("s/sink.sock")}, "sink", {});
-    const std::vector<std::byte> payload(10);
-    const auto r = ep.deliver({.source = "intruder", .payload = payload});
-    ::_exit(r.status == Status::kUnavailable ? 0 : 1);
-  }
-  int status = 0;
-  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the intruder was served";
+  // The intruder runs in a child process ("fast" style: a fork that runs this statement only,
+  // against the server in this process).
+  GTEST_FLAG_SET(death_test_style, "fast");
+  EXPECT_EXIT(
+      {
+        if (::setresuid(65534, 65534, 65534) != 0) {
+          std::_Exit(2);
+        }
+        SocketEndpoint ep(Address{.path = dir.file("s/sink.sock")}, "sink", {});
+        const std::vector<std::byte> payload(10);
+        const auto r = ep.deliver({.source = "intruder", .payload = payload});
+        std::_Exit(r.status == Status::kUnavailable ? 0 : 1);
+      },
+      ::testing::ExitedWithCode(0), "")
+      << "the intruder was served";
   EXPECT_EQ(receiver.handler_runs.load(), 0);
   EXPECT_EQ((*server)->droppedConnections(), 1U);
 }

@@ -12,7 +12,8 @@ namespace rr {
 
 using Sha256 = std::array<std::uint8_t, 32>;
 
-/// SHA-256 of a byte range (OpenSSL's libcrypto). Thread-safe.
+/// SHA-256 of a byte range (OpenSSL's libcrypto). Thread-safe. Aborts if libcrypto fails (out
+/// of memory): a digest is never made up.
 [[nodiscard]] Sha256 sha256(std::span<const std::byte> bytes);
 /// Lower-case hex of a digest.
 [[nodiscard]] std::string toHex(const Sha256& digest);

@@ -57,16 +57,16 @@ struct DeliveryResult {
   std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
 };
 
-/// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the first
-/// failure (or the last success). Thread-safety: `done` from any thread, `wait` from one.
+/// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status and
+/// reply length of the first failure (or the last success), and sums every delivery's copies,
+/// failed or not. Thread-safety: `done` from any thread, `wait` from one.
 class Completion {
  public:
   explicit Completion(std::uint32_t pending) : pending_(pending) {}
   void done(const DeliveryResult& result) {
     const std::scoped_lock lock(mutex_);
-    if (result.status != Status::kOk && result_.status == Status::kOk) {
-      result_ = result;
-    } else if (result_.status == Status::kOk) {
+    if (result_.status == Status::kOk) {
+      result_.status = result.status;
       result_.reply_len = result.reply_len;
     }
     result_.copies += result.copies;

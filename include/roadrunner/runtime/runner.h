@@ -10,6 +10,7 @@
 #include "roadrunner/base/error.h"
 #include "roadrunner/runtime/function_actor.h"
 #include "roadrunner/runtime/workflow.h"
+#include "roadrunner/sys/subprocess.h"
 
 namespace rr::runtime {
 
@@ -32,6 +33,9 @@ struct RunOptions {
   /// command prefix to start them with (e.g. {"ip", "netns", "exec", "B"} for a test host).
   std::string network_host = "127.0.0.1";
   std::vector<std::string> serve_prefix;
+  /// How long a served function's `roadrunner serve` may take to report that it listens
+  /// (sys::kReadyDeadline); a child that has not by then is killed and the run fails to start.
+  std::chrono::milliseconds ready_timeout = sys::kReadyDeadline;
   /// > 0: while the workflow runs, print the report table (printReport) to `stats_out` this
   /// often, headed by the time since the start; a live view of the functions in this process.
   std::chrono::milliseconds stats_interval{0};

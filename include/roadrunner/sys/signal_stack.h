@@ -3,8 +3,10 @@
 // The calling thread's alternate signal stack: no policy. @see man 2 sigaltstack
 
 #include <cstddef>
+#include <utility>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/sys/mapping.h"
 
 namespace rr::sys {
 
@@ -17,7 +19,7 @@ namespace rr::sys {
 class AltSignalStack {
  public:
   [[nodiscard]] static Result<AltSignalStack> install(std::size_t size = kDefaultSize);
-  AltSignalStack(AltSignalStack&& other) noexcept;
+  AltSignalStack(AltSignalStack&& other) noexcept = default;
   AltSignalStack& operator=(AltSignalStack&&) = delete;
   AltSignalStack(const AltSignalStack&) = delete;
   AltSignalStack& operator=(const AltSignalStack&) = delete;
@@ -26,10 +28,8 @@ class AltSignalStack {
   static constexpr std::size_t kDefaultSize = 64 * 1024;
 
  private:
-  AltSignalStack(void* mapping, std::size_t mapping_size) noexcept
-      : mapping_(mapping), mapping_size_(mapping_size) {}
-  void* mapping_ = nullptr;  // guard page, then the stack
-  std::size_t mapping_size_ = 0;
+  explicit AltSignalStack(Mapping mapping) noexcept : mapping_(std::move(mapping)) {}
+  Mapping mapping_;  // guard page, then the stack
 };
 
 }  // namespace rr::sys

@@ -15,6 +15,8 @@
 
 namespace rr::transport {
 
+/// Errors: the peer's (socket errors, a wrong MAC: kProtocol), and libcrypto's (no randomness
+/// for a nonce, a failed HMAC), which end the handshake as a failure.
 [[nodiscard]] Result<> authenticateAsServer(int fd, const std::string& secret);
 [[nodiscard]] Result<> authenticateAsClient(int fd, const std::string& secret);
 
@@ -23,7 +25,8 @@ namespace rr::transport {
 /// $RR_SECRET, with trailing newlines dropped as from a file (`RR_SECRET=$(cat f)` keeps none,
 /// but `export RR_SECRET="$(cat f)"$'\n'` or a value from an env file may); empty if unset.
 [[nodiscard]] std::string secretFromEnvironment();
-/// 32 random bytes, hex-encoded: a fresh secret for one workflow run.
-[[nodiscard]] std::string randomSecret();
+/// 32 random bytes, hex-encoded: a fresh secret for one workflow run. Errors: libcrypto has no
+/// randomness to give (RAND_bytes failed): never a predictable secret.
+[[nodiscard]] Result<std::string> randomSecret();
 
 }  // namespace rr::transport

@@ -12,6 +12,7 @@
 
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/host/endpoint.h"
+#include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/address.h"
 
@@ -74,10 +75,11 @@ class SocketEndpoint final : public host::Endpoint {
   [[nodiscard]] std::vector<double> takeLatencies();
 
  private:
+  // A sending thread's pooled memfd and its MAP_SHARED mapping. Replaced whole, never edited:
+  // the old one stays intact until a larger one exists.
   struct Memfd {
     UniqueFd fd;
-    std::size_t size = 0;
-    std::byte* map = nullptr;
+    sys::Mapping map;
   };
   [[nodiscard]] host::DeliveryResult transfer(const host::Delivery& d);
   [[nodiscard]] Result<int> connection();

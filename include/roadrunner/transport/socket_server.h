@@ -13,6 +13,7 @@
 #include "roadrunner/base/error.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/host/endpoint.h"
+#include "roadrunner/sys/thread_set.h"
 #include "roadrunner/transport/address.h"
 
 namespace rr::transport {
@@ -24,13 +25,18 @@ struct SocketServerOptions {
   std::string name;        ///< the served function; frames for another target get kUnknownTarget
   bool memfd_map = true;   ///< map memfd payloads into the guest (false: copy from a mapping)
   std::string secret;      ///< tcp: the shared secret every connection must prove (required)
+  /// Connections served at once, each on its own thread. One more is closed at once, with a
+  /// log line, before a byte is read; its sender gets RR_EUNAVAILABLE.
+  std::size_t max_connections = 256;
 };
 
 /// Accepts senders on a UNIX socket (kernel mode: peers checked with SO_PEERCRED) or a TCP port
 /// (network mode: peers must pass the HMAC challenge-response first) and delivers their frames
 /// to `receiver`.
 ///
-/// One thread per connection; a connection carries any number of transfers. Frames are checked
+/// One thread per connection, at most `max_connections` at once, each joined as soon as its
+/// connection ends, so a long-lived server's threads and address space stay flat however many
+/// connections come and go. A connection carries any number of transfers. Frames are checked
 /// (proto::decodeRequest) before any payload byte is read; the payload is read straight into the
 /// receiving guest's buffer, or its memfd mapped there. A malformed frame, a peer with foreign
 /// credentials or a peer dying mid-payload drops that connection with a logged reason; the handler
@@ -68,7 +74,7 @@ class SocketServer {
   std::atomic<std::uint64_t> dropped_{0};
   std::mutex mutex_;
   std::vector<int> open_fds_;  // for stop(): shutdown() wakes their threads
-  std::vector<std::thread> threads_;
+  sys::ThreadSet connections_{options_.max_connections};
   std::thread accept_thread_;
 };
 

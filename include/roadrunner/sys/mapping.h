@@ -1,0 +1,63 @@
+#pragma once
+
+// Memory mappings: no policy. @see man 2 mmap
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <span>
+#include <utility>
+
+#include "roadrunner/base/error.h"
+
+namespace rr::sys {
+
+/// One mapping, unmapped by its destructor. Move-only; an empty Mapping (default or moved from)
+/// unmaps nothing, so a range is never unmapped twice.
+///
+/// Ownership: owns [data(), data() + size()). Replacing an owner's mapping is "make the new one,
+/// then move-assign": the old one is unmapped only once the new one exists.
+/// Thread-safety: none (like any value); the bytes are shared like any memory.
+class Mapping {
+ public:
+  Mapping() noexcept = default;
+  /// `size` bytes of `fd` from `offset` (MAP_SHARED or MAP_PRIVATE in `flags`), or anonymous
+  /// memory with fd -1 and MAP_ANONYMOUS. Errors: mmap's (ENOMEM, EACCES, ENODEV...).
+  [[nodiscard]] static Result<Mapping> map(std::size_t size, int prot, int flags, int fd = -1,
+                                           off_t offset = 0);
+  Mapping(Mapping&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+  Mapping& operator=(Mapping&& other) noexcept {
+    if (this != &other) {
+      reset();
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() { reset(); }
+
+  [[nodiscard]] std::byte* data() const noexcept { return data_; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::span<std::byte> bytes() const noexcept { return {data_, size_}; }
+  [[nodiscard]] bool valid() const noexcept { return data_ != nullptr; }
+  /// Unmaps now (if anything is mapped); the Mapping is empty afterwards.
+  void reset() noexcept;
+
+ private:
+  Mapping(std::byte* data, std::size_t size) noexcept : data_(data), size_(size) {}
+  std::byte* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+/// Maps `fd` from offset 0 over `pages`, MAP_PRIVATE | MAP_FIXED, read-write: writes stay
+/// private. Ownership: none; `pages` belongs to someone else (a guest's linear memory), who
+/// must call `replaceWithZeroPages` before it reuses the range. Errors: mmap's.
+[[nodiscard]] Result<> replaceWithFile(std::span<std::byte> pages, int fd);
+/// Puts private anonymous (zero) pages over `pages`, MAP_FIXED: undoes `replaceWithFile`.
+/// Errors: mmap's.
+[[nodiscard]] Result<> replaceWithZeroPages(std::span<std::byte> pages);
+
+}  // namespace rr::sys

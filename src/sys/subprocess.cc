@@ -1,0 +1,248 @@
+#include "roadrunner/sys/subprocess.h"
+
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+
+extern char** environ;
+
+namespace rr::sys {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<char*> cStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const auto& s : strings) {
+    out.push_back(const_cast<char*>(s.c_str()));
+  }
+  out.push_back(nullptr);
+  return out;
+}
+
+int exitCode(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int millisLeft(Clock::time_point deadline) {
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  return static_cast<int>(std::max<std::int64_t>(left.count(), 0));
+}
+
+// In the forked child: only async-signal-safe calls from here to execve.
+[[noreturn]] void runGatedChild(pid_t parent, const GatedSpawnOptions& o, char* const* argv,
+                                char* const* envp) {
+  const auto die = [&](int err) {
+    [[maybe_unused]] const ssize_t n = ::write(o.exec_error_fd, &err, sizeof err);
+    ::_exit(127);
+  };
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != parent) {
+    ::_exit(137);  // the parent died before prctl took effect
+  }
+  ::setpgid(0, 0);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  char go = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(o.gate_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) {
+    ::_exit(137);  // the gate was closed without a release
+  }
+  if (o.netns_fd >= 0 && ::setns(o.netns_fd, CLONE_NEWNET) != 0) {
+    die(errno);
+  }
+  for (const auto& [from, to] : o.fds) {
+    if (::dup2(from, to) < 0) {
+      die(errno);
+    }
+  }
+  if (argv == nullptr) {  // a placeholder: sleeps until signalled
+    ::close(o.exec_error_fd);
+    while (true) {
+      ::pause();
+    }
+  }
+  ::execve(argv[0], argv, envp);
+  die(errno);
+  ::_exit(127);
+}
+
+// glibc 2.41's <sys/pidfd.h> declares pidfd_open outside extern "C": the system call itself.
+int pidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)); }
+
+}  // namespace
+
+Result<Subprocess> Subprocess::adopt(pid_t pid) {
+  UniqueFd pidfd(pidfdOpen(pid));
+  if (!pidfd.valid()) {
+    const int err = errno;
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return failErrno("pidfd_open", err);
+  }
+  return Subprocess(pid, std::move(pidfd));
+}
+
+Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
+  if (options.argv.empty()) {
+    return failErrno("spawn", EINVAL, "no program");
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  for (const auto& [from, to] : options.fds) {
+    posix_spawn_file_actions_adddup2(&actions, from, to);
+  }
+  if (options.new_session) {
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
+  }
+  const auto argv = cStrings(options.argv);
+  const auto envp = cStrings(options.env);
+  char* const* env = options.env.empty() ? environ : envp.data();
+  pid_t pid = -1;
+  const int rc = options.search_path
+                     ? ::posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), env)
+                     : ::posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), env);
+  posix_spawnattr_destroy(&attr);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    return failErrno("spawn", rc, options.argv[0]);
+  }
+  return adopt(pid);
+}
+
+Result<Subprocess> Subprocess::forkGated(const GatedSpawnOptions& options) {
+  const auto argv = cStrings(options.argv);
+  const auto envp = cStrings(options.env);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    return failErrno("fork");
+  }
+  if (pid == 0) {
+    runGatedChild(parent, options, options.argv.empty() ? nullptr : argv.data(), envp.data());
+  }
+  ::setpgid(pid, pid);  // also here, so a signal to the group reaches it before it runs
+  return adopt(pid);
+}
+
+Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
+  if (this != &other) {
+    (void)kill();
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+  }
+  return *this;
+}
+
+Result<> Subprocess::signal(int sig) const {
+  if (pid_ > 0 && ::kill(pid_, sig) != 0 && errno != ESRCH) {
+    return failErrno("kill", errno, std::to_string(pid_));
+  }
+  return {};
+}
+
+Result<int> Subprocess::waitFor(std::chrono::milliseconds timeout) {
+  if (pid_ < 0) {
+    return failErrno("waitpid", ECHILD);
+  }
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    pollfd p{.fd = pidfd_.get(), .events = POLLIN, .revents = 0};
+    const int ready = ::poll(&p, 1, millisLeft(deadline));
+    if (ready < 0 && errno != EINTR) {
+      return failErrno("poll(pidfd)");
+    }
+    if (ready > 0) {
+      return waitUntilExit();
+    }
+    if (ready == 0 && Clock::now() >= deadline) {
+      return fail(Errc::kTimedOut, "wait", "pid " + std::to_string(pid_) + " still runs");
+    }
+  }
+}
+
+int Subprocess::waitUntilExit() {
+  if (pid_ < 0) {
+    return 0;
+  }
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+  pidfd_.reset();
+  return exitCode(status);
+}
+
+int Subprocess::stop(std::chrono::milliseconds grace) {
+  if (pid_ < 0) {
+    return 0;
+  }
+  (void)signal(SIGTERM);
+  if (auto code = waitFor(grace); code) {
+    return *code;
+  }
+  return kill();
+}
+
+int Subprocess::kill() {
+  if (pid_ < 0) {
+    return 0;
+  }
+  (void)signal(SIGKILL);
+  return waitUntilExit();
+}
+
+Result<std::string> readReadyLine(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  std::string line;
+  std::array<char, 256> buf{};
+  while (line.find('\n') == std::string::npos) {
+    pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+    const int ready = ::poll(&p, 1, millisLeft(deadline));
+    if (ready < 0 && errno != EINTR) {
+      return failErrno("poll(ready line)");
+    }
+    if (ready <= 0) {
+      if (Clock::now() >= deadline) {
+        return fail(Errc::kTimedOut, "ready line",
+                    "none within " + std::to_string(timeout.count()) + " ms");
+      }
+      continue;
+    }
+    const ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return failErrno("read(ready line)");
+    }
+    if (n == 0) {
+      return fail(Errc::kProtocol, "ready line", "the child closed it without a ready line");
+    }
+    line.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  if (!line.starts_with("ready ")) {
+    return fail(Errc::kProtocol, "ready line", "expected 'ready ADDRESS', got '" +
+                                                   line.substr(0, line.find('\n')) + "'");
+  }
+  return line.substr(6, line.find('\n') - 6);
+}
+
+}  // namespace rr::sys
