@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
@@ -171,14 +173,37 @@ void SocketServer::stop() {
   }
 }
 
+namespace {
+
+constexpr std::chrono::milliseconds kAcceptRetry{100};
+
+bool acceptFailureIsTransient(const Error& error) {
+  const std::error_code& code = error.code;
+  return code == std::errc::too_many_files_open || code == std::errc::too_many_files_open_in_system ||
+         code == std::errc::no_buffer_space || code == std::errc::not_enough_memory ||
+         code == std::errc::connection_aborted || code == std::errc::interrupted ||
+         code == std::errc::protocol_error;
+}
+
+}  // namespace
+
 void SocketServer::acceptLoop() {
   while (!stopping_) {
     auto conn = sys::acceptConnection(listen_fd_.get());
     if (!conn) {
-      if (!stopping_) {
-        RR_LOG_ERROR("{}: {}", address_.str(), conn.error().message());
+      if (stopping_) {
+        return;
       }
-      return;
+      if (!acceptFailureIsTransient(conn.error())) {
+        RR_LOG_ERROR("{}: {}; no longer accepting", address_.str(), conn.error().message());
+        return;
+      }
+      // Out of descriptors or memory, or a peer that left before accept: the server keeps
+      // serving the connections it has and accepts again once some close.
+      RR_LOG_WARN("{}: {}; accepting again in {} ms", address_.str(), conn.error().message(),
+                  kAcceptRetry.count());
+      std::this_thread::sleep_for(kAcceptRetry);
+      continue;
     }
     const std::scoped_lock lock(mutex_);
     if (stopping_) {
