@@ -3,6 +3,7 @@ find_package(Threads REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)  # the roadrunner command's flags (header-only)
 
 # WasmEdge 0.14 ships neither a CMake package nor a .pc file on Debian; find it by hand.
 find_path(WASMEDGE_INCLUDE_DIR wasmedge/wasmedge.h REQUIRED)

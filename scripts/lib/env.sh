@@ -130,16 +130,30 @@ rr_install_packages() {
   echo "$want" >"$rr_root/.rr-packages"
 }
 
+# True when the root exists, its packages match packages.txt and its way in is built: the common
+# path, which starts no process but find's.
+rr_env_is_current() {
+  [ -f "$rr_root/.rr-base-ok" ] && [ -x "$rr_root/usr/bin/apt-get" ] &&
+    [ -f "$rr_root/.rr-packages" ] && [ ! "$rr_top/scripts/packages.txt" -nt "$rr_root/.rr-packages" ] &&
+    [ -x "$rr_root/.rr-enter" ] && [ ! "$rr_top/scripts/lib/enter.c" -nt "$rr_root/.rr-enter" ]
+}
+
 # Makes sure the environment exists and is current. A root without the base marker is half-made
-# and is rebuilt; a package list that changed installs the difference.
+# and is rebuilt; a package list that changed installs the difference. Calls at the same time
+# take turns (a lock beside the root), and each looks again once it has the lock.
 rr_ensure_env() {
   [ "$(rr_mode)" = native ] && return 0
   [ -n "${RR_IN_ROOT:-}" ] && return 0
+  rr_env_is_current && return 0
+  command -v flock >/dev/null || rr_die "flock (util-linux) is needed to set up the environment"
+  mkdir -p "$(dirname "$rr_root")"
+  local lock
+  exec {lock}>"$rr_root.lock"
+  flock "$lock"
   if [ ! -f "$rr_root/.rr-base-ok" ] || [ ! -x "$rr_root/usr/bin/apt-get" ]; then
     rr_make_root
   fi
-  # The package list is hashed only when it is newer than the last install (no processes on
-  # the common path).
+  # The package list is hashed only when it is newer than the last install.
   if [ ! -f "$rr_root/.rr-packages" ] || [ "$rr_top/scripts/packages.txt" -nt "$rr_root/.rr-packages" ]; then
     if [ "$(cat "$rr_root/.rr-packages" 2>/dev/null)" != "$(rr_packages_hash)" ]; then
       rr_install_packages
@@ -150,6 +164,7 @@ rr_ensure_env() {
   if [ ! -x "$rr_root/.rr-enter" ] || [ "$rr_top/scripts/lib/enter.c" -nt "$rr_root/.rr-enter" ]; then
     rr_build_enter
   fi
+  exec {lock}>&-
 }
 
 # Runs "$@" in the build environment (natively, or inside the root).

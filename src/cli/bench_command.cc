@@ -1,147 +1,144 @@
-#include <algorithm>
 #include <string>
 
 #include "../../bench/harness/harness.h"
 #include "../../bench/soak/soak.h"
 #include "cli.h"
+#include "options.h"
+#include "roadrunner/base/net_grant.h"
 
 namespace rr::cli {
 
 int benchCommand(Args args) {
+  const auto app = makeApp("bench");
   bench::Options options;
   options.guest_dir = guestDir();
-  std::string sizes = "1M,16M,100M,500M";
   bool quick = false;
-  bool systems_given = false;
-  bool fanout_given = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    const auto value = [&]() -> std::string {
-      return i + 1 < args.size() ? std::string(args[++i]) : std::string();
-    };
-    if (arg == "--quick") {
-      quick = true;
-      sizes = "1M,16M,100M";
-      options.runs = 5;
-    } else if (arg == "--sizes") {
-      sizes = value();
-    } else if (arg == "--modes" || arg == "--systems") {
-      systems_given = true;
-      options.systems.clear();
-      std::string list = value();
-      for (std::size_t pos = 0; pos <= list.size();) {
-        const std::size_t comma = std::min(list.find(',', pos), list.size());
-        if (comma > pos) {
-          options.systems.push_back(list.substr(pos, comma - pos));
-        }
-        pos = comma + 1;
-      }
-    } else if (arg == "--fanout") {
-      fanout_given = true;
-      const std::string list = value();
-      for (std::size_t pos = 0; pos <= list.size();) {
-        const std::size_t comma = std::min(list.find(',', pos), list.size());
-        const std::string item = list.substr(pos, comma - pos);
-        if (item.empty() || !std::ranges::all_of(item, [](char c) { return c >= '0' && c <= '9'; }) ||
-            std::stoul(item) == 0 || std::stoul(item) > 1024) {
-          return usageError("bench: --fanout takes N[,N...] with 1 <= N <= 1024");
-        }
-        options.fanouts.push_back(static_cast<std::uint32_t>(std::stoul(item)));
-        pos = comma + 1;
-      }
-    } else if (arg == "--fanout-size") {
-      auto parsed_size = bench::parseSizes(value());
-      if (!parsed_size) {
-        return reportError(parsed_size.error(), kExitUsage);
-      }
-      options.fanout_size = parsed_size->front();
-    } else if (arg == "--network-host") {
-      options.network_host = value();
-    } else if (arg == "--splice-threshold") {
-      auto parsed_size = bench::parseSizes(value());
-      if (!parsed_size) {
-        return reportError(parsed_size.error(), kExitUsage);
-      }
-      options.splice_threshold = parsed_size->front();
-    } else if (arg == "--serve-netns") {
-      options.serve_netns = value();
-    } else if (arg == "--runs") {
-      const std::string n = value();
-      options.runs = n.empty() ? 0 : std::atoi(n.c_str());
-      if (options.runs < 1 || options.runs > 1000) {
-        return usageError("bench: --runs takes 1..1000");
-      }
-    } else if (arg == "--json") {
-      options.json_path = value();
-      if (options.json_path.empty()) {
-        return usageError("bench: --json needs a file");
-      }
-    } else {
-      return usageError("bench: unknown argument '" + std::string(arg) + "'");
-    }
+  std::string systems;
+  std::string sizes = "1M,16M,100M,500M";
+  std::string fanouts;
+  std::string fanout_size;
+  std::string splice_threshold;
+  app->add_flag("--quick", quick,
+                "every system, the sizes 1M,16M,100M and fan-out 1,10, where --modes, --sizes "
+                "and --fanout do not say otherwise (about two minutes)");
+  app->add_option("--modes,--systems", systems,
+                  "the systems to measure: embedded, kernel, kernel-memfd, kernel-memfd-copy, "
+                  "network, native-http, redis, wasmedge-http (default embedded,wasmedge-http)")
+      ->type_name("SYSTEM,...");
+  app->add_option("--sizes", sizes,
+                  "payload sizes: N, NK, NM or NG (powers of 1024), below 4 GiB (default "
+                  "1M,16M,100M,500M)")
+      ->type_name("SIZE,...")
+      ->check(payloadSizes(true));
+  app->add_option("--runs", options.runs,
+                  "measured runs per size, after one warm-up (1 to 1000; default 5)")
+      ->type_name("N")
+      ->check(wholeNumber(1, 1000));
+  app->add_option("--fanout", fanouts,
+                  "also the fan-out workload, one sender to N receivers, for each N (1 to 1024)")
+      ->type_name("N,...")
+      ->check(wholeNumberList(1, 1024));
+  app->add_option("--fanout-size", fanout_size,
+                  "the fan-out workload's payload per receiver (default 10M)")
+      ->type_name("SIZE")
+      ->check(payloadSizes(false));
+  app->add_option("--splice-threshold", splice_threshold,
+                  "network: payloads of at least SIZE go out with vmsplice (default 256K)")
+      ->type_name("SIZE")
+      ->check(payloadSizes(false));
+  app->add_option("--network-host", options.network_host,
+                  "network: the IPv4 address receivers listen on (default 127.0.0.1)")
+      ->type_name("IP")
+      ->check(CLI::Validator(
+          [](std::string& ip) {
+            return ip == "localhost" || parseNetGrant("tcp:" + ip + ":1")
+                       ? std::string()
+                       : "'" + ip + "' is not an IPv4 address";
+          },
+          ""));
+  app->add_option("--serve-netns", options.serve_netns,
+                  "network: run receivers and the TCP limit's reader in this network namespace "
+                  "(scripts/bench-veth sets both)")
+      ->type_name("NAME");
+  app->add_option("--json", options.json_path,
+                  "write the results as JSON to FILE, and as CSV beside it")
+      ->type_name("FILE")
+      ->check(nonEmpty());
+  app->footer(
+      "Each result is a latency beside the same run's limits: memcpy, AF_UNIX, memfd and "
+      "loopback TCP of the same size (docs/benchmarks.md).");
+  if (auto status = parse(*app, args)) {
+    return *status;
   }
-  if (quick) {
-    // Every system, a subset of sizes and a small fan-out: about two minutes here.
-    if (!systems_given) {
-      options.systems = {"embedded",    "kernel", "kernel-memfd", "network",
-                         "native-http", "redis",  "wasmedge-http"};
-    }
-    if (!fanout_given) {
-      options.fanouts = {1, 10};
-    }
+  if (app->count("--modes") > 0) {
+    options.systems = splitList(systems);
+  } else if (quick) {
+    options.systems = {"embedded",    "kernel", "kernel-memfd", "network",
+                       "native-http", "redis",  "wasmedge-http"};
   }
-  auto parsed = bench::parseSizes(sizes);
-  if (!parsed) {
-    return reportError(parsed.error(), kExitUsage);
+  if (quick && app->count("--sizes") == 0) {
+    sizes = "1M,16M,100M";
   }
-  options.sizes = *parsed;
+  for (const auto& n : splitList(fanouts)) {
+    options.fanouts.push_back(static_cast<std::uint32_t>(std::stoul(n)));  // checked: 1..1024
+  }
+  if (quick && app->count("--fanout") == 0) {
+    options.fanouts = {1, 10};
+  }
+  options.sizes = *bench::parseSizes(sizes);
+  if (!fanout_size.empty()) {
+    options.fanout_size = bench::parseSizes(fanout_size)->front();
+  }
+  if (!splice_threshold.empty()) {
+    options.splice_threshold = bench::parseSizes(splice_threshold)->front();
+  }
   if (auto r = bench::run(options); !r) {
     return reportError(r.error());
   }
   return 0;
 }
 
-}  // namespace rr::cli
-
-namespace rr::cli {
-
 int soakCommand(Args args) {
+  const auto app = makeApp("soak");
   bench::SoakOptions options;
   options.guest_dir = guestDir();
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    const auto number = [&]() -> std::optional<std::uint64_t> {
-      if (i + 1 >= args.size()) {
-        return std::nullopt;
-      }
-      const std::string v(args[++i]);
-      if (v.empty() || !std::ranges::all_of(v, [](char c) { return c >= '0' && c <= '9'; })) {
-        return std::nullopt;
-      }
-      return std::stoull(v);
-    };
-    std::optional<std::uint64_t> n;
-    if (arg == "--small" && (n = number())) {
-      options.small = *n;
-    } else if (arg == "--large" && (n = number())) {
-      options.large = *n;
-    } else if (arg == "--large-size" && (n = number()) && *n > 0 && *n < (1ULL << 31U)) {
-      options.large_size = *n;
-    } else if (arg == "--modes" && i + 1 < args.size()) {
-      options.systems.clear();
-      const std::string list(args[++i]);
-      for (std::size_t pos = 0; pos <= list.size();) {
-        const std::size_t comma = std::min(list.find(',', pos), list.size());
-        const std::string s = list.substr(pos, comma - pos);
-        if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "network") {
-          return usageError("soak: unknown mode '" + s + "'");
-        }
-        options.systems.push_back(s);
-        pos = comma + 1;
-      }
-    } else {
-      return usageError("soak: bad argument '" + std::string(arg) + "'");
-    }
+  std::string modes;
+  app->add_option("--small", options.small, "1 KiB transfers per mode (default 100000)")
+      ->type_name("N")
+      ->check(wholeNumber(0, UINT64_MAX));
+  app->add_option("--large", options.large, "transfers of --large-size per mode (default 1000)")
+      ->type_name("N")
+      ->check(wholeNumber(0, UINT64_MAX));
+  app->add_option("--large-size", options.large_size,
+                  "the large transfers' size (1 to 2147483647; default 16777216)")
+      ->type_name("BYTES")
+      ->check(wholeNumber(1, (1ULL << 31U) - 1));
+  app->add_option("--modes", modes,
+                  "the modes to soak: embedded, kernel, kernel-memfd, network (default all four)")
+      ->type_name("MODE,...")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            const auto items = splitList(value);
+            if (items.empty()) {
+              return "'" + value + "' names no mode";
+            }
+            for (const auto& mode : items) {
+              if (mode != "embedded" && mode != "kernel" && mode != "kernel-memfd" &&
+                  mode != "network") {
+                return "unknown mode '" + mode + "'";
+              }
+            }
+            return {};
+          },
+          ""));
+  app->footer(
+      "Per mode, resident memory and open descriptors are sampled during each run; the soak "
+      "fails if a transfer fails, descriptors grow, or memory grows by more than 10 %.");
+  if (auto status = parse(*app, args)) {
+    return *status;
+  }
+  if (!modes.empty()) {
+    options.systems = splitList(modes);
   }
   if (auto r = bench::soak(options); !r) {
     return reportError(r.error());

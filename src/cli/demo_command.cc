@@ -8,6 +8,7 @@
 #include <string>
 
 #include "cli.h"
+#include "options.h"
 #include "roadrunner/runtime/runner.h"
 
 namespace rr::cli {
@@ -66,13 +67,14 @@ void writePpm(const std::string& path, int width, int height) {
 }  // namespace
 
 int demoCommand(Args args) {
+  const auto app = makeApp("demo");
   std::uint64_t mib = 64;
-  for (const std::string_view arg : args) {
-    if (arg.starts_with("--mib=")) {
-      mib = std::stoull(std::string(arg.substr(6)));
-    } else {
-      return usageError("demo: unknown argument '" + std::string(arg) + "'");
-    }
+  app->add_option("--mib", mib, "the size of the text pipeline's input (1 to 1024; default 64)")
+      ->type_name("N")
+      ->check(wholeNumber(1, 1024));
+  app->footer("Both pipelines run in embedded mode, in this process; see examples/.");
+  if (auto status = parse(*app, args)) {
+    return *status;
   }
   const std::string dir = demoDir();
   std::error_code cleared;

@@ -1,8 +1,11 @@
 // Entry point of the `roadrunner` command. No exception leaves main().
 
+#include <array>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "cli.h"
@@ -10,70 +13,75 @@
 
 namespace {
 
-constexpr std::string_view kUsage = R"(usage: roadrunner COMMAND [ARGS]
+using Handler = int (*)(rr::cli::Args);
 
-commands:
-  run FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--allow-net tcp:IP:PORT]...
-        [--interpreter] [-- ARGS...]
-                      run a WASI command function, like `wasmedge FILE.wasm`
-  compile FILE.wasm...  AOT-compile modules into the cache (later runs start at once)
-  up WORKFLOW.json [--stats] [--interpreter] [--no-prefix] [--memfd-threshold BYTES]
-        [--memfd-copy]
-                      run the functions of a workflow, wired as it declares
-  demo [--mib=N]      the text pipeline end to end, with what moved and how fast
-  serve FUNCTION.wasm --listen unix:PATH [--name N] [--target NAME=unix:PATH]...
-        [--max-payload BYTES] [--allow-uid UID]... [--memfd-copy] [--env K=V]... [--dir D]...
-        [--allow-net tcp:IP:PORT]... [--secret-file F] [--timeout S] [--handler-timeout-ms MS]
-        [-- ARGS...]
-                      host a receiving function for kernel-mode senders until SIGTERM
-  send --to unix:PATH [--target NAME] [--memfd] FILE
-                      deliver a file to a served function; its reply goes to stdout
-  bench [--modes embedded,kernel,kernel-memfd,kernel-memfd-copy,network]
-        [--fanout N,...] [--fanout-size 10M] [--sizes 1M,16M,100M,500M] [--runs N] [--quick] [--json FILE]
-                      transfer latency beside the same run's memcpy limits
-  soak [--small N] [--large N] [--large-size BYTES] [--modes LIST]
-                      many transfers per mode; fails if memory or descriptors grow
-  version             print Roadrunner's and WasmEdge's versions
+Handler handlerOf(std::string_view command) {
+  static constexpr std::array<std::pair<std::string_view, Handler>, rr::cli::kCommands.size()>
+      kHandlers = {{
+          {"run", rr::cli::runCommand},
+          {"compile", rr::cli::compileCommand},
+          {"up", rr::cli::upCommand},
+          {"serve", rr::cli::serveCommand},
+          {"send", rr::cli::sendCommand},
+          {"demo", rr::cli::demoCommand},
+          {"bench", rr::cli::benchCommand},
+          {"soak", rr::cli::soakCommand},
+          {"version", rr::cli::versionCommand},
+      }};
+  for (const auto& [name, handler] : kHandlers) {
+    if (name == command) {
+      return handler;
+    }
+  }
+  return nullptr;
+}
 
-environment: RR_CACHE_DIR (AOT cache), RR_LOG (trace|debug|info|warn|error|off)
-)";
+// Every command with every flag it takes (from rr::cli::kCommands, which each command's own
+// --help also starts from).
+std::string usage() {
+  std::string out =
+      "usage: roadrunner COMMAND [ARGS...]\n"
+      "       roadrunner COMMAND --help      (a command's flags, each explained)\n"
+      "\n"
+      "commands:\n";
+  for (const auto& command : rr::cli::kCommands) {
+    const std::string head = "  " + std::string(command.name);
+    out += head;
+    if (!command.synopsis.empty()) {
+      out += " " + rr::cli::wrap(command.synopsis, head.size() + 1, 6);
+    }
+    out += "\n        " + rr::cli::wrap(command.summary, 8, 8) + "\n";
+  }
+  out += "\n" + rr::cli::wrap("environment: RR_CACHE_DIR (the AOT cache's directory), RR_LOG "
+                              "(trace|debug|info|warn|error|off), RR_SECRET (serve and send: the "
+                              "network secret where --secret-file is not given)",
+                              0, 2) +
+         "\n";
+  return out;
+}
 
 int dispatch(std::span<const std::string_view> argv) {
-  if (argv.empty() || argv[0] == "help" || argv[0] == "--help" || argv[0] == "-h") {
-    std::fputs(kUsage.data(), argv.empty() ? stderr : stdout);
-    return argv.empty() ? rr::cli::kExitUsage : 0;
+  if (argv.empty()) {
+    std::fputs(usage().c_str(), stderr);
+    return rr::cli::kExitUsage;
   }
   const std::string_view command = argv[0];
-  const auto rest = argv.subspan(1);
-  if (command == "run") {
-    return rr::cli::runCommand(rest);
+  if (command == "help" || command == "--help" || command == "-h") {
+    if (argv.size() > 1 && handlerOf(argv[1]) != nullptr) {  // help COMMAND
+      const std::array<std::string_view, 1> help = {"--help"};
+      return handlerOf(argv[1])(help);
+    }
+    std::fputs(usage().c_str(), stdout);
+    return 0;
   }
-  if (command == "compile") {
-    return rr::cli::compileCommand(rest);
+  if (command == "--version") {
+    return rr::cli::versionCommand(argv.subspan(1));
   }
-  if (command == "up") {
-    return rr::cli::upCommand(rest);
-  }
-  if (command == "serve") {
-    return rr::cli::serveCommand(rest);
-  }
-  if (command == "send") {
-    return rr::cli::sendCommand(rest);
-  }
-  if (command == "soak") {
-    return rr::cli::soakCommand(rest);
-  }
-  if (command == "bench") {
-    return rr::cli::benchCommand(rest);
-  }
-  if (command == "demo") {
-    return rr::cli::demoCommand(rest);
-  }
-  if (command == "version" || command == "--version") {
-    return rr::cli::versionCommand(rest);
+  if (const Handler handler = handlerOf(command)) {
+    return handler(argv.subspan(1));
   }
   return rr::cli::usageError("unknown command '" + std::string(command) +
-                             "' (try: roadrunner help)");
+                             "' (see roadrunner --help)");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli.h"
+#include "options.h"
 #include "roadrunner/base/net_grant.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
@@ -20,59 +21,49 @@ int usageError(const std::string& message) {
   return kExitUsage;
 }
 
-int versionCommand(Args /*args*/) {
+int versionCommand(Args args) {
+  const auto app = makeApp("version");
+  if (auto status = parse(*app, args)) {
+    return *status;
+  }
   std::printf("roadrunner 0.1.0 (WasmEdge %s)\n", wasm::wasmedgeVersion());
   return 0;
 }
 
 int runCommand(Args args) {
+  const auto app = makeApp("run");
   std::string file;
+  std::vector<std::string> grants;
   wasm::EngineOptions engine_options;
   wasm::InstanceOptions options;
-  bool guest_args = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    const auto value = [&]() -> std::optional<std::string> {
-      if (i + 1 >= args.size()) {
-        return std::nullopt;
-      }
-      return std::string(args[++i]);
-    };
-    if (guest_args) {
-      options.args.emplace_back(arg);
-    } else if (arg == "--") {
-      guest_args = true;
-    } else if (arg == "--env") {
-      auto kv = value();
-      if (!kv || kv->find('=') == std::string::npos) {
-        return usageError("--env needs KEY=VALUE");
-      }
-      options.env.push_back(*kv);
-    } else if (arg == "--dir") {
-      auto dir = value();
-      if (!dir || dir->empty()) {
-        return usageError("--dir needs [GUEST:]HOST");
-      }
-      options.dirs.push_back(dir->find(':') == std::string::npos ? *dir + ":" + *dir : *dir);
-    } else if (arg == "--interpreter") {
-      engine_options.interpreter = true;
-    } else if (arg == "--allow-net") {
-      auto grant = parseNetGrant(value().value_or(""));
-      if (!grant) {
-        return reportError(grant.error(), kExitUsage);
-      }
-      options.net_grants.push_back(*grant);
-    } else if (arg.starts_with("-")) {
-      return usageError("run: unknown flag '" + std::string(arg) + "'");
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      options.args.emplace_back(arg);  // like wasmedge: arguments after the module go to it
-      guest_args = true;
-    }
+  app->add_option("FILE.wasm", file, "the module: a WASI command (it exports _start)")
+      ->required();
+  repeatable(app->add_option("--env", options.env, "an environment variable for the guest"))
+      ->type_name("K=V")
+      ->check(keyValue());
+  repeatable(app->add_option("--dir", options.dirs,
+                             "a WASI preopen: the host directory HOST as GUEST (DIR alone: the "
+                             "same path on both sides)"))
+      ->type_name("[GUEST:]HOST")
+      ->check(preopen());
+  repeatable(app->add_option("--allow-net", grants,
+                             "an IPv4 address and port (or *) the guest may connect to, bind "
+                             "and listen on through WASI sockets; without it, none"))
+      ->type_name("tcp:A.B.C.D:PORT")
+      ->check(parsesWith(parseNetGrant));
+  app->add_flag("--interpreter", engine_options.interpreter,
+                "run with WasmEdge's interpreter instead of the AOT cache");
+  app->footer(
+      "Arguments after FILE.wasm, or after --, go to the guest (its argv[0] is FILE.wasm's file "
+      "name). The exit status is the guest's.");
+  if (auto status = parse(*app, args, Rest::kAfterModule, &options.args)) {
+    return *status;
   }
-  if (file.empty()) {
-    return usageError("run: no module given (roadrunner run FILE.wasm)");
+  for (auto& dir : options.dirs) {
+    dir = dir.find(':') == std::string::npos ? dir + ":" + dir : dir;
+  }
+  for (const auto& grant : grants) {
+    options.net_grants.push_back(*parseNetGrant(grant));
   }
   // Like wasmedge, the guest's argv[0] is the module's file name.
   options.args.insert(options.args.begin(), std::filesystem::path(file).filename().string());
@@ -98,19 +89,16 @@ int runCommand(Args args) {
 }
 
 int compileCommand(Args args) {
+  const auto app = makeApp("compile");
   wasm::EngineOptions engine_options;
   std::vector<std::string> files;
-  for (const std::string_view arg : args) {
-    if (arg.starts_with("-O") && arg.size() == 3 && arg[2] >= '0' && arg[2] <= '3') {
-      engine_options.opt_level = arg[2] - '0';
-    } else if (arg.starts_with("-")) {
-      return usageError("compile: unknown flag '" + std::string(arg) + "'");
-    } else {
-      files.emplace_back(arg);
-    }
-  }
-  if (files.empty()) {
-    return usageError("compile: no module given (roadrunner compile FILE.wasm...)");
+  app->add_option("FILE.wasm", files, "the modules to compile")->required();
+  app->add_option("-O", engine_options.opt_level, "the optimisation level (default 2)")
+      ->type_name("LEVEL")
+      ->check(wholeNumber(0, 3));
+  app->footer("Each module's line says whether it was cached or compiled, and where to.");
+  if (auto status = parse(*app, args)) {
+    return *status;
   }
   auto engine = wasm::Engine::create(engine_options);
   if (!engine) {

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "cli.h"
+#include "options.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/net_grant.h"
+#include "roadrunner/base/try.h"
 #include "roadrunner/runtime/function_actor.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/socket_endpoint.h"
@@ -58,92 +60,131 @@ void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::stri
   }
 }
 
+// `--target NAME=ADDRESS` (NAME may be a group member, `NAME#K`).
+Result<std::pair<std::string, transport::Address>> parseTarget(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0 || text.front() == '#') {
+    return fail(Errc::kInvalidArgument, "serve",
+                "'" + text + "' is not NAME=ADDRESS (or NAME#K=ADDRESS)");
+  }
+  RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(text.substr(eq + 1)));
+  return std::pair{text.substr(0, eq), std::move(address)};
+}
+
+constexpr std::string_view kAddressHelp =
+    "ADDRESS is unix:PATH (kernel mode) or tcp:HOST:PORT (network mode; HOST an IPv4 address or "
+    "localhost, PORT 0 for a free port). Network mode needs a shared secret: --secret-file FILE, "
+    "else $RR_SECRET.";
+
 }  // namespace
 
 int serveCommand(Args args) {
+  const auto app = makeApp("serve");
   std::string file;
-  std::optional<transport::Address> listen;
+  std::string listen_text;
   std::string name;
   std::string secret_file;
   int ready_fd = -1;
   std::uint32_t handler_timeout_ms = 0;
+  std::uint32_t memory_limit_mib = 0;
+  std::vector<std::string> target_texts;
+  std::vector<std::string> grants;
   wasm::EngineOptions engine_options;
   wasm::InstanceOptions instance_options;
   transport::SocketServerOptions server_options;
-  Targets targets;
   std::vector<std::string> known;
-  bool guest_args = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    const auto value = [&]() -> std::string {
-      return i + 1 < args.size() ? std::string(args[++i]) : std::string();
-    };
-    if (guest_args) {
-      instance_options.args.emplace_back(arg);
-    } else if (arg == "--") {
-      guest_args = true;
-    } else if (arg == "--memory-limit-mib") {
-      instance_options.max_memory_pages = static_cast<std::uint32_t>(std::stoul(value()) * 16);
-    } else if (arg == "--listen") {
-      auto address = transport::Address::parse(value());
-      if (!address) {
-        return reportError(address.error(), kExitUsage);
-      }
-      listen = *address;
-    } else if (arg == "--name") {
-      name = value();
-    } else if (arg == "--secret-file") {
-      secret_file = value();
-    } else if (arg == "--interpreter") {
-      engine_options.interpreter = true;
-    } else if (arg == "--env") {
-      instance_options.env.push_back(value());
-    } else if (arg == "--dir") {
-      const std::string d = value();
-      instance_options.dirs.push_back(d.find(':') == std::string::npos ? d + ":" + d : d);
-    } else if (arg == "--allow-net") {
-      auto grant = parseNetGrant(value());
-      if (!grant) {
-        return reportError(grant.error(), kExitUsage);
-      }
-      instance_options.net_grants.push_back(*grant);
-    } else if (arg == "--max-payload") {
-      server_options.max_payload = std::stoull(value());
-    } else if (arg == "--timeout") {
-      server_options.timeout_seconds = std::stoi(value());
-    } else if (arg == "--handler-timeout-ms") {
-      handler_timeout_ms = static_cast<std::uint32_t>(std::stoul(value()));
-      engine_options.interruptible = handler_timeout_ms > 0;
-    } else if (arg == "--allow-uid") {
-      server_options.allowed_uids.push_back(static_cast<uid_t>(std::stoul(value())));
-    } else if (arg == "--memfd-copy") {
-      server_options.memfd_map = false;
-    } else if (arg == "--target") {
-      const std::string t = value();
-      const auto eq = t.find('=');
-      auto address = eq == std::string::npos || eq == 0 || t.front() == '#'
-                         ? fail(Errc::kInvalidArgument, "serve", "--target takes NAME=ADDRESS")
-                         : transport::Address::parse(t.substr(eq + 1));
-      if (!address) {
-        return reportError(address.error(), kExitUsage);
-      }
-      targets.emplace_back(t.substr(0, eq), *address);
-    } else if (arg == "--known") {
-      known.push_back(value());
-    } else if (arg == "--ready-fd") {
-      ready_fd = std::stoi(value());
-    } else if (arg.starts_with("-")) {
-      return usageError("serve: unknown flag '" + std::string(arg) + "'");
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      return usageError("serve: one function at a time");
-    }
+  bool memfd_copy = false;
+  app->add_option("FUNCTION.wasm", file,
+                  "the module: a receiver (it exports rr_on_message and rr_alloc)")
+      ->required();
+  app->add_option("--listen", listen_text, "where to listen: unix:PATH or tcp:HOST:PORT")
+      ->type_name("ADDRESS")
+      ->required()
+      ->check(parsesWith(transport::Address::parse));
+  app->add_option("--name", name,
+                  "the function's name, which frames must address (default: FUNCTION's file name "
+                  "without .wasm)")
+      ->type_name("NAME");
+  app->add_option("--secret-file", secret_file,
+                  "the network secret (default: $RR_SECRET); required for tcp:")
+      ->type_name("FILE");
+  repeatable(app->add_option("--target", target_texts,
+                             "lets the function send to NAME, served at ADDRESS by a server "
+                             "whose --name is NAME; one NAME at several addresses is a group, "
+                             "and NAME#K=ADDRESS is also reachable as NAME#K"))
+      ->type_name("NAME=ADDRESS")
+      ->check(parsesWith(parseTarget));
+  repeatable(app->add_option("--known", known,
+                             "a name that exists but has no edge from the function: sends to it "
+                             "get RR_ENOT_ALLOWED, not RR_EUNKNOWN_TARGET"))
+      ->type_name("NAME");
+  app->add_option("--max-payload", server_options.max_payload,
+                  "larger frames get RR_ETOO_LARGE (default 2147483648; over 4294967295 is "
+                  "always refused)")
+      ->type_name("BYTES")
+      ->check(wholeNumber(0, UINT64_MAX));
+  app->add_option("--timeout", server_options.timeout_seconds,
+                  "each connection's socket calls: a peer idle or stalled this long is dropped "
+                  "(1 to 86400; default 60)")
+      ->type_name("SECONDS")
+      ->check(wholeNumber(1, 86400));
+  app->add_option("--handler-timeout-ms", handler_timeout_ms,
+                  "each call into the function: past it, the sender gets RR_ETIMEDOUT and the "
+                  "instance is replaced (0 to 86400000; 0, the default: no limit)")
+      ->type_name("MS")
+      ->check(wholeNumber(0, 86400000));
+  repeatable(app->add_option("--allow-uid", server_options.allowed_uids,
+                             "unix: also accept peers with this uid, besides the server's own "
+                             "and root"))
+      ->type_name("UID")
+      ->check(wholeNumber(0, UINT32_MAX - 1));
+  app->add_flag("--memfd-copy", memfd_copy,
+                "copy memfd payloads into the guest's buffer instead of mapping their pages");
+  app->add_option("--memory-limit-mib", memory_limit_mib,
+                  "cap the guest's linear memory (1 to 4096; default WasmEdge's 4 GiB)")
+      ->type_name("N")
+      ->check(wholeNumber(1, 4096));
+  repeatable(app->add_option("--env", instance_options.env,
+                             "an environment variable for the guest, which sees only these"))
+      ->type_name("K=V")
+      ->check(keyValue());
+  repeatable(app->add_option("--dir", instance_options.dirs,
+                             "a WASI preopen: the host directory HOST as GUEST (DIR alone: the "
+                             "same path on both sides)"))
+      ->type_name("[GUEST:]HOST")
+      ->check(preopen());
+  repeatable(app->add_option("--allow-net", grants,
+                             "an IPv4 address and port (or *) the guest may connect to, bind "
+                             "and listen on through WASI sockets; without it, none"))
+      ->type_name("tcp:A.B.C.D:PORT")
+      ->check(parsesWith(parseNetGrant));
+  app->add_flag("--interpreter", engine_options.interpreter,
+                "run with WasmEdge's interpreter instead of the AOT cache");
+  app->add_option("--ready-fd", ready_fd,
+                  "once listening, write `ready ADDRESS` to FD and close it, instead of the "
+                  "line on stderr")
+      ->type_name("FD")
+      ->check(wholeNumber(0, INT32_MAX));
+  app->footer(std::string(kAddressHelp) +
+              " Arguments after -- go to the guest. SIGTERM or SIGINT stops the server (exit "
+              "status 0).");
+  if (auto status = parse(*app, args, Rest::kAfterDashes, &instance_options.args)) {
+    return *status;
   }
-  if (file.empty() || !listen) {
-    return usageError(
-        "serve: usage: roadrunner serve FUNCTION.wasm --listen unix:PATH|tcp:HOST:PORT");
+  const transport::Address listen = *transport::Address::parse(listen_text);
+  Targets targets;
+  for (const auto& text : target_texts) {
+    targets.push_back(*parseTarget(text));
   }
+  for (const auto& grant : grants) {
+    instance_options.net_grants.push_back(*parseNetGrant(grant));
+  }
+  for (auto& dir : instance_options.dirs) {
+    dir = dir.find(':') == std::string::npos ? dir + ":" + dir : dir;
+  }
+  instance_options.max_memory_pages = memory_limit_mib * 16;
+  engine_options.interruptible = handler_timeout_ms > 0;
+  server_options.memfd_map = !memfd_copy;
   auto secret = secretFrom(secret_file);
   if (!secret) {
     return reportError(secret.error());
@@ -185,7 +226,7 @@ int serveCommand(Args args) {
   if (!actor) {
     return reportError(actor.error());
   }
-  auto server = transport::SocketServer::start(*listen, actor->get(), server_options);
+  auto server = transport::SocketServer::start(listen, actor->get(), server_options);
   if (!server) {
     return reportError(server.error());
   }
@@ -206,39 +247,40 @@ int serveCommand(Args args) {
 }
 
 int sendCommand(Args args) {
-  std::optional<transport::Address> to;
+  const auto app = makeApp("send");
+  std::string to_text;
   std::string target;
   std::string file;
   std::string secret_file;
+  bool memfd = false;
   transport::SocketEndpointOptions options;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    const auto value = [&]() -> std::string {
-      return i + 1 < args.size() ? std::string(args[++i]) : std::string();
-    };
-    if (arg == "--to") {
-      auto address = transport::Address::parse(value());
-      if (!address) {
-        return reportError(address.error(), kExitUsage);
-      }
-      to = *address;
-    } else if (arg == "--target") {
-      target = value();
-    } else if (arg == "--memfd") {
-      options.memfd_threshold = 0;
-    } else if (arg == "--secret-file") {
-      secret_file = value();
-    } else if (arg == "--timeout") {
-      options.timeout_seconds = std::stoi(value());
-    } else if (arg.starts_with("-")) {
-      return usageError("send: unknown flag '" + std::string(arg) + "'");
-    } else {
-      file = arg;
-    }
+  app->add_option("FILE", file, "the payload, read whole into memory")->required();
+  app->add_option("--to", to_text, "the served function: unix:PATH or tcp:HOST:PORT")
+      ->type_name("ADDRESS")
+      ->required()
+      ->check(parsesWith(transport::Address::parse));
+  app->add_option("--target", target,
+                  "the served function's --name (default for unix: the socket file's name "
+                  "without its extension); required for tcp:")
+      ->type_name("NAME");
+  app->add_flag("--memfd", memfd, "unix: send a non-empty FILE as a memfd, not over the socket");
+  app->add_option("--secret-file", secret_file,
+                  "the network secret (default: $RR_SECRET); required for tcp:")
+      ->type_name("FILE");
+  app->add_option("--timeout", options.timeout_seconds,
+                  "how long one socket call, the wait for the handler included, may make no "
+                  "progress (1 to 86400; default 60)")
+      ->type_name("SECONDS")
+      ->check(wholeNumber(1, 86400));
+  app->footer(
+      "The reply (up to 64 KiB) goes to stdout, and `delivered N bytes to NAME (K host copies)` "
+      "to stderr. Exit status 0 when the handler answered RR_OK, 1 otherwise.");
+  if (auto status = parse(*app, args)) {
+    return *status;
   }
-  if (!to || file.empty()) {
-    return usageError(
-        "send: usage: roadrunner send --to unix:PATH|tcp:HOST:PORT [--target NAME] FILE");
+  const std::optional<transport::Address> to = *transport::Address::parse(to_text);
+  if (memfd) {
+    options.memfd_threshold = 0;
   }
   auto secret = secretFrom(secret_file);
   if (!secret) {

@@ -1,44 +1,42 @@
-#include <algorithm>
 #include <cstdio>
 #include <string>
 
 #include "cli.h"
+#include "options.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/runtime/workflow.h"
 
 namespace rr::cli {
 
 int upCommand(Args args) {
+  const auto app = makeApp("up");
   std::string file;
   runtime::RunOptions options;
   bool stats = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view arg = args[i];
-    if (arg == "--memfd-threshold" && i + 1 < args.size()) {
-      const std::string v(args[++i]);
-      if (v.empty() || !std::ranges::all_of(v, [](char c) { return c >= '0' && c <= '9'; })) {
-        return usageError("up: --memfd-threshold takes a number of bytes");
-      }
-      options.memfd_threshold = std::stoull(v);
-    } else if (arg == "--memfd-copy") {
-      options.memfd_map = false;
-    } else if (arg == "--interpreter") {
-      options.interpreter = true;
-    } else if (arg == "--stats") {
-      stats = true;
-    } else if (arg == "--no-prefix") {
-      options.prefix_output = false;
-    } else if (arg.starts_with("-")) {
-      return usageError("up: unknown flag '" + std::string(arg) + "'");
-    } else if (file.empty()) {
-      file = arg;
-    } else {
-      return usageError("up: one workflow at a time");
-    }
+  bool memfd_copy = false;
+  bool no_prefix = false;
+  app->add_option("WORKFLOW.json", file, "the workflow (docs/workflows.md)")->required();
+  app->add_flag("--stats", stats,
+                "after the run, one row per instance on stderr: sends, bytes, copies, times");
+  app->add_flag("--interpreter", options.interpreter,
+                "run with WasmEdge's interpreter instead of the AOT cache, served functions too");
+  app->add_flag("--no-prefix", no_prefix,
+                "functions write straight to stdout and stderr, without the `NAME | ` prefix");
+  app->add_option("--memfd-threshold", options.memfd_threshold,
+                  "kernel edges: payloads of at least BYTES travel as a memfd (default 1048576; "
+                  "0: every non-empty one)")
+      ->type_name("BYTES")
+      ->check(wholeNumber(0, UINT64_MAX));
+  app->add_flag("--memfd-copy", memfd_copy,
+                "served receivers copy memfd payloads instead of mapping their pages");
+  app->footer(
+      "Exit status: the first non-zero exit code of a command; else 1 if a function failed; "
+      "else 0.");
+  if (auto status = parse(*app, args)) {
+    return *status;
   }
-  if (file.empty()) {
-    return usageError("up: no workflow given (roadrunner up WORKFLOW.json)");
-  }
+  options.memfd_map = !memfd_copy;
+  options.prefix_output = !no_prefix;
   auto workflow = runtime::loadWorkflow(file);
   if (!workflow) {
     return reportError(workflow.error());
