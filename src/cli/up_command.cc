@@ -1,3 +1,5 @@
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -15,9 +17,15 @@ int upCommand(Args args) {
   bool stats = false;
   bool memfd_copy = false;
   bool no_prefix = false;
+  std::uint64_t stats_every_ms = 0;
   app->add_option("WORKFLOW.json", file, "the workflow (docs/workflows.md)")->required();
   app->add_flag("--stats", stats,
                 "after the run, one row per instance on stderr: sends, bytes, copies, times");
+  app->add_option("--stats-every", stats_every_ms,
+                  "while the run lasts, the same table on stderr every MS milliseconds, headed "
+                  "by the time since the start: a live view of the functions in this process")
+      ->type_name("MS")
+      ->check(wholeNumber(10, 86400000));
   app->add_flag("--interpreter", options.interpreter,
                 "run with WasmEdge's interpreter instead of the AOT cache, served functions too");
   app->add_flag("--no-prefix", no_prefix,
@@ -36,6 +44,7 @@ int upCommand(Args args) {
     return *status;
   }
   options.memfd_map = !memfd_copy;
+  options.stats_interval = std::chrono::milliseconds(stats_every_ms);
   options.prefix_output = !no_prefix;
   auto workflow = runtime::loadWorkflow(file);
   if (!workflow) {
@@ -47,6 +56,12 @@ int upCommand(Args args) {
   }
   if (stats) {
     runtime::printReport(*report, stderr);
+  }
+  if (report->exit_code != 0) {
+    // Why, one line per cause (the functions' own warnings above say more).
+    for (const std::string& failure : report->failures) {
+      std::fprintf(stderr, "roadrunner: up exits %d: %s\n", report->exit_code, failure.c_str());
+    }
   }
   return report->exit_code;
 }

@@ -39,6 +39,22 @@ TEST_F(UpCommandTest, RunsTheTextPipelineWithPrefixedOutput) {
   EXPECT_NE(o.err.find("copies"), std::string::npos) << "--stats prints the table";
 }
 
+// A receiver that fails a delivery makes up exit 1, and up says which and why; --stats-every
+// prints the table while the run lasts.
+TEST_F(UpCommandTest, ANonZeroExitNamesTheFunctionAndTheCause) {
+  const testing::Outcome o = up(R"({"functions": {
+      "sender": {"wasm": ")" RR_GUEST_ATTACK_SENDER R"(",
+                 "args": ["victim", "trap=6", "ok=0", "sleep=12", "ok=0"]},
+      "victim": {"wasm": ")" RR_GUEST_ATTACK_RECEIVER R"(", "timeout_ms": 200}},
+    "edges": [{"from": "sender", "to": "victim"}]})",
+                                {"--stats-every", "10"});
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_NE(o.err.find("roadrunner: up exits 1: receiver 'victim': 2 deliveries failed"),
+            std::string::npos)
+      << o.err;
+  EXPECT_NE(o.err.find("roadrunner: after "), std::string::npos) << o.err;
+}
+
 TEST_F(UpCommandTest, ExitsWithTheFailingFunctionsStatus) {
   const testing::Outcome o = up(R"({"functions": {"p": {"wasm": ")" RR_GUEST_WASI_PROBE
                                 R"(", "args": ["7"]}}})");
