@@ -147,6 +147,9 @@ Result<std::unique_ptr<SocketServer>> SocketServer::start(Address address,
   std::unique_ptr<SocketServer> server(
       new SocketServer(std::move(address), receiver, std::move(options)));
   RR_ASSIGN_OR_RETURN(server->listen_fd_, sys::listenUnix(path));
+  if (struct stat st{}; ::stat(path.c_str(), &st) == 0) {
+    server->socket_file_ = {st.st_dev, st.st_ino};
+  }
   server->accept_thread_ = std::thread([s = server.get()] { s->acceptLoop(); });
   return server;
 }
@@ -168,7 +171,8 @@ void SocketServer::stop() {
     }
   }
   connections_.joinAll();
-  if (!address_.tcp()) {
+  if (struct stat st{}; !address_.tcp() && ::stat(address_.path.c_str(), &st) == 0 &&
+                        std::pair{st.st_dev, st.st_ino} == socket_file_) {
     ::unlink(address_.path.c_str());
   }
 }

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -196,6 +198,18 @@ TEST_F(UnixTransportTest, ReceiverRestartIsReconnectedTransparently) {
   ASSERT_TRUE(again.has_value()) << again.error().message();
   EXPECT_EQ(send(ep, pattern(10)).status, Status::kOk);
   (*again)->stop();
+}
+
+// A newer server that takes over the path (serve replaces a socket it finds there) keeps it when
+// the older one stops: the older one removes only the socket file it bound itself.
+TEST_F(UnixTransportTest, AServerThatLostItsPathToANewerOneLeavesTheNewerSocket) {
+  auto newer = SocketServer::start(Address{.path = path_}, &receiver_, {.name = "sink"});
+  ASSERT_TRUE(newer.has_value()) << newer.error().message();
+  server_->stop();  // the older server, whose socket file is gone
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
+  EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk) << "the newer socket is still there";
+  (*newer)->stop();
+  EXPECT_FALSE(std::filesystem::exists(path_)) << "the newer server removed its own socket";
 }
 
 TEST_F(UnixTransportTest, DeadReceiverIsAStatusAndTheSenderStaysUsable) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "roadrunner/base/error.h"
@@ -70,6 +71,9 @@ class SocketServer {
   host::Endpoint* receiver_;
   SocketServerOptions options_;
   UniqueFd listen_fd_;
+  // The socket file this server bound (device, inode): stop() removes the path only while it
+  // still names this socket, never one that a newer server has bound there since.
+  std::pair<dev_t, ino_t> socket_file_{};
   std::atomic<bool> stopping_{false};
   std::atomic<std::uint64_t> dropped_{0};
   std::mutex mutex_;
