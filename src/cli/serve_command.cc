@@ -39,11 +39,13 @@ using SocketEndpoints = std::vector<std::unique_ptr<transport::SocketEndpoint>>;
 
 // Routes for the served function's own sends, with embedded mode's answers: its targets, each
 // reachable as NAME and, for a group member given as "NAME#K", also as "NAME#K"; and the names
-// that exist but have no edge from it (its own, and --known), which get RR_ENOT_ALLOWED.
+// that exist but have no edge from it (its own, and --known), which get RR_ENOT_ALLOWED. Sends
+// carry `instance` (NAME, or NAME#K for a group member) as their source.
 void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::string& name,
-               const Targets& targets, const std::vector<std::string>& known,
-               const std::string& secret) {
+               const std::string& instance, const Targets& targets,
+               const std::vector<std::string>& known, const std::string& secret) {
   router.declare(name);
+  router.declare(instance);
   for (const auto& other : known) {
     router.declare(other);
   }
@@ -52,10 +54,10 @@ void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::stri
     endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
         address, function, transport::SocketEndpointOptions{.secret = secret}));
     router.addEndpoint(function, endpoints.back().get());
-    router.allow(name, function);
+    router.allow(instance, function);
     if (target != function) {
       router.addEndpoint(target, endpoints.back().get());
-      router.allow(name, target);
+      router.allow(instance, target);
     }
   }
 }
@@ -83,6 +85,7 @@ int serveCommand(Args args) {
   std::string file;
   std::string listen_text;
   std::string name;
+  std::string instance;
   std::string secret_file;
   int ready_fd = -1;
   std::uint32_t handler_timeout_ms = 0;
@@ -105,6 +108,10 @@ int serveCommand(Args args) {
                   "the function's name, which frames must address (default: FUNCTION's file name "
                   "without .wasm)")
       ->type_name("NAME");
+  app->add_option("--instance", instance,
+                  "the source name of the function's own sends: NAME#K for member K of a group "
+                  "(default: NAME)")
+      ->type_name("NAME#K");
   app->add_option("--secret-file", secret_file,
                   "the network secret (default: $RR_SECRET); required for tcp:")
       ->type_name("FILE");
@@ -214,8 +221,14 @@ int serveCommand(Args args) {
   }
   host::Router router;
   SocketEndpoints endpoints;
-  addRoutes(router, endpoints, name, targets, known, *secret);
-  auto actor = runtime::FunctionActor::start({.name = name,
+  if (instance.empty()) {
+    instance = name;
+  } else if (instance != name && !instance.starts_with(name + "#")) {
+    return usageError("serve: --instance '" + instance + "' is neither '" + name + "' nor '" +
+                      name + "#K'");
+  }
+  addRoutes(router, endpoints, name, instance, targets, known, *secret);
+  auto actor = runtime::FunctionActor::start({.name = instance,
                                               .engine = &*engine,
                                               .module = *module,
                                               .options = std::move(instance_options),

@@ -312,6 +312,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
           network ? "tcp:" + options.network_host + ":0" : "unix:" + socket_dir + "/" + name + ".sock";
       std::vector<std::string> args = {f.wasm, "--listen", listen, "--name",
                                        f.name, "--max-payload", std::to_string(f.max_payload)};
+      if (name != f.name) {
+        args.insert(args.end(), {"--instance", name});  // a group member sends as NAME#K
+      }
       if (!options.memfd_map) {
         args.emplace_back("--memfd-copy");
       }

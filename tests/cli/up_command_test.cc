@@ -55,6 +55,23 @@ TEST_F(UpCommandTest, ANonZeroExitNamesTheFunctionAndTheCause) {
   EXPECT_NE(o.err.find("roadrunner: after "), std::string::npos) << o.err;
 }
 
+// A served group's members send as NAME#K, as in embedded mode: the receiver sees who sent.
+TEST_F(UpCommandTest, ServedGroupMembersSendUnderTheirInstanceNames) {
+  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
+  for (const std::string mode : {"embedded", "kernel", "network"}) {
+    const testing::Outcome o = up(R"({"functions": {
+        "source": {"wasm": ")" + guests + R"(fan_source.wasm", "args": ["1000"]},
+        "worker": {"wasm": ")" + guests + R"(fan_worker.wasm", "instances": 2},
+        "sink": {"wasm": ")" + std::string(RR_BINARY_DIR) + R"(/examples/fanin/ledger.wasm"}},
+      "edges": [{"from": "source", "to": "worker", "mode": ")" + mode + R"("},
+                {"from": "worker", "to": "sink", "mode": ")" + mode + R"("},
+                {"from": "source", "to": "sink", "mode": ")" + mode + R"("}]})");
+    EXPECT_EQ(o.exit_code, 0) << mode << "\n" << o.err;
+    EXPECT_NE(o.out.find("from worker#0:"), std::string::npos) << mode << "\n" << o.out;
+    EXPECT_NE(o.out.find("from worker#1:"), std::string::npos) << mode << "\n" << o.out;
+  }
+}
+
 TEST_F(UpCommandTest, ExitsWithTheFailingFunctionsStatus) {
   const testing::Outcome o = up(R"({"functions": {"p": {"wasm": ")" RR_GUEST_WASI_PROBE
                                 R"(", "args": ["7"]}}})");
