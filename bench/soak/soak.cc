@@ -75,6 +75,7 @@ Sample sample() {
 
 Result<> soak(const SoakOptions& o) {
   bool ok = true;
+  bool short_run = false;  // a row with too few samples to judge
   std::printf("%-13s %9s %9s %12s %12s %8s %8s %8s\n", "system", "transfers", "size", "RSS early",
               "RSS end", "fds early", "fds end", "result");
   for (const auto& system : o.systems) {
@@ -136,17 +137,31 @@ Result<> soak(const SoakOptions& o) {
       }
       const bool flat = late.fds <= early.fds &&
                         static_cast<double>(late.rss) <= static_cast<double>(early.rss) * 1.10;
-      const bool pass = sender_ok && samples.size() >= 5 && flat;
+      const bool sampled = samples.size() >= 5;
+      const bool pass = sender_ok && sampled && flat;
       ok = ok && pass;
-      std::printf("%-13s %9llu %9s %9.1f MiB %9.1f MiB %8llu %8llu %8s\n", system.c_str(),
-                  static_cast<unsigned long long>(count), large ? std::to_string(size >> 20).append(" MiB").c_str() : "1 KiB",
-                  static_cast<double>(early.rss) / (1 << 20),
-                  static_cast<double>(late.rss) / (1 << 20),
-                  static_cast<unsigned long long>(early.fds),
-                  static_cast<unsigned long long>(late.fds),
-                  pass ? "flat" : (sender_ok ? "GREW" : "FAILED"));
+      short_run = short_run || (sender_ok && !sampled);
+      const std::string size_text = large ? std::to_string(size >> 20).append(" MiB") : "1 KiB";
+      const char* verdict = pass ? "flat" : (!sender_ok ? "FAILED" : !sampled ? "SHORT" : "GREW");
+      if (sampled) {
+        std::printf("%-13s %9llu %9s %9.1f MiB %9.1f MiB %8llu %8llu %8s\n", system.c_str(),
+                    static_cast<unsigned long long>(count), size_text.c_str(),
+                    static_cast<double>(early.rss) / (1 << 20),
+                    static_cast<double>(late.rss) / (1 << 20),
+                    static_cast<unsigned long long>(early.fds),
+                    static_cast<unsigned long long>(late.fds), verdict);
+      } else {
+        std::printf("%-13s %9llu %9s %13s %13s %8s %8s %8s\n", system.c_str(),
+                    static_cast<unsigned long long>(count), size_text.c_str(), "-", "-", "-", "-",
+                    verdict);
+      }
       std::fflush(stdout);
     }
+  }
+  if (short_run) {
+    return fail(Errc::kInvalidArgument, "soak",
+                "a run (SHORT) ended before five samples, 50 ms apart, could show whether memory "
+                "or descriptors grow; give it more transfers");
   }
   if (!ok) {
     return fail(Errc::kInvalidArgument, "soak", "a transfer failed, or memory or descriptors grew");
