@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,6 +21,8 @@
 #include "roadrunner/base/net_grant.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/runtime/function_actor.h"
+#include "roadrunner/runtime/live_stats.h"
+#include "roadrunner/runtime/runner.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
@@ -86,6 +90,7 @@ int serveCommand(Args args) {
   std::string listen_text;
   std::string name;
   std::string instance;
+  std::uint64_t stats_every_ms = 0;
   std::string secret_file;
   int ready_fd = -1;
   std::uint32_t handler_timeout_ms = 0;
@@ -112,6 +117,11 @@ int serveCommand(Args args) {
                   "the source name of the function's own sends: NAME#K for member K of a group "
                   "(default: NAME)")
       ->type_name("NAME#K");
+  app->add_option("--stats-every", stats_every_ms,
+                  "while serving, the function's row of `up --stats` on stderr every MS "
+                  "milliseconds: deliveries, bytes, failed deliveries, its own sends")
+      ->type_name("MS")
+      ->check(wholeNumber(10, 86400000));
   app->add_option("--secret-file", secret_file,
                   "the network secret (default: $RR_SECRET); required for tcp:")
       ->type_name("FILE");
@@ -252,8 +262,11 @@ int serveCommand(Args args) {
     [[maybe_unused]] const ssize_t n = ::write(ready_fd, line.data(), line.size());
     ::close(ready_fd);
   }
+  runtime::LiveStats live(std::chrono::milliseconds(stats_every_ms), stderr,
+                          [a = actor->get()] { return std::vector{runtime::reportOf(*a, true)}; });
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  live.stop();
   (*server)->stop();
   (*actor)->stop();
   return 0;

@@ -1,16 +1,13 @@
 #include "roadrunner/runtime/runner.h"
 
-#include <condition_variable>
 #include <filesystem>
-#include <functional>
 #include <map>
-#include <mutex>
 #include <set>
-#include <thread>
 
 #include <stdlib.h>
 
 #include "output_pump.h"
+#include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/transport/auth.h"
@@ -20,52 +17,6 @@
 namespace rr::runtime {
 namespace {
 
-// RunOptions::stats_interval: prints the report table every interval while the workflow runs.
-// Owns its thread; stop() (or the destructor) joins it.
-class LiveStats {
- public:
-  using Snapshot = std::function<std::vector<InstanceReport>()>;
-  LiveStats(const RunOptions& options, Snapshot snapshot) {
-    if (options.stats_interval.count() > 0) {
-      thread_ = std::thread([this, interval = options.stats_interval, out = options.stats_out,
-                             snapshot = std::move(snapshot)] { run(interval, out, snapshot); });
-    }
-  }
-  LiveStats(const LiveStats&) = delete;
-  LiveStats& operator=(const LiveStats&) = delete;
-  ~LiveStats() { stop(); }
-
-  void stop() {
-    {
-      const std::scoped_lock lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) {
-      thread_.join();
-    }
-  }
-
- private:
-  void run(std::chrono::milliseconds interval, std::FILE* out, const Snapshot& snapshot) {
-    const auto start = std::chrono::steady_clock::now();
-    std::unique_lock lock(mutex_);
-    for (auto next = start + interval;; next += interval) {
-      if (cv_.wait_until(lock, next, [this] { return stopping_; })) {
-        return;
-      }
-      const double seconds = std::chrono::duration<double>(next - start).count();
-      std::fprintf(out, "roadrunner: after %.1f s\n", seconds);
-      printReport(RunReport{.instances = snapshot()}, out);
-      std::fflush(out);
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
 
 std::vector<std::string> instanceNames(const FunctionSpec& f) {
   if (f.instances == 1) {
@@ -444,20 +395,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
 
   RunReport report;
   const auto describe = [](const Started& s, bool receiver) {
-    host::TransferStats& st = s.actor->stats();
-    return InstanceReport{.name = s.actor->name(),
-                          .receiver = receiver,
-                          .sends = st.sends.load(),
-                          .failures = st.failures.load(),
-                          .bytes = st.bytes.load(),
-                          .copies = st.copies.load(),
-                          .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,
-                          .handler_traps = s.actor->handlerTraps(),
-                          .deliveries = st.deliveries.load(),
-                          .delivered_bytes = st.delivered_bytes.load(),
-                          .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9};
+    return reportOf(*s.actor, receiver);
   };
-  LiveStats live(options, [&] {
+  LiveStats live(options.stats_interval, options.stats_out, [&] {
     std::vector<InstanceReport> now;
     for (const auto& c : commands) {
       now.push_back(describe(c, false));
@@ -529,6 +469,21 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     report.exit_code = 1;
   }
   return report;
+}
+
+InstanceReport reportOf(FunctionActor& actor, bool receiver) {
+  host::TransferStats& st = actor.stats();
+  return InstanceReport{.name = actor.name(),
+                        .receiver = receiver,
+                        .sends = st.sends.load(),
+                        .failures = st.failures.load(),
+                        .bytes = st.bytes.load(),
+                        .copies = st.copies.load(),
+                        .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,
+                        .handler_traps = actor.handlerTraps(),
+                        .deliveries = st.deliveries.load(),
+                        .delivered_bytes = st.delivered_bytes.load(),
+                        .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9};
 }
 
 void printReport(const RunReport& report, std::FILE* out) {

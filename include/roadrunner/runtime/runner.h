@@ -78,6 +78,9 @@ struct RunReport {
 /// build cannot run); what the functions do is in the report.
 [[nodiscard]] Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options);
 
+/// What one running or finished actor did, read from its counters (safe while it runs).
+[[nodiscard]] InstanceReport reportOf(FunctionActor& actor, bool receiver);
+
 /// Prints the report as a table ("--stats").
 void printReport(const RunReport& report, std::FILE* out);
 
