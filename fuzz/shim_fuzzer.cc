@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 
+#include "roadrunner/base/names.h"
 #include "roadrunner/shim/annotations.h"
 #include "roadrunner/shim/bundle.h"
 #include "roadrunner/shim/ttrpc_frame.h"
@@ -47,7 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     start = end + 1;
   }
   if (auto wiring = rr::shim::parseWiring(annotations, "fuzz"); wiring) {
-    if (!rr::shim::validFunctionName(wiring->name)) {
+    if (!rr::validFunctionName(wiring->name)) {
       __builtin_trap();
     }
   }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/file.h"
+#include "roadrunner/base/names.h"
 #include "roadrunner/base/try.h"
 
 namespace rr::runtime {
@@ -18,16 +19,6 @@ using json = nlohmann::ordered_json;
 
 std::unexpected<Error> bad(const std::string& what) {
   return fail(Errc::kMalformedConfig, "workflow", what);
-}
-
-bool validName(const std::string& name) {
-  if (name.empty() || name.size() > 64) {
-    return false;
-  }
-  return std::ranges::all_of(name, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
-  });
 }
 
 std::string resolve(const std::string& base_dir, const std::string& path) {
@@ -206,7 +197,7 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
     return bad("'functions' must name at least one function");
   }
   for (const auto& [name, obj] : doc.at("functions").items()) {
-    if (!validName(name)) {
+    if (!validFunctionName(name)) {
       return bad("function name '" + name + "' must be 1-64 of [A-Za-z0-9_.-]");
     }
     RR_ASSIGN_OR_RETURN(FunctionSpec f, parseFunction(name, obj, base_dir));

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "roadrunner/base/names.h"
 #include "roadrunner/base/net_grant.h"
 
 namespace rr::shim {
@@ -47,13 +48,6 @@ bool validTcp(std::string_view text, bool listening) {
 }
 
 }  // namespace
-
-bool validFunctionName(std::string_view name) {
-  return !name.empty() && name.size() <= 64 && std::ranges::all_of(name, [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
-  });
-}
 
 Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations,
                            const std::string& default_name) {

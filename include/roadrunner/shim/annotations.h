@@ -47,6 +47,4 @@ struct Wiring {
 [[nodiscard]] Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations,
                                          const std::string& default_name);
 
-[[nodiscard]] bool validFunctionName(std::string_view name);
-
 }  // namespace rr::shim
