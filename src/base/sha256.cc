@@ -20,15 +20,4 @@ Sha256 sha256(std::span<const std::byte> bytes) {
   return out;
 }
 
-std::string toHex(const Sha256& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(digest.size() * 2);
-  for (const std::uint8_t b : digest) {
-    out += kHex[b >> 4U];
-    out += kHex[b & 0xFU];
-  }
-  return out;
-}
-
 }  // namespace rr

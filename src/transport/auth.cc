@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "roadrunner/base/file.h"
+#include "roadrunner/base/hex.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/sys/socket.h"
 
@@ -122,13 +123,7 @@ Result<std::string> randomSecret() {
   if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) {
     return fail(Errc::kProtocol, "secret", "no randomness for a secret (RAND_bytes failed)");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (const unsigned char c : raw) {
-    out += kHex[c >> 4U];
-    out += kHex[c & 0xFU];
-  }
-  return out;
+  return toHex(raw);
 }
 
 }  // namespace rr::transport

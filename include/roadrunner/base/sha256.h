@@ -7,6 +7,7 @@
 #include <string>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/base/hex.h"  // toHex, for digests
 
 namespace rr {
 
@@ -15,7 +16,5 @@ using Sha256 = std::array<std::uint8_t, 32>;
 /// SHA-256 of a byte range (OpenSSL's libcrypto). Thread-safe. Aborts if libcrypto fails (out
 /// of memory): a digest is never made up.
 [[nodiscard]] Sha256 sha256(std::span<const std::byte> bytes);
-/// Lower-case hex of a digest.
-[[nodiscard]] std::string toHex(const Sha256& digest);
 
 }  // namespace rr
