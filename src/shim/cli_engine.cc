@@ -16,6 +16,7 @@
 
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
+#include "roadrunner/base/wasm_magic.h"
 #include "roadrunner/shim/engine.h"
 
 namespace rr::shim {
@@ -48,10 +49,10 @@ class CliEngine final : public Engine {
       return fail(Errc::kNotFound, "module",
                   ctx.spec.args[0] + " (" + module + "): " + std::strerror(errno));
     }
-    std::array<unsigned char, 4> magic{};
-    const std::size_t n = std::fread(magic.data(), 1, magic.size(), f);
+    std::array<std::byte, kWasmHeaderSize> head{};
+    const std::size_t n = std::fread(head.data(), 1, head.size(), f);
     std::fclose(f);
-    if (n != magic.size() || magic != std::array<unsigned char, 4>{0, 'a', 's', 'm'}) {
+    if (!startsLikeWasm(std::span(head).first(n))) {
       return fail(Errc::kNotWasm, "module",
                   ctx.spec.args[0] + " starts without the \\0asm magic");
     }

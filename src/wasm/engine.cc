@@ -6,6 +6,7 @@
 #include "handles.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/base/wasm_magic.h"
 #include "roadrunner/wasm/aot_cache.h"
 #include "guest_signals.h"
 #include "signal_keeper.h"
@@ -13,9 +14,6 @@
 
 namespace rr::wasm {
 namespace {
-
-constexpr std::byte kWasmMagic[] = {std::byte{0x00}, std::byte{0x61}, std::byte{0x73},
-                                    std::byte{0x6d}};
 
 Result<> validate(std::span<const std::byte> bytes, const std::string& path) {
   const LoaderPtr loader(WasmEdge_LoaderCreate(nullptr));
@@ -74,7 +72,7 @@ Result<Engine> Engine::create(EngineOptions options) {
 
 Result<Module> Engine::prepare(const std::string& path) const {
   RR_ASSIGN_OR_RETURN(const std::vector<std::byte> bytes, readFile(path));
-  if (bytes.size() < 8 || !std::equal(std::begin(kWasmMagic), std::end(kWasmMagic), bytes.begin())) {
+  if (!startsLikeWasm(bytes)) {
     return fail(Errc::kNotWasm, "load", path);
   }
   if (options_.interpreter) {

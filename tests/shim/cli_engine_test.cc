@@ -18,6 +18,7 @@ struct Fixture {
     std::filesystem::create_directories(dir.path() + "/rootfs");
     rr::testing::writeText(dir.file("rootfs/f.wasm"), std::string("\0asm\1\0\0\0", 8));
     rr::testing::writeText(dir.file("rootfs/text.wasm"), "#!/bin/sh\n");
+    rr::testing::writeText(dir.file("rootfs/short.wasm"), std::string("\0asm", 4));
     ctx.id = "c1";
     ctx.bundle_dir = dir.path();
     ctx.rootfs = dir.path() + "/rootfs";
@@ -132,6 +133,11 @@ TEST(CliEngine, RefusesMissingAndNonWasmModules) {
   auto text = engine->canHandle(f.ctx);
   ASSERT_FALSE(text);
   EXPECT_EQ(text.error().code, Errc::kNotWasm);
+  // The magic without a version is not a module either: the engine would refuse it at run.
+  f.ctx.spec.args = {"/short.wasm"};
+  auto short_module = engine->canHandle(f.ctx);
+  ASSERT_FALSE(short_module);
+  EXPECT_EQ(short_module.error().code, Errc::kNotWasm);
 }
 
 }  // namespace
