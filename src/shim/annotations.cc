@@ -7,6 +7,7 @@
 
 #include "roadrunner/base/names.h"
 #include "roadrunner/base/net_grant.h"
+#include "roadrunner/base/tcp_address.h"
 
 namespace rr::shim {
 namespace {
@@ -26,25 +27,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-/// "tcp:HOST:PORT" with a non-empty host and a port of 1-65535 (0 only when listening).
+/// "tcp:HOST:PORT" as `transport::Address` reads it, with a port of 1-65535 (0 only when
+/// listening).
 bool validTcp(std::string_view text, bool listening) {
-  if (!text.starts_with("tcp:")) {
-    return false;
-  }
-  const std::string_view rest = text.substr(4);
-  const auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size() ||
-      rest.size() - colon - 1 > 5) {
-    return false;
-  }
-  unsigned port = 0;
-  for (const char c : rest.substr(colon + 1)) {
-    if (c < '0' || c > '9') {
-      return false;
-    }
-    port = port * 10 + static_cast<unsigned>(c - '0');
-  }
-  return port <= 65535 && (port > 0 || listening);
+  const auto tcp = parseTcpAddress(text);
+  return tcp && (tcp->port > 0 || listening);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #include "roadrunner/transport/address.h"
 
-#include <charconv>
+#include "roadrunner/base/tcp_address.h"
 
 namespace rr::transport {
 
@@ -12,25 +12,15 @@ Result<Address> Address::parse(std::string_view text) {
   if (text.starts_with("unix:") && text.size() > 5) {
     return Address{.kind = Kind::kUnix, .path = std::string(text.substr(5))};
   }
-  if (!text.starts_with("tcp:")) {
+  auto tcp = parseTcpAddress(text);
+  if (!tcp) {
     return bad();
   }
-  const std::string_view rest = text.substr(4);
-  const auto colon = rest.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return bad();
-  }
-  std::uint16_t port = 0;
-  const std::string_view port_text = rest.substr(colon + 1);
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size()) {
-    return bad();
-  }
-  std::string host(rest.substr(0, colon));
+  std::string host = std::move(tcp->host);
   if (host == "localhost") {
     host = "127.0.0.1";
   }
-  return Address{.kind = Kind::kTcp, .host = std::move(host), .port = port};
+  return Address{.kind = Kind::kTcp, .host = std::move(host), .port = tcp->port};
 }
 
 std::string Address::str() const {
