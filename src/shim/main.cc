@@ -11,7 +11,6 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -30,6 +29,7 @@
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/shim/registry.h"
+#include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 #include "child.h"
 #include "mounts.h"
@@ -95,37 +95,20 @@ std::string socketPathFor(const Flags& flags) {
   return shimRoot() + "/s/" + toHex(digest).substr(0, 32) + ".sock";
 }
 
-bool fillAddr(sockaddr_un& addr, const std::string& path) {
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return false;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return true;
-}
+bool unixAlive(const std::string& path) { return sys::connectUnix(path).has_value(); }
 
 int startCommand(const Flags& flags, int argc, char** argv) {
   const std::string path = socketPathFor(flags);
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  sockaddr_un addr{};
-  if (!fillAddr(addr, path)) {
-    std::fprintf(stderr, "socket path too long: %s\n", path.c_str());
-    return kExitError;
+  if (unixAlive(path)) {
+    std::printf("unix://%s\n", path.c_str());  // a shim already serves this task
+    return 0;
   }
-  {
-    const UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    if (::connect(probe.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0) {
-      std::printf("unix://%s\n", path.c_str());  // a shim already serves this task
-      return 0;
-    }
-  }
-  ::unlink(path.c_str());
-  UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!listener.valid() ||
-      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::chmod(path.c_str(), 0600) != 0 || ::listen(listener.get(), 64) != 0) {
-    std::fprintf(stderr, "listen on %s: %s\n", path.c_str(), std::strerror(errno));
+  // listenUnix replaces a stale socket that nothing accepts on any more.
+  auto listener = sys::listenUnix(path);
+  if (!listener) {
+    std::fprintf(stderr, "the shim socket: %s\n", listener.error().message().c_str());
     return kExitError;
   }
   std::vector<std::string> args;
@@ -153,7 +136,7 @@ int startCommand(const Flags& flags, int argc, char** argv) {
                                       .fds = {{null.get(), 0},
                                               {null.get(), 1},
                                               {null.get(), 2},
-                                              {listener.get(), 3}},
+                                              {listener->get(), 3}},
                                       .new_session = true});
   if (!shim) {
     std::fprintf(stderr, "start the shim: %s\n", shim.error().message().c_str());
@@ -185,7 +168,7 @@ int deleteCommand(const Flags& flags) {
         ::kill(-static_cast<pid_t>(pid), SIGKILL);
         ::kill(static_cast<pid_t>(pid), SIGKILL);
       }
-      const Registry registry(shimRoot(), flags.get("namespace"));
+      const Registry registry(shimRoot(), flags.get("namespace"), unixAlive);
       if (const std::string name = state.value("registered_name", ""); !name.empty()) {
         (void)registry.remove(name, flags.get("id"));
       }

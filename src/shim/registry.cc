@@ -1,19 +1,13 @@
 #include "roadrunner/shim/registry.h"
 
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <string>
 
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/try.h"
-#include "roadrunner/base/unique_fd.h"
 
 namespace rr::shim {
 namespace {
@@ -27,18 +21,6 @@ Result<> makeDirs(const std::string& dir) {
   return {};
 }
 
-/// Whether something accepts connections on the UNIX socket at `path`.
-bool unixAlive(const std::string& path) {
-  const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (!fd.valid() || path.size() >= sizeof addr.sun_path) {
-    return false;
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  return ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-}
-
 }  // namespace
 
 std::string shimRoot() {
@@ -46,7 +28,8 @@ std::string shimRoot() {
   return root != nullptr && *root != '\0' ? root : "/run/roadrunner";
 }
 
-Registry::Registry(std::string root, std::string ns) : root_(std::move(root)), ns_(std::move(ns)) {}
+Registry::Registry(std::string root, std::string ns, UnixAlive unix_alive)
+    : root_(std::move(root)), ns_(std::move(ns)), unix_alive_(std::move(unix_alive)) {}
 
 std::string Registry::entryPath(const std::string& name) const {
   return root_ + "/registry/" + ns_ + "/" + name;
@@ -85,7 +68,7 @@ Result<> Registry::add(const std::string& name, const RegistryEntry& entry) cons
   RR_ASSIGN_OR_RETURN(const auto existing, lookup(name));
   if (existing && existing->owner != entry.owner) {
     const bool stale = existing->address.starts_with("unix:") &&
-                       !unixAlive(existing->address.substr(5));
+                       !unix_alive_(existing->address.substr(5));
     if (!stale) {
       return failErrno("register", EEXIST,
                        "'" + name + "' is already registered by container " + existing->owner +

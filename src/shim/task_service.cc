@@ -19,6 +19,7 @@
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 #include "shim.pb.h"
 
@@ -104,7 +105,8 @@ TaskService::TaskService(ShimOptions options, std::function<void()> shutdown)
     : options_(std::move(options)),
       shutdown_(std::move(shutdown)),
       engine_(makeCliEngine(options_.roadrunner)),
-      registry_(options_.root, options_.ns),
+      registry_(options_.root, options_.ns,
+                [](const std::string& path) { return sys::connectUnix(path).has_value(); }),
       publisher_(options_.publish_binary, options_.containerd_address, options_.ns) {}
 
 RpcResult TaskService::handle(std::string_view service, std::string_view method,

@@ -4,6 +4,7 @@
 // receiver listens on ("unix:PATH" or "tcp:HOST:PORT") and the id of the container that owns
 // the entry. A lookup by name is one open(2); nothing walks bundles.
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -18,8 +19,12 @@ struct RegistryEntry {
 
 class Registry {
  public:
+  /// Whether something accepts connections on the UNIX socket at a path. The shim executable
+  /// passes `sys::connectUnix`; this library links only `base`.
+  using UnixAlive = std::function<bool(const std::string& path)>;
+
   /// `root` is the shim's state root (RR_SHIM_ROOT, default /run/roadrunner).
-  Registry(std::string root, std::string ns);
+  Registry(std::string root, std::string ns, UnixAlive unix_alive);
 
   [[nodiscard]] std::string entryPath(const std::string& name) const;
   /// Where a receiver named `name` puts its UNIX socket.
@@ -38,6 +43,7 @@ class Registry {
  private:
   std::string root_;
   std::string ns_;
+  UnixAlive unix_alive_;
 };
 
 /// The state root: $RR_SHIM_ROOT, else /run/roadrunner.
