@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/shim/ttrpc_frame.h"
+#include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
@@ -660,11 +660,9 @@ TEST_F(Containerd, MalformedTtrpcFramesCloseOnlyThatConnection) {
   }
   ASSERT_FALSE(socket.empty());
   const auto connectShim = [&] {
-    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, socket.c_str(), socket.size() + 1);
-    EXPECT_EQ(::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    auto connected = sys::connectUnix(socket);
+    EXPECT_TRUE(connected) << connected.error().message();
+    UniqueFd fd = connected ? std::move(*connected) : UniqueFd();
     timeval tv{.tv_sec = 5, .tv_usec = 0};
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     return fd;
