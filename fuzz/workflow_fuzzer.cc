@@ -1,5 +1,7 @@
-// Fuzzes the workflow parser: any text in, a workflow or one error out, never a crash. A parsed
-// workflow satisfies what the runner relies on: edges name existing functions, no cycles.
+// Fuzzes the workflow parser and plan(): any text in, a workflow or one error out, never a crash.
+// A parsed workflow satisfies what the runner relies on: edges name existing functions, no
+// cycles; a plan gives each receiver one mode and each remote receiver the address of every
+// edge into it.
 
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +22,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (f.instances == 0 || f.wasm.empty()) {
         __builtin_trap();
       }
+    }
+    if (auto p = rr::runtime::plan(*w)) {
+      for (const auto& e : w->edges) {
+        if (p->receive_modes.at(e.to) != e.mode ||
+            (p->remote(e.to) && p->remote_address.at(e.to) != e.address) ||
+            (p->served(e.from) && e.mode == rr::runtime::EdgeMode::kEmbedded)) {
+          __builtin_trap();
+        }
+      }
+    } else if (p.error().message().empty()) {
+      __builtin_trap();
     }
   } else if (w.error().message().empty()) {
     __builtin_trap();

@@ -29,31 +29,6 @@ std::vector<std::string> instanceNames(const FunctionSpec& f) {
   return names;
 }
 
-// How each function receives: embedded (in this process), kernel (its own serving process), or
-// not at all (a command). A function's incoming edges must agree, and a served function may only
-// send over kernel edges (its process holds no in-process functions).
-Result<std::map<std::string, EdgeMode>> receiveModes(const Workflow& w) {
-  std::map<std::string, EdgeMode> modes;
-  for (const auto& e : w.edges) {
-    const auto [it, fresh] = modes.emplace(e.to, e.mode);
-    if (!fresh && it->second != e.mode) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "function '" + e.to + "' is reached by edges of different modes (" +
-                      modeName(it->second) + ", " + modeName(e.mode) + ")");
-    }
-  }
-  for (const auto& e : w.edges) {
-    const auto from = modes.find(e.from);
-    if (from != modes.end() && from->second != EdgeMode::kEmbedded &&
-        e.mode == EdgeMode::kEmbedded) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
-                      "' runs in its own process, so its edges must be 'kernel' or 'network'");
-    }
-  }
-  return modes;
-}
-
 // Every name a Router in this process routes: each receiver's function name, and for a group
 // that runs here or is served, each member's "NAME#k" as well.
 std::set<std::string> routableNames(const Workflow& w,
@@ -111,42 +86,10 @@ Result<std::string> makeSocketDir() {
 }  // namespace
 
 Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
-  RR_ASSIGN_OR_RETURN(const auto receive_modes, receiveModes(workflow));
-  // Receivers that run elsewhere: every edge into them names the same address.
-  std::map<std::string, std::string> remote_address;
-  for (const auto& e : workflow.edges) {
-    if (!e.address.empty()) {
-      const auto [it, fresh] = remote_address.emplace(e.to, e.address);
-      if (!fresh && it->second != e.address) {
-        return fail(Errc::kInvalidArgument, "workflow",
-                    "function '" + e.to + "' is given two addresses");
-      }
-    }
-  }
-  for (const auto& e : workflow.edges) {
-    if (remote_address.contains(e.to) && e.address.empty()) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "edge " + e.from + " -> " + e.to + ": '" + e.to + "' runs at " +
-                      remote_address.at(e.to) + "; give this edge that address too");
-    }
-    if (remote_address.contains(e.to) && receive_modes.contains(e.from) &&
-        receive_modes.at(e.from) != EdgeMode::kEmbedded) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
-                      "' runs in its own process here and cannot reach a remote receiver; send "
-                      "to '" + e.to + "' from a function that is not itself a receiver");
-    }
-    if (remote_address.contains(e.from)) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
-                      "' runs elsewhere; declare its edges where it runs");
-    }
-  }
-  const auto isServed = [&](const std::string& name) {
-    const auto it = receive_modes.find(name);
-    return it != receive_modes.end() && it->second != EdgeMode::kEmbedded &&
-           !remote_address.contains(name);
-  };
+  RR_ASSIGN_OR_RETURN(const WorkflowPlan where, plan(workflow));
+  const auto& receive_modes = where.receive_modes;
+  const auto& remote_address = where.remote_address;
+  const auto isServed = [&](const std::string& name) { return where.served(name); };
   // Network edges authenticate with a secret made for this run (children get it in RR_SECRET);
   // remote receivers need the one they were started with.
   RR_ASSIGN_OR_RETURN(const std::string secret, transport::randomSecret());

@@ -153,6 +153,31 @@ Result<> checkAcyclic(const Workflow& w) {
   return {};
 }
 
+// How each function receives: embedded (in this process), kernel (its own serving process), or
+// not at all (a command). A function's incoming edges must agree, and a served function may only
+// send over kernel edges (its process holds no in-process functions).
+Result<std::map<std::string, EdgeMode>> receiveModes(const Workflow& w) {
+  std::map<std::string, EdgeMode> modes;
+  for (const auto& e : w.edges) {
+    const auto [it, fresh] = modes.emplace(e.to, e.mode);
+    if (!fresh && it->second != e.mode) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "function '" + e.to + "' is reached by edges of different modes (" +
+                      modeName(it->second) + ", " + modeName(e.mode) + ")");
+    }
+  }
+  for (const auto& e : w.edges) {
+    const auto from = modes.find(e.from);
+    if (from != modes.end() && from->second != EdgeMode::kEmbedded &&
+        e.mode == EdgeMode::kEmbedded) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
+                      "' runs in its own process, so its edges must be 'kernel' or 'network'");
+    }
+  }
+  return modes;
+}
+
 }  // namespace
 
 const char* modeName(EdgeMode mode) noexcept {
@@ -256,6 +281,46 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
   }
   RR_RETURN_IF_ERROR(checkAcyclic(w));
   return w;
+}
+
+bool WorkflowPlan::served(const std::string& name) const {
+  const auto it = receive_modes.find(name);
+  return it != receive_modes.end() && it->second != EdgeMode::kEmbedded && !remote(name);
+}
+
+Result<WorkflowPlan> plan(const Workflow& workflow) {
+  WorkflowPlan out;
+  RR_ASSIGN_OR_RETURN(out.receive_modes, receiveModes(workflow));
+  // Receivers that run elsewhere: every edge into them names the same address.
+  for (const auto& e : workflow.edges) {
+    if (!e.address.empty()) {
+      const auto [it, fresh] = out.remote_address.emplace(e.to, e.address);
+      if (!fresh && it->second != e.address) {
+        return fail(Errc::kInvalidArgument, "workflow",
+                    "function '" + e.to + "' is given two addresses");
+      }
+    }
+  }
+  for (const auto& e : workflow.edges) {
+    if (out.remote_address.contains(e.to) && e.address.empty()) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.to + "' runs at " +
+                      out.remote_address.at(e.to) + "; give this edge that address too");
+    }
+    if (out.remote_address.contains(e.to) && out.receive_modes.contains(e.from) &&
+        out.receive_modes.at(e.from) != EdgeMode::kEmbedded) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
+                      "' runs in its own process here and cannot reach a remote receiver; send "
+                      "to '" + e.to + "' from a function that is not itself a receiver");
+    }
+    if (out.remote_address.contains(e.from)) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "edge " + e.from + " -> " + e.to + ": '" + e.from +
+                      "' runs elsewhere; declare its edges where it runs");
+    }
+  }
+  return out;
 }
 
 Result<Workflow> loadWorkflow(const std::string& path) {

@@ -142,5 +142,64 @@ TEST(WorkflowAddressTest, AddressBelongsToNetworkEdges) {
   EXPECT_FALSE(unix_on_network.has_value());
 }
 
+Workflow edges(std::vector<EdgeSpec> e) {
+  return Workflow{.functions = {{.name = "a", .wasm = "a"},
+                                {.name = "b", .wasm = "b"},
+                                {.name = "c", .wasm = "c"}},
+                  .edges = std::move(e)};
+}
+
+std::string planError(const Workflow& w) {
+  auto p = plan(w);
+  return p ? "" : p.error().message();
+}
+
+TEST(PlanTest, DecidesWhereEachReceiverRuns) {
+  auto p = plan(edges({{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
+                       {.from = "a", .to = "c", .mode = EdgeMode::kNetwork,
+                        .address = "tcp:10.0.0.2:7000"}}));
+  ASSERT_TRUE(p.has_value()) << p.error().message();
+  EXPECT_FALSE(p->receive_modes.contains("a"));
+  EXPECT_EQ(p->receive_modes.at("b"), EdgeMode::kKernel);
+  EXPECT_TRUE(p->served("b"));
+  EXPECT_FALSE(p->remote("b"));
+  EXPECT_TRUE(p->remote("c"));
+  EXPECT_FALSE(p->served("c"));
+  EXPECT_EQ(p->remote_address.at("c"), "tcp:10.0.0.2:7000");
+  EXPECT_FALSE(plan(edges({{.from = "a", .to = "b"}}))->served("b"));
+}
+
+TEST(PlanTest, RefusesWhatNoRunnerCanStart) {
+  EXPECT_NE(planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kKernel},
+                             {.from = "b", .to = "c"}}))
+                .find("edges of different modes"),
+            std::string::npos);
+  EXPECT_NE(planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
+                             {.from = "b", .to = "c"}}))
+                .find("must be 'kernel' or 'network'"),
+            std::string::npos);
+  EXPECT_NE(planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kNetwork,
+                              .address = "tcp:h:1"},
+                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork,
+                              .address = "tcp:h:2"}}))
+                .find("is given two addresses"),
+            std::string::npos);
+  EXPECT_NE(planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kNetwork,
+                              .address = "tcp:h:1"},
+                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork}}))
+                .find("give this edge that address too"),
+            std::string::npos);
+  EXPECT_NE(planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
+                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork,
+                              .address = "tcp:h:1"}}))
+                .find("cannot reach a remote receiver"),
+            std::string::npos);
+  EXPECT_NE(planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kNetwork,
+                              .address = "tcp:h:1"},
+                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork}}))
+                .find("runs elsewhere"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace rr::runtime

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,5 +57,27 @@ struct Workflow {
 [[nodiscard]] Result<Workflow> loadWorkflow(const std::string& path);
 
 [[nodiscard]] const char* modeName(EdgeMode mode) noexcept;
+
+/// Where each function of a parsed workflow runs, decided from the edges that reach it
+/// (ARCHITECTURE.md, "Served functions").
+struct WorkflowPlan {
+  /// Every receiver, by the one mode of all the edges that reach it. Commands are absent.
+  std::map<std::string, EdgeMode> receive_modes;
+  /// Remote receivers (they run elsewhere): the one address every edge into them gives.
+  std::map<std::string, std::string> remote_address;
+
+  /// A receiver reached over kernel or network edges that runs here, in its own process.
+  [[nodiscard]] bool served(const std::string& name) const;
+  [[nodiscard]] bool remote(const std::string& name) const {
+    return remote_address.contains(name);
+  }
+};
+
+/// Checks what a runner needs beyond the parser's checks and decides where each function runs.
+/// Errors (Errc::kInvalidArgument, naming the function or edge): a function reached by edges of
+/// different modes or given two addresses; an embedded edge from a function that runs in its own
+/// process; an edge into a remote receiver without its address, from a served function, or out
+/// of a remote receiver. Pure: it starts, reads and opens nothing.
+[[nodiscard]] Result<WorkflowPlan> plan(const Workflow& workflow);
 
 }  // namespace rr::runtime
