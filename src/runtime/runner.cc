@@ -83,6 +83,53 @@ Result<std::string> makeSocketDir() {
   return tmpl;
 }
 
+// A function instance that runs in this process.
+struct Started {
+  const FunctionSpec* spec;
+  // Our ends of the actor's stdout/stderr pipes, closed only after the actor (declared after
+  // them, so destroyed first) has joined its thread. The actor's thread has a descriptor
+  // table of its own, where the guest's files may reuse these numbers; closing them while it
+  // runs is correct, but indistinguishable to ThreadSanitizer from closing the guest's files.
+  UniqueFd out;
+  UniqueFd err;
+  std::unique_ptr<FunctionActor> actor;
+};
+
+// What one runWorkflow has started. The destructor owns the teardown order, whichever way the
+// run ends (a set-up error half-way or the last command's exit):
+//   1. the actors, commands then receivers: each joins its thread, and they borrow the router,
+//      the socket endpoints and the pump's pipes;
+//   2. the socket endpoints, which the actors sent through;
+//   3. the serving processes (killed if still running), which the endpoints connected to;
+//   4. the output pump, once every write end is closed and all output is written;
+//   5. the private socket directory, once nothing listens in it.
+struct Run {
+  Run() = default;
+  Run(const Run&) = delete;
+  Run& operator=(const Run&) = delete;
+  ~Run() {
+    commands.clear();
+    receivers.clear();
+    socket_endpoints.clear();
+    served.clear();
+    pump.join();
+    if (!socket_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(socket_dir, ec);
+    }
+  }
+
+  host::Router router;  ///< complete before the first command starts, read-only afterwards
+  OutputPump pump;
+  std::vector<ServedProcess> served;
+  std::vector<std::string> served_names;  ///< served[i] runs the instance served_names[i]
+  std::vector<std::unique_ptr<transport::SocketEndpoint>> socket_endpoints;
+  std::vector<std::string> socket_endpoint_function;
+  std::vector<Started> receivers;
+  std::vector<Started> commands;
+  std::string socket_dir;  ///< kernel edges: a private 0700 directory for the sockets
+};
+
 }  // namespace
 
 Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
@@ -121,26 +168,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     }
   }
 
-  // Declaration order matters for teardown: actors (which borrow router and engine) die first.
-  host::Router router;
-  OutputPump pump;
-  // Before the actors, so they are destroyed after every actor that may send through them.
-  std::vector<ServedProcess> served;
-  std::vector<std::string> served_names;  // served[i] runs the instance served_names[i]
-  std::vector<std::unique_ptr<transport::SocketEndpoint>> socket_endpoints;
-  std::vector<std::string> socket_endpoint_function;
-  struct Started {
-    const FunctionSpec* spec;
-    // Our ends of the actor's stdout/stderr pipes, closed only after the actor (declared after
-    // them, so destroyed first) has joined its thread. The actor's thread has a descriptor
-    // table of its own, where the guest's files may reuse these numbers; closing them while it
-    // runs is correct, but indistinguishable to ThreadSanitizer from closing the guest's files.
-    UniqueFd out;
-    UniqueFd err;
-    std::unique_ptr<FunctionActor> actor;
-  };
-  std::vector<Started> receivers;
-  std::vector<Started> commands;
+  // Everything the run starts; its destructor ends it, on every path out of here. The engine
+  // and the modules, which the actors borrow, are declared before it and outlive it.
+  Run run;
 
   const auto startInstances = [&](const FunctionSpec& f, bool receiver,
                                   std::vector<Started>& into) -> Result<> {
@@ -149,8 +179,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       UniqueFd out;
       UniqueFd err;
       if (options.prefix_output) {
-        RR_ASSIGN_OR_RETURN(out, pump.add(name, 1));
-        RR_ASSIGN_OR_RETURN(err, pump.add(name, 2));
+        RR_ASSIGN_OR_RETURN(out, run.pump.add(name, 1));
+        RR_ASSIGN_OR_RETURN(err, run.pump.add(name, 2));
       }
       wasm::InstanceOptions io{.args = f.args, .env = f.env, .dirs = f.dirs};
       io.args.insert(io.args.begin(), std::filesystem::path(f.wasm).filename().string());
@@ -164,7 +194,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                                                             .module = modules.at(f.name),
                                                             .options = std::move(io),
                                                             .receiver = receiver,
-                                                            .router = &router,
+                                                            .router = &run.router,
                                                             .max_payload = f.max_payload,
                                                             .timeout_ms = f.timeout_ms,
                                                             .stdout_fd = out.get(),
@@ -177,23 +207,13 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
 
   // Served functions first, each instance in its own process. They start before any thread of
   // ours gets a private descriptor table, so no such table holds their pipes.
-  std::string socket_dir;
-  struct DirRemover {
-    std::string* dir;
-    ~DirRemover() {
-      if (!dir->empty()) {
-        std::error_code ec;
-        std::filesystem::remove_all(*dir, ec);
-      }
-    }
-  } remove_dir{&socket_dir};
   std::map<std::string, std::string> address_of;  // served instance -> "unix:..." or "tcp:..."
   std::vector<const FunctionSpec*> pending;
   for (const auto& f : workflow.functions) {
     if (isServed(f.name)) {
       pending.push_back(&f);
-      if (socket_dir.empty() && receive_modes.at(f.name) == EdgeMode::kKernel) {
-        RR_ASSIGN_OR_RETURN(socket_dir, makeSocketDir());
+      if (run.socket_dir.empty() && receive_modes.at(f.name) == EdgeMode::kKernel) {
+        RR_ASSIGN_OR_RETURN(run.socket_dir, makeSocketDir());
       }
     }
   }
@@ -202,8 +222,8 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     std::uint32_t index = 0;
     const bool network = receive_modes.at(f.name) == EdgeMode::kNetwork;
     for (const auto& name : instanceNames(f)) {
-      const std::string listen =
-          network ? "tcp:" + options.network_host + ":0" : "unix:" + socket_dir + "/" + name + ".sock";
+      const std::string listen = network ? "tcp:" + options.network_host + ":0"
+                                         : "unix:" + run.socket_dir + "/" + name + ".sock";
       std::vector<std::string> args = {f.wasm, "--listen", listen, "--name",
                                        f.name, "--max-payload", std::to_string(f.max_payload)};
       if (name != f.name) {
@@ -242,16 +262,16 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       UniqueFd out;
       UniqueFd err;
       if (options.prefix_output) {
-        RR_ASSIGN_OR_RETURN(out, pump.add(name, 1));
-        RR_ASSIGN_OR_RETURN(err, pump.add(name, 2));
+        RR_ASSIGN_OR_RETURN(out, run.pump.add(name, 1));
+        RR_ASSIGN_OR_RETURN(err, run.pump.add(name, 2));
       }
       RR_ASSIGN_OR_RETURN(auto process,
                           ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
                                                options.serve_prefix, name,
                                                {"RR_SECRET=" + secret}, options.ready_timeout));
       address_of[name] = process.address();
-      served.push_back(std::move(process));
-      served_names.push_back(name);
+      run.served.push_back(std::move(process));
+      run.served_names.push_back(name);
     }
     return {};
   };
@@ -275,13 +295,13 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // is complete before the first command starts and read-only afterwards.
   for (const auto& f : workflow.functions) {
     if (workflow.isReceiver(f.name) && !isServed(f.name) && !remote_address.contains(f.name)) {
-      RR_RETURN_IF_ERROR(startInstances(f, true, receivers));
+      RR_RETURN_IF_ERROR(startInstances(f, true, run.receivers));
     }
   }
-  for (auto& r : receivers) {
-    router.addEndpoint(r.spec->name, r.actor.get());
+  for (auto& r : run.receivers) {
+    run.router.addEndpoint(r.spec->name, r.actor.get());
     if (r.actor->name() != r.spec->name) {
-      router.addEndpoint(r.actor->name(), r.actor.get());  // "worker#3" addresses one instance
+      run.router.addEndpoint(r.actor->name(), r.actor.get());  // "worker#3" addresses one instance
     }
   }
   for (const auto& f : workflow.functions) {
@@ -292,48 +312,48 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(address_of.at(name)));
       // A group's members get threads of their own, so a send to the group runs in parallel.
       const bool own_thread = f.instances > 1;
-      socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+      run.socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
           std::move(address), f.name,
           transport::SocketEndpointOptions{.memfd_threshold = options.memfd_threshold,
                                            .splice_threshold = options.splice_threshold,
                                            .secret = secret,
                                            .thread_private_fds = options.prefix_output && !own_thread,
                                            .own_thread = own_thread}));
-      socket_endpoints.back()->recordLatencies(options.record_latencies);
-      socket_endpoint_function.push_back(name);
-      router.addEndpoint(f.name, socket_endpoints.back().get());
+      run.socket_endpoints.back()->recordLatencies(options.record_latencies);
+      run.socket_endpoint_function.push_back(name);
+      run.router.addEndpoint(f.name, run.socket_endpoints.back().get());
       if (name != f.name) {
-        router.addEndpoint(name, socket_endpoints.back().get());
+        run.router.addEndpoint(name, run.socket_endpoints.back().get());
       }
     }
   }
   for (const auto& [name, address_text] : remote_address) {
     RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(address_text));
-    socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+    run.socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
         std::move(address), name,
         transport::SocketEndpointOptions{.secret = remote_secret,
                                          .thread_private_fds = options.prefix_output}));
-    socket_endpoints.back()->recordLatencies(options.record_latencies);
-    socket_endpoint_function.push_back(name);
-    router.addEndpoint(name, socket_endpoints.back().get());
+    run.socket_endpoints.back()->recordLatencies(options.record_latencies);
+    run.socket_endpoint_function.push_back(name);
+    run.router.addEndpoint(name, run.socket_endpoints.back().get());
   }
   for (const auto& e : workflow.edges) {
     const FunctionSpec* from = workflow.find(e.from);
     const FunctionSpec* to = workflow.find(e.to);
     for (const auto& source : instanceNames(*from)) {
       for (const auto& target : instanceNames(*to)) {
-        router.allow(source, target);
+        run.router.allow(source, target);
       }
-      router.allow(source, to->name);
+      run.router.allow(source, to->name);
     }
   }
   for (const auto& f : workflow.functions) {
     if (!workflow.isReceiver(f.name)) {
-      RR_RETURN_IF_ERROR(startInstances(f, false, commands));
+      RR_RETURN_IF_ERROR(startInstances(f, false, run.commands));
     }
   }
   if (options.prefix_output) {
-    pump.start();  // after the last add(): the pump owns its sources from here on
+    run.pump.start();  // after the last add(): the pump owns its sources from here on
   }
 
   RunReport report;
@@ -342,16 +362,16 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   };
   LiveStats live(options.stats_interval, options.stats_out, [&] {
     std::vector<InstanceReport> now;
-    for (const auto& c : commands) {
+    for (const auto& c : run.commands) {
       now.push_back(describe(c, false));
     }
-    for (const auto& r : receivers) {
+    for (const auto& r : run.receivers) {
       now.push_back(describe(r, true));
     }
     return now;
   });
   bool failed = false;
-  for (auto& c : commands) {
+  for (auto& c : run.commands) {
     InstanceReport r;
     auto exit_code = c.actor->wait();
     r = describe(c, false);
@@ -374,10 +394,10 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     report.instances.push_back(std::move(r));
   }
   live.stop();
-  for (auto& r : receivers) {
+  for (auto& r : run.receivers) {
     r.actor->stop();
   }
-  for (auto& r : receivers) {
+  for (auto& r : run.receivers) {
     InstanceReport rep = describe(r, true);
     rep.latencies = r.actor->takeLatencies();
     r.actor.reset();  // joins the thread once its queue is served
@@ -390,24 +410,25 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     }
     report.instances.push_back(std::move(rep));
   }
-  for (std::size_t i = 0; i < served.size(); ++i) {
-    if (const int status = served[i].stop(); status != 0) {
+  for (std::size_t i = 0; i < run.served.size(); ++i) {
+    if (const int status = run.served[i].stop(); status != 0) {
       RR_LOG_WARN("a serving process exited with status {}", status);
-      report.failures.push_back("the serving process of '" + served_names[i] +
+      report.failures.push_back("the serving process of '" + run.served_names[i] +
                                 "' exited with status " + std::to_string(status));
       failed = true;
     }
   }
-  for (std::size_t i = 0; options.record_latencies && i < socket_endpoints.size(); ++i) {
-    InstanceReport rep{.name = socket_endpoint_function[i] + " (served)",
+  for (std::size_t i = 0; options.record_latencies && i < run.socket_endpoints.size(); ++i) {
+    InstanceReport rep{.name = run.socket_endpoint_function[i] + " (served)",
                        .receiver = true,
-                       .latencies = socket_endpoints[i]->takeLatencies()};
+                       .latencies = run.socket_endpoints[i]->takeLatencies()};
     rep.deliveries = rep.latencies.size();
     report.instances.push_back(std::move(rep));
   }
-  receivers.clear();
-  commands.clear();
-  pump.join();
+  // Every function's output is written before the report is returned; ~Run does the rest.
+  run.receivers.clear();
+  run.commands.clear();
+  run.pump.join();
   if (failed && report.exit_code == 0) {
     report.exit_code = 1;
   }
