@@ -130,48 +130,17 @@ struct Run {
   std::string socket_dir;  ///< kernel edges: a private 0700 directory for the sockets
 };
 
-}  // namespace
-
-Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
-  RR_ASSIGN_OR_RETURN(const WorkflowPlan where, plan(workflow));
+// Starts every function of the workflow into `run`, where `where` says it runs: served
+// functions first (targets before their senders), then in-process receivers, the socket
+// endpoints and the router's edges, then the commands; last, the output pump. On an error, what
+// has started is in `run`, whose destructor ends it.
+Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
+                const RunOptions& options, const wasm::Engine& engine,
+                const std::map<std::string, wasm::Module>& modules, const std::string& secret,
+                const std::string& remote_secret) {
   const auto& receive_modes = where.receive_modes;
   const auto& remote_address = where.remote_address;
   const auto isServed = [&](const std::string& name) { return where.served(name); };
-  // Network edges authenticate with a secret made for this run (children get it in RR_SECRET);
-  // remote receivers need the one they were started with.
-  RR_ASSIGN_OR_RETURN(const std::string secret, transport::randomSecret());
-  std::string remote_secret;
-  const bool remote_tcp = std::ranges::any_of(
-      remote_address, [](const auto& entry) { return entry.second.starts_with("tcp:"); });
-  if (remote_tcp) {
-    if (!workflow.secret_file.empty()) {
-      RR_ASSIGN_OR_RETURN(remote_secret, transport::readSecretFile(workflow.secret_file));
-    } else {
-      remote_secret = transport::secretFromEnvironment();
-    }
-    if (remote_secret.empty()) {
-      return fail(Errc::kInvalidArgument, "workflow",
-                  "network edges to remote receivers need 'secret_file' or RR_SECRET");
-    }
-  }
-  // Handlers with a time limit need code that can be stopped.
-  const bool interruptible = std::ranges::any_of(
-      workflow.functions, [](const FunctionSpec& f) { return f.timeout_ms > 0; });
-  RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
-                      wasm::Engine::create({.interpreter = options.interpreter,
-                                            .cache_dir = options.cache_dir,
-                                            .interruptible = interruptible}));
-  std::map<std::string, wasm::Module> modules;
-  for (const auto& f : workflow.functions) {
-    if (!remote_address.contains(f.name)) {  // a remote function's module lives on its node
-      RR_ASSIGN_OR_RETURN(modules[f.name], engine.prepare(f.wasm));
-    }
-  }
-
-  // Everything the run starts; its destructor ends it, on every path out of here. The engine
-  // and the modules, which the actors borrow, are declared before it and outlive it.
-  Run run;
-
   const auto startInstances = [&](const FunctionSpec& f, bool receiver,
                                   std::vector<Started>& into) -> Result<> {
     std::uint32_t index = 0;
@@ -355,7 +324,12 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   if (options.prefix_output) {
     run.pump.start();  // after the last add(): the pump owns its sources from here on
   }
+  return {};
+}
 
+// Waits for every command, then stops the receivers and the serving processes, and reports
+// what each instance did.
+RunReport collect(Run& run, const RunOptions& options) {
   RunReport report;
   const auto describe = [](const Started& s, bool receiver) {
     return reportOf(*s.actor, receiver);
@@ -433,6 +407,49 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
     report.exit_code = 1;
   }
   return report;
+}
+
+}  // namespace
+
+Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options) {
+  RR_ASSIGN_OR_RETURN(const WorkflowPlan where, plan(workflow));
+  const auto& remote_address = where.remote_address;
+  // Network edges authenticate with a secret made for this run (children get it in RR_SECRET);
+  // remote receivers need the one they were started with.
+  RR_ASSIGN_OR_RETURN(const std::string secret, transport::randomSecret());
+  std::string remote_secret;
+  const bool remote_tcp = std::ranges::any_of(
+      remote_address, [](const auto& entry) { return entry.second.starts_with("tcp:"); });
+  if (remote_tcp) {
+    if (!workflow.secret_file.empty()) {
+      RR_ASSIGN_OR_RETURN(remote_secret, transport::readSecretFile(workflow.secret_file));
+    } else {
+      remote_secret = transport::secretFromEnvironment();
+    }
+    if (remote_secret.empty()) {
+      return fail(Errc::kInvalidArgument, "workflow",
+                  "network edges to remote receivers need 'secret_file' or RR_SECRET");
+    }
+  }
+  // Handlers with a time limit need code that can be stopped.
+  const bool interruptible = std::ranges::any_of(
+      workflow.functions, [](const FunctionSpec& f) { return f.timeout_ms > 0; });
+  RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
+                      wasm::Engine::create({.interpreter = options.interpreter,
+                                            .cache_dir = options.cache_dir,
+                                            .interruptible = interruptible}));
+  std::map<std::string, wasm::Module> modules;
+  for (const auto& f : workflow.functions) {
+    if (!remote_address.contains(f.name)) {  // a remote function's module lives on its node
+      RR_ASSIGN_OR_RETURN(modules[f.name], engine.prepare(f.wasm));
+    }
+  }
+
+  // Everything the run starts; its destructor ends it, on every path out of here. The engine
+  // and the modules, which the actors borrow, are declared before it and outlive it.
+  Run run;
+  RR_RETURN_IF_ERROR(launch(run, workflow, where, options, engine, modules, secret, remote_secret));
+  return collect(run, options);
 }
 
 InstanceReport reportOf(FunctionActor& actor, bool receiver) {
