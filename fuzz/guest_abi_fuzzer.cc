@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t selector = size > 0 ? data[0] : 0;
   // Seven raw arguments; the selector sometimes folds them into the memory's range.
   rr::host::SendArgs a;
-  std::uint32_t* fields[] = {&a.target, &a.target_len, &a.buf, &a.len,
-                             &a.reply, &a.reply_cap, &a.reply_len_out};
+  std::uint32_t* fields[] = {&a.target, &a.target_len, &a.buf,          &a.len,
+                             &a.reply,  &a.reply_cap,  &a.reply_len_out};
   for (std::uint32_t* f : fields) {
     *f = take(data, size);
     if ((selector & 1U) != 0 && mem_size > 0) {

@@ -17,13 +17,13 @@
 #include <httplib.h>
 #include <openssl/evp.h>
 
-#include "../harness/measure.h"
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 
+#include "../harness/measure.h"
 
 namespace rr::bench {
 namespace {
@@ -83,7 +83,8 @@ json result(const std::string& system, std::uint64_t size, std::vector<double> l
             std::vector<double> serialization, bool verified, const rusage& before,
             const rusage& after) {
   const auto cpu = [](const timeval& a, const timeval& b) {
-    return static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_usec - a.tv_usec) * 1e-6;
+    return static_cast<double>(b.tv_sec - a.tv_sec) +
+           static_cast<double>(b.tv_usec - a.tv_usec) * 1e-6;
   };
   const double med = summarize(latency).median;
   return json{{"system", system},
@@ -185,9 +186,9 @@ Result<json> nativeHttp(std::uint64_t size, int runs) {
 
 Result<json> redis(std::uint64_t size, int runs) {
   const std::uint16_t port = freePort();
-  std::vector<std::string> args = {"redis-server", "--port", std::to_string(port), "--bind",
-                                   "127.0.0.1", "--save", "", "--appendonly", "no",
-                                   "--proto-max-bulk-len", "2gb", "--loglevel", "warning"};
+  std::vector<std::string> args = {
+      "redis-server", "--port", std::to_string(port),   "--bind", "127.0.0.1",  "--save", "",
+      "--appendonly", "no",     "--proto-max-bulk-len", "2gb",    "--loglevel", "warning"};
   const rusage before = usage();
   const UniqueFd quiet(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   auto server = port == 0 || !quiet.valid()

@@ -21,8 +21,6 @@
 #include <thread>
 #include <vector>
 
-#include "../guests/bench_hash.h"
-#include "../harness/measure.h"
 #include "roadrunner/base/net_grant.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
@@ -30,6 +28,9 @@
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
+
+#include "../guests/bench_hash.h"
+#include "../harness/measure.h"
 
 namespace rr::bench {
 namespace {
@@ -255,15 +256,13 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   for (std::uint32_t k = 0; k < o.consumers && started; ++k) {
     auto g = std::make_unique<GuestThread>();
     // A consumer binds 127.0.0.1 at a port the kernel picks, listens and accepts.
-    started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)},
-                       {}, {NetGrant{.ip = {127, 0, 0, 1}}})
+    started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)}, {},
+                       {NetGrant{.ip = {127, 0, 0, 1}}})
                   .has_value();
     consumers.push_back(std::move(g));
   }
   // Wait until every consumer listens (or has ended: then its pipe is closed).
-  const auto listening = [&](const GuestThread& g) {
-    return !linesTagged(g, "listening").empty();
-  };
+  const auto listening = [&](const GuestThread& g) { return !linesTagged(g, "listening").empty(); };
   const bool all_listen =
       started &&
       pump(consumers, Clock::now() + kListenDeadline,

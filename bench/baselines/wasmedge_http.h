@@ -26,10 +26,10 @@
 namespace rr::bench {
 
 struct WasmedgeHttpOptions {
-  std::string guest_dir;  ///< where bench_http_producer.wasm and bench_http_consumer.wasm are
+  std::string guest_dir;   ///< where bench_http_producer.wasm and bench_http_consumer.wasm are
   std::uint64_t size = 0;  ///< payload bytes, per consumer
   std::uint32_t consumers = 1;
-  int runs = 5;  ///< measured rounds, after one warm-up
+  int runs = 5;         ///< measured rounds, after one warm-up
   bool fanout = false;  ///< report as the fan-out workload (else "chain")
   /// Test hook: flips one payload byte in the producer (BENCH_CORRUPT_AT), which must make the
   /// result unverified.

@@ -55,11 +55,10 @@ int main(int argc, char** argv) {
       return 1;
     }
     const double done = http_wasi::now();  // the consumer holds the decoded bytes
-    const std::uint64_t hash =
-        bench_hash(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                   static_cast<std::uint32_t>(bytes.size()));
-    std::printf("received %d %.9f %.9f %zu %016" PRIx64 "\n", round, done, done - t0,
-                bytes.size(), hash);
+    const std::uint64_t hash = bench_hash(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                          static_cast<std::uint32_t>(bytes.size()));
+    std::printf("received %d %.9f %.9f %zu %016" PRIx64 "\n", round, done, done - t0, bytes.size(),
+                hash);
     std::fflush(stdout);
     if (!http_wasi::sendAll(conn, kOk, "ok")) {
       std::fprintf(stderr, "round %d: reply failed\n", round);

@@ -2,7 +2,6 @@
 // (with BENCH_NO_HASH set, for fan-out, it only accepts the payload).
 #define ROADRUNNER_RECEIVER
 #include <roadrunner/guest/roadrunner.h>
-
 #include <stdlib.h>
 
 #include "bench_hash.h"

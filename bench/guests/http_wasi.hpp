@@ -56,8 +56,8 @@ std::uint32_t wasiSockShutdown(std::int32_t fd, std::uint32_t how);
 
 #undef HTTP_WASI_IMPORT
 
-inline constexpr std::uint32_t kInet4 = 1;   // __WASI_ADDRESS_FAMILY_INET4
-inline constexpr std::uint32_t kStream = 2;  // __WASI_SOCK_TYPE_SOCK_STREAM
+inline constexpr std::uint32_t kInet4 = 1;      // __WASI_ADDRESS_FAMILY_INET4
+inline constexpr std::uint32_t kStream = 2;     // __WASI_SOCK_TYPE_SOCK_STREAM
 inline constexpr std::uint32_t kShutWrite = 2;  // __WASI_SDFLAGS_WR
 
 /// CLOCK_MONOTONIC: WASI's monotonic clock is the host's, so the host can compare these.
@@ -200,8 +200,8 @@ inline std::string base64Encode(std::string_view in) {
     out[o++] = kBase64[v & 63U];
   }
   if (i < in.size()) {
-    const std::uint32_t v = (std::uint32_t{p[i]} << 16U) |
-                            (i + 1 < in.size() ? std::uint32_t{p[i + 1]} << 8U : 0U);
+    const std::uint32_t v =
+        (std::uint32_t{p[i]} << 16U) | (i + 1 < in.size() ? std::uint32_t{p[i + 1]} << 8U : 0U);
     out[o++] = kBase64[(v >> 18U) & 63U];
     out[o++] = kBase64[(v >> 12U) & 63U];
     if (i + 1 < in.size()) {

@@ -1,9 +1,5 @@
 #include "harness.h"
 
-#include "../baselines/baselines.h"
-#include "../baselines/wasmedge_http.h"
-#include "measure.h"
-
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -23,12 +19,16 @@
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/try.h"
+#include "roadrunner/runtime/runner.h"
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
-#include "roadrunner/runtime/runner.h"
 #include "roadrunner/wasm/engine.h"
+
+#include "../baselines/baselines.h"
+#include "../baselines/wasmedge_http.h"
+#include "measure.h"
 
 namespace rr::bench {
 namespace {
@@ -141,13 +141,15 @@ Result<MeasuredRun> measuredRun(const runtime::Workflow& w, const runtime::RunOp
   rusage children1{};
   ::getrusage(RUSAGE_SELF, &self1);
   ::getrusage(RUSAGE_CHILDREN, &children1);
-  const auto delta = [](const timeval& a, const timeval& b) { return cpuSeconds(b) - cpuSeconds(a); };
+  const auto delta = [](const timeval& a, const timeval& b) {
+    return cpuSeconds(b) - cpuSeconds(a);
+  };
   return MeasuredRun{
       .report = std::move(report),
-      .cpu_user_s = delta(self0.ru_utime, self1.ru_utime) +
-                    delta(children0.ru_utime, children1.ru_utime),
-      .cpu_sys_s = delta(self0.ru_stime, self1.ru_stime) +
-                   delta(children0.ru_stime, children1.ru_stime),
+      .cpu_user_s =
+          delta(self0.ru_utime, self1.ru_utime) + delta(children0.ru_utime, children1.ru_utime),
+      .cpu_sys_s =
+          delta(self0.ru_stime, self1.ru_stime) + delta(children0.ru_stime, children1.ru_stime),
       .peak_rss_bytes =
           peakRss() + (with_children ? static_cast<std::uint64_t>(children1.ru_maxrss) * 1024 : 0)};
 }
@@ -230,22 +232,23 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
   rounds.erase(rounds.begin());  // the warm-up
   const Stats s = summarize(rounds);
   const double bytes = static_cast<double>(size) * n;
-  return json{{"system", system},
-              {"workload", "fanout"},
-              {"payload_bytes", size},
-              {"fanout", n},
-              {"runs", rounds.size()},
-              {"latency_s", toJson(s)},
-              {"transfer_s", s.median},
-              {"serialization_s", 0.0},
-              {"throughput_MBps", s.median > 0 ? bytes / s.median / 1e6 : 0.0},
-              {"cpu_user_s", run.cpu_user_s},
-              {"cpu_sys_s", run.cpu_sys_s},
-              {"peak_rss_bytes", run.peak_rss_bytes},
-              {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
-              // Handlers run only once their payload arrived whole: all of them, every round.
-              {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
-                               receivers == n && complete}};
+  return json{
+      {"system", system},
+      {"workload", "fanout"},
+      {"payload_bytes", size},
+      {"fanout", n},
+      {"runs", rounds.size()},
+      {"latency_s", toJson(s)},
+      {"transfer_s", s.median},
+      {"serialization_s", 0.0},
+      {"throughput_MBps", s.median > 0 ? bytes / s.median / 1e6 : 0.0},
+      {"cpu_user_s", run.cpu_user_s},
+      {"cpu_sys_s", run.cpu_sys_s},
+      {"peak_rss_bytes", run.peak_rss_bytes},
+      {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
+      // Handlers run only once their payload arrived whole: all of them, every round.
+      {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
+                       receivers == n && complete}};
 }
 
 // AF_UNIX write -> read of `size` bytes between two processes (the receiver reads into a warm
@@ -414,7 +417,9 @@ std::vector<double> memfdLimit(std::uint64_t size, int runs) {
 }
 
 std::string commitId() {
-  std::FILE* p = ::popen("git -C \"$(dirname \"$(readlink -f /proc/self/exe)\")\" rev-parse --short HEAD 2>/dev/null", "r");
+  std::FILE* p = ::popen(
+      "git -C \"$(dirname \"$(readlink -f /proc/self/exe)\")\" rev-parse --short HEAD 2>/dev/null",
+      "r");
   if (p == nullptr) {
     return "unknown";
   }
@@ -497,9 +502,10 @@ Result<> run(const Options& o) {
            {"limits", json::array()},
            {"results", json::array()},
            {"ratios", json::array()}};
-  std::printf("%-13s %9s %12s %12s %12s %8s %8s %8s  (limit: memcpy_warm for embedded, "
-              "AF_UNIX write->read for kernel, TCP for network)\n",
-              "system", "size", "median", "p90", "limit", "ratio", "MB/s", "verified");
+  std::printf(
+      "%-13s %9s %12s %12s %12s %8s %8s %8s  (limit: memcpy_warm for embedded, "
+      "AF_UNIX write->read for kernel, TCP for network)\n",
+      "system", "size", "median", "p90", "limit", "ratio", "MB/s", "verified");
   std::size_t step = 0;
   const std::size_t steps =
       o.sizes.size() * (1 + o.systems.size()) + o.fanouts.size() * o.systems.size();
@@ -514,23 +520,28 @@ Result<> run(const Options& o) {
     progress("limits " + sizeName(size));
     const Stats warm = summarize(memcpyWarm(size, o.runs));
     const Stats fresh = summarize(memcpyFresh(size, o.runs));
-    doc["limits"].push_back({{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
-    doc["limits"].push_back({{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
-    const bool any_kernel = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
-      return sys_name.starts_with("kernel");
-    });
+    doc["limits"].push_back(
+        {{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
+    doc["limits"].push_back(
+        {{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
+    const bool any_kernel = std::ranges::any_of(
+        o.systems, [](const std::string& sys_name) { return sys_name.starts_with("kernel"); });
     const bool any_network = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
       return sys_name == "network" || isBaseline(sys_name);
     });
-    const Stats tcp_limit = any_network ? summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns)) : Stats{};
+    const Stats tcp_limit =
+        any_network ? summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns)) : Stats{};
     if (any_network) {
-      doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
+      doc["limits"].push_back(
+          {{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
     }
     const Stats unix_limit = any_kernel ? summarize(unixLimit(size, o.runs)) : Stats{};
     const Stats memfd_limit = any_kernel ? summarize(memfdLimit(size, o.runs)) : Stats{};
     if (any_kernel) {
-      doc["limits"].push_back({{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
-      doc["limits"].push_back({{"name", "memfd"}, {"payload_bytes", size}, {"seconds", memfd_limit.median}});
+      doc["limits"].push_back(
+          {{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
+      doc["limits"].push_back(
+          {{"name", "memfd"}, {"payload_bytes", size}, {"seconds", memfd_limit.median}});
     }
     for (const auto& system : o.systems) {
       progress(system + " " + sizeName(size));
@@ -585,12 +596,14 @@ Result<> run(const Options& o) {
     const std::uint64_t size = o.fanout_size;
     const Stats unix_limit = summarize(unixLimit(size, o.runs));
     const Stats tcp_limit = summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns));
-    doc["limits"].push_back({{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
-    doc["limits"].push_back({{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
+    doc["limits"].push_back(
+        {{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
+    doc["limits"].push_back(
+        {{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
     std::printf("\nfan-out, %s per receiver (limit: one stream's throughput, same run)\n",
                 sizeName(size).c_str());
-    std::printf("%-13s %6s %12s %12s %12s %8s %8s\n", "system", "N", "median", "MB/s",
-                "limit MB/s", "ratio", "verified");
+    std::printf("%-13s %6s %12s %12s %12s %8s %8s\n", "system", "N", "median", "MB/s", "limit MB/s",
+                "ratio", "verified");
     for (const std::uint32_t n : o.fanouts) {
       for (const auto& system : o.systems) {
         if (system == "native-http" || system == "redis") {
@@ -661,9 +674,9 @@ Result<> run(const Options& o) {
       csv << r["system"].get<std::string>() << "," << r["workload"].get<std::string>() << ","
           << r["payload_bytes"] << "," << r["fanout"] << "," << r["runs"] << ","
           << r["latency_s"]["median"] << "," << r["latency_s"]["p90"] << ","
-          << r["latency_s"]["min"] << "," << r["latency_s"]["max"] << ","
-          << r["serialization_s"] << "," << r["throughput_MBps"] << "," << r["cpu_user_s"]
-          << "," << r["cpu_sys_s"] << "," << r["peak_rss_bytes"] << "," << r["copies"] << ","
+          << r["latency_s"]["min"] << "," << r["latency_s"]["max"] << "," << r["serialization_s"]
+          << "," << r["throughput_MBps"] << "," << r["cpu_user_s"] << "," << r["cpu_sys_s"] << ","
+          << r["peak_rss_bytes"] << "," << r["copies"] << ","
           << (r["verified"].get<bool>() ? "true" : "false") << "\n";
     }
     std::printf("wrote %s and %s\n", o.json_path.c_str(), csv_path.c_str());

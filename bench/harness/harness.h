@@ -14,12 +14,12 @@ namespace rr::bench {
 struct Options {
   /// Roadrunner's in-process mode and what two Wasm functions on one WasmEdge do without it.
   std::vector<std::string> systems = {"embedded", "wasmedge-http"};
-  std::vector<std::uint64_t> sizes;  ///< bytes
-  int runs = 5;                      ///< measured runs after one warm-up
-  std::vector<std::uint32_t> fanouts;  ///< fan-out workload: N receivers each get every send
+  std::vector<std::uint64_t> sizes;          ///< bytes
+  int runs = 5;                              ///< measured runs after one warm-up
+  std::vector<std::uint32_t> fanouts;        ///< fan-out workload: N receivers each get every send
   std::uint64_t fanout_size = 10ULL << 20U;  ///< payload per receiver in the fan-out workload
-  std::string json_path;             ///< empty: no JSON
-  std::string guest_dir;             ///< where bench_sender.wasm and bench_receiver.wasm are
+  std::string json_path;                     ///< empty: no JSON
+  std::string guest_dir;  ///< where bench_sender.wasm and bench_receiver.wasm are
   std::string roadrunner_exe = "/proc/self/exe";  ///< runs `serve` for kernel systems
   /// Network system on a test host (scripts/bench-veth): receivers and the TCP limit's reader
   /// run in network namespace `serve_netns`, listening on `network_host`.

@@ -118,10 +118,10 @@ Result<> soak(const SoakOptions& o) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the sampling period
         }
       });
-      auto report = runtime::runWorkflow(
-          w, {.prefix_output = false,
-              .roadrunner_exe = o.roadrunner_exe,
-              .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX});
+      auto report =
+          runtime::runWorkflow(w, {.prefix_output = false,
+                                   .roadrunner_exe = o.roadrunner_exe,
+                                   .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX});
       done = true;
       sampler.join();
       if (!report) {

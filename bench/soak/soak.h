@@ -13,8 +13,8 @@ namespace rr::bench {
 
 struct SoakOptions {
   std::vector<std::string> systems = {"embedded", "kernel", "kernel-memfd", "network"};
-  std::uint64_t small = 100000;           ///< 1 KiB transfers
-  std::uint64_t large = 1000;             ///< transfers of `large_size`
+  std::uint64_t small = 100000;  ///< 1 KiB transfers
+  std::uint64_t large = 1000;    ///< transfers of `large_size`
   std::uint64_t large_size = 16ULL << 20U;
   std::string guest_dir;
   std::string roadrunner_exe = "/proc/self/exe";

@@ -1,5 +1,6 @@
 // Fan-out worker: sums its share of the numbers (instance k of n takes every n-th) and sends
-// the partial sum to "sink" (fan-in). The runner tells each instance its index and the group size in RR_INSTANCE and RR_INSTANCES.
+// the partial sum to "sink" (fan-in). The runner tells each instance its index and the group size
+// in RR_INSTANCE and RR_INSTANCES.
 #define ROADRUNNER_RECEIVER
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>

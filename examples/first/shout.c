@@ -1,8 +1,8 @@
 // A receiver: replies with the message in capitals. The host copied the message straight from
 // the sender's memory into buf; no serialization on either side.
 #define ROADRUNNER_RECEIVER
-#include <roadrunner/guest/roadrunner.h>
 #include <ctype.h>
+#include <roadrunner/guest/roadrunner.h>
 
 int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len) {
   (void)source;

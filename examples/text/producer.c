@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   fclose(f);
   char reply[64];
   uint32_t reply_len = 0;
-  rr_status_t st = rr_send_reply("counter", text, (uint32_t)size, reply, sizeof reply - 1, &reply_len);
+  rr_status_t st =
+      rr_send_reply("counter", text, (uint32_t)size, reply, sizeof reply - 1, &reply_len);
   if (st != RR_OK) {
     fprintf(stderr, "send to counter: %s\n", rr_status_name(st));
     return 1;

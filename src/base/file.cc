@@ -15,7 +15,7 @@ Result<std::vector<std::byte>> readFile(const std::string& path) {
   if (!fd.valid()) {
     return failErrno("open", errno, path);
   }
-  struct stat st {};
+  struct stat st{};
   if (::fstat(fd.get(), &st) != 0) {
     return failErrno("stat", errno, path);
   }

@@ -10,8 +10,8 @@ namespace rr::log {
 
 spdlog::logger* logger() {
   static const std::shared_ptr<spdlog::logger> instance = [] {
-    auto made = std::make_shared<spdlog::logger>(
-        "roadrunner", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+    auto made = std::make_shared<spdlog::logger>("roadrunner",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
     made->set_pattern("roadrunner: %l: %v");
     made->set_level(spdlog::level::warn);
     return made;

@@ -1,9 +1,9 @@
 #include "roadrunner/base/sha256.h"
 
-#include <openssl/evp.h>
-
 #include <cstdio>
 #include <cstdlib>
+
+#include <openssl/evp.h>
 
 namespace rr {
 

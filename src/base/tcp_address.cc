@@ -18,7 +18,8 @@ std::optional<TcpAddress> parseTcpAddress(std::string_view text) {
     return std::nullopt;  // from_chars alone would take "-0"
   }
   std::uint16_t port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size()) {
     return std::nullopt;
   }

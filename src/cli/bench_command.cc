@@ -1,10 +1,11 @@
 #include <string>
 
+#include "roadrunner/base/net_grant.h"
+
 #include "../../bench/harness/harness.h"
 #include "../../bench/soak/soak.h"
 #include "cli.h"
 #include "options.h"
-#include "roadrunner/base/net_grant.h"
 
 namespace rr::cli {
 

@@ -1,15 +1,15 @@
 // `roadrunner demo`: the text pipeline end to end on generated input, then what moved, how
 // fast, and how many copies the host made.
 
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "roadrunner/runtime/runner.h"
+
 #include "cli.h"
 #include "options.h"
-#include "roadrunner/runtime/runner.h"
 
 namespace rr::cli {
 
@@ -42,10 +42,11 @@ void printMoves(const runtime::RunReport& report) {
       continue;
     }
     const double moved = r.delivery_seconds;
-    std::printf("demo:   %llu bytes reached %s's handler %.2f ms after the send call (%.2f GB/s),"
-                " one host copy, no serialization\n",
-                static_cast<unsigned long long>(r.delivered_bytes), r.name.c_str(), moved * 1e3,
-                moved > 0 ? static_cast<double>(r.delivered_bytes) / moved / 1e9 : 0.0);
+    std::printf(
+        "demo:   %llu bytes reached %s's handler %.2f ms after the send call (%.2f GB/s),"
+        " one host copy, no serialization\n",
+        static_cast<unsigned long long>(r.delivered_bytes), r.name.c_str(), moved * 1e3,
+        moved > 0 ? static_cast<double>(r.delivered_bytes) / moved / 1e9 : 0.0);
   }
 }
 
@@ -84,7 +85,8 @@ int demoCommand(Args args) {
   {
     // The paper's payload phrase, as lines of words.
     std::ofstream out(dir + "/input.txt", std::ios::binary);
-    const std::string line = "Artifact for middleware evaluation Artifact for middleware evaluation\n";
+    const std::string line =
+        "Artifact for middleware evaluation Artifact for middleware evaluation\n";
     for (std::uint64_t written = 0; written < (mib << 20U); written += line.size()) {
       out << line;
     }
@@ -122,9 +124,10 @@ int demoCommand(Args args) {
     removeInputs(dir);
     return image_report->exit_code;
   }
-  std::printf("demo: the encoder's picture is %s/card-gray.png (the 3000x2000 test card, grayscale "
-              "and half size); open it with any image viewer\n",
-              dir.c_str());
+  std::printf(
+      "demo: the encoder's picture is %s/card-gray.png (the 3000x2000 test card, grayscale "
+      "and half size); open it with any image viewer\n",
+      dir.c_str());
   std::printf("demo: text pipeline, producer -> counter, %llu MiB, embedded mode (one process)\n",
               static_cast<unsigned long long>(mib));
   std::fflush(stdout);
@@ -137,10 +140,11 @@ int demoCommand(Args args) {
   printMoves(*report);
   for (const auto& r : report->instances) {
     if (r.sends > 0) {
-      std::printf("demo: %s: %llu send(s), %llu host copies, %.2f ms in send including the "
-                  "receiver's handler\n",
-                  r.name.c_str(), static_cast<unsigned long long>(r.sends),
-                  static_cast<unsigned long long>(r.copies), r.send_seconds * 1e3);
+      std::printf(
+          "demo: %s: %llu send(s), %llu host copies, %.2f ms in send including the "
+          "receiver's handler\n",
+          r.name.c_str(), static_cast<unsigned long long>(r.sends),
+          static_cast<unsigned long long>(r.copies), r.send_seconds * 1e3);
     }
   }
   return report->exit_code;

@@ -8,8 +8,9 @@
 #include <utility>
 #include <vector>
 
-#include "cli.h"
 #include "roadrunner/base/log.h"
+
+#include "cli.h"
 
 namespace {
 
@@ -52,10 +53,12 @@ std::string usage() {
     }
     out += "\n        " + rr::cli::wrap(command.summary, 8, 8) + "\n";
   }
-  out += "\n" + rr::cli::wrap("environment: RR_CACHE_DIR (the AOT cache's directory), RR_LOG "
-                              "(trace|debug|info|warn|error|off), RR_SECRET (serve and send: the "
-                              "network secret where --secret-file is not given)",
-                              0, 2) +
+  out += "\n" +
+         rr::cli::wrap(
+             "environment: RR_CACHE_DIR (the AOT cache's directory), RR_LOG "
+             "(trace|debug|info|warn|error|off), RR_SECRET (serve and send: the "
+             "network secret where --secret-file is not given)",
+             0, 2) +
          "\n";
   return out;
 }

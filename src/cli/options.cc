@@ -43,9 +43,9 @@ std::optional<std::uint64_t> decimal(std::string_view text) {
 }
 
 std::string range(std::uint64_t min, std::uint64_t max) {
-  return max == UINT64_MAX ? "a whole number"
-                           : "a whole number from " + std::to_string(min) + " to " +
-                                 std::to_string(max);
+  return max == UINT64_MAX
+             ? "a whole number"
+             : "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
 }
 
 std::string checkNumber(std::string_view text, std::uint64_t min, std::uint64_t max) {
@@ -99,8 +99,8 @@ std::unique_ptr<CLI::App> makeApp(std::string_view name) {
   auto app = std::make_unique<CLI::App>("", full);
   if (command != kCommands.end()) {
     const std::string usage = "usage: " + full;
-    app->usage(usage + " " + wrap(command->synopsis, usage.size() + 1, usage.size() + 1) +
-               "\n\n" + wrap(command->summary, 0, 0));
+    app->usage(usage + " " + wrap(command->synopsis, usage.size() + 1, usage.size() + 1) + "\n\n" +
+               wrap(command->summary, 0, 0));
   }
   app->option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast)->group("Flags");
   app->set_help_flag("-h,--help", "print this help and exit");
@@ -198,7 +198,9 @@ CLI::Validator wholeNumberList(std::uint64_t min, std::uint64_t max) {
 }
 
 CLI::Validator nonEmpty() {
-  return {[](std::string& value) { return value.empty() ? "needs a non-empty value" : std::string(); }, ""};
+  return {
+      [](std::string& value) { return value.empty() ? "needs a non-empty value" : std::string(); },
+      ""};
 }
 
 CLI::Validator keyValue() {

@@ -6,8 +6,6 @@
 // malformed value, a number out of range) is one line on stderr and exit status 2. A value
 // that passed its check converts without error, so no command sees a half-parsed flag.
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,8 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "cli.h"
 #include "roadrunner/base/error.h"
+
+#include "cli.h"
+#include <CLI/CLI.hpp>
 
 namespace rr::cli {
 

@@ -3,11 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
-#include "options.h"
 #include "roadrunner/base/net_grant.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
+
+#include "cli.h"
+#include "options.h"
 
 namespace rr::cli {
 
@@ -36,8 +37,7 @@ int runCommand(Args args) {
   std::vector<std::string> grants;
   wasm::EngineOptions engine_options;
   wasm::InstanceOptions options;
-  app->add_option("FILE.wasm", file, "the module: a WASI command (it exports _start)")
-      ->required();
+  app->add_option("FILE.wasm", file, "the module: a WASI command (it exports _start)")->required();
   repeatable(app->add_option("--env", options.env, "an environment variable for the guest"))
       ->type_name("K=V")
       ->check(keyValue());

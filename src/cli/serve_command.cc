@@ -15,8 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "cli.h"
-#include "options.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/net_grant.h"
 #include "roadrunner/base/try.h"
@@ -26,6 +24,9 @@
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
+
+#include "cli.h"
+#include "options.h"
 
 namespace rr::cli {
 namespace {

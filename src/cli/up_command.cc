@@ -3,10 +3,11 @@
 #include <cstdio>
 #include <string>
 
-#include "cli.h"
-#include "options.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/runtime/workflow.h"
+
+#include "cli.h"
+#include "options.h"
 
 namespace rr::cli {
 

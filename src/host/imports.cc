@@ -20,9 +20,9 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
   const auto maybe_target = guestSlice(memory, args.target, args.target_len);
   const auto maybe_payload = guestSlice(memory, args.buf, args.len);
   const auto maybe_reply = guestSlice(memory, args.reply, args.reply_cap);
-  const auto maybe_reply_len =
-      args.reply_len_out == 0 ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
-                              : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
+  const auto maybe_reply_len = args.reply_len_out == 0
+                                   ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
+                                   : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
   const auto finish = [&](Status status, std::uint64_t copies) {
     stats_->sends.fetch_add(1, std::memory_order_relaxed);
     if (status == Status::kOk) {
@@ -31,11 +31,11 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
       stats_->failures.fetch_add(1, std::memory_order_relaxed);
     }
     stats_->copies.fetch_add(copies, std::memory_order_relaxed);
-    stats_->nanos.fetch_add(static_cast<std::uint64_t>(
-                                std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                    std::chrono::steady_clock::now() - start)
-                                    .count()),
-                            std::memory_order_relaxed);
+    stats_->nanos.fetch_add(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count()),
+        std::memory_order_relaxed);
     return status;
   };
   if (!maybe_target || !maybe_payload || !maybe_reply || !maybe_reply_len) {

@@ -50,8 +50,7 @@ Result<std::unique_ptr<FunctionActor>> FunctionActor::start(ActorConfig config) 
   auto started_future = started.get_future();
   // The thread owns the promise it fulfils: set_value may still be unwinding inside the promise
   // when get() returns here, so the promise must not live on this stack.
-  actor->thread_ =
-      std::thread([a = actor.get(), p = std::move(started)]() mutable { a->run(p); });
+  actor->thread_ = std::thread([a = actor.get(), p = std::move(started)]() mutable { a->run(p); });
   Result<> result = started_future.get();
   if (!result) {
     actor->thread_.join();
@@ -81,8 +80,9 @@ Result<> FunctionActor::makeInstance() {
     for (const char* name : {RR_EXPORT_ON_MESSAGE, RR_EXPORT_ALLOC}) {
       if (!instance.hasExport(name)) {
         return fail(Errc::kMissingExport, "start",
-                    config_.name + " (" + config_.module.path + "): receives messages but exports no " +
-                        name + "; define rr_handle and ROADRUNNER_RECEIVER");
+                    config_.name + " (" + config_.module.path +
+                        "): receives messages but exports no " + name +
+                        "; define rr_handle and ROADRUNNER_RECEIVER");
       }
     }
     if (instance.hasExport("_initialize")) {
@@ -217,7 +217,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   //    remote sender, straight from the socket or memfd (which may map pages instead).
   std::uint32_t copies = 0;
   if (d.remote != nullptr) {
-    const std::uint64_t rounded = (std::uint64_t{len} + RR_PAGE_SIZE - 1) & ~std::uint64_t{RR_PAGE_SIZE - 1};
+    const std::uint64_t rounded =
+        (std::uint64_t{len} + RR_PAGE_SIZE - 1) & ~std::uint64_t{RR_PAGE_SIZE - 1};
     std::span<std::byte> pages;
     if (buf % RR_PAGE_SIZE == 0 && rounded <= UINT32_MAX) {
       pages = host::guestSlice(memory, buf, static_cast<std::uint32_t>(rounded)).value_or(pages);
@@ -230,8 +231,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
       (void)release(buf, len);
       // A payload that arrived but failed its checksum broke the protocol; anything else means
       // the sender or the connection went away.
-      return {.status = filled.error().code == Errc::kProtocol ? Status::kProto
-                                                                : Status::kUnavailable};
+      return {.status =
+                  filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable};
     }
     copies = *filled;
   } else if (len > 0) {
@@ -253,10 +254,10 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   }
   imports_.beginReply(d.reply);
   const std::uint32_t args[] = {buf, len, *name_buf, name_len};
-  const auto handler_ns = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(
-          std::chrono::steady_clock::now().time_since_epoch())
-          .count());
+  const auto handler_ns =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
   auto result = instance_->call(RR_EXPORT_ON_MESSAGE, args, config_.timeout_ms);
   const auto reply = imports_.endReply();
   if (d.remote != nullptr) {

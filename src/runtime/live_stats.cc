@@ -4,9 +4,8 @@ namespace rr::runtime {
 
 LiveStats::LiveStats(std::chrono::milliseconds interval, std::FILE* out, Snapshot snapshot) {
   if (interval.count() > 0) {
-    thread_ = std::thread([this, interval, out, snapshot = std::move(snapshot)] {
-      run(interval, out, snapshot);
-    });
+    thread_ = std::thread(
+        [this, interval, out, snapshot = std::move(snapshot)] { run(interval, out, snapshot); });
   }
 }
 

@@ -79,7 +79,8 @@ void OutputPump::pump() {
       s.partial.append(buf.data(), static_cast<std::size_t>(n));
       std::string out;
       std::size_t begin = 0;
-      for (std::size_t nl; (nl = s.partial.find('\n', begin)) != std::string::npos; begin = nl + 1) {
+      for (std::size_t nl; (nl = s.partial.find('\n', begin)) != std::string::npos;
+           begin = nl + 1) {
         out += s.prefix;
         out.append(s.partial, begin, nl + 1 - begin);
       }

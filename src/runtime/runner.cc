@@ -1,22 +1,22 @@
 #include "roadrunner/runtime/runner.h"
 
+#include <stdlib.h>
+
 #include <filesystem>
 #include <map>
 #include <set>
 
-#include <stdlib.h>
-
-#include "output_pump.h"
-#include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/socket_endpoint.h"
+
+#include "output_pump.h"
 #include "served_process.h"
 
 namespace rr::runtime {
 namespace {
-
 
 std::vector<std::string> instanceNames(const FunctionSpec& f) {
   if (f.instances == 1) {
@@ -193,8 +193,13 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
     for (const auto& name : instanceNames(f)) {
       const std::string listen = network ? "tcp:" + options.network_host + ":0"
                                          : "unix:" + run.socket_dir + "/" + name + ".sock";
-      std::vector<std::string> args = {f.wasm, "--listen", listen, "--name",
-                                       f.name, "--max-payload", std::to_string(f.max_payload)};
+      std::vector<std::string> args = {f.wasm,
+                                       "--listen",
+                                       listen,
+                                       "--name",
+                                       f.name,
+                                       "--max-payload",
+                                       std::to_string(f.max_payload)};
       if (name != f.name) {
         args.insert(args.end(), {"--instance", name});  // a group member sends as NAME#K
       }
@@ -213,9 +218,9 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       for (const auto& e : f.env) {
         args.insert(args.end(), {"--env", e});
       }
-      args.insert(args.end(), {"--env", "RR_NAME=" + name, "--env",
-                               "RR_INSTANCE=" + std::to_string(index++), "--env",
-                               "RR_INSTANCES=" + std::to_string(f.instances)});
+      args.insert(args.end(),
+                  {"--env", "RR_NAME=" + name, "--env", "RR_INSTANCE=" + std::to_string(index++),
+                   "--env", "RR_INSTANCES=" + std::to_string(f.instances)});
       for (const auto& d : f.dirs) {
         args.insert(args.end(), {"--dir", d});
       }
@@ -236,8 +241,8 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       }
       RR_ASSIGN_OR_RETURN(auto process,
                           ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
-                                               options.serve_prefix, name,
-                                               {"RR_SECRET=" + secret}, options.ready_timeout));
+                                               options.serve_prefix, name, {"RR_SECRET=" + secret},
+                                               options.ready_timeout));
       address_of[name] = process.address();
       run.served.push_back(std::move(process));
       run.served_names.push_back(name);
@@ -283,11 +288,12 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       const bool own_thread = f.instances > 1;
       run.socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
           std::move(address), f.name,
-          transport::SocketEndpointOptions{.memfd_threshold = options.memfd_threshold,
-                                           .splice_threshold = options.splice_threshold,
-                                           .secret = secret,
-                                           .thread_private_fds = options.prefix_output && !own_thread,
-                                           .own_thread = own_thread}));
+          transport::SocketEndpointOptions{
+              .memfd_threshold = options.memfd_threshold,
+              .splice_threshold = options.splice_threshold,
+              .secret = secret,
+              .thread_private_fds = options.prefix_output && !own_thread,
+              .own_thread = own_thread}));
       run.socket_endpoints.back()->recordLatencies(options.record_latencies);
       run.socket_endpoint_function.push_back(name);
       run.router.addEndpoint(f.name, run.socket_endpoints.back().get());
@@ -376,8 +382,8 @@ RunReport collect(Run& run, const RunOptions& options) {
     rep.latencies = r.actor->takeLatencies();
     r.actor.reset();  // joins the thread once its queue is served
     if (rep.handler_traps > 0) {
-      report.failures.push_back("receiver '" + rep.name + "': " +
-                                std::to_string(rep.handler_traps) +
+      report.failures.push_back("receiver '" + rep.name +
+                                "': " + std::to_string(rep.handler_traps) +
                                 " deliveries failed (trap, proc_exit or time limit; the warnings "
                                 "above say which)");
       failed = true;
@@ -468,17 +474,15 @@ InstanceReport reportOf(FunctionActor& actor, bool receiver) {
 }
 
 void printReport(const RunReport& report, std::FILE* out) {
-  std::fprintf(out, "%-16s %8s %8s %14s %7s %12s %10s %10s %14s\n", "function", "sends",
-               "failed", "bytes sent", "copies", "send time", "received", "traps",
-               "to handler");
+  std::fprintf(out, "%-16s %8s %8s %14s %7s %12s %10s %10s %14s\n", "function", "sends", "failed",
+               "bytes sent", "copies", "send time", "received", "traps", "to handler");
   for (const auto& r : report.instances) {
-    std::fprintf(out, "%-16s %8llu %8llu %14llu %7llu %9.3f ms %10llu %10llu %11.3f ms\n",
-                 r.name.c_str(), static_cast<unsigned long long>(r.sends),
-                 static_cast<unsigned long long>(r.failures),
-                 static_cast<unsigned long long>(r.bytes),
-                 static_cast<unsigned long long>(r.copies), r.send_seconds * 1e3,
-                 static_cast<unsigned long long>(r.deliveries),
-                 static_cast<unsigned long long>(r.handler_traps), r.delivery_seconds * 1e3);
+    std::fprintf(
+        out, "%-16s %8llu %8llu %14llu %7llu %9.3f ms %10llu %10llu %11.3f ms\n", r.name.c_str(),
+        static_cast<unsigned long long>(r.sends), static_cast<unsigned long long>(r.failures),
+        static_cast<unsigned long long>(r.bytes), static_cast<unsigned long long>(r.copies),
+        r.send_seconds * 1e3, static_cast<unsigned long long>(r.deliveries),
+        static_cast<unsigned long long>(r.handler_traps), r.delivery_seconds * 1e3);
   }
 }
 

@@ -9,13 +9,10 @@ extern char** environ;
 
 namespace rr::runtime {
 
-Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
-                                           const std::vector<std::string>& serve_args,
-                                           int stdout_fd, int stderr_fd,
-                                           const std::vector<std::string>& prefix,
-                                           const std::string& display_name,
-                                           const std::vector<std::string>& extra_env,
-                                           std::chrono::milliseconds ready_timeout) {
+Result<ServedProcess> ServedProcess::spawn(
+    const std::string& exe, const std::vector<std::string>& serve_args, int stdout_fd,
+    int stderr_fd, const std::vector<std::string>& prefix, const std::string& display_name,
+    const std::vector<std::string>& extra_env, std::chrono::milliseconds ready_timeout) {
   RR_ASSIGN_OR_RETURN(sys::Pipe ready, sys::makePipe());
   constexpr int kReadyFd = 3;
   // "/proc/self/exe" would name the prefix's program (ip) once it runs: resolve it here.
@@ -46,10 +43,11 @@ Result<ServedProcess> ServedProcess::spawn(const std::string& exe,
     const bool hung = address.error().code == Errc::kTimedOut;
     const int status = hung ? process->kill() : process->stop(kStopGrace);
     return fail(Errc::kInvalidArgument, "start",
-                display_name + (hung ? ": its serving process did not report that it listens "
-                                       "within " + std::to_string(ready_timeout.count()) +
-                                       " ms; killed it"
-                                     : ": its serving process exited before it listened") +
+                display_name +
+                    (hung ? ": its serving process did not report that it listens "
+                            "within " +
+                                std::to_string(ready_timeout.count()) + " ms; killed it"
+                          : ": its serving process exited before it listened") +
                     " (exit status " + std::to_string(status) + ")");
   }
   return ServedProcess(std::move(*process), std::move(*address));

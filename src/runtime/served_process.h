@@ -16,13 +16,10 @@ class ServedProcess {
   /// Spawns `exe serve ...` (our environment plus `extra_env`) with stdout/stderr on the given
   /// fds, and waits until it listens: at most `ready_timeout` for its ready line, after which
   /// the child is killed and this is an error.
-  [[nodiscard]] static Result<ServedProcess> spawn(const std::string& exe,
-                                                   const std::vector<std::string>& serve_args,
-                                                   int stdout_fd, int stderr_fd,
-                                                   const std::vector<std::string>& prefix,
-                                                   const std::string& display_name,
-                                                   const std::vector<std::string>& extra_env,
-                                                   std::chrono::milliseconds ready_timeout);
+  [[nodiscard]] static Result<ServedProcess> spawn(
+      const std::string& exe, const std::vector<std::string>& serve_args, int stdout_fd,
+      int stderr_fd, const std::vector<std::string>& prefix, const std::string& display_name,
+      const std::vector<std::string>& extra_env, std::chrono::milliseconds ready_timeout);
   /// Where it listens, as it reported ("unix:PATH" or "tcp:HOST:PORT").
   [[nodiscard]] const std::string& address() const noexcept { return address_; }
 

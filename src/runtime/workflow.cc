@@ -28,7 +28,8 @@ std::string resolve(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
-Result<> checkKeys(const json& obj, const std::string& where, std::initializer_list<const char*> keys) {
+Result<> checkKeys(const json& obj, const std::string& where,
+                   std::initializer_list<const char*> keys) {
   if (!obj.is_object()) {
     return bad(where + ": expected an object");
   }
@@ -79,7 +80,8 @@ Result<FunctionSpec> parseFunction(const std::string& name, const json& obj,
                                 "max_payload_bytes", "timeout_ms", "network"}));
   FunctionSpec f;
   f.name = name;
-  if (!obj.contains("wasm") || !obj.at("wasm").is_string() || obj.at("wasm").get<std::string>().empty()) {
+  if (!obj.contains("wasm") || !obj.at("wasm").is_string() ||
+      obj.at("wasm").get<std::string>().empty()) {
     return bad(where + ": 'wasm' (the module's path) is required");
   }
   f.wasm = resolve(base_dir, obj.at("wasm").get<std::string>());
@@ -182,9 +184,12 @@ Result<std::map<std::string, EdgeMode>> receiveModes(const Workflow& w) {
 
 const char* modeName(EdgeMode mode) noexcept {
   switch (mode) {
-    case EdgeMode::kEmbedded: return "embedded";
-    case EdgeMode::kKernel: return "kernel";
-    case EdgeMode::kNetwork: return "network";
+    case EdgeMode::kEmbedded:
+      return "embedded";
+    case EdgeMode::kKernel:
+      return "kernel";
+    case EdgeMode::kNetwork:
+      return "network";
   }
   return "?";
 }
@@ -312,7 +317,8 @@ Result<WorkflowPlan> plan(const Workflow& workflow) {
       return fail(Errc::kInvalidArgument, "workflow",
                   "edge " + e.from + " -> " + e.to + ": '" + e.from +
                       "' runs in its own process here and cannot reach a remote receiver; send "
-                      "to '" + e.to + "' from a function that is not itself a receiver");
+                      "to '" +
+                      e.to + "' from a function that is not itself a receiver");
     }
     if (out.remote_address.contains(e.from)) {
       return fail(Errc::kInvalidArgument, "workflow",

@@ -118,17 +118,18 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
         rest.remove_prefix(comma + 1);
       }
     } else {
-      return bad(key, "unknown key (known: role, name, listen, targets, secret-file, "
-                      "interpreter, allow-net)");
+      return bad(key,
+                 "unknown key (known: role, name, listen, targets, secret-file, "
+                 "interpreter, allow-net)");
     }
   }
   if (listen_given && !w.receiver) {
     return bad("listen", "only a receiver (roadrunner.io/role: receiver) listens");
   }
   if (!validFunctionName(w.name)) {
-    return fail(Errc::kInvalidArgument, "annotation",
-                "the container's name '" + w.name +
-                    "' is not a function name; set roadrunner.io/name");
+    return fail(
+        Errc::kInvalidArgument, "annotation",
+        "the container's name '" + w.name + "' is not a function name; set roadrunner.io/name");
   }
   if (std::ranges::any_of(w.targets, [&](const TargetSpec& t) { return t.name == w.name; })) {
     return bad("targets", "'" + w.name + "' cannot send to itself");

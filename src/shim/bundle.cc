@@ -160,8 +160,8 @@ std::string hostPath(const BundleSpec& spec, const std::string& rootfs,
       continue;
     }
     const std::string dest = containedPath(m.destination);
-    const bool under = path == dest || (path.starts_with(dest) && (dest == "/" ||
-                                                                   path[dest.size()] == '/'));
+    const bool under =
+        path == dest || (path.starts_with(dest) && (dest == "/" || path[dest.size()] == '/'));
     if (under && (best == nullptr || dest.size() > containedPath(best->destination).size())) {
       best = &m;
     }

@@ -112,10 +112,9 @@ Result<std::shared_ptr<Child>> Child::spawn(ChildSpec spec, OnExit on_exit) {
               .netns = std::move(netns),
               .forked = {}};
   auto forked = job.forked.get_future();
-  child->waiter_ = std::thread(
-      [&exited = child->exited_, job = std::move(job)]() mutable {
-        forkAndWait(exited, std::move(job));
-      });
+  child->waiter_ = std::thread([&exited = child->exited_, job = std::move(job)]() mutable {
+    forkAndWait(exited, std::move(job));
+  });
   // On failure `child` is destroyed here, which joins the thread (it has already returned).
   RR_ASSIGN_OR_RETURN(child->pid_, forked.get());
   return child;

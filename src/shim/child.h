@@ -28,13 +28,13 @@ struct ChildSpec {
   UniqueFd stdin_fd;
   UniqueFd stdout_fd;
   UniqueFd stderr_fd;
-  std::string netns_path;  ///< join this network namespace first ("" keeps the shim's)
-  std::string cgroup_dir;  ///< move the child here before it runs ("" for none)
-  bool ready_pipe = false; ///< give the child fd 3, the write end of a pipe (readyFd())
+  std::string netns_path;   ///< join this network namespace first ("" keeps the shim's)
+  std::string cgroup_dir;   ///< move the child here before it runs ("" for none)
+  bool ready_pipe = false;  ///< give the child fd 3, the write end of a pipe (readyFd())
 };
 
 struct ChildExit {
-  int status = 0;  ///< the exit code, or 128 + the signal that killed it
+  int status = 0;          ///< the exit code, or 128 + the signal that killed it
   std::int64_t at_ns = 0;  ///< CLOCK_REALTIME
 };
 

@@ -53,8 +53,7 @@ class CliEngine final : public Engine {
     const std::size_t n = std::fread(head.data(), 1, head.size(), f);
     std::fclose(f);
     if (!startsLikeWasm(std::span(head).first(n))) {
-      return fail(Errc::kNotWasm, "module",
-                  ctx.spec.args[0] + " starts without the \\0asm magic");
+      return fail(Errc::kNotWasm, "module", ctx.spec.args[0] + " starts without the \\0asm magic");
     }
     return {};
   }
@@ -107,7 +106,8 @@ class CliEngine final : public Engine {
       if (!ctx.wiring.allow_net.empty()) {
         fn["network"] = ctx.wiring.allow_net;
       }
-      nlohmann::json wf{{"name", ctx.id}, {"functions", {{ctx.wiring.name, fn}}},
+      nlohmann::json wf{{"name", ctx.id},
+                        {"functions", {{ctx.wiring.name, fn}}},
                         {"edges", nlohmann::json::array()}};
       for (const auto& t : ctx.targets) {
         // A receiver that runs elsewhere: its module is not read here.

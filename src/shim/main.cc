@@ -31,6 +31,7 @@
 #include "roadrunner/shim/registry.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
+
 #include "child.h"
 #include "mounts.h"
 #include "shim.pb.h"
@@ -89,8 +90,8 @@ std::string roadrunnerPath() {
 }
 
 std::string socketPathFor(const Flags& flags) {
-  const std::string key = flags.get("address") + "|" + flags.get("namespace") + "|" +
-                          flags.get("id");
+  const std::string key =
+      flags.get("address") + "|" + flags.get("namespace") + "|" + flags.get("id");
   const auto digest = sha256(std::span(reinterpret_cast<const std::byte*>(key.data()), key.size()));
   return shimRoot() + "/s/" + toHex(digest).substr(0, 32) + ".sock";
 }
@@ -131,21 +132,19 @@ int startCommand(const Flags& flags, int argc, char** argv) {
   }
   // The long-lived shim: its own session, the socket on fd 3, nothing of containerd's pipes
   // (containerd waits for this command's output to end). It outlives this command.
-  auto shim = sys::Subprocess::spawn({.argv = std::move(args),
-                                      .env = std::move(env_strings),
-                                      .fds = {{null.get(), 0},
-                                              {null.get(), 1},
-                                              {null.get(), 2},
-                                              {listener->get(), 3}},
-                                      .new_session = true});
+  auto shim = sys::Subprocess::spawn(
+      {.argv = std::move(args),
+       .env = std::move(env_strings),
+       .fds = {{null.get(), 0}, {null.get(), 1}, {null.get(), 2}, {listener->get(), 3}},
+       .new_session = true});
   if (!shim) {
     std::fprintf(stderr, "start the shim: %s\n", shim.error().message().c_str());
     return kExitError;
   }
   (void)shim->release();
   const std::string address = "unix://" + path;
-  (void)writeFileAtomic("address", std::span(reinterpret_cast<const std::byte*>(address.data()),
-                                             address.size()));
+  (void)writeFileAtomic(
+      "address", std::span(reinterpret_cast<const std::byte*>(address.data()), address.size()));
   std::printf("%s\n", address.c_str());
   return 0;
 }

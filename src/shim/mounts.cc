@@ -13,9 +13,9 @@ Result<> mountRootfs(const std::vector<RootfsMount>& mounts, const std::string& 
     return failErrno("mkdir", errno, target);
   }
   static const std::map<std::string, unsigned long, std::less<>> kFlags{
-      {"bind", MS_BIND},         {"rbind", MS_BIND | MS_REC}, {"ro", MS_RDONLY},
-      {"nosuid", MS_NOSUID},     {"nodev", MS_NODEV},        {"noexec", MS_NOEXEC},
-      {"noatime", MS_NOATIME},   {"relatime", MS_RELATIME},  {"private", MS_PRIVATE},
+      {"bind", MS_BIND},       {"rbind", MS_BIND | MS_REC}, {"ro", MS_RDONLY},
+      {"nosuid", MS_NOSUID},   {"nodev", MS_NODEV},         {"noexec", MS_NOEXEC},
+      {"noatime", MS_NOATIME}, {"relatime", MS_RELATIME},   {"private", MS_PRIVATE},
   };
   for (const auto& m : mounts) {
     unsigned long flags = 0;

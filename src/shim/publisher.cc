@@ -5,11 +5,11 @@
 #include <cerrno>
 #include <chrono>
 
-#include <google/protobuf/any.pb.h>
-
 #include "roadrunner/base/log.h"
 #include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/subprocess.h"
+
+#include <google/protobuf/any.pb.h>
 
 namespace rr::shim {
 

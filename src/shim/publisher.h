@@ -4,14 +4,14 @@
 //   <publish-binary> --address <containerd address> publish --topic TOPIC --namespace NS
 // with the event, a google.protobuf.Any, on its stdin.
 
+#include <google/protobuf/message.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <google/protobuf/message.h>
 
 namespace rr::shim {
 

@@ -67,8 +67,8 @@ Result<> Registry::add(const std::string& name, const RegistryEntry& entry) cons
   RR_RETURN_IF_ERROR(makeDirs(root_ + "/registry/" + ns_));
   RR_ASSIGN_OR_RETURN(const auto existing, lookup(name));
   if (existing && existing->owner != entry.owner) {
-    const bool stale = existing->address.starts_with("unix:") &&
-                       !unix_alive_(existing->address.substr(5));
+    const bool stale =
+        existing->address.starts_with("unix:") && !unix_alive_(existing->address.substr(5));
     if (!stale) {
       return failErrno("register", EEXIST,
                        "'" + name + "' is already registered by container " + existing->owner +

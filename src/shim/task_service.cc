@@ -14,13 +14,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "events.pb.h"
-#include "mounts.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
+
+#include "events.pb.h"
+#include "mounts.h"
 #include "shim.pb.h"
 
 namespace rr::shim {
@@ -92,8 +93,7 @@ std::string cgroupDir(const std::string& id, const std::string& cgroups_path) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    RR_LOG_WARN("{}: cannot create cgroup {}: {}; running without a cgroup", id, dir,
-                ec.message());
+    RR_LOG_WARN("{}: cannot create cgroup {}: {}; running without a cgroup", id, dir, ec.message());
     return "";
   }
   return dir;
@@ -176,8 +176,9 @@ RpcResult TaskService::create(const std::string& payload) {
     return rpcError(RpcCode::kAlreadyExists, "this shim already runs task '" + task_->id + "'");
   }
   if (req->terminal()) {
-    return rpcError(RpcCode::kInvalidArgument, "a terminal (-t) is not supported by the roadrunner "
-                                               "runtime");
+    return rpcError(RpcCode::kInvalidArgument,
+                    "a terminal (-t) is not supported by the roadrunner "
+                    "runtime");
   }
   auto fail_create = [&](const Error& e) {
     RR_LOG_ERROR("create {}: {}", req->id(), e.message());
@@ -187,10 +188,13 @@ RpcResult TaskService::create(const std::string& payload) {
   if (!spec) {
     return fail_create(spec.error());
   }
-  Task task{.id = req->id(), .bundle = req->bundle(), .stdin_path = req->stdin(),
-            .stdout_path = req->stdout(), .stderr_path = req->stderr()};
-  task.rootfs = spec->root_path.starts_with('/') ? spec->root_path
-                                                 : req->bundle() + "/" + spec->root_path;
+  Task task{.id = req->id(),
+            .bundle = req->bundle(),
+            .stdin_path = req->stdin(),
+            .stdout_path = req->stdout(),
+            .stderr_path = req->stderr()};
+  task.rootfs =
+      spec->root_path.starts_with('/') ? spec->root_path : req->bundle() + "/" + spec->root_path;
   if (req->rootfs_size() > 0) {
     std::vector<RootfsMount> mounts;
     for (const auto& m : req->rootfs()) {
@@ -216,8 +220,8 @@ RpcResult TaskService::create(const std::string& payload) {
       const std::string default_name = ann.contains("io.kubernetes.cri.container-name")
                                            ? ann.at("io.kubernetes.cri.container-name")
                                            : task.id;
-      TaskContext ctx{.id = task.id, .bundle_dir = task.bundle, .rootfs = task.rootfs,
-                      .spec = *spec};
+      TaskContext ctx{
+          .id = task.id, .bundle_dir = task.bundle, .rootfs = task.rootfs, .spec = *spec};
       RR_ASSIGN_OR_RETURN(ctx.wiring, parseWiring(ann, default_name));
       bool network = false;
       for (const auto& t : ctx.wiring.targets) {
@@ -231,20 +235,20 @@ RpcResult TaskService::create(const std::string& payload) {
                       "'" + t.name + "' is not registered on this node (" +
                           registry_.entryPath(t.name) +
                           ") and has no address; start its receiver first, or give "
-                          "roadrunner.io/targets: " + t.name + "=tcp:HOST:PORT");
+                          "roadrunner.io/targets: " +
+                          t.name + "=tcp:HOST:PORT");
         }
         network = network || !ctx.targets.back().kernel();
         RR_LOG_INFO("{}: target '{}' in {} mode at {}", task.id, t.name,
-                    ctx.targets.back().kernel() ? "kernel" : "network",
-                    ctx.targets.back().address);
+                    ctx.targets.back().kernel() ? "kernel" : "network", ctx.targets.back().address);
       }
       if (ctx.wiring.receiver) {
         if (ctx.wiring.listen == "unix") {
           task.socket_path = registry_.socketPath(ctx.wiring.name);
           ctx.listen_address = "unix:" + task.socket_path;
           std::error_code ec;
-          std::filesystem::create_directories(
-              std::filesystem::path(task.socket_path).parent_path(), ec);
+          std::filesystem::create_directories(std::filesystem::path(task.socket_path).parent_path(),
+                                              ec);
         } else {
           ctx.listen_address = ctx.wiring.listen;
           network = true;
@@ -254,9 +258,9 @@ RpcResult TaskService::create(const std::string& payload) {
         if (existing && existing->owner != task.id &&
             (!existing->address.starts_with("unix:") ||
              std::filesystem::exists(existing->address.substr(5)))) {
-          return failErrno("register", EEXIST,
-                           "'" + ctx.wiring.name + "' is already registered by container " +
-                               existing->owner);
+          return failErrno(
+              "register", EEXIST,
+              "'" + ctx.wiring.name + "' is already registered by container " + existing->owner);
         }
         task.registered_name = ctx.wiring.name;
         task.listen_address = ctx.listen_address;

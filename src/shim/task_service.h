@@ -12,10 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "child.h"
-#include "publisher.h"
 #include "roadrunner/shim/engine.h"
 #include "roadrunner/shim/registry.h"
+
+#include "child.h"
+#include "publisher.h"
 #include "ttrpc_server.h"
 
 namespace rr::shim {

@@ -45,8 +45,7 @@ Result<TtrpcHeader> decodeTtrpcHeader(std::span<const std::byte> in) {
   }
   if (h.type < static_cast<std::uint8_t>(TtrpcType::kRequest) ||
       h.type > static_cast<std::uint8_t>(TtrpcType::kData)) {
-    return fail(Errc::kProtocol, "ttrpc header",
-                "unknown message type " + std::to_string(h.type));
+    return fail(Errc::kProtocol, "ttrpc header", "unknown message type " + std::to_string(h.type));
   }
   return h;
 }

@@ -12,6 +12,7 @@
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/shim/ttrpc_frame.h"
+
 #include "ttrpc.pb.h"
 
 namespace rr::shim {
@@ -128,8 +129,8 @@ void TtrpcServer::serve() {
       return;
     }
     if ((fds[0].revents & POLLIN) != 0) {
-      auto fd = std::make_shared<UniqueFd>(
-          ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
+      auto fd =
+          std::make_shared<UniqueFd>(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
       if (!fd->valid()) {
         continue;
       }
@@ -200,9 +201,9 @@ void TtrpcServer::readRequests(const std::shared_ptr<TtrpcConnection>& conn) {
       });
       if (!started || !*started) {
         respond(*conn, stream,
-                std::unexpected(RpcStatus{.code = RpcCode::kResourceExhausted,
-                                          .message = std::to_string(requests_.limit()) +
-                                                     " requests are in progress"}));
+                std::unexpected(RpcStatus{
+                    .code = RpcCode::kResourceExhausted,
+                    .message = std::to_string(requests_.limit()) + " requests are in progress"}));
       }
     }
     buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(used));

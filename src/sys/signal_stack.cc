@@ -12,8 +12,8 @@ Result<AltSignalStack> AltSignalStack::install(std::size_t size) {
   const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   size = (size + page - 1) / page * page;
   const std::size_t mapping_size = size + page;
-  auto mapping = Mapping::map(mapping_size, PROT_READ | PROT_WRITE,
-                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
+  auto mapping =
+      Mapping::map(mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK);
   if (!mapping) {
     return std::unexpected(mapping.error());
   }

@@ -34,7 +34,7 @@ Result<UniqueFd> listenUnix(const std::string& path, int backlog) {
   if (!fd.valid()) {
     return failErrno("socket");
   }
-  struct stat st {};
+  struct stat st{};
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
     ::unlink(path.c_str());  // a stale socket from an earlier run
   }
@@ -195,7 +195,7 @@ Result<> checkSizeSealed(int fd, std::uint64_t min_size) {
   if ((seals & F_SEAL_SHRINK) == 0 || (seals & F_SEAL_GROW) == 0) {
     return fail(Errc::kProtocol, "memfd", "passed memfd's size is not sealed");
   }
-  struct stat st {};
+  struct stat st{};
   if (::fstat(fd, &st) != 0) {
     return failErrno("fstat(memfd)");
   }

@@ -4,8 +4,8 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -239,8 +239,8 @@ Result<std::string> readReadyLine(int fd, std::chrono::milliseconds timeout) {
     line.append(buf.data(), static_cast<std::size_t>(n));
   }
   if (!line.starts_with("ready ")) {
-    return fail(Errc::kProtocol, "ready line", "expected 'ready ADDRESS', got '" +
-                                                   line.substr(0, line.find('\n')) + "'");
+    return fail(Errc::kProtocol, "ready line",
+                "expected 'ready ADDRESS', got '" + line.substr(0, line.find('\n')) + "'");
   }
   return line.substr(6, line.find('\n') - 6);
 }

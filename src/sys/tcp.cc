@@ -170,7 +170,8 @@ Result<> vmspliceSend(int fd, std::span<const std::byte> bytes, SplicePipe& pipe
       return failErrno("vmsplice");
     }
     for (auto left = static_cast<std::size_t>(lent); left > 0;) {
-      const ssize_t moved = ::splice(pipe.read_end.get(), nullptr, fd, nullptr, left, SPLICE_F_MOVE);
+      const ssize_t moved =
+          ::splice(pipe.read_end.get(), nullptr, fd, nullptr, left, SPLICE_F_MOVE);
       if (moved < 0) {
         if (errno == EINTR) {
           continue;

@@ -71,8 +71,8 @@ Result<UniqueFd> SocketEndpoint::connect() const {
     return fd;
   }
   // A new socket per attempt, with exponential backoff, until the connect budget is spent.
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(options_.connect_timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
   auto backoff = std::chrono::milliseconds(20);
   for (;;) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -205,13 +205,12 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
                         .payload_len = len,
                         .send_ns = send_ns},
                        header);
-  std::array<iovec, 4> iov = {
-      iovec{header.data(), header.size()},
-      iovec{const_cast<char*>(d.source.data()), d.source.size()},
-      iovec{target_.data(), target_.size()},
-      // Straight from the sender's linear memory: no staging buffer.
-      iovec{const_cast<std::byte*>(d.payload.data()),
-            use_memfd || use_splice ? 0 : d.payload.size()}};
+  std::array<iovec, 4> iov = {iovec{header.data(), header.size()},
+                              iovec{const_cast<char*>(d.source.data()), d.source.size()},
+                              iovec{target_.data(), target_.size()},
+                              // Straight from the sender's linear memory: no staging buffer.
+                              iovec{const_cast<std::byte*>(d.payload.data()),
+                                    use_memfd || use_splice ? 0 : d.payload.size()}};
   auto sent = sys::sendAll(*fd, iov, use_memfd ? memfd->fd.get() : -1);
   if (sent && use_splice) {
     sys::SplicePipe* pipe = nullptr;

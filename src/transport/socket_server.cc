@@ -73,7 +73,7 @@ class MemfdSource final : public host::PayloadSource {
     if (dst.empty()) {
       return 0U;
     }
-    struct stat st {};
+    struct stat st{};
     if (map_ && !pages.empty() && ::fstat(fd_, &st) == 0 &&
         static_cast<std::uint64_t>(st.st_size) >= pages.size()) {
       // MAP_PRIVATE: the guest may write its buffer without touching the sender's memfd.
@@ -119,8 +119,7 @@ Result<> sendResponse(int fd, const proto::ResponseHeader& h, std::span<const st
 
 }  // namespace
 
-Result<std::unique_ptr<SocketServer>> SocketServer::start(Address address,
-                                                          host::Endpoint* receiver,
+Result<std::unique_ptr<SocketServer>> SocketServer::start(Address address, host::Endpoint* receiver,
                                                           SocketServerOptions options) {
   if (address.tcp()) {
     if (options.secret.empty()) {
@@ -183,10 +182,10 @@ constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 bool acceptFailureIsTransient(const Error& error) {
   const std::error_code& code = error.code;
-  return code == std::errc::too_many_files_open || code == std::errc::too_many_files_open_in_system ||
-         code == std::errc::no_buffer_space || code == std::errc::not_enough_memory ||
-         code == std::errc::connection_aborted || code == std::errc::interrupted ||
-         code == std::errc::protocol_error;
+  return code == std::errc::too_many_files_open ||
+         code == std::errc::too_many_files_open_in_system || code == std::errc::no_buffer_space ||
+         code == std::errc::not_enough_memory || code == std::errc::connection_aborted ||
+         code == std::errc::interrupted || code == std::errc::protocol_error;
 }
 
 }  // namespace
@@ -255,9 +254,9 @@ void SocketServer::serve(UniqueFd conn) {
   } else {
     auto cred = sys::peerCredentials(fd);
     const uid_t self = ::getuid();
-    if (!cred || (cred->uid != self && cred->uid != 0 &&
-                  std::ranges::find(options_.allowed_uids, cred->uid) ==
-                      options_.allowed_uids.end())) {
+    if (!cred ||
+        (cred->uid != self && cred->uid != 0 &&
+         std::ranges::find(options_.allowed_uids, cred->uid) == options_.allowed_uids.end())) {
       drop(cred ? "peer uid " + std::to_string(cred->uid) + " is not allowed"
                 : cred.error().message());
       finish();
@@ -317,11 +316,11 @@ void SocketServer::serve(UniqueFd conn) {
       }
       continue;
     }
-    const host::Delivery delivery{.source = std::string_view(names).substr(0, header->source_len),
-                                  .reply = reply,
-                                  .remote = memfd ? static_cast<host::PayloadSource*>(&mapped)
-                                                  : &stream,
-                                  .remote_len = header->payload_len};
+    const host::Delivery delivery{
+        .source = std::string_view(names).substr(0, header->source_len),
+        .reply = reply,
+        .remote = memfd ? static_cast<host::PayloadSource*>(&mapped) : &stream,
+        .remote_len = header->payload_len};
     const host::DeliveryResult result = receiver_->deliver(delivery);
     if (!memfd && (stream.broken() || !stream.drain())) {
       drop("sender went away mid-payload");  // the handler never saw a partial payload
@@ -330,14 +329,14 @@ void SocketServer::serve(UniqueFd conn) {
     // The sender reads reply bytes by the same rule: the header never promises bytes that do
     // not follow. A reply over the buffer got kReplyTooLarge from the actor, with its length.
     const bool follows = proto::replyFollows(result.reply_len, header->reply_cap);
-    const auto sent = sendResponse(
-        fd,
-        {.status = static_cast<std::uint32_t>(result.status),
-         .reply_len = result.reply_len,
-         .copies = result.copies,
-         .handler_ns = result.handler_ns},
-        follows ? std::span<const std::byte>(reply.first(result.reply_len))
-                : std::span<const std::byte>{});
+    const auto sent =
+        sendResponse(fd,
+                     {.status = static_cast<std::uint32_t>(result.status),
+                      .reply_len = result.reply_len,
+                      .copies = result.copies,
+                      .handler_ns = result.handler_ns},
+                     follows ? std::span<const std::byte>(reply.first(result.reply_len))
+                             : std::span<const std::byte>{});
     if (!sent) {
       drop(sent.error().message());
       break;

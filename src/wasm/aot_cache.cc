@@ -7,10 +7,11 @@
 #include <fstream>
 #include <string>
 
-#include "handles.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/try.h"
+
+#include "handles.h"
 
 namespace rr::wasm {
 namespace {
@@ -38,8 +39,8 @@ std::string cpuIdentity() {
 
 std::string configKey(int opt_level, bool interruptible) {
   static const std::string cpu = cpuIdentity();
-  const std::string config = std::string(WasmEdge_VersionGet()) + "|O" +
-                             std::to_string(opt_level) + (interruptible ? "|I" : "") + "|" + cpu;
+  const std::string config = std::string(WasmEdge_VersionGet()) + "|O" + std::to_string(opt_level) +
+                             (interruptible ? "|I" : "") + "|" + cpu;
   return toHex(sha256(asBytes(config))).substr(0, 16);
 }
 
@@ -90,10 +91,9 @@ Result<AotCache::Entry> AotCache::compiled(std::span<const std::byte> wasm,
   // The compiler's linker (lld, in process) exits the whole process when it cannot write its
   // output, so make sure there is room first: objects measured here are 1.2-3x the module,
   // plus an intermediate object of about the same size.
-  struct statvfs fs {};
+  struct statvfs fs{};
   const std::uint64_t need = std::uint64_t{wasm.size()} * 8 + (4U << 20U);
-  if (::statvfs(dir_.c_str(), &fs) == 0 &&
-      std::uint64_t{fs.f_bavail} * fs.f_frsize < need) {
+  if (::statvfs(dir_.c_str(), &fs) == 0 && std::uint64_t{fs.f_bavail} * fs.f_frsize < need) {
     return failErrno("compile", ENOSPC,
                      display_name + ": the AOT cache " + dir_ + " has less than " +
                          std::to_string(need >> 10U) + " KiB free");
@@ -108,8 +108,7 @@ Result<AotCache::Entry> AotCache::compiled(std::span<const std::byte> wasm,
   WasmEdge_ConfigureCompilerSetInterruptible(conf.get(), interruptible_);
   const CompilerPtr compiler(WasmEdge_CompilerCreate(conf.get()));
   const WasmEdge_Result result = WasmEdge_CompilerCompileFromBuffer(
-      compiler.get(), reinterpret_cast<const std::uint8_t*>(wasm.data()), wasm.size(),
-      tmp.c_str());
+      compiler.get(), reinterpret_cast<const std::uint8_t*>(wasm.data()), wasm.size(), tmp.c_str());
   if (!WasmEdge_ResultOK(result)) {
     ::unlink(tmp.c_str());
     return fail(Errc::kInvalidModule, "compile", display_name + ": " + resultMessage(result));

@@ -3,12 +3,13 @@
 #include <cstdlib>
 #include <span>
 
-#include "handles.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/wasm_magic.h"
 #include "roadrunner/wasm/aot_cache.h"
+
 #include "guest_signals.h"
+#include "handles.h"
 #include "signal_keeper.h"
 #include "watchdog.h"
 
@@ -80,7 +81,7 @@ Result<Module> Engine::prepare(const std::string& path) const {
     return Module{.path = path, .loadable_path = path, .aot = false, .cache_hit = false};
   }
   RR_ASSIGN_OR_RETURN(const AotCache cache, AotCache::open(options_.cache_dir, options_.opt_level,
-                                                          options_.interruptible));
+                                                           options_.interruptible));
   if (!cache.has(bytes)) {
     RR_RETURN_IF_ERROR(validate(bytes, path));  // a clear error before the compiler runs
   }

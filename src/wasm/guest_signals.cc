@@ -3,8 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
-#include <cstdint>
 #include <array>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 

@@ -19,8 +19,7 @@ struct CDelete {
   }
 };
 
-using ConfigurePtr =
-    std::unique_ptr<WasmEdge_ConfigureContext, CDelete<&WasmEdge_ConfigureDelete>>;
+using ConfigurePtr = std::unique_ptr<WasmEdge_ConfigureContext, CDelete<&WasmEdge_ConfigureDelete>>;
 using VmPtr = std::unique_ptr<WasmEdge_VMContext, CDelete<&WasmEdge_VMDelete>>;
 using ModuleInstancePtr =
     std::unique_ptr<WasmEdge_ModuleInstanceContext, CDelete<&WasmEdge_ModuleInstanceDelete>>;
@@ -30,14 +29,11 @@ using FunctionInstancePtr =
     std::unique_ptr<WasmEdge_FunctionInstanceContext, CDelete<&WasmEdge_FunctionInstanceDelete>>;
 using CompilerPtr = std::unique_ptr<WasmEdge_CompilerContext, CDelete<&WasmEdge_CompilerDelete>>;
 using LoaderPtr = std::unique_ptr<WasmEdge_LoaderContext, CDelete<&WasmEdge_LoaderDelete>>;
-using ValidatorPtr =
-    std::unique_ptr<WasmEdge_ValidatorContext, CDelete<&WasmEdge_ValidatorDelete>>;
+using ValidatorPtr = std::unique_ptr<WasmEdge_ValidatorContext, CDelete<&WasmEdge_ValidatorDelete>>;
 using AsyncPtr = std::unique_ptr<WasmEdge_Async, CDelete<&WasmEdge_AsyncDelete>>;
-using AstModulePtr =
-    std::unique_ptr<WasmEdge_ASTModuleContext, CDelete<&WasmEdge_ASTModuleDelete>>;
+using AstModulePtr = std::unique_ptr<WasmEdge_ASTModuleContext, CDelete<&WasmEdge_ASTModuleDelete>>;
 using StorePtr = std::unique_ptr<WasmEdge_StoreContext, CDelete<&WasmEdge_StoreDelete>>;
-using ExecutorPtr =
-    std::unique_ptr<WasmEdge_ExecutorContext, CDelete<&WasmEdge_ExecutorDelete>>;
+using ExecutorPtr = std::unique_ptr<WasmEdge_ExecutorContext, CDelete<&WasmEdge_ExecutorDelete>>;
 
 /// A borrowed WasmEdge_String over `s` (no copy; valid while `s` is).
 inline WasmEdge_String wrap(std::string_view s) noexcept {
@@ -54,7 +50,7 @@ inline std::string resultMessage(WasmEdge_Result result) {
 enum class Trap : std::uint32_t {
   kHostBug = 1,  ///< an exception escaped a host function: a Roadrunner bug
   kKeeperStop = 2,
-  kNotCapable = 3,  ///< a denied WASI function whose type has no errno result to return
+  kNotCapable = 3,      ///< a denied WASI function whose type has no errno result to return
   kStackExhausted = 4,  ///< a host call made with too little native stack left (guest_signals.h)
 };
 

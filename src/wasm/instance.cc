@@ -7,11 +7,12 @@
 #include <cstring>
 #include <optional>
 
-#include "guest_signals.h"
-#include "handles.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
+
+#include "guest_signals.h"
+#include "handles.h"
 #include "wasi_policy.h"
 #include "watchdog.h"
 
@@ -97,14 +98,16 @@ WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
 }
 
 void addFunction(WasmEdge_ModuleInstanceContext* module, std::string_view name,
-                 WasmEdge_HostFunc_t fn, void* data, std::size_t n_params, std::size_t n_results = 1) {
+                 WasmEdge_HostFunc_t fn, void* data, std::size_t n_params,
+                 std::size_t n_results = 1) {
   std::array<WasmEdge_ValType, 8> params{};
   for (std::size_t i = 0; i < n_params; ++i) {
     params[i] = WasmEdge_ValTypeGenI32();
   }
   WasmEdge_ValType ret = WasmEdge_ValTypeGenI32();
-  const FunctionTypePtr type(WasmEdge_FunctionTypeCreate(
-      params.data(), static_cast<std::uint32_t>(n_params), &ret, static_cast<std::uint32_t>(n_results)));
+  const FunctionTypePtr type(WasmEdge_FunctionTypeCreate(params.data(),
+                                                         static_cast<std::uint32_t>(n_params), &ret,
+                                                         static_cast<std::uint32_t>(n_results)));
   FunctionInstancePtr fn_inst(WasmEdge_FunctionInstanceCreate(type.get(), fn, data, 0));
   // 0.14: AddFunction always takes ownership.
   WasmEdge_ModuleInstanceAddFunction(module, wrap(name), fn_inst.release());
@@ -166,7 +169,7 @@ struct Instance::State {
   VmPtr vm;
   WasmEdge_ModuleInstanceContext* wasi = nullptr;  // borrowed from vm
   WasiPolicyPtr wasi_policy;  // backs wasi's socket functions; destroyed before vm
-  AsyncPtr stop_lever;  // made at the first call with a time limit
+  AsyncPtr stop_lever;        // made at the first call with a time limit
 };
 
 Instance::Instance(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -203,8 +206,8 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
 
   host::Imports* imports = options.imports;
   if (imports == nullptr) {
-    state->fallback_imports = std::make_unique<host::Imports>(
-        module.path, &state->empty_router, &state->fallback_stats);
+    state->fallback_imports =
+        std::make_unique<host::Imports>(module.path, &state->empty_router, &state->fallback_stats);
     imports = state->fallback_imports.get();
   }
   state->rr_module.reset(WasmEdge_ModuleInstanceCreate(wrap(RR_ABI_MODULE)));
@@ -251,16 +254,18 @@ bool Instance::hasExport(std::string_view name) const {
 
 bool Instance::hasMemory() const {
   const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
-  return active != nullptr && WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport)) != nullptr;
+  return active != nullptr &&
+         WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport)) != nullptr;
 }
 
 Result<int> Instance::runStart() {
   if (!hasExport("_start")) {
-    return fail(Errc::kMissingExport, "run", state_->path + ": no _start export (not a WASI command)");
+    return fail(Errc::kMissingExport, "run",
+                state_->path + ": no _start export (not a WASI command)");
   }
   RR_RETURN_IF_ERROR(prepareGuestThread());
-  const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap("_start"), nullptr, 0,
-                                               nullptr, 0);
+  const WasmEdge_Result r =
+      WasmEdge_VMExecute(state_->vm.get(), wrap("_start"), nullptr, 0, nullptr, 0);
   if (WasmEdge_ResultOK(r) || isExit(r)) {
     return static_cast<int>(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi));
   }
@@ -294,10 +299,9 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
                   state_->path + ": a time limit needs the interpreter or interruptible AOT code");
     }
     RR_RETURN_IF_ERROR(makeStopLever());
-    deadline.emplace(state_->watchdog->arm(std::chrono::milliseconds(limit_ms),
-                                           [lever = state_->stop_lever.get()] {
-                                             WasmEdge_AsyncCancel(lever);
-                                           }));
+    deadline.emplace(
+        state_->watchdog->arm(std::chrono::milliseconds(limit_ms),
+                              [lever = state_->stop_lever.get()] { WasmEdge_AsyncCancel(lever); }));
   }
   const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(),
                                                n_params, results.data(), n_results);
@@ -312,7 +316,8 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
                     std::to_string(WasmEdge_ModuleInstanceWASIGetExitCode(state_->wasi)) + ")");
   }
   if (!WasmEdge_ResultOK(r)) {
-    return fail(Errc::kTrap, "call", state_->path + " " + std::string(name) + ": " + trapMessage(r));
+    return fail(Errc::kTrap, "call",
+                state_->path + " " + std::string(name) + ": " + trapMessage(r));
   }
   std::vector<std::uint32_t> out(n_results);
   for (std::uint32_t i = 0; i < n_results; ++i) {

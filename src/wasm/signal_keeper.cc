@@ -7,22 +7,23 @@
 #include <span>
 #include <thread>
 
-#include "handles.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/wasm/aot_cache.h"
+
+#include "handles.h"
 
 namespace rr::wasm {
 namespace {
 
 // (module (import "rr" "park" (func)) (func (export "run") call 0))
 constexpr std::uint8_t kKeeperWasm[] = {
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                          // magic, version
-    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                                      // type: () -> ()
-    0x02, 0x0b, 0x01, 0x02, 'r', 'r', 0x04, 'p', 'a', 'r', 'k', 0x00, 0x00,  // import rr.park
-    0x03, 0x02, 0x01, 0x00,                                                  // func: type 0
-    0x07, 0x07, 0x01, 0x03, 'r', 'u', 'n', 0x00, 0x01,                       // export run
-    0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,                          // code: call 0
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                              // magic, version
+    0x01, 0x04, 0x01, 0x60, 0x00, 0x00,                                          // type: () -> ()
+    0x02, 0x0b, 0x01, 0x02, 'r',  'r',  0x04, 'p',  'a',  'r', 'k', 0x00, 0x00,  // import rr.park
+    0x03, 0x02, 0x01, 0x00,                                                      // func: type 0
+    0x07, 0x07, 0x01, 0x03, 'r',  'u',  'n',  0x00, 0x01,                        // export run
+    0x0a, 0x06, 0x01, 0x04, 0x00, 0x10, 0x00, 0x0b,                              // code: call 0
 };
 
 struct Keeper {
@@ -44,7 +45,8 @@ Result<> startKeeper(const AotCache& cache) {
   const auto bytes = std::as_bytes(std::span(kKeeperWasm));
   RR_ASSIGN_OR_RETURN(const AotCache::Entry entry, cache.compiled(bytes, "<signal keeper>"));
   // Deliberately leaked: the parked thread uses these until the process exits.
-  auto* keeper = new Keeper;  // NOLINT(cppcoreguidelines-owning-memory): lives as long as the process
+  auto* keeper =
+      new Keeper;  // NOLINT(cppcoreguidelines-owning-memory): lives as long as the process
   ModuleInstancePtr module(WasmEdge_ModuleInstanceCreate(wrap("rr")));
   const FunctionTypePtr type(WasmEdge_FunctionTypeCreate(nullptr, 0, nullptr, 0));
   WasmEdge_ModuleInstanceAddFunction(module.get(), wrap("park"),

@@ -335,8 +335,8 @@ Result<> WasiPolicy::startProxy(WasmEdge_ModuleInstanceContext* wasi) {
     return fail(Errc::kInvalidModule, "WASI socket proxy", resultMessage(r));
   }
   for (std::size_t i = 0; i < kProxied.size(); ++i) {
-    proxy->fns[i] = WasmEdge_ModuleInstanceFindFunction(proxy->module.get(),
-                                                        wrap(std::to_string(i)));
+    proxy->fns[i] =
+        WasmEdge_ModuleInstanceFindFunction(proxy->module.get(), wrap(std::to_string(i)));
   }
   proxy->memory = WasmEdge_ModuleInstanceFindMemory(proxy->module.get(), wrap("memory"));
   proxy_ = std::move(proxy);
@@ -439,8 +439,7 @@ WasiPolicy::Outcome WasiPolicy::listen(const Call& call) {
   const std::uint32_t port = loadU32(std::span(family_port).last<4>());
   if ((family != kLocalAddrInet4 && family != kFamilyInet4) || port > UINT16_MAX ||
       !netGrantsAllow(grants_, ip, static_cast<std::uint16_t>(port))) {
-    RR_LOG_DEBUG("WASI: listen on {}.{}.{}.{}:{} is not granted", ip[0], ip[1], ip[2], ip[3],
-                 port);
+    RR_LOG_DEBUG("WASI: listen on {}.{}.{}.{}:{} is not granted", ip[0], ip[1], ip[2], ip[3], port);
     return kWasiNotCapable;
   }
   return forward(call, kListen, std::span(call.params, 2));

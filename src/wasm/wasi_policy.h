@@ -36,9 +36,10 @@
 #include <span>
 #include <vector>
 
-#include "handles.h"
 #include "roadrunner/base/error.h"
 #include "roadrunner/base/net_grant.h"
+
+#include "handles.h"
 
 namespace rr::wasm {
 

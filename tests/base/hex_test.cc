@@ -1,9 +1,9 @@
 #include "roadrunner/base/hex.h"
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <cstdint>
+
+#include <gtest/gtest.h>
 
 #include "roadrunner/base/sha256.h"
 

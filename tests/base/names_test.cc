@@ -1,8 +1,8 @@
 #include "roadrunner/base/names.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace rr {
 namespace {

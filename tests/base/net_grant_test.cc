@@ -21,12 +21,29 @@ TEST(NetGrantTest, ParsesAnAddressWithAPortOrAnyPort) {
 }
 
 TEST(NetGrantTest, RefusesWhatIsNotAnIpv4LiteralAndAPort) {
-  for (const char* text :
-       {"", "tcp:", "127.0.0.1:80", "udp:127.0.0.1:80", "tcp:localhost:80", "tcp:127.0.0.1",
-        "tcp:127.0.0.1:", "tcp:127.0.0.1:0", "tcp:127.0.0.1:65536", "tcp:127.0.0.1:080",
-        "tcp:127.0.0.1:-1", "tcp:127.0.0.1:8o", "tcp:127.0.0.1:**", "tcp:256.0.0.1:80",
-        "tcp:127.0.0:80", "tcp:127.0.0.1.1:80", "tcp:127..0.1:80", "tcp:127.0.0.01:80",
-        "tcp:[::1]:80", "tcp:::1:80", "tcp:*:80", "tcp: 127.0.0.1:80", "tcp:127.0.0.1:80 "}) {
+  for (const char* text : {"",
+                           "tcp:",
+                           "127.0.0.1:80",
+                           "udp:127.0.0.1:80",
+                           "tcp:localhost:80",
+                           "tcp:127.0.0.1",
+                           "tcp:127.0.0.1:",
+                           "tcp:127.0.0.1:0",
+                           "tcp:127.0.0.1:65536",
+                           "tcp:127.0.0.1:080",
+                           "tcp:127.0.0.1:-1",
+                           "tcp:127.0.0.1:8o",
+                           "tcp:127.0.0.1:**",
+                           "tcp:256.0.0.1:80",
+                           "tcp:127.0.0:80",
+                           "tcp:127.0.0.1.1:80",
+                           "tcp:127..0.1:80",
+                           "tcp:127.0.0.01:80",
+                           "tcp:[::1]:80",
+                           "tcp:::1:80",
+                           "tcp:*:80",
+                           "tcp: 127.0.0.1:80",
+                           "tcp:127.0.0.1:80 "}) {
     const auto grant = parseNetGrant(text);
     ASSERT_FALSE(grant.has_value()) << text;
     EXPECT_EQ(grant.error().code, Errc::kInvalidArgument);

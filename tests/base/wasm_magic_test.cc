@@ -1,9 +1,9 @@
 #include "roadrunner/base/wasm_magic.h"
 
-#include <gtest/gtest.h>
-
 #include <cstddef>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rr {
 namespace {

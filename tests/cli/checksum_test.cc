@@ -2,17 +2,18 @@
 // `roadrunner serve`, and never reaches the handler; the same frame with the right checksum is
 // delivered.
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <string>
 #include <vector>
 
-#include "../testing/serve_process.h"
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
+
+#include "../testing/serve_process.h"
+#include "../testing/subprocess.h"
 
 namespace rr {
 namespace {
@@ -33,10 +34,9 @@ std::uint32_t sendChecksummed(const std::string& path, std::span<const std::byte
                         .checksum = checksum},
                        header);
   const std::string names = "xsink";
-  std::array<iovec, 3> iov = {
-      iovec{header.data(), header.size()},
-      iovec{const_cast<char*>(names.data()), names.size()},
-      iovec{const_cast<std::byte*>(payload.data()), payload.size()}};
+  std::array<iovec, 3> iov = {iovec{header.data(), header.size()},
+                              iovec{const_cast<char*>(names.data()), names.size()},
+                              iovec{const_cast<std::byte*>(payload.data()), payload.size()}};
   EXPECT_TRUE(sys::sendAll(fd->get(), iov).has_value());
   std::array<std::byte, proto::kResponseHeaderSize> raw{};
   EXPECT_TRUE(sys::recvExact(fd->get(), raw).has_value());
@@ -48,9 +48,9 @@ std::uint32_t sendChecksummed(const std::string& path, std::span<const std::byte
 TEST(ChecksumTest, APayloadThatFailsItsChecksumIsAProtocolError) {
   const testing::TempDir dir;
   const std::string sock = dir.file("sink.sock");
-  testing::ServeProcess serve(RR_CLI,
-                              {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"},
-                              {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  testing::ServeProcess serve(
+      RR_CLI, {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"}, {},
+      {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
   ASSERT_TRUE(serve.ready());
   std::vector<std::byte> payload(100000);
   for (std::size_t i = 0; i < payload.size(); ++i) {

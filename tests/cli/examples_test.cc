@@ -1,13 +1,13 @@
 // Every example workflow runs from the build's examples/ directory, and docs/workflows.md shows
 // each one exactly as its file says.
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "../testing/subprocess.h"
 
@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 std::vector<fs::path> exampleWorkflows() {
   std::vector<fs::path> out;
-  for (const auto& entry : fs::recursive_directory_iterator(std::string(RR_BINARY_DIR) + "/examples")) {
+  for (const auto& entry :
+       fs::recursive_directory_iterator(std::string(RR_BINARY_DIR) + "/examples")) {
     if (entry.path().extension() == ".json") {
       out.push_back(entry.path());
     }
@@ -48,9 +49,9 @@ TEST(ExamplesTest, EveryExampleWorkflowRuns) {
   const auto workflows = exampleWorkflows();
   EXPECT_GE(workflows.size(), 5U);
   for (const fs::path& w : workflows) {
-    const testing::Outcome o = testing::run(
-        {RR_CLI, "up", w.string()},
-        {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+    const testing::Outcome o =
+        testing::run({RR_CLI, "up", w.string()},
+                     {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
     EXPECT_EQ(o.exit_code, 0) << w << "\n" << o.out << o.err;
   }
 }
@@ -63,14 +64,15 @@ TEST(ExamplesTest, TheWorkflowsPageShowsTheExampleFiles) {
     files.push_back(testing::slurp(w.string()));
   }
   int shown = 0;
-  for (const std::string& block : jsonBlocks(testing::slurp(std::string(RR_SOURCE_DIR) +
-                                                            "/docs/workflows.md"))) {
+  for (const std::string& block :
+       jsonBlocks(testing::slurp(std::string(RR_SOURCE_DIR) + "/docs/workflows.md"))) {
     const auto name = nlohmann::json::parse(block, nullptr, false).value("name", "");
     if (name == "optional label" || name == "count-remote") {
       continue;
     }
     EXPECT_NE(std::ranges::find(files, block), files.end())
-        << "docs/workflows.md shows a workflow that is no example file:\n" << block;
+        << "docs/workflows.md shows a workflow that is no example file:\n"
+        << block;
     ++shown;
   }
   EXPECT_GE(shown, 5);

@@ -13,8 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -26,12 +24,15 @@
 #include <string_view>
 #include <thread>
 
-#include "../testing/serve_process.h"
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/socket_endpoint.h"
+
+#include "../testing/serve_process.h"
+#include "../testing/subprocess.h"
 
 namespace rr {
 namespace {
@@ -159,15 +160,16 @@ TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
 
   constexpr std::uint64_t kTransfers = 1000;
   const auto startSender = [&](std::uint64_t first) {
-    testing::writeText(
-        dir.file("wf.json"),
-        R"({"secret_file": ")" + dir.file("secret") + R"(", "functions": {
-          "sender": {"wasm": ")" RR_GUEST_SEQ_SENDER R"(", "dirs": ["/log:)" + dir.path() +
-            R"("], "args": ["ledger", ")" + std::to_string(first) + R"(", ")" +
-            std::to_string(kTransfers - first) + R"(", "524288", "/log/sent"]},
+    testing::writeText(dir.file("wf.json"),
+                       R"({"secret_file": ")" + dir.file("secret") + R"(", "functions": {
+          "sender": {"wasm": ")" RR_GUEST_SEQ_SENDER R"(", "dirs": ["/log:)" +
+                           dir.path() + R"("], "args": ["ledger", ")" + std::to_string(first) +
+                           R"(", ")" + std::to_string(kTransfers - first) +
+                           R"(", "524288", "/log/sent"]},
           "ledger": {"wasm": ")" RR_GUEST_LEDGER_RECEIVER R"("}},
         "edges": [{"from": "sender", "to": "ledger", "mode": "network",
-                   "address": ")" + serve.address() + R"("}]})");
+                   "address": ")" +
+                           serve.address() + R"("}]})");
     std::vector<std::string> env = {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"};
     for (char** e = environ; *e != nullptr; ++e) {
       if (!std::string_view(*e).starts_with("RR_CACHE_DIR=")) {
@@ -205,7 +207,7 @@ TEST(FaultInjectionTest, SenderKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
     // mid-payload, waiting for the reply, or between transfers.
     bool exited = false;
     const auto logSize = [&] {
-      struct stat st {};
+      struct stat st{};
       return ::stat(dir.file("sent").c_str(), &st) == 0 ? st.st_size : 0;
     };
     const auto before = logSize();
@@ -350,8 +352,9 @@ TEST(FaultInjectionTest, ConnectionsResetAtRandomPointsNeverHalfOrTwiceDeliver) 
     }
   });
   transport::SocketEndpoint ep(
-      transport::Address{.kind = transport::Address::Kind::kTcp, .host = "127.0.0.1", .port = relay.port()}, "ledger",
-      {.timeout_seconds = 5, .connect_timeout_ms = 2000, .secret = "fault-secret"});
+      transport::Address{
+          .kind = transport::Address::Kind::kTcp, .host = "127.0.0.1", .port = relay.port()},
+      "ledger", {.timeout_seconds = 5, .connect_timeout_ms = 2000, .secret = "fault-secret"});
   constexpr std::uint64_t kTransfers = 1000;
   const auto status = sendNumbered(ep, kTransfers, 512 * 1024);  // spliced
   done = true;

@@ -5,13 +5,13 @@
 // The shell starts in a stand-in for the clone (guest/, examples/ and scripts/ of this checkout,
 // and bin/roadrunner, which is this build's binary), with HOME in a temporary directory.
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "../testing/subprocess.h"
 
@@ -158,14 +158,16 @@ TEST(GettingStartedTest, EveryCommandRunsAsShown) {
     const Step& s = page_steps[step];
     EXPECT_EQ(line, "@@step " + std::to_string(step) + " 0") << "$ " << s.command << "\n" << output;
     for (const std::string& want : s.expected) {
-      EXPECT_TRUE(outputHas(output, want)) << "$ " << s.command << "\nwanted: " << want
-                                           << "\ngot:\n" << output;
+      EXPECT_TRUE(outputHas(output, want))
+          << "$ " << s.command << "\nwanted: " << want << "\ngot:\n"
+          << output;
     }
     output.clear();
     ++step;
   }
-  EXPECT_EQ(step, page_steps.size()) << "the page's script stopped early (exit " << o.exit_code
-                                      << "):\n" << output << o.err;
+  EXPECT_EQ(step, page_steps.size())
+      << "the page's script stopped early (exit " << o.exit_code << "):\n"
+      << output << o.err;
 }
 
 }  // namespace

@@ -7,10 +7,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
@@ -62,8 +62,9 @@ class NetworkTest : public ::testing::Test {
   std::vector<std::string> sendFromA(const std::string& to, const std::string& file,
                                      const std::string& secret_file,
                                      const std::string& timeout = "5") {
-    return {"/usr/bin/ip", "netns", "exec", a_, RR_CLI, "send", "--to", to, "--target",
-            "hash_receiver", "--secret-file", secret_file, "--timeout", timeout, file};
+    return {"/usr/bin/ip",   "netns",     "exec",      a_,         RR_CLI,
+            "send",          "--to",      to,          "--target", "hash_receiver",
+            "--secret-file", secret_file, "--timeout", timeout,    file};
   }
   std::unique_ptr<testing::ServeProcess> serveOnB() {
     return std::make_unique<testing::ServeProcess>(
@@ -84,7 +85,8 @@ TEST_F(NetworkTest, TransferBetweenHostsArrivesIntact) {
   ASSERT_TRUE(serve->ready());
   const std::string payload(8U << 20U, 'n');
   testing::writeText(secret_.file("in"), payload);
-  const auto o = testing::run(sendFromA(serve->address(), secret_.file("in"), secret_.file("secret")));
+  const auto o =
+      testing::run(sendFromA(serve->address(), secret_.file("in"), secret_.file("secret")));
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out, fnv1aHex(payload)) << "the receiver on host B hashed exactly what A sent";
 }
@@ -94,7 +96,8 @@ TEST_F(NetworkTest, WrongSecretFromAnotherHostIsRefused) {
   ASSERT_TRUE(serve->ready());
   testing::writeText(secret_.file("wrong"), "guess\n");
   testing::writeText(secret_.file("in"), "hello");
-  const auto o = testing::run(sendFromA(serve->address(), secret_.file("in"), secret_.file("wrong")));
+  const auto o =
+      testing::run(sendFromA(serve->address(), secret_.file("in"), secret_.file("wrong")));
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("receiver unavailable"), std::string::npos) << o.err;
 }
@@ -134,7 +137,8 @@ TEST_F(NetworkTest, LinkCutMidTransferGivesTheSenderAStatusAndBothSidesRecover) 
                " tc qdisc del dev " + a_ + " root"),
             0);
   testing::writeText(secret_.file("small"), "after the cut");
-  const auto o = testing::run(sendFromA(serve->address(), secret_.file("small"), secret_.file("secret")));
+  const auto o =
+      testing::run(sendFromA(serve->address(), secret_.file("small"), secret_.file("secret")));
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_EQ(o.out, fnv1aHex("after the cut"));
 }

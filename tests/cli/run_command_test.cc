@@ -2,9 +2,9 @@
 
 #include <sys/stat.h>
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
@@ -35,8 +35,8 @@ TEST_F(RunCommandTest, ArgsEnvDirAndExitCodePassThrough) {
   const testing::TempDir data;
   testing::writeText(data.file("in.txt"), "line one\n");
   for (const char* engine : {"--interpreter", ""}) {
-    std::vector<std::string> args = {"run", RR_GUEST_WASI_PROBE, "--env", "GREETING=hi", "--dir",
-                                     "/data:" + data.path()};
+    std::vector<std::string> args = {"run",   RR_GUEST_WASI_PROBE,   "--env", "GREETING=hi",
+                                     "--dir", "/data:" + data.path()};
     if (*engine != '\0') {
       args.emplace_back(engine);
     }
@@ -58,9 +58,9 @@ TEST_F(RunCommandTest, BehavesLikeTheWasmedgeCli) {
   }
   const Outcome ours = roadrunner({"run", RR_GUEST_WASI_PROBE, "--env", "K=v", "--dir",
                                    "/d:" + data.path(), "--", "9", "K", "/d/in.txt"});
-  const Outcome theirs = testing::run({"/usr/bin/wasmedge", "--env", "K=v", "--dir",
-                                       "/d:" + data.path(), RR_GUEST_WASI_PROBE, "9", "K",
-                                       "/d/in.txt"});
+  const Outcome theirs =
+      testing::run({"/usr/bin/wasmedge", "--env", "K=v", "--dir", "/d:" + data.path(),
+                    RR_GUEST_WASI_PROBE, "9", "K", "/d/in.txt"});
   EXPECT_EQ(ours.exit_code, theirs.exit_code);
   EXPECT_EQ(ours.out, theirs.out);
   EXPECT_EQ(ours.err, theirs.err);
@@ -112,7 +112,7 @@ TEST_F(RunCommandTest, GuestGetsNoSocketsUnlessAllowedAndThenOnlyThoseAddresses)
   ASSERT_TRUE(granted.port() != 0 && other.port() != 0);
   const auto probe = [&](const testing::TcpListener& to, std::vector<std::string> flags) {
     std::vector<std::string> args = {"run", RR_GUEST_NET_PROBE, "--env",
-                                      "NET_PROBE_PORT=" + to.portText()};
+                                     "NET_PROBE_PORT=" + to.portText()};
     args.insert(args.end(), flags.begin(), flags.end());
     return roadrunner(args);
   };
@@ -150,8 +150,8 @@ TEST_F(RunCommandTest, UnknownCommand) {
 }
 
 TEST_F(RunCommandTest, UnwritableCacheDirectory) {
-  const Outcome o = testing::run({RR_CLI, "run", RR_GUEST_WASI_PROBE},
-                                 {"RR_CACHE_DIR=/proc/roadrunner"});
+  const Outcome o =
+      testing::run({RR_CLI, "run", RR_GUEST_WASI_PROBE}, {"RR_CACHE_DIR=/proc/roadrunner"});
   expectOneLineError(o, "/proc/roadrunner");
 }
 
@@ -175,8 +175,8 @@ TEST(ResourceLimitTest, FullDiskUnderTheAotCacheIsOneClearError) {
       std::system(("mount -t tmpfs -o size=32k tmpfs " + dir.path()).c_str()) != 0) {
     GTEST_SKIP() << "needs root to mount a small tmpfs";
   }
-  const auto o = testing::run({RR_CLI, "run", RR_GUEST_WASI_PROBE, "--", "3"},
-                              {"RR_CACHE_DIR=" + dir.path()});
+  const auto o =
+      testing::run({RR_CLI, "run", RR_GUEST_WASI_PROBE, "--", "3"}, {"RR_CACHE_DIR=" + dir.path()});
   std::system(("umount " + dir.path()).c_str());
   EXPECT_EQ(o.exit_code, 1) << o.err;
   EXPECT_EQ(o.signal, 0);
@@ -193,9 +193,9 @@ TEST(ResourceLimitTest, TooFewDescriptorsIsOneClearErrorNotACrash) {
       "sink": {"wasm": ")" + guests + R"(fan_sink.wasm"}},
     "edges": [{"from": "source", "to": "worker"}, {"from": "worker", "to": "sink"},
               {"from": "source", "to": "sink"}]})");
-  const auto o = testing::run(
-      {"/bin/sh", "-c", "ulimit -n 20; exec " RR_CLI " up " + dir.file("fan.json")},
-      {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto o =
+      testing::run({"/bin/sh", "-c", "ulimit -n 20; exec " RR_CLI " up " + dir.file("fan.json")},
+                   {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
   EXPECT_EQ(o.exit_code, 1) << o.err;
   EXPECT_EQ(o.signal, 0);
   EXPECT_NE(o.err.find("Too many open files"), std::string::npos) << o.err;

@@ -6,17 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <chrono>
 #include <cstring>
 #include <memory>
 
-#include "../testing/serve_process.h"
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/transport/socket_endpoint.h"
+
+#include "../testing/serve_process.h"
+#include "../testing/subprocess.h"
 
 namespace rr {
 namespace {
@@ -34,8 +35,10 @@ TEST(ServeCommandTest, SendDeliversAFileAndPrintsTheReply) {
   ServeProcess serve({RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"});
   ASSERT_TRUE(serve.ready());
   testing::writeText(dir.file("in.txt"), std::string(3U << 20U, 'x'));
-  const auto socket_path = testing::run({RR_CLI, "send", "--to", "unix:" + sock, dir.file("in.txt")});
-  const auto memfd = testing::run({RR_CLI, "send", "--memfd", "--to", "unix:" + sock, dir.file("in.txt")});
+  const auto socket_path =
+      testing::run({RR_CLI, "send", "--to", "unix:" + sock, dir.file("in.txt")});
+  const auto memfd =
+      testing::run({RR_CLI, "send", "--memfd", "--to", "unix:" + sock, dir.file("in.txt")});
   EXPECT_EQ(socket_path.exit_code, 0) << socket_path.err;
   EXPECT_EQ(memfd.exit_code, 0) << memfd.err;
   EXPECT_EQ(socket_path.out.size(), 8U);  // the receiver's 8-byte hash
@@ -96,8 +99,8 @@ TEST(ServeCommandTest, ThreadsAndAddressSpaceStayFlatOverManyShortConnections) {
 TEST(ServeCommandTest, SendToNobodyIsOneClearError) {
   const testing::TempDir dir;
   testing::writeText(dir.file("in.txt"), "x");
-  const auto o = testing::run({RR_CLI, "send", "--to", "unix:" + dir.file("none.sock"),
-                               dir.file("in.txt")});
+  const auto o =
+      testing::run({RR_CLI, "send", "--to", "unix:" + dir.file("none.sock"), dir.file("in.txt")});
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("receiver unavailable"), std::string::npos) << o.err;
 }

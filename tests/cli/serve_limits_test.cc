@@ -1,14 +1,15 @@
 // A long-lived `roadrunner serve` that runs out of descriptors keeps serving: accept fails with
 // EMFILE while the process is full, and succeeds again once connections close.
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
+#include "roadrunner/sys/socket.h"
+
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
-#include "roadrunner/sys/socket.h"
 
 namespace rr {
 namespace {
@@ -16,10 +17,9 @@ namespace {
 TEST(ServeLimitsTest, RunningOutOfDescriptorsDoesNotEndAccepting) {
   const testing::TempDir dir;
   const std::string sock = dir.file("sink.sock");
-  testing::ServeProcess serve(RR_CLI,
-                              {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"},
-                              {"prlimit", "--nofile=40", "--"},
-                              {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  testing::ServeProcess serve(
+      RR_CLI, {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink"},
+      {"prlimit", "--nofile=40", "--"}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
   ASSERT_TRUE(serve.ready());
   testing::writeText(dir.file("in.txt"), "hello");
   {
@@ -32,8 +32,8 @@ TEST(ServeLimitsTest, RunningOutOfDescriptorsDoesNotEndAccepting) {
     ::usleep(300 * 1000);  // the server accepts until EMFILE
   }
   // Every held connection is closed; the server frees their descriptors and accepts again.
-  const auto sent = testing::run({RR_CLI, "send", "--timeout", "10", "--to", "unix:" + sock,
-                                  dir.file("in.txt")});
+  const auto sent =
+      testing::run({RR_CLI, "send", "--timeout", "10", "--to", "unix:" + sock, dir.file("in.txt")});
   EXPECT_EQ(sent.exit_code, 0) << sent.err;
 }
 
@@ -49,8 +49,8 @@ TEST(ServeLimitsTest, StatsEveryPrintsTheFunctionsRowWhileItServes) {
   const std::string sock = dir.file("sink.sock");
   const std::string err = dir.file("serve.err");
   testing::ServeProcess serve(
-      RR_CLI, {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink",
-               "--stats-every", "50"},
+      RR_CLI,
+      {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + sock, "--name", "sink", "--stats-every", "50"},
       {"/bin/sh", "-c", "exec \"$0\" \"$@\" 2>'" + err + "'"},
       {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
   ASSERT_TRUE(serve.ready());

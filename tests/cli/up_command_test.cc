@@ -25,9 +25,11 @@ TEST_F(UpCommandTest, RunsTheTextPipelineWithPrefixedOutput) {
   testing::writeText(dir_.file("in.txt"), "one two three\nfour\n");
   const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
   const testing::Outcome o = up(R"({"functions": {
-      "producer": {"wasm": ")" + guests + R"(text_producer.wasm", "args": ["/d/in.txt"],
+      "producer": {"wasm": ")" + guests +
+                                    R"(text_producer.wasm", "args": ["/d/in.txt"],
                    "dirs": ["/d:."]},
-      "counter": {"wasm": ")" + guests + R"(text_counter.wasm"}},
+      "counter": {"wasm": ")" + guests +
+                                    R"(text_counter.wasm"}},
     "edges": [{"from": "producer", "to": "counter", "mode": "embedded"}]})",
                                 {"--stats"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
@@ -60,12 +62,18 @@ TEST_F(UpCommandTest, ServedGroupMembersSendUnderTheirInstanceNames) {
   const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
   for (const std::string mode : {"embedded", "kernel", "network"}) {
     const testing::Outcome o = up(R"({"functions": {
-        "source": {"wasm": ")" + guests + R"(fan_source.wasm", "args": ["1000"]},
-        "worker": {"wasm": ")" + guests + R"(fan_worker.wasm", "instances": 2},
-        "sink": {"wasm": ")" + std::string(RR_BINARY_DIR) + R"(/examples/fanin/ledger.wasm"}},
-      "edges": [{"from": "source", "to": "worker", "mode": ")" + mode + R"("},
-                {"from": "worker", "to": "sink", "mode": ")" + mode + R"("},
-                {"from": "source", "to": "sink", "mode": ")" + mode + R"("}]})");
+        "source": {"wasm": ")" + guests +
+                                  R"(fan_source.wasm", "args": ["1000"]},
+        "worker": {"wasm": ")" + guests +
+                                  R"(fan_worker.wasm", "instances": 2},
+        "sink": {"wasm": ")" + std::string(RR_BINARY_DIR) +
+                                  R"(/examples/fanin/ledger.wasm"}},
+      "edges": [{"from": "source", "to": "worker", "mode": ")" +
+                                  mode + R"("},
+                {"from": "worker", "to": "sink", "mode": ")" +
+                                  mode + R"("},
+                {"from": "source", "to": "sink", "mode": ")" +
+                                  mode + R"("}]})");
     EXPECT_EQ(o.exit_code, 0) << mode << "\n" << o.err;
     EXPECT_NE(o.out.find("from worker#0:"), std::string::npos) << mode << "\n" << o.out;
     EXPECT_NE(o.out.find("from worker#1:"), std::string::npos) << mode << "\n" << o.out;
@@ -73,8 +81,8 @@ TEST_F(UpCommandTest, ServedGroupMembersSendUnderTheirInstanceNames) {
 }
 
 TEST_F(UpCommandTest, ExitsWithTheFailingFunctionsStatus) {
-  const testing::Outcome o = up(R"({"functions": {"p": {"wasm": ")" RR_GUEST_WASI_PROBE
-                                R"(", "args": ["7"]}}})");
+  const testing::Outcome o =
+      up(R"({"functions": {"p": {"wasm": ")" RR_GUEST_WASI_PROBE R"(", "args": ["7"]}}})");
   EXPECT_EQ(o.exit_code, 7) << o.err;
   EXPECT_NE(o.out.find("p | argv[1]=7"), std::string::npos) << o.out;
 }
@@ -101,9 +109,9 @@ namespace {
 
 TEST(BenchCommandTest, SmallRunWritesVerifiedJsonAndCsv) {
   const testing::TempDir dir;
-  const testing::Outcome o = testing::run(
-      {RR_CLI, "bench", "--sizes", "64K", "--runs", "2", "--json", dir.file("b.json")},
-      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--sizes", "64K", "--runs", "2", "--json", dir.file("b.json")},
+                   {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
   const std::string json = testing::slurp(dir.file("b.json"));
   EXPECT_NE(json.find("\"verified\": true"), std::string::npos) << json;
@@ -124,8 +132,9 @@ namespace rr {
 namespace {
 
 TEST(DemoCommandTest, RunsTheImageAndTextPipelines) {
-  const testing::Outcome o = testing::run(
-      {RR_CLI, "demo", "--mib=1"}, {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  const testing::Outcome o =
+      testing::run({RR_CLI, "demo", "--mib=1"},
+                   {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   EXPECT_EQ(o.exit_code, 0) << o.err;
   EXPECT_NE(o.out.find("pipeline says: 1500x1000 grayscale PNG"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("counter says: 119840 words"), std::string::npos) << o.out;
@@ -155,10 +164,10 @@ namespace {
 
 TEST(BenchCommandTest, BaselinesRunForRealAndAreVerified) {
   const testing::TempDir dir;
-  const testing::Outcome o = testing::run(
-      {RR_CLI, "bench", "--modes", "embedded,native-http,redis", "--sizes", "64K", "--runs", "2",
-       "--json", dir.file("b.json")},
-      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", "embedded,native-http,redis", "--sizes", "64K",
+                    "--runs", "2", "--json", dir.file("b.json")},
+                   {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const std::string json = testing::slurp(dir.file("b.json"));
   EXPECT_NE(json.find("\"system\": \"native-http\""), std::string::npos);
@@ -172,8 +181,8 @@ TEST(BenchCommandTest, BaselinesRunForRealAndAreVerified) {
 TEST(BenchCommandTest, WasmedgeHttpRunsForRealAndIsVerified) {
   const testing::TempDir dir;
   const testing::Outcome o = testing::run(
-      {RR_CLI, "bench", "--modes", "embedded,wasmedge-http", "--sizes", "64K,1M", "--fanout",
-       "1,3", "--fanout-size", "256K", "--runs", "2", "--json", dir.file("b.json")},
+      {RR_CLI, "bench", "--modes", "embedded,wasmedge-http", "--sizes", "64K,1M", "--fanout", "1,3",
+       "--fanout-size", "256K", "--runs", "2", "--json", dir.file("b.json")},
       {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   ASSERT_EQ(o.exit_code, 0) << o.err;
   const auto doc = nlohmann::json::parse(testing::slurp(dir.file("b.json")), nullptr, false);
@@ -216,11 +225,11 @@ TEST(BenchCommandTest, WasmedgeHttpRefusesPayloadsThatCannotParseInWasm32) {
 // recipe's, so the result is unverified and the bench fails.
 TEST(BenchCommandTest, WasmedgeHttpNoticesCorruptedBytes) {
   const testing::TempDir dir;
-  const testing::Outcome o = testing::run(
-      {RR_CLI, "bench", "--modes", "wasmedge-http", "--sizes", "64K", "--runs", "1", "--json",
-       dir.file("b.json")},
-      {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache",
-       "RR_BENCH_CORRUPT_FOR_TEST=1"});
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", "wasmedge-http", "--sizes", "64K", "--runs", "1",
+                    "--json", dir.file("b.json")},
+                   {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache",
+                    "RR_BENCH_CORRUPT_FOR_TEST=1"});
   EXPECT_EQ(o.exit_code, 1) << o.err;
   EXPECT_NE(o.err.find("not verified"), std::string::npos) << o.err;
   const auto doc = nlohmann::json::parse(testing::slurp(dir.file("b.json")), nullptr, false);

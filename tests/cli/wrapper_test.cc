@@ -7,12 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <future>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "../testing/subprocess.h"
 

@@ -87,8 +87,8 @@ static int is(const uint8_t* buf, uint32_t len, const char* name) {
 }
 
 __attribute__((export_name(RR_EXPORT_ON_MESSAGE))) int32_t rr_on_message(uint32_t ptr, uint32_t len,
-                                                                      uint32_t source,
-                                                                      uint32_t source_len) {
+                                                                         uint32_t source,
+                                                                         uint32_t source_len) {
   (void)source;
   (void)source_len;
   const uint8_t* buf = (const uint8_t*)(uintptr_t)ptr;

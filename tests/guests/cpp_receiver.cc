@@ -1,10 +1,10 @@
 // roadrunner-guest: reactor
 // The hash receiver written against the C++20 veneer: replies with the FNV-1a hash.
 #define ROADRUNNER_RECEIVER
-#include <roadrunner/guest/roadrunner.hpp>
-
 #include <cstdint>
 #include <span>
+
+#include <roadrunner/guest/roadrunner.hpp>
 
 int32_t rr_handle(const uint8_t* buf, uint32_t len, const char*, uint32_t) {
   std::uint64_t h = 1469598103934665603ULL;

@@ -23,8 +23,8 @@ int main(int argc, char** argv) {
     return 65;
   }
   const uint32_t kLen = 4096;
-  const uint32_t payload = 0u - kLen;                  // the last 4096 bytes
-  const uint32_t reply = payload - 64;                  // 8 bytes below them
+  const uint32_t payload = 0u - kLen;   // the last 4096 bytes
+  const uint32_t reply = payload - 64;  // 8 bytes below them
   const uint32_t reply_len = payload - 32;
   uint8_t* p = (uint8_t*)(uintptr_t)payload;
   for (uint32_t i = 0; i < kLen; ++i) {
@@ -44,8 +44,8 @@ int main(int argc, char** argv) {
     return 101;
   }
   const uint32_t last4 = 0u - 4;  // reply_len_out in the last 4 bytes
-  st = (rr_status_t)rr_raw_send((int32_t)(uintptr_t)target, tlen, (int32_t)(payload - 8192),
-                                100, (int32_t)reply, 8, (int32_t)last4);
+  st = (rr_status_t)rr_raw_send((int32_t)(uintptr_t)target, tlen, (int32_t)(payload - 8192), 100,
+                                (int32_t)reply, 8, (int32_t)last4);
   printf("reply length in the last 4 bytes: status %u %s\n", st, rr_status_name(st));
   if (st != RR_OK) {
     return 20 + (int)st;

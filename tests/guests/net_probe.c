@@ -57,14 +57,35 @@ uint32_t probe_sock_getaddrinfo(const char* node, uint32_t node_len, const char*
 #define P6 P5, uint32_t
 #define P7 P6, uint32_t
 #define P8 P7, uint32_t
-#define EVERY_SOCK(X)                                                                        \
-  X(sock_accept, 2) X(sock_accept_v2, 3) X(sock_bind, 3) X(sock_bind_v2, 3) X(sock_connect, 3) \
-  X(sock_connect_v2, 3) X(sock_getaddrinfo, 8) X(sock_getlocaladdr, 4)                        \
-  X(sock_getlocaladdr_v2, 3) X(sock_getpeeraddr, 4) X(sock_getpeeraddr_v2, 3)                  \
-  X(sock_getsockopt, 5) X(sock_listen, 2) X(sock_listen_v2, 2) X(sock_open, 3)                 \
-  X(sock_open_v2, 3) X(sock_recv, 6) X(sock_recv_from, 7) X(sock_recv_from_v2, 8)              \
-  X(sock_recv_v2, 6) X(sock_send, 5) X(sock_send_to, 7) X(sock_send_to_v2, 7)                  \
-  X(sock_send_v2, 5) X(sock_setsockopt, 5) X(sock_shutdown, 2)
+// clang-format off
+#define EVERY_SOCK(X) \
+  X(sock_accept, 2) \
+  X(sock_accept_v2, 3) \
+  X(sock_bind, 3) \
+  X(sock_bind_v2, 3) \
+  X(sock_connect, 3) \
+  X(sock_connect_v2, 3) \
+  X(sock_getaddrinfo, 8) \
+  X(sock_getlocaladdr, 4) \
+  X(sock_getlocaladdr_v2, 3) \
+  X(sock_getpeeraddr, 4) \
+  X(sock_getpeeraddr_v2, 3) \
+  X(sock_getsockopt, 5) \
+  X(sock_listen, 2) \
+  X(sock_listen_v2, 2) \
+  X(sock_open, 3) \
+  X(sock_open_v2, 3) \
+  X(sock_recv, 6) \
+  X(sock_recv_from, 7) \
+  X(sock_recv_from_v2, 8) \
+  X(sock_recv_v2, 6) \
+  X(sock_send, 5) \
+  X(sock_send_to, 7) \
+  X(sock_send_to_v2, 7) \
+  X(sock_send_v2, 5) \
+  X(sock_setsockopt, 5) \
+  X(sock_shutdown, 2)
+// clang-format on
 #define DECLARE(name, n) uint32_t every_##name(P##n) WASI_SOCK(#name);
 EVERY_SOCK(DECLARE)
 
@@ -123,8 +144,7 @@ static uint32_t probe(const char* mode, uint32_t port) {
     return check("proc_raise", probe_proc_raise(kSigKill));
   }
   if (strcmp(mode, "symlink") == 0) {
-    return check("path_symlink",
-                 __wasi_path_symlink("../../../../../../etc/passwd", 3, "escape"));
+    return check("path_symlink", __wasi_path_symlink("../../../../../../etc/passwd", 3, "escape"));
   }
   if ((err = openTcp(&fd)) != 0) {
     return err;

@@ -1,8 +1,8 @@
 #include "roadrunner/host/guest_memory.h"
 
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rr::host {
 namespace {

@@ -1,10 +1,10 @@
 #include "roadrunner/host/imports.h"
 
-#include <gtest/gtest.h>
-
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rr::host {
 namespace {
@@ -44,9 +44,8 @@ class ImportsTest : public ::testing::Test {
     std::memcpy(memory_.data() + offset, s.data(), s.size());
     return offset;
   }
-  Status send(std::uint32_t target, std::uint32_t target_len, std::uint32_t buf,
-              std::uint32_t len, std::uint32_t reply = 0, std::uint32_t cap = 0,
-              std::uint32_t reply_len_out = 0) {
+  Status send(std::uint32_t target, std::uint32_t target_len, std::uint32_t buf, std::uint32_t len,
+              std::uint32_t reply = 0, std::uint32_t cap = 0, std::uint32_t reply_len_out = 0) {
     return imports_.send(memory_, {target, target_len, buf, len, reply, cap, reply_len_out});
   }
 
@@ -111,11 +110,11 @@ TEST_F(ImportsTest, NameThatExistsWithoutAnEndpointHereIsNotAllowedNotUnknown) {
 
 TEST_F(ImportsTest, OutOfBoundsPointersAreFaultsNotDeliveries) {
   put(100, "b");
-  EXPECT_EQ(send(100, 1, 65530, 100), Status::kFault);                 // payload
-  EXPECT_EQ(send(65535, 2, 0, 0), Status::kFault);                     // target name
-  EXPECT_EQ(send(100, 1, 0, 0, 65530, 100), Status::kFault);           // reply buffer
-  EXPECT_EQ(send(100, 1, 0, 0, 0, 0, 65534), Status::kFault);          // reply length
-  EXPECT_EQ(send(100, 1, UINT32_MAX, UINT32_MAX), Status::kFault);     // wraps around
+  EXPECT_EQ(send(100, 1, 65530, 100), Status::kFault);              // payload
+  EXPECT_EQ(send(65535, 2, 0, 0), Status::kFault);                  // target name
+  EXPECT_EQ(send(100, 1, 0, 0, 65530, 100), Status::kFault);        // reply buffer
+  EXPECT_EQ(send(100, 1, 0, 0, 0, 0, 65534), Status::kFault);       // reply length
+  EXPECT_EQ(send(100, 1, UINT32_MAX, UINT32_MAX), Status::kFault);  // wraps around
   EXPECT_EQ(b_.calls, 0);
   EXPECT_EQ(stats_.failures.load(), 5U);
 }

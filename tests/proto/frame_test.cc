@@ -1,9 +1,9 @@
 #include "roadrunner/proto/frame.h"
 
-#include <gtest/gtest.h>
-
 #include <array>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "roadrunner/guest/abi.h"
 
@@ -17,8 +17,13 @@ std::array<std::byte, kRequestHeaderSize> encoded(const RequestHeader& h) {
 }
 
 TEST(FrameTest, RequestRoundTrips) {
-  const RequestHeader h{.flags = kFlagMemfd, .source_len = 3, .target_len = 7, .reply_cap = 64,
-                        .payload_len = 1ULL << 33, .checksum = 0xABCD, .send_ns = 123456789};
+  const RequestHeader h{.flags = kFlagMemfd,
+                        .source_len = 3,
+                        .target_len = 7,
+                        .reply_cap = 64,
+                        .payload_len = 1ULL << 33,
+                        .checksum = 0xABCD,
+                        .send_ns = 123456789};
   auto d = decodeRequest(encoded(h), UINT64_MAX);
   ASSERT_TRUE(d.has_value()) << d.error().message();
   EXPECT_EQ(d->flags, kFlagMemfd);

@@ -4,15 +4,16 @@
 // hash proves the rebuilt receiver works. A second, unrelated pair runs beside them throughout.
 // Each in embedded, kernel and network mode, with real guests on real WasmEdge (AOT).
 
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
 
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/base/file.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/runtime/runner.h"
+
+#include "../testing/subprocess.h"
 
 namespace rr::runtime {
 namespace {
@@ -33,10 +34,11 @@ class ContainmentTest : public ::testing::TestWithParam<EdgeMode> {
     std::vector<std::string> args = {"victim"};
     args.insert(args.end(), attacks.begin(), attacks.end());
     const Workflow w{
-        .functions = {{.name = "attacker", .wasm = RR_GUEST_ATTACK_SENDER, .args = args},
-                      {.name = "victim", .wasm = RR_GUEST_ATTACK_RECEIVER, .timeout_ms = timeout_ms},
-                      {.name = "bystander", .wasm = RR_GUEST_SENDER, .args = {"peer", "70000", "40"}},
-                      {.name = "peer", .wasm = RR_GUEST_HASH_RECEIVER}},
+        .functions =
+            {{.name = "attacker", .wasm = RR_GUEST_ATTACK_SENDER, .args = args},
+             {.name = "victim", .wasm = RR_GUEST_ATTACK_RECEIVER, .timeout_ms = timeout_ms},
+             {.name = "bystander", .wasm = RR_GUEST_SENDER, .args = {"peer", "70000", "40"}},
+             {.name = "peer", .wasm = RR_GUEST_HASH_RECEIVER}},
         .edges = {{.from = "attacker", .to = "victim", .mode = GetParam()},
                   {.from = "bystander", .to = "peer", .mode = GetParam()}}};
     auto report = runWorkflow(w, {.prefix_output = false,
@@ -61,15 +63,15 @@ class ContainmentTest : public ::testing::TestWithParam<EdgeMode> {
 // No time limit: the code is plain AOT, which cannot be interrupted, and every attack that ends
 // by itself must still end only its own invocation.
 TEST_P(ContainmentTest, TrapsExitsAndStackExhaustionEndOnlyTheInvocation) {
-  const Outcome o = run({expect("ok", RR_OK), expect("recurse", RR_ERECEIVER_FAILED),
-                         expect("ok", RR_OK), expect("exit", RR_EEXITED), expect("ok", RR_OK),
-                         expect("trap", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
-                         expect("alloc-recurse", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
-                         expect("alloc-exit", RR_EEXITED), expect("ok", RR_OK),
-                         expect("alloc-trap", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
-                         expect("release-recurse", RR_OK), expect("ok", RR_OK),
-                         expect("release-exit", RR_OK), expect("ok", RR_OK)},
-                        0);
+  const Outcome o =
+      run({expect("ok", RR_OK), expect("recurse", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+           expect("exit", RR_EEXITED), expect("ok", RR_OK), expect("trap", RR_ERECEIVER_FAILED),
+           expect("ok", RR_OK), expect("alloc-recurse", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+           expect("alloc-exit", RR_EEXITED), expect("ok", RR_OK),
+           expect("alloc-trap", RR_ERECEIVER_FAILED), expect("ok", RR_OK),
+           expect("release-recurse", RR_OK), expect("ok", RR_OK), expect("release-exit", RR_OK),
+           expect("ok", RR_OK)},
+          0);
   EXPECT_EQ(o.attacker, 0) << "the line marked UNEXPECTED above names the attack";
   EXPECT_EQ(o.bystander, 0);
   if (GetParam() == EdgeMode::kEmbedded) {
@@ -105,15 +107,13 @@ TEST_P(ContainmentTest, TimeLimitStopsLoopsAndBlockedHostCallsInEveryEntry) {
 // process's 16 MiB reply buffer across processes. The sender always learns the full length.
 TEST_P(ContainmentTest, OversizedRepliesAreRefusedWithTheirLength) {
   const bool served = GetParam() != EdgeMode::kEmbedded;
-  std::vector<std::string> args = {"victim", expect("reply:100:64", RR_EREPLY_TOO_LARGE),
-                                   expect("reply:64:64", RR_OK),
-                                   expect("reply:20971520:33554432",
-                                          served ? RR_EREPLY_TOO_LARGE : RR_OK),
-                                   expect("reply:1000:4096", RR_OK)};
-  const Workflow w{
-      .functions = {{.name = "attacker", .wasm = RR_GUEST_ATTACK_SENDER, .args = args},
-                    {.name = "victim", .wasm = RR_GUEST_BIG_REPLY_RECEIVER}},
-      .edges = {{.from = "attacker", .to = "victim", .mode = GetParam()}}};
+  std::vector<std::string> args = {
+      "victim", expect("reply:100:64", RR_EREPLY_TOO_LARGE), expect("reply:64:64", RR_OK),
+      expect("reply:20971520:33554432", served ? RR_EREPLY_TOO_LARGE : RR_OK),
+      expect("reply:1000:4096", RR_OK)};
+  const Workflow w{.functions = {{.name = "attacker", .wasm = RR_GUEST_ATTACK_SENDER, .args = args},
+                                 {.name = "victim", .wasm = RR_GUEST_BIG_REPLY_RECEIVER}},
+                   .edges = {{.from = "attacker", .to = "victim", .mode = GetParam()}}};
   auto report = runWorkflow(w, {.prefix_output = false,
                                 .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
                                 .roadrunner_exe = RR_CLI});
@@ -148,11 +148,11 @@ TEST_P(ContainmentTest, ReceiverWhoseMemoryHasAnotherNameIsRefusedAtStart) {
       0x60, 0x04, 0x7f, 0x7f, 0x7f, 0x7f, 0x01, 0x7f,                    //   (i32 x4)->i32
       0x03, 0x03, 0x02, 0x00, 0x01,                                      // funcs: types 0, 1
       0x05, 0x03, 0x01, 0x00, 0x01,                                      // memory: 1 page
-      0x07, 0x22, 0x03, 0x03, 'm', 'e', 'm', 0x02, 0x00,                 // export "mem"
-      0x08, 'r', 'r', '_', 'a', 'l', 'l', 'o', 'c', 0x00, 0x00,          // export rr_alloc
-      0x0d, 'r', 'r', '_', 'o', 'n', '_', 'm', 'e', 's', 's', 'a', 'g', 'e', 0x00, 0x01,
-      0x0a, 0x0c, 0x02, 0x05, 0x00, 0x41, 0x80, 0x08, 0x0b,              // code: 1024
-      0x04, 0x00, 0x41, 0x00, 0x0b,                                      //       0
+      0x07, 0x22, 0x03, 0x03, 'm',  'e',  'm',  0x02, 0x00,              // export "mem"
+      0x08, 'r',  'r',  '_',  'a',  'l',  'l',  'o',  'c',  0x00, 0x00,  // export rr_alloc
+      0x0d, 'r',  'r',  '_',  'o',  'n',  '_',  'm',  'e',  's',  's',  'a',  'g',
+      'e',  0x00, 0x01, 0x0a, 0x0c, 0x02, 0x05, 0x00, 0x41, 0x80, 0x08, 0x0b,  // code: 1024
+      0x04, 0x00, 0x41, 0x00, 0x0b,                                            //       0
   };
   const testing::TempDir dir;
   ASSERT_TRUE(writeFileAtomic(dir.file("renamed.wasm"), std::as_bytes(std::span(kModule))));

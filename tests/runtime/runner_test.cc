@@ -5,9 +5,9 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
+
+#include <gtest/gtest.h>
 
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
@@ -18,7 +18,8 @@ namespace {
 
 constexpr std::uint32_t kMiB = 1U << 20U;
 
-FunctionSpec sender(const std::string& target, const std::string& arg, const std::string& count = "1") {
+FunctionSpec sender(const std::string& target, const std::string& arg,
+                    const std::string& count = "1") {
   return {.name = "sender", .wasm = RR_GUEST_SENDER, .args = {target, arg, count}};
 }
 
@@ -104,9 +105,12 @@ TEST_F(RunnerTest, UnknownTargetIsAStatusForTheSender) {
 }
 
 TEST_F(RunnerTest, UndeclaredTargetIsRefused) {
-  const Workflow w{.functions = {sender("other", "10"), receiver("sink"), receiver("other"),
-                                 {.name = "feeder", .wasm = RR_GUEST_SENDER, .args = {"other", "1"}}},
-                   .edges = {{.from = "sender", .to = "sink"}, {.from = "feeder", .to = "other"}}};
+  const Workflow w{
+      .functions = {sender("other", "10"),
+                    receiver("sink"),
+                    receiver("other"),
+                    {.name = "feeder", .wasm = RR_GUEST_SENDER, .args = {"other", "1"}}},
+      .edges = {{.from = "sender", .to = "sink"}, {.from = "feeder", .to = "other"}}};
   EXPECT_EQ(senderStatus(w), static_cast<int>(RR_ENOT_ALLOWED));
 }
 
@@ -132,7 +136,8 @@ struct HostileCase {
   rr_status_t status;
 };
 
-class HostileAllocatorTest : public RunnerTest, public ::testing::WithParamInterface<HostileCase> {};
+class HostileAllocatorTest : public RunnerTest,
+                             public ::testing::WithParamInterface<HostileCase> {};
 
 TEST_P(HostileAllocatorTest, IsAStatusForTheSenderNeverACrash) {
   FunctionSpec sink = receiver("sink", RR_GUEST_HOSTILE_RECEIVER);
@@ -183,7 +188,6 @@ TEST_F(RunnerTest, ReceiverWithoutHandlerIsASetUpError) {
   EXPECT_EQ(r.error().code, Errc::kMissingExport);
 }
 
-
 }  // namespace
 }  // namespace rr::runtime
 
@@ -191,12 +195,12 @@ namespace rr::runtime {
 namespace {
 
 TEST(CppVeneerTest, ReceiverWrittenInCppRepliesTheHash) {
-  const Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
-                                  .args = {"sink", "70000", "3"}},
-                                 {.name = "sink", .wasm = RR_GUEST_CPP_RECEIVER}},
-                   .edges = {{.from = "sender", .to = "sink"}}};
-  auto r = runWorkflow(w, {.prefix_output = false,
-                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"});
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "70000", "3"}},
+                    {.name = "sink", .wasm = RR_GUEST_CPP_RECEIVER}},
+      .edges = {{.from = "sender", .to = "sink"}}};
+  auto r = runWorkflow(
+      w, {.prefix_output = false, .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->exit_code, 0);
 }
@@ -234,11 +238,11 @@ class KernelModeTest : public ::testing::Test {
 TEST_F(KernelModeTest, BytesArriveIntactAcrossProcessesOverSocketAndMemfd) {
   for (const std::uint64_t threshold : {std::uint64_t{1} << 20U, std::uint64_t{0}}) {
     for (const std::uint32_t size : {0U, 1U, 4095U, 4096U, 65537U, 16U << 20U}) {
-      const Workflow w{
-          .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
-                         .args = {"sink", std::to_string(size), "2"}},
-                        {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
-          .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+      const Workflow w{.functions = {{.name = "sender",
+                                      .wasm = RR_GUEST_SENDER,
+                                      .args = {"sink", std::to_string(size), "2"}},
+                                     {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+                       .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
       EXPECT_EQ(senderExit(w, options(threshold)), 0) << size << " bytes, memfd from " << threshold;
     }
   }
@@ -264,22 +268,20 @@ TEST_F(KernelModeTest, FanOutToFourServedInstances) {
 }
 
 TEST_F(KernelModeTest, MixedModesIntoOneFunctionAreRefused) {
-  const Workflow w{
-      .functions = {{.name = "a", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
-                    {.name = "b", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
-                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
-      .edges = {{.from = "a", .to = "sink", .mode = EdgeMode::kKernel},
-                {.from = "b", .to = "sink", .mode = EdgeMode::kEmbedded}}};
+  const Workflow w{.functions = {{.name = "a", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                                 {.name = "b", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                                 {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+                   .edges = {{.from = "a", .to = "sink", .mode = EdgeMode::kKernel},
+                             {.from = "b", .to = "sink", .mode = EdgeMode::kEmbedded}}};
   auto r = runWorkflow(w, options());
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("edges of different modes"), std::string::npos);
 }
 
 TEST_F(KernelModeTest, ServedFunctionThatFailsToStartIsASetUpError) {
-  const Workflow w{
-      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
-                    {.name = "sink", .wasm = RR_GUEST_NO_START}},
-      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  const Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                                 {.name = "sink", .wasm = RR_GUEST_NO_START}},
+                   .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
   auto r = runWorkflow(w, options());
   ASSERT_FALSE(r.has_value());
   EXPECT_NE(r.error().message().find("sink"), std::string::npos) << r.error().message();
@@ -291,10 +293,9 @@ TEST_F(KernelModeTest, ServedFunctionThatNeverReportsReadyIsASetUpErrorAtTheDead
   const std::string exe = dir.file("silent-roadrunner");
   testing::writeText(exe, "#!/bin/sh\necho $$ > " + dir.file("pid") + "\nexec sleep 600\n");
   ASSERT_EQ(::chmod(exe.c_str(), 0755), 0);
-  const Workflow w{
-      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
-                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
-      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  const Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "1"}},
+                                 {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
   RunOptions o = options();
   o.roadrunner_exe = exe;
   o.ready_timeout = std::chrono::milliseconds(500);
@@ -360,7 +361,9 @@ TEST(NetworkModeTest, EdgeToARemoteReceiverUsesItsAddressAndTheWorkflowsSecret) 
   ASSERT_TRUE(remote.ready());
   Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "500000"}},
                            {.name = "sink", .wasm = "runs-elsewhere.wasm"}},
-             .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kNetwork,
+             .edges = {{.from = "sender",
+                        .to = "sink",
+                        .mode = EdgeMode::kNetwork,
                         .address = remote.address()}}};
   w.secret_file = dir.file("secret");
   const RunOptions options{.prefix_output = false,
@@ -380,15 +383,16 @@ TEST(NetworkModeTest, EdgeToARemoteReceiverUsesItsAddressAndTheWorkflowsSecret) 
 TEST(RemoteReceiverTest, KernelEdgeToARunningUnixReceiverNeedsNoSecret) {
   const testing::TempDir dir;
   const std::string socket = dir.file("sink.sock");
-  testing::ServeProcess remote(RR_CLI,
-                               {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + socket, "--name",
-                                "sink"},
-                               {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  testing::ServeProcess remote(
+      RR_CLI, {RR_GUEST_HASH_RECEIVER, "--listen", "unix:" + socket, "--name", "sink"}, {},
+      {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
   ASSERT_TRUE(remote.ready());
   const Workflow w{
       .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "300000"}},
                     {.name = "sink", .wasm = "runs-elsewhere.wasm"}},
-      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel,
+      .edges = {{.from = "sender",
+                 .to = "sink",
+                 .mode = EdgeMode::kKernel,
                  .address = "unix:" + socket}}};
   const RunOptions options{.prefix_output = false,
                            .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
@@ -407,10 +411,10 @@ namespace {
 class HandlerTimeLimitTest : public ::testing::TestWithParam<bool> {};
 
 TEST_P(HandlerTimeLimitTest, HandlerThatLoopsForeverIsStoppedAndTheReceiverKeepsServing) {
-  const Workflow w{.functions = {{.name = "sender", .wasm = RR_GUEST_SPIN_SENDER, .args = {"sink"}},
-                                 {.name = "sink", .wasm = RR_GUEST_SPIN_RECEIVER,
-                                  .timeout_ms = 300}},
-                   .edges = {{.from = "sender", .to = "sink"}}};
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SPIN_SENDER, .args = {"sink"}},
+                    {.name = "sink", .wasm = RR_GUEST_SPIN_RECEIVER, .timeout_ms = 300}},
+      .edges = {{.from = "sender", .to = "sink"}}};
   auto r = runWorkflow(w, {.interpreter = GetParam(),
                            .prefix_output = false,
                            .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"});
@@ -434,17 +438,17 @@ TEST(MemoryLimitTest, PayloadPastTheReceiversMemoryLimitIsRefusedWithNoMemory) {
   FunctionSpec sink{.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .memory_limit_mib = 4};
   const RunOptions options{.prefix_output = false,
                            .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"};
-  const Workflow big{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
+  const Workflow big{.functions = {{.name = "sender",
+                                    .wasm = RR_GUEST_SENDER,
                                     .args = {"sink", std::to_string(16U << 20U)}},
                                    sink},
                      .edges = {{.from = "sender", .to = "sink"}}};
   auto r = runWorkflow(big, options);
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->instances[0].exit_code, static_cast<int>(RR_ENOMEM));
-  const Workflow small{.functions = {{.name = "sender", .wasm = RR_GUEST_SENDER,
-                                      .args = {"sink", "100000"}},
-                                     sink},
-                       .edges = {{.from = "sender", .to = "sink"}}};
+  const Workflow small{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "100000"}}, sink},
+      .edges = {{.from = "sender", .to = "sink"}}};
   auto ok = runWorkflow(small, options);
   ASSERT_TRUE(ok.has_value()) << ok.error().message();
   EXPECT_EQ(ok->instances[0].exit_code, 0);
@@ -476,15 +480,16 @@ TEST_P(RouteAgreementTest, ReceiverRoutesEveryNameAsInEmbeddedMode) {
   for (const auto& [name, status] : want) {
     args.push_back(name);
   }
-  const Workflow w{
-      .functions = {{.name = "sender", .wasm = RR_GUEST_PROBE_SENDER, .args = args,
-                     .dirs = {"/out:" + dir.path()}},
-                    {.name = "probe", .wasm = RR_GUEST_ROUTE_PROBE},
-                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 2},
-                    {.name = "other", .wasm = RR_GUEST_HASH_RECEIVER}},
-      .edges = {{.from = "sender", .to = "probe", .mode = mode},
-                {.from = "probe", .to = "sink", .mode = mode},
-                {.from = "sender", .to = "other", .mode = mode}}};
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_PROBE_SENDER,
+                                  .args = args,
+                                  .dirs = {"/out:" + dir.path()}},
+                                 {.name = "probe", .wasm = RR_GUEST_ROUTE_PROBE},
+                                 {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 2},
+                                 {.name = "other", .wasm = RR_GUEST_HASH_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "probe", .mode = mode},
+                             {.from = "probe", .to = "sink", .mode = mode},
+                             {.from = "sender", .to = "other", .mode = mode}}};
   auto r = runWorkflow(w, {.prefix_output = false,
                            .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
                            .roadrunner_exe = RR_CLI});
@@ -517,13 +522,14 @@ namespace {
 class ReceiverSocketTest : public ::testing::TestWithParam<EdgeMode> {
  protected:
   static int ask(const testing::TcpListener& to, std::vector<NetGrant> grants = {}) {
-    const Workflow w{
-        .functions = {{.name = "asker", .wasm = RR_GUEST_NET_PROBE,
-                       .env = {"NET_PROBE=ask", "NET_PROBE_TARGET=probe"}},
-                      {.name = "probe", .wasm = RR_GUEST_NET_PROBE,
-                       .env = {"NET_PROBE=connect", "NET_PROBE_PORT=" + to.portText()},
-                       .network = std::move(grants)}},
-        .edges = {{.from = "asker", .to = "probe", .mode = GetParam()}}};
+    const Workflow w{.functions = {{.name = "asker",
+                                    .wasm = RR_GUEST_NET_PROBE,
+                                    .env = {"NET_PROBE=ask", "NET_PROBE_TARGET=probe"}},
+                                   {.name = "probe",
+                                    .wasm = RR_GUEST_NET_PROBE,
+                                    .env = {"NET_PROBE=connect", "NET_PROBE_PORT=" + to.portText()},
+                                    .network = std::move(grants)}},
+                     .edges = {{.from = "asker", .to = "probe", .mode = GetParam()}}};
     auto r = runWorkflow(w, {.prefix_output = false,
                              .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
                              .roadrunner_exe = RR_CLI});
@@ -578,7 +584,9 @@ TEST(LiveStatsTest, ARunningFanOutIsReportedWhileItRuns) {
   const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
   const Workflow w{
       .functions = {{.name = "source", .wasm = guests + "fan_source.wasm", .args = {"1000"}},
-                    {.name = "worker", .wasm = RR_GUEST_SLOW_RECEIVER, .env = {"SLOW_MS=400"},
+                    {.name = "worker",
+                     .wasm = RR_GUEST_SLOW_RECEIVER,
+                     .env = {"SLOW_MS=400"},
                      .instances = 3},
                     {.name = "sink", .wasm = guests + "fan_sink.wasm"}},
       .edges = {{.from = "source", .to = "worker"}, {.from = "source", .to = "sink"}}};

@@ -29,8 +29,7 @@ TEST(WorkflowTest, CycleIsRejectedWithItsPath) {
     "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}, {"from": "c", "to": "a"}]})");
   ASSERT_FALSE(w.has_value());
   EXPECT_EQ(w.error().code, Errc::kCycle);
-  EXPECT_NE(w.error().message().find("a -> b -> c -> a"), std::string::npos)
-      << w.error().message();
+  EXPECT_NE(w.error().message().find("a -> b -> c -> a"), std::string::npos) << w.error().message();
 }
 
 TEST(WorkflowTest, SelfLoopIsACycle) {
@@ -120,9 +119,10 @@ namespace rr::runtime {
 namespace {
 
 TEST(WorkflowAddressTest, AddressBelongsToNetworkEdges) {
-  auto ok = parseWorkflow(R"({"secret_file": "s", "functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
+  auto ok =
+      parseWorkflow(R"({"secret_file": "s", "functions": {"a": {"wasm": "a"}, "b": {"wasm": "b"}},
       "edges": [{"from": "a", "to": "b", "mode": "network", "address": "tcp:10.0.0.2:7000"}]})",
-                          "/base");
+                    "/base");
   ASSERT_TRUE(ok.has_value()) << ok.error().message();
   EXPECT_EQ(ok->edges[0].address, "tcp:10.0.0.2:7000");
   EXPECT_EQ(ok->secret_file, "/base/s");
@@ -155,9 +155,9 @@ std::string planError(const Workflow& w) {
 }
 
 TEST(PlanTest, DecidesWhereEachReceiverRuns) {
-  auto p = plan(edges({{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
-                       {.from = "a", .to = "c", .mode = EdgeMode::kNetwork,
-                        .address = "tcp:10.0.0.2:7000"}}));
+  auto p = plan(edges(
+      {{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
+       {.from = "a", .to = "c", .mode = EdgeMode::kNetwork, .address = "tcp:10.0.0.2:7000"}}));
   ASSERT_TRUE(p.has_value()) << p.error().message();
   EXPECT_FALSE(p->receive_modes.contains("a"));
   EXPECT_EQ(p->receive_modes.at("b"), EdgeMode::kKernel);
@@ -178,27 +178,26 @@ TEST(PlanTest, RefusesWhatNoRunnerCanStart) {
                              {.from = "b", .to = "c"}}))
                 .find("must be 'kernel' or 'network'"),
             std::string::npos);
-  EXPECT_NE(planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kNetwork,
-                              .address = "tcp:h:1"},
-                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork,
-                              .address = "tcp:h:2"}}))
-                .find("is given two addresses"),
-            std::string::npos);
-  EXPECT_NE(planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kNetwork,
-                              .address = "tcp:h:1"},
-                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork}}))
-                .find("give this edge that address too"),
-            std::string::npos);
-  EXPECT_NE(planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
-                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork,
-                              .address = "tcp:h:1"}}))
-                .find("cannot reach a remote receiver"),
-            std::string::npos);
-  EXPECT_NE(planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kNetwork,
-                              .address = "tcp:h:1"},
-                             {.from = "b", .to = "c", .mode = EdgeMode::kNetwork}}))
-                .find("runs elsewhere"),
-            std::string::npos);
+  EXPECT_NE(
+      planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kNetwork, .address = "tcp:h:1"},
+                       {.from = "b", .to = "c", .mode = EdgeMode::kNetwork, .address = "tcp:h:2"}}))
+          .find("is given two addresses"),
+      std::string::npos);
+  EXPECT_NE(
+      planError(edges({{.from = "a", .to = "c", .mode = EdgeMode::kNetwork, .address = "tcp:h:1"},
+                       {.from = "b", .to = "c", .mode = EdgeMode::kNetwork}}))
+          .find("give this edge that address too"),
+      std::string::npos);
+  EXPECT_NE(
+      planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kKernel},
+                       {.from = "b", .to = "c", .mode = EdgeMode::kNetwork, .address = "tcp:h:1"}}))
+          .find("cannot reach a remote receiver"),
+      std::string::npos);
+  EXPECT_NE(
+      planError(edges({{.from = "a", .to = "b", .mode = EdgeMode::kNetwork, .address = "tcp:h:1"},
+                       {.from = "b", .to = "c", .mode = EdgeMode::kNetwork}}))
+          .find("runs elsewhere"),
+      std::string::npos);
 }
 
 }  // namespace

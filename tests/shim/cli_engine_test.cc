@@ -1,11 +1,11 @@
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <filesystem>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/shim/engine.h"
+
 #include "../testing/subprocess.h"
 
 namespace rr::shim {
@@ -63,16 +63,16 @@ TEST(CliEngine, AllowNetBecomesTheFlagOrTheWorkflowsNetworkList) {
   f.ctx.wiring.allow_net = {"tcp:10.0.0.5:443", "tcp:127.0.0.1:*"};
   auto run = makeCliEngine("rr")->plan(f.ctx);
   ASSERT_TRUE(run);
-  EXPECT_TRUE(contains(run->argv, {"--allow-net", "tcp:10.0.0.5:443", "--allow-net",
-                                   "tcp:127.0.0.1:*", "--"}));
+  EXPECT_TRUE(contains(
+      run->argv, {"--allow-net", "tcp:10.0.0.5:443", "--allow-net", "tcp:127.0.0.1:*", "--"}));
 
   f.ctx.wiring.receiver = true;
   f.ctx.listen_address = "unix:/run/rr/sockets/ns/fn.sock";
   auto serve = makeCliEngine("rr")->plan(f.ctx);
   ASSERT_TRUE(serve);
   EXPECT_EQ(serve->argv[1], "serve");
-  EXPECT_TRUE(contains(serve->argv, {"--allow-net", "tcp:10.0.0.5:443", "--allow-net",
-                                     "tcp:127.0.0.1:*", "--"}));
+  EXPECT_TRUE(contains(
+      serve->argv, {"--allow-net", "tcp:10.0.0.5:443", "--allow-net", "tcp:127.0.0.1:*", "--"}));
 
   f.ctx.wiring.receiver = false;
   f.ctx.targets = {{"sink", "unix:/run/rr/sockets/ns/sink.sock"}};
@@ -95,8 +95,8 @@ TEST(CliEngine, ReceiverServes) {
   ASSERT_TRUE(launch);
   const auto& a = launch->argv;
   EXPECT_EQ(a[1], "serve");
-  EXPECT_TRUE(contains(a, {"--name", "fn", "--listen", "unix:/run/rr/sockets/ns/fn.sock",
-                           "--ready-fd", "3"}));
+  EXPECT_TRUE(contains(
+      a, {"--name", "fn", "--listen", "unix:/run/rr/sockets/ns/fn.sock", "--ready-fd", "3"}));
   EXPECT_TRUE(contains(a, {"--secret-file", "/s/secret"}));
   EXPECT_TRUE(contains(a, {"--target", "next=tcp:10.0.0.9:7000"}));
   EXPECT_TRUE(contains(a, {"--interpreter"}));
@@ -109,8 +109,9 @@ TEST(CliEngine, SenderGetsAWorkflow) {
   f.ctx.secret_host_path = "/s/secret";
   auto launch = makeCliEngine("rr")->plan(f.ctx);
   ASSERT_TRUE(launch);
-  EXPECT_EQ(launch->argv, (std::vector<std::string>{"rr", "up", f.dir.path() +
-                                                    "/roadrunner-workflow.json", "--no-prefix"}));
+  EXPECT_EQ(launch->argv,
+            (std::vector<std::string>{"rr", "up", f.dir.path() + "/roadrunner-workflow.json",
+                                      "--no-prefix"}));
   const auto wf = nlohmann::json::parse(launch->workflow_json);
   EXPECT_EQ(wf["functions"]["fn"]["wasm"], f.ctx.rootfs + "/f.wasm");
   EXPECT_EQ(wf["functions"]["fn"]["args"], nlohmann::json::array({"a1"}));

@@ -10,8 +10,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <gtest/gtest.h>
-
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -21,6 +19,7 @@
 #include <string_view>
 #include <thread>
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/sha256.h"
@@ -28,6 +27,7 @@
 #include "roadrunner/shim/ttrpc_frame.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
+
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
 
@@ -62,7 +62,10 @@ void tarEntry(std::string& out, const std::string& name, const std::string& data
   std::snprintf(h.data() + 124, 12, "%011o", static_cast<unsigned>(data.size()));
   std::snprintf(h.data() + 136, 12, "%011o", 0);
   h[156] = '0';
-  std::memcpy(h.data() + 257, "ustar\0" "00", 8);
+  std::memcpy(h.data() + 257,
+              "ustar\0"
+              "00",
+              8);
   std::memset(h.data() + 148, ' ', 8);
   unsigned sum = 0;
   for (const char c : h) {
@@ -80,8 +83,8 @@ std::string tarEnd(std::string tar) {
 }
 
 std::string digest(const std::string& data) {
-  return "sha256:" + toHex(sha256(std::span(reinterpret_cast<const std::byte*>(data.data()),
-                                            data.size())));
+  return "sha256:" +
+         toHex(sha256(std::span(reinterpret_cast<const std::byte*>(data.data()), data.size())));
 }
 
 /// An image named `name` whose rootfs holds `files` (container path -> contents).
@@ -98,19 +101,17 @@ std::string ociImage(const std::string& name,
                      {"config", {{"Entrypoint", {"/probe.wasm"}}, {"Env", {"PATH=/"}}}},
                      {"rootfs", {{"type", "layers"}, {"diff_ids", {digest(layer)}}}}}
           .dump();
-  const std::string manifest =
-      nlohmann::json{
-          {"schemaVersion", 2},
-          {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-          {"config",
-           {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-            {"digest", digest(config)},
-            {"size", config.size()}}},
-          {"layers",
-           {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
-             {"digest", digest(layer)},
-             {"size", layer.size()}}}}}
-          .dump();
+  const std::string manifest = nlohmann::json{
+      {"schemaVersion", 2},
+      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+      {"config",
+       {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+        {"digest", digest(config)},
+        {"size", config.size()}}},
+      {"layers",
+       {{{"mediaType", "application/vnd.oci.image.layer.v1.tar"},
+         {"digest", digest(layer)},
+         {"size", layer.size()}}}}}.dump();
   const std::string index =
       nlohmann::json{{"schemaVersion", 2},
                      {"manifests",
@@ -149,8 +150,8 @@ class Containerd : public ::testing::Test {
     rr::testing::writeText(t + "/config.toml",
                            "version = 2\nroot = \"" + t + "/root\"\nstate = \"" + t +
                                "/state\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
-                               "[grpc]\n  address = \"" + t + "/c.sock\"\n[ttrpc]\n  address = \"" +
-                               t + "/c.sock.ttrpc\"\n");
+                               "[grpc]\n  address = \"" +
+                               t + "/c.sock\"\n[ttrpc]\n  address = \"" + t + "/c.sock.ttrpc\"\n");
     // The shim is found on containerd's PATH, and roadrunner beside it.
     const std::string bin = std::string(RR_BINARY_DIR) + "/bin";
     const std::string env_path = "PATH=" + bin + ":" + std::getenv("PATH");
@@ -165,12 +166,11 @@ class Containerd : public ::testing::Test {
         env.emplace_back(entry);
       }
     }
-    const UniqueFd log(::open((t + "/containerd.log").c_str(),
-                              O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    auto containerd = sys::Subprocess::spawn(
-        {.argv = {containerd_, "--config", t + "/config.toml"},
-         .env = std::move(env),
-         .fds = {{log.get(), 1}, {log.get(), 2}}});
+    const UniqueFd log(
+        ::open((t + "/containerd.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    auto containerd = sys::Subprocess::spawn({.argv = {containerd_, "--config", t + "/config.toml"},
+                                              .env = std::move(env),
+                                              .fds = {{log.get(), 1}, {log.get(), 2}}});
     if (!containerd) {
       error_ = "containerd did not start: " + containerd.error().message();
       return;
@@ -184,14 +184,13 @@ class Containerd : public ::testing::Test {
       return;
     }
     const std::string not_wasm = "#!/bin/sh\necho this is a shell script\n";
-    rr::testing::writeText(
-        t + "/image.tar",
-        ociImage("rr/guests", {{"/probe.wasm", readAll(RR_GUEST_WASI_PROBE)},
-                               {"/greeting.txt", "hello from the rootfs\n"},
-                               {"/sink.wasm", readAll(RR_GUEST_HASH_RECEIVER)},
-                               {"/sender.wasm", readAll(RR_GUEST_SENDER)},
-                               {"/net_probe.wasm", readAll(RR_GUEST_NET_PROBE)},
-                               {"/script.wasm", not_wasm}}));
+    rr::testing::writeText(t + "/image.tar",
+                           ociImage("rr/guests", {{"/probe.wasm", readAll(RR_GUEST_WASI_PROBE)},
+                                                  {"/greeting.txt", "hello from the rootfs\n"},
+                                                  {"/sink.wasm", readAll(RR_GUEST_HASH_RECEIVER)},
+                                                  {"/sender.wasm", readAll(RR_GUEST_SENDER)},
+                                                  {"/net_probe.wasm", readAll(RR_GUEST_NET_PROBE)},
+                                                  {"/script.wasm", not_wasm}}));
     // Two namespaces stand in for two nodes: each has its own registry.
     for (const char* ns : {"rrtest", "rrfar"}) {
       const Outcome imported = ctr({"image", "import", t + "/image.tar"}, ns);
@@ -326,7 +325,7 @@ class Containerd : public ::testing::Test {
 
   /// ctr task kill -s SIGNAL, then ctr task delete; returns the task's exit status.
   static int killAndDelete(const std::string& id, const std::string& signal,
-                                   const std::string& ns = "rrtest") {
+                           const std::string& ns = "rrtest") {
     const Outcome kill = ctr({"task", "kill", "-s", signal, id}, ns);
     EXPECT_EQ(kill.exit_code, 0) << kill.err;
     EXPECT_TRUE(eventually([&] { return taskStatus(id, ns) == "STOPPED"; }));
@@ -397,8 +396,8 @@ TEST_F(Containerd, HelloPrintsAndExitsWithItsCode) {
   EXPECT_EQ(zero.exit_code, 0) << zero.err;
   // ctr --log-uri file://: both streams are appended to the file.
   const std::string log = dir_->path() + "/hello.log";
-  const Outcome logged = run({"--rm", "--log-uri", "file://" + log}, "hello-log",
-                             {"/probe.wasm", "3"});
+  const Outcome logged =
+      run({"--rm", "--log-uri", "file://" + log}, "hello-log", {"/probe.wasm", "3"});
   EXPECT_EQ(logged.exit_code, 3) << logged.err;
   EXPECT_NE(readAll(log).find("argv[1]=3\n"), std::string::npos) << readAll(log);
   EXPECT_NE(readAll(log).find("probe done"), std::string::npos) << readAll(log);
@@ -446,17 +445,16 @@ TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {
 
   // 1 MB, three times; the sender checks each reply against its own FNV-1a hash of the
   // payload (exit 100 on a mismatch).
-  const Outcome producer =
-      run({"--rm", "--annotation", "roadrunner.io/targets=sink"}, "producer",
-          {"/sender.wasm", "sink", "1000000", "3"});
+  const Outcome producer = run({"--rm", "--annotation", "roadrunner.io/targets=sink"}, "producer",
+                               {"/sender.wasm", "sink", "1000000", "3"});
   EXPECT_EQ(producer.exit_code, 0) << producer.out << producer.err;
   EXPECT_NE(producer.out.find("status 0 ok"), std::string::npos) << producer.out;
   EXPECT_NE(containerdLog().find("producer: target 'sink' in kernel mode"), std::string::npos)
       << "the target on this node is reached in kernel mode";
 
   // The name is taken while sink-c runs.
-  const Outcome clash = run({"--rm", "--annotation", "roadrunner.io/role=receiver",
-                             "--annotation", "roadrunner.io/name=sink"},
+  const Outcome clash = run({"--rm", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                             "roadrunner.io/name=sink"},
                             "sink-twin", {"/sink.wasm"});
   EXPECT_NE(clash.exit_code, 0);
   EXPECT_NE(clash.err.find("'sink' is already registered by container sink-c"), std::string::npos)
@@ -483,14 +481,22 @@ TEST_F(Containerd, BadInputIsAClearErrorThroughContainerd) {
   };
   const std::vector<Case> cases = {
       {"missing", {}, {"/nope.wasm"}, "/nope.wasm"},
-      {"not-wasm", {}, {"/script.wasm"},
+      {"not-wasm",
+       {},
+       {"/script.wasm"},
        "/script.wasm starts without the \\0asm magic: not a WebAssembly module"},
-      {"bad-annotation", {"--annotation", "roadrunner.io/role=server"}, {"/probe.wasm"},
+      {"bad-annotation",
+       {"--annotation", "roadrunner.io/role=server"},
+       {"/probe.wasm"},
        "roadrunner.io/role: 'server' is neither 'receiver' nor 'function'"},
-      {"unknown-key", {"--annotation", "roadrunner.io/listn=unix"}, {"/probe.wasm"},
+      {"unknown-key",
+       {"--annotation", "roadrunner.io/listn=unix"},
+       {"/probe.wasm"},
        "roadrunner.io/listn: unknown key"},
-      {"no-target", {"--annotation", "roadrunner.io/targets=ghost"},
-       {"/sender.wasm", "ghost", "1"}, "'ghost' is not registered on this node"},
+      {"no-target",
+       {"--annotation", "roadrunner.io/targets=ghost"},
+       {"/sender.wasm", "ghost", "1"},
+       "'ghost' is not registered on this node"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> flags{"--rm"};
@@ -524,9 +530,8 @@ TEST_F(Containerd, KilledShimTakesItsFunctionAlong) {
   ASSERT_EQ(::kill(shim, SIGKILL), 0);
   // The function dies with its shim; containerd runs `shim delete`, which cleans the registry.
   EXPECT_TRUE(eventually([&] { return processesUnder(dir_->path()).empty(); }));
-  EXPECT_TRUE(eventually([&] {
-    return !std::filesystem::exists(root + "/registry/rrtest/victim");
-  }));
+  EXPECT_TRUE(
+      eventually([&] { return !std::filesystem::exists(root + "/registry/rrtest/victim"); }));
   EXPECT_TRUE(eventually([] {
     const std::string s = taskStatus("victim-c");
     return s.empty() || s == "STOPPED";
@@ -538,11 +543,11 @@ TEST_F(Containerd, KilledShimTakesItsFunctionAlong) {
 
 TEST_F(Containerd, KillForwardsTheSignalAndWaitReportsIt) {
   // roadrunner serve stops cleanly on SIGTERM and SIGINT; SIGKILL is 128 + 9.
-  for (const auto& [signal, status] : std::vector<std::pair<std::string, int>>{
-           {"SIGKILL", 137}, {"SIGINT", 0}, {"SIGTERM", 0}}) {
+  for (const auto& [signal, status] :
+       std::vector<std::pair<std::string, int>>{{"SIGKILL", 137}, {"SIGINT", 0}, {"SIGTERM", 0}}) {
     const std::string id = "killed-" + signal;
-    const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver",
-                              "--annotation", "roadrunner.io/name=k" + signal},
+    const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                              "roadrunner.io/name=k" + signal},
                              id, {"/sink.wasm"});
     ASSERT_EQ(sink.exit_code, 0) << sink.err;
     const Outcome ps = ctr({"task", "ps", id});
@@ -563,11 +568,11 @@ TEST_F(Containerd, TargetOnAnotherNodeIsReachedOverTcpWithTheSecret) {
   const std::string secrets =
       "type=bind,src=" + dir_->path() + "/secrets,dst=/secrets,options=rbind:ro";
   // The receiver on "the other node" (another namespace, so another registry) listens on TCP.
-  const Outcome far = run({"-d", "--mount", secrets, "--annotation", "roadrunner.io/role=receiver",
-                           "--annotation", "roadrunner.io/name=far", "--annotation",
-                           "roadrunner.io/listen=tcp:127.0.0.1:0", "--annotation",
-                           "roadrunner.io/secret-file=/secrets/secret"},
-                          "far-c", {"/sink.wasm"}, "rrfar");
+  const Outcome far =
+      run({"-d", "--mount", secrets, "--annotation", "roadrunner.io/role=receiver", "--annotation",
+           "roadrunner.io/name=far", "--annotation", "roadrunner.io/listen=tcp:127.0.0.1:0",
+           "--annotation", "roadrunner.io/secret-file=/secrets/secret"},
+          "far-c", {"/sink.wasm"}, "rrfar");
   ASSERT_EQ(far.exit_code, 0) << far.err;
   const std::string entry = readAll(dir_->path() + "/rr/registry/rrfar/far");
   ASSERT_TRUE(entry.starts_with("tcp:127.0.0.1:")) << entry;
@@ -625,22 +630,20 @@ TEST_F(Containerd, WalkthroughImagesFromScriptsOciImageRunTheTextPipeline) {
 
   auto runImage = [](std::vector<std::string> flags, const std::string& image,
                      const std::string& id, const std::vector<std::string>& args) {
-    std::vector<std::string> a{"run", "--runtime", "io.containerd.roadrunner.v1",
-                               "--snapshotter", "native"};
+    std::vector<std::string> a{"run", "--runtime", "io.containerd.roadrunner.v1", "--snapshotter",
+                               "native"};
     a.insert(a.end(), flags.begin(), flags.end());
     a.insert(a.end(), {image, id});
     a.insert(a.end(), args.begin(), args.end());
     return ctr(a);
   };
-  const Outcome counter =
-      runImage({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
-                "roadrunner.io/name=counter"},
-               "roadrunner.local/text-counter:1", "counter-local", {});
+  const Outcome counter = runImage({"-d", "--annotation", "roadrunner.io/role=receiver",
+                                    "--annotation", "roadrunner.io/name=counter"},
+                                   "roadrunner.local/text-counter:1", "counter-local", {});
   ASSERT_EQ(counter.exit_code, 0) << counter.err;
-  const Outcome producer =
-      runImage({"--rm", "--annotation", "roadrunner.io/targets=counter"},
-               "roadrunner.local/text-producer:1", "producer-local", {"/producer.wasm",
-                                                                      "/in/in.txt"});
+  const Outcome producer = runImage({"--rm", "--annotation", "roadrunner.io/targets=counter"},
+                                    "roadrunner.local/text-producer:1", "producer-local",
+                                    {"/producer.wasm", "/in/in.txt"});
   EXPECT_EQ(producer.exit_code, 0) << producer.err;
   EXPECT_EQ(producer.out, "sent 44 bytes of /in/in.txt; counter says: 9 words\n");
   EXPECT_NE(containerdLog().find("producer-local: target 'counter' in kernel mode at unix:"),

@@ -1,11 +1,12 @@
 #include "roadrunner/shim/registry.h"
 
-#include <gtest/gtest.h>
-
 #include <filesystem>
 #include <string>
 
+#include <gtest/gtest.h>
+
 #include "roadrunner/sys/socket.h"
+
 #include "../testing/subprocess.h"
 
 namespace rr::shim {

@@ -1,9 +1,9 @@
 #include "roadrunner/shim/ttrpc_frame.h"
 
-#include <gtest/gtest.h>
-
 #include <random>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 namespace rr::shim {
 namespace {
@@ -17,8 +17,8 @@ std::vector<std::byte> bytes(std::initializer_list<int> values) {
 }
 
 TEST(TtrpcFrame, HeaderIsBigEndian) {
-  const auto h = encodeTtrpcHeader({.length = 0x01020304, .stream_id = 0x0a0b0c0d, .type = 2,
-                                    .flags = 0x80});
+  const auto h =
+      encodeTtrpcHeader({.length = 0x01020304, .stream_id = 0x0a0b0c0d, .type = 2, .flags = 0x80});
   EXPECT_EQ(std::vector<std::byte>(h.begin(), h.end()),
             bytes({1, 2, 3, 4, 0x0a, 0x0b, 0x0c, 0x0d, 2, 0x80}));
 }
@@ -84,15 +84,13 @@ TEST(TtrpcFrame, RefusesOversizedLength) {
 
 TEST(TtrpcFrame, RefusesUnknownTypes) {
   for (const int type : {0, 4, 255}) {
-    const auto h = encodeTtrpcHeader({.length = 0, .stream_id = 1,
-                                      .type = static_cast<std::uint8_t>(type)});
+    const auto h =
+        encodeTtrpcHeader({.length = 0, .stream_id = 1, .type = static_cast<std::uint8_t>(type)});
     EXPECT_FALSE(decodeTtrpcHeader(h)) << type;
   }
 }
 
-TEST(TtrpcFrame, ShortHeaderIsAnError) {
-  EXPECT_FALSE(decodeTtrpcHeader(bytes({0, 0, 0})));
-}
+TEST(TtrpcFrame, ShortHeaderIsAnError) { EXPECT_FALSE(decodeTtrpcHeader(bytes({0, 0, 0}))); }
 
 TEST(TtrpcFrame, RefusesOversizedPayloadOnEncode) {
   std::vector<std::byte> big(kTtrpcMaxMessage + 1);

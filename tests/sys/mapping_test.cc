@@ -5,10 +5,10 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 
-#include <gtest/gtest.h>
-
 #include <cerrno>
 #include <cstring>
+
+#include <gtest/gtest.h>
 
 #include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/socket.h"

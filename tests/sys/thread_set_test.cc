@@ -2,12 +2,12 @@
 
 #include "roadrunner/sys/thread_set.h"
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <latch>
+
+#include <gtest/gtest.h>
 
 namespace rr::sys {
 namespace {

@@ -4,12 +4,12 @@
 
 #include "roadrunner/transport/auth.h"
 
-#include <openssl/rand.h>
 #include <sys/socket.h>
 
 #include <string>
 
 #include <gtest/gtest.h>
+#include <openssl/rand.h>
 
 #include "roadrunner/base/unique_fd.h"
 

@@ -1,20 +1,22 @@
 // Network-mode transport: SocketEndpoint and SocketServer over TCP on loopback, with the shared
 // secret, vmsplice sends, and hostile peers.
 
-#include <sys/socket.h>
+#include "roadrunner/sys/tcp.h"
 
-#include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
 #include <cstring>
 
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
-#include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
+
+#include "../testing/subprocess.h"
 
 namespace rr::transport {
 namespace {

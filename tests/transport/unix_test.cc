@@ -8,21 +8,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
-
-#include <gtest/gtest.h>
-
 #include <array>
 #include <atomic>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
+
+#include "../testing/subprocess.h"
 
 namespace rr::transport {
 namespace {
@@ -90,7 +90,8 @@ class UnixTransportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.file("sock/sink.sock");
-    auto s = SocketServer::start(Address{.path = path_}, &receiver_, {.max_payload = 64U << 20U, .name = "sink"});
+    auto s = SocketServer::start(Address{.path = path_}, &receiver_,
+                                 {.max_payload = 64U << 20U, .name = "sink"});
     ASSERT_TRUE(s.has_value()) << s.error().message();
     server_ = std::move(*s);
   }
@@ -174,8 +175,8 @@ TEST_F(UnixTransportTest, MemfdSlotThatFailsToGrowKeepsServingSmallerPayloads) {
 }
 
 TEST_F(UnixTransportTest, SocketDirectoryIsPrivateAndSocketOwnerOnly) {
-  struct stat dir_st {};
-  struct stat sock_st {};
+  struct stat dir_st{};
+  struct stat sock_st{};
   ASSERT_EQ(::stat(dir_.file("sock").c_str(), &dir_st), 0);
   ASSERT_EQ(::stat(path_.c_str(), &sock_st), 0);
   EXPECT_EQ(dir_st.st_mode & 0777, 0700U);
@@ -362,7 +363,8 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
   const testing::TempDir dir;
   ASSERT_EQ(::chmod(dir.path().c_str(), 0755), 0);
   SumReceiver receiver;
-  auto server = SocketServer::start(Address{.path = dir.file("s/sink.sock")}, &receiver, {.name = "sink"});
+  auto server =
+      SocketServer::start(Address{.path = dir.file("s/sink.sock")}, &receiver, {.name = "sink"});
   ASSERT_TRUE(server.has_value());
   if (::getuid() != 0) {
     GTEST_SKIP() << "needs root to connect as another uid";

@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include "../testing/subprocess.h"
 #include "roadrunner/base/file.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
+
+#include "../testing/subprocess.h"
 
 namespace rr::wasm {
 namespace {

@@ -6,8 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "../testing/subprocess.h"
 #include "roadrunner/base/try.h"
+
+#include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
 
 namespace rr::wasm {
@@ -17,7 +18,8 @@ namespace {
 class InstanceTest : public ::testing::TestWithParam<bool> {
  protected:
   Engine engine() {
-    auto e = Engine::create({.interpreter = GetParam(), .cache_dir = cache_.path(), .opt_level = 0});
+    auto e =
+        Engine::create({.interpreter = GetParam(), .cache_dir = cache_.path(), .opt_level = 0});
     EXPECT_TRUE(e.has_value()) << e.error().message();
     return std::move(*e);
   }
@@ -150,9 +152,9 @@ TEST_P(InstanceTest, AWildAddressPointerIsAFaultNotACrash) {
   auto eng = engine();
   const testing::TcpListener listener;
 
-  EXPECT_EQ(probe(eng, {"NET_PROBE=wild", "NET_PROBE_PORT=" + listener.portText()},
-                  {listener.grant()}),
-            kFault);
+  EXPECT_EQ(
+      probe(eng, {"NET_PROBE=wild", "NET_PROBE_PORT=" + listener.portText()}, {listener.grant()}),
+      kFault);
 
   EXPECT_FALSE(listener.connectionArrives(kNoWait));
 }
@@ -198,9 +200,11 @@ TEST_P(InstanceTest, APreopenWhoseHostDirectoryIsMissingIsAnError) {
     auto instance = Instance::create(eng, *module, {.args = {"probe"}, .dirs = {dir}});
     ASSERT_FALSE(instance.has_value()) << dir << " was accepted";
     EXPECT_EQ(instance.error().code, Errc::kNotFound);
-    EXPECT_NE(instance.error().message().find(dir), std::string::npos) << instance.error().message();
+    EXPECT_NE(instance.error().message().find(dir), std::string::npos)
+        << instance.error().message();
   }
-  EXPECT_TRUE(Instance::create(eng, *module, {.args = {"probe"}, .dirs = {"/in:/tmp"}}).has_value());
+  EXPECT_TRUE(
+      Instance::create(eng, *module, {.args = {"probe"}, .dirs = {"/in:/tmp"}}).has_value());
 }
 
 // AOT only: there, guest frames live on the thread's native stack. (WasmEdge 0.14.1's
@@ -209,7 +213,7 @@ class NativeStackTest : public ::testing::Test {
  protected:
   static Result<int> runSender(const std::string& arg) {
     RR_ASSIGN_OR_RETURN(Engine engine, Engine::create({.cache_dir = std::string(RR_BINARY_DIR) +
-                                                                     "/test-aot-cache"}));
+                                                                    "/test-aot-cache"}));
     RR_ASSIGN_OR_RETURN(Module module, engine.prepare(RR_GUEST_ATTACK_SENDER));
     RR_ASSIGN_OR_RETURN(Instance instance,
                         Instance::create(engine, module, {.args = {"attack_sender", arg}}));

@@ -2,15 +2,16 @@
 // leaves AOT code killed the process within seconds (8 of 8 runs) before the signal keeper.
 // This test fails by crashing the test binary.
 
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <thread>
 
-#include "../testing/subprocess.h"
+#include <gtest/gtest.h>
+
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
+
+#include "../testing/subprocess.h"
 
 namespace rr::wasm {
 namespace {

@@ -12,19 +12,19 @@ namespace rr {
 /// errno values travel in std::generic_category(); WasmEdge's in rr::wasm's category.
 enum class Errc : int {
   kOk = 0,
-  kInvalidArgument,   ///< bad flag, bad value in a config or a CLI argument
-  kNotFound,          ///< a named function, target or file that does not exist
-  kNotWasm,           ///< a file that is not a WebAssembly module
-  kInvalidModule,     ///< a module that WasmEdge refuses to load, validate or instantiate
-  kMissingExport,     ///< a module without an export Roadrunner needs (_start, rr_alloc, ...)
-  kAbiMismatch,       ///< the guest was built against another Roadrunner ABI version
-  kTrap,              ///< the guest trapped
-  kCacheCorrupt,      ///< an AOT cache entry that failed its integrity check
-  kMalformedConfig,   ///< a workflow file that does not parse or does not make sense
-  kCycle,             ///< a workflow whose edges form a cycle
-  kTimedOut,          ///< an invocation or I/O that ran past its time limit
-  kProtocol,          ///< a peer that broke the wire protocol
-  kExited,            ///< the guest called proc_exit where it had to return
+  kInvalidArgument,  ///< bad flag, bad value in a config or a CLI argument
+  kNotFound,         ///< a named function, target or file that does not exist
+  kNotWasm,          ///< a file that is not a WebAssembly module
+  kInvalidModule,    ///< a module that WasmEdge refuses to load, validate or instantiate
+  kMissingExport,    ///< a module without an export Roadrunner needs (_start, rr_alloc, ...)
+  kAbiMismatch,      ///< the guest was built against another Roadrunner ABI version
+  kTrap,             ///< the guest trapped
+  kCacheCorrupt,     ///< an AOT cache entry that failed its integrity check
+  kMalformedConfig,  ///< a workflow file that does not parse or does not make sense
+  kCycle,            ///< a workflow whose edges form a cycle
+  kTimedOut,         ///< an invocation or I/O that ran past its time limit
+  kProtocol,         ///< a peer that broke the wire protocol
+  kExited,           ///< the guest called proc_exit where it had to return
 };
 
 [[nodiscard]] const std::error_category& roadrunnerCategory() noexcept;
@@ -44,7 +44,8 @@ struct Error {
   std::string detail;
 
   static Error fromErrno(std::string_view op, int err = errno, std::string detail = {}) {
-    return {.code = std::error_code(err, std::generic_category()), .op = op,
+    return {.code = std::error_code(err, std::generic_category()),
+            .op = op,
             .detail = std::move(detail)};
   }
   static Error make(Errc code, std::string_view op, std::string detail = {}) {

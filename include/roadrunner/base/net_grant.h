@@ -19,7 +19,7 @@ namespace rr {
 /// no sockets at all (docs/security.md). Addresses are matched literally: no host names (a guest
 /// never resolves names), no IPv6, no networks; 0.0.0.0 is an address like any other.
 struct NetGrant {
-  std::array<std::uint8_t, 4> ip{};  ///< as written: 127.0.0.1 is {127, 0, 0, 1}
+  std::array<std::uint8_t, 4> ip{};   ///< as written: 127.0.0.1 is {127, 0, 0, 1}
   std::optional<std::uint16_t> port;  ///< 1-65535; nullopt: any port ("*")
 
   [[nodiscard]] bool allows(std::array<std::uint8_t, 4> to_ip,

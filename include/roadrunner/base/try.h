@@ -6,11 +6,11 @@
 #define RR_CONCAT_INNER(a, b) a##b
 #define RR_CONCAT(a, b) RR_CONCAT_INNER(a, b)
 
-#define RR_RETURN_IF_ERROR(expr)                 \
-  do {                                           \
-    if (auto rr_result_ = (expr); !rr_result_) { \
+#define RR_RETURN_IF_ERROR(expr)                  \
+  do {                                            \
+    if (auto rr_result_ = (expr); !rr_result_) {  \
       return std::unexpected(rr_result_.error()); \
-    }                                            \
+    }                                             \
   } while (false)
 
 #define RR_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr) \

@@ -38,11 +38,11 @@ class PayloadSource {
 /// stays valid only while `Endpoint::deliver` runs: the sender is blocked in its `send` call
 /// until then, so its memory neither changes nor grows.
 struct Delivery {
-  std::string_view source;              ///< the sending function's name
-  std::span<const std::byte> payload;   ///< the bytes to deliver
-  std::span<std::byte> reply;           ///< where the receiver's reply goes (may be empty)
-  PayloadSource* remote = nullptr;      ///< set: the payload comes from here, not `payload`
-  std::uint64_t remote_len = 0;         ///< the payload's size when `remote` is set
+  std::string_view source;             ///< the sending function's name
+  std::span<const std::byte> payload;  ///< the bytes to deliver
+  std::span<std::byte> reply;          ///< where the receiver's reply goes (may be empty)
+  PayloadSource* remote = nullptr;     ///< set: the payload comes from here, not `payload`
+  std::uint64_t remote_len = 0;        ///< the payload's size when `remote` is set
 
   [[nodiscard]] std::uint64_t size() const noexcept {
     return remote != nullptr ? remote_len : payload.size();
@@ -53,7 +53,7 @@ struct Delivery {
 struct DeliveryResult {
   Status status = Status::kOk;
   std::uint32_t reply_len = 0;
-  std::uint32_t copies = 0;  ///< payload copies the host made (embedded: 1)
+  std::uint32_t copies = 0;      ///< payload copies the host made (embedded: 1)
   std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
 };
 

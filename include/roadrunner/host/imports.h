@@ -31,9 +31,9 @@ struct TransferStats {
   std::atomic<std::uint64_t> copies{0};
   std::atomic<std::uint64_t> nanos{0};  ///< time spent in send, receiver included
   // Receiving side.
-  std::atomic<std::uint64_t> deliveries{0};       ///< messages that reached the handler
+  std::atomic<std::uint64_t> deliveries{0};  ///< messages that reached the handler
   std::atomic<std::uint64_t> delivered_bytes{0};
-  std::atomic<std::uint64_t> delivery_nanos{0};   ///< sender's send call -> handler entry
+  std::atomic<std::uint64_t> delivery_nanos{0};  ///< sender's send call -> handler entry
 };
 
 /// Longest target name a guest may pass.

@@ -37,17 +37,17 @@ struct RequestHeader {
   std::uint8_t flags = 0;
   std::uint16_t source_len = 0;
   std::uint16_t target_len = 0;
-  std::uint32_t reply_cap = 0;    ///< most reply bytes the sender takes
+  std::uint32_t reply_cap = 0;  ///< most reply bytes the sender takes
   std::uint64_t payload_len = 0;
   std::uint32_t checksum = 0;
-  std::uint64_t send_ns = 0;      ///< sender's CLOCK_MONOTONIC at its send call (same node only)
+  std::uint64_t send_ns = 0;  ///< sender's CLOCK_MONOTONIC at its send call (same node only)
 };
 
 struct ResponseHeader {
-  std::uint32_t status = 0;       ///< rr_status_t
-  std::uint32_t reply_len = 0;    ///< the reply's full length; bytes follow only if it fit
-  std::uint32_t copies = 0;       ///< payload copies the receiving host made (0 when mapped)
-  std::uint64_t handler_ns = 0;   ///< receiver's CLOCK_MONOTONIC at handler entry (0: never ran)
+  std::uint32_t status = 0;      ///< rr_status_t
+  std::uint32_t reply_len = 0;   ///< the reply's full length; bytes follow only if it fit
+  std::uint32_t copies = 0;      ///< payload copies the receiving host made (0 when mapped)
+  std::uint64_t handler_ns = 0;  ///< receiver's CLOCK_MONOTONIC at handler entry (0: never ran)
 };
 
 /// Writes the header into `out` (at least kRequestHeaderSize bytes).
@@ -71,6 +71,7 @@ void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept;
 }
 
 /// CRC32C (Castagnoli) of `bytes`, continuing from `crc` (0 to start).
-[[nodiscard]] std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc = 0) noexcept;
+[[nodiscard]] std::uint32_t crc32c(std::span<const std::byte> bytes,
+                                   std::uint32_t crc = 0) noexcept;
 
 }  // namespace rr::proto

@@ -26,8 +26,8 @@ struct ActorConfig {
   const wasm::Engine* engine = nullptr;  ///< borrowed; outlives the actor
   wasm::Module module;
   wasm::InstanceOptions options;  ///< `imports` is set by the actor
-  bool receiver = false;  ///< serves deliveries (rr_on_message) instead of running _start
-  const host::Router* router = nullptr;  ///< borrowed; outlives the actor
+  bool receiver = false;          ///< serves deliveries (rr_on_message) instead of running _start
+  const host::Router* router = nullptr;    ///< borrowed; outlives the actor
   std::uint64_t max_payload = UINT32_MAX;  ///< larger deliveries are refused with kTooLarge
   /// Per-invocation limit for the handler (0: none). A handler that runs past it is stopped, the
   /// sender gets kTimedOut and the instance is replaced. Needs a cancellable module.

@@ -16,8 +16,8 @@ namespace rr::runtime {
 
 struct RunOptions {
   bool interpreter = false;
-  bool prefix_output = true;  ///< each line of a function's output prefixed "name | "
-  std::string cache_dir;      ///< empty: the default AOT cache
+  bool prefix_output = true;      ///< each line of a function's output prefixed "name | "
+  std::string cache_dir;          ///< empty: the default AOT cache
   bool record_latencies = false;  ///< receivers keep each delivery's send -> handler time
   /// The roadrunner executable, for functions served in their own process (kernel mode).
   std::string roadrunner_exe = "/proc/self/exe";
@@ -52,11 +52,11 @@ struct InstanceReport {
   std::uint64_t copies = 0;
   double send_seconds = 0;
   std::uint64_t handler_traps = 0;
-  std::uint64_t deliveries = 0;        ///< receivers: messages that reached the handler
+  std::uint64_t deliveries = 0;  ///< receivers: messages that reached the handler
   std::uint64_t delivered_bytes = 0;
-  double delivery_seconds = 0;         ///< summed: sender's send call -> handler entry
-  std::vector<double> latencies;       ///< per delivery, with RunOptions::record_latencies
-                                       ///< (kernel edges: recorded on the sending side)
+  double delivery_seconds = 0;    ///< summed: sender's send call -> handler entry
+  std::vector<double> latencies;  ///< per delivery, with RunOptions::record_latencies
+                                  ///< (kernel edges: recorded on the sending side)
   int exit_code = 0;
   std::string error;  ///< a command that trapped or failed
 };

@@ -15,13 +15,13 @@ namespace rr::runtime {
 struct FunctionSpec {
   std::string name;
   std::string wasm;
-  std::vector<std::string> args;  ///< after the program name
-  std::vector<std::string> env;   ///< "KEY=VALUE"
-  std::vector<std::string> dirs;  ///< "GUEST:HOST"
-  std::uint32_t memory_limit_mib = 0;    ///< 0: WasmEdge's default (4 GiB)
-  std::uint32_t instances = 1;           ///< > 1: a fan-out group "name#0".."name#N-1"
+  std::vector<std::string> args;           ///< after the program name
+  std::vector<std::string> env;            ///< "KEY=VALUE"
+  std::vector<std::string> dirs;           ///< "GUEST:HOST"
+  std::uint32_t memory_limit_mib = 0;      ///< 0: WasmEdge's default (4 GiB)
+  std::uint32_t instances = 1;             ///< > 1: a fan-out group "name#0".."name#N-1"
   std::uint64_t max_payload = 1ULL << 31;  ///< larger deliveries are refused
-  std::uint32_t timeout_ms = 0;  ///< per-invocation limit for its handler (0: none)
+  std::uint32_t timeout_ms = 0;            ///< per-invocation limit for its handler (0: none)
   /// TCP addresses its guest may use through WASI sockets (`"network"`); empty: no sockets.
   std::vector<NetGrant> network;
 };
@@ -68,9 +68,7 @@ struct WorkflowPlan {
 
   /// A receiver reached over kernel or network edges that runs here, in its own process.
   [[nodiscard]] bool served(const std::string& name) const;
-  [[nodiscard]] bool remote(const std::string& name) const {
-    return remote_address.contains(name);
-  }
+  [[nodiscard]] bool remote(const std::string& name) const { return remote_address.contains(name); }
 };
 
 /// Checks what a runner needs beyond the parser's checks and decides where each function runs.

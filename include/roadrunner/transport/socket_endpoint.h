@@ -1,12 +1,12 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <condition_variable>
-#include <deque>
 #include <thread>
 #include <vector>
 
@@ -24,7 +24,7 @@ struct SocketEndpointOptions {
   /// Network mode: payloads of at least this many bytes go out with vmsplice + splice (no copy
   /// in user space); smaller ones with one writev.
   std::uint64_t splice_threshold = 256U << 10U;
-  int timeout_seconds = 60;  ///< a peer that makes no progress this long fails the send
+  int timeout_seconds = 60;       ///< a peer that makes no progress this long fails the send
   int connect_timeout_ms = 5000;  ///< network: connect attempts (with backoff) give up after this
   std::string secret;             ///< network: the shared secret (required for tcp)
   /// Callers run on threads with their own descriptor tables (unshare(CLONE_FILES)): each

@@ -21,11 +21,12 @@ namespace rr::transport {
 
 struct SocketServerOptions {
   std::uint64_t max_payload = 1ULL << 31;  ///< larger frames are refused and the connection dropped
-  std::vector<uid_t> allowed_uids;          ///< besides our own uid (and root)
-  int timeout_seconds = 60;  ///< a sender stalled mid-frame, or idle between frames, this long is dropped
-  std::string name;        ///< the served function; frames for another target get kUnknownTarget
-  bool memfd_map = true;   ///< map memfd payloads into the guest (false: copy from a mapping)
-  std::string secret;      ///< tcp: the shared secret every connection must prove (required)
+  std::vector<uid_t> allowed_uids;         ///< besides our own uid (and root)
+  int timeout_seconds =
+      60;            ///< a sender stalled mid-frame, or idle between frames, this long is dropped
+  std::string name;  ///< the served function; frames for another target get kUnknownTarget
+  bool memfd_map = true;  ///< map memfd payloads into the guest (false: copy from a mapping)
+  std::string secret;     ///< tcp: the shared secret every connection must prove (required)
   /// Connections served at once, each on its own thread. One more is closed at once, with a
   /// log line, before a byte is read; its sender gets RR_EUNAVAILABLE.
   std::size_t max_connections = 256;
@@ -47,8 +48,8 @@ class SocketServer {
   /// Listens at `address` (unix: its directory is created 0700 if missing, the socket is 0600;
   /// tcp: port 0 picks a free port, see address()).
   [[nodiscard]] static Result<std::unique_ptr<SocketServer>> start(Address address,
-                                                                 host::Endpoint* receiver,
-                                                                 SocketServerOptions options);
+                                                                   host::Endpoint* receiver,
+                                                                   SocketServerOptions options);
   ~SocketServer();
   SocketServer(const SocketServer&) = delete;
   SocketServer& operator=(const SocketServer&) = delete;

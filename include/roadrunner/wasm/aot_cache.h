@@ -11,14 +11,15 @@ namespace rr::wasm {
 /// A content-addressed cache of AOT-compiled modules shared by every process of the user.
 ///
 /// Key: SHA-256 of the module's bytes + WasmEdge version + optimisation level + interruptible
-/// or not + CPU (model and feature flags). Each entry is `<key>.so` with a sidecar `<key>.so.sha256` holding the
-/// object's own SHA-256; both are written to temporary files and renamed into place, and an
-/// entry whose object does not match its sidecar (truncated, corrupt, half-written) is rebuilt.
+/// or not + CPU (model and feature flags). Each entry is `<key>.so` with a sidecar
+/// `<key>.so.sha256` holding the object's own SHA-256; both are written to temporary files and
+/// renamed into place, and an entry whose object does not match its sidecar (truncated, corrupt,
+/// half-written) is rebuilt.
 class AotCache {
  public:
   /// Creates the directory if needed; fails (naming it) if it cannot be created or written.
   [[nodiscard]] static Result<AotCache> open(std::string dir, int opt_level,
-                                            bool interruptible = false);
+                                             bool interruptible = false);
 
   /// The path of the compiled object for `wasm`, compiling it on a miss.
   struct Entry {

@@ -27,8 +27,8 @@ struct Module {
   std::string path;           ///< the .wasm the user named
   std::string loadable_path;  ///< what WasmEdge loads: the cached native object, or `path`
   bool aot = false;
-  bool cache_hit = false;     ///< AOT: the compiled object came from the cache
-  bool cancellable = true;    ///< calls can be stopped (interpreter, or interruptible AOT)
+  bool cache_hit = false;   ///< AOT: the compiled object came from the cache
+  bool cancellable = true;  ///< calls can be stopped (interpreter, or interruptible AOT)
 };
 
 /// Process-wide execution settings and the AOT cache. Creating an AOT engine also parks one AOT

@@ -48,11 +48,11 @@ typedef uint32_t rr_status_t;
 #define RR_EFAULT UINT32_C(8)           /* a pointer or length outside the caller's memory */
 #define RR_EREPLY_TOO_LARGE UINT32_C(9) /* the reply did not fit; *reply_len_out holds its size */
 #define RR_ENO_REPLY_CONTEXT UINT32_C(10) /* reply() called outside rr_on_message */
-#define RR_EUNAVAILABLE UINT32_C(11)    /* the receiver is unreachable or went away */
-#define RR_ETIMEDOUT UINT32_C(12)       /* the receiver did not finish in time */
-#define RR_EPROTO UINT32_C(13)          /* the transport broke its protocol */
-#define RR_EINVAL UINT32_C(14)          /* a malformed argument, e.g. an empty target name */
-#define RR_EEXITED UINT32_C(15)         /* the receiver called proc_exit while serving the message */
+#define RR_EUNAVAILABLE UINT32_C(11)      /* the receiver is unreachable or went away */
+#define RR_ETIMEDOUT UINT32_C(12)         /* the receiver did not finish in time */
+#define RR_EPROTO UINT32_C(13)            /* the transport broke its protocol */
+#define RR_EINVAL UINT32_C(14)            /* a malformed argument, e.g. an empty target name */
+#define RR_EEXITED UINT32_C(15) /* the receiver called proc_exit while serving the message */
 
 #define RR_STATUS_MAX RR_EEXITED
 

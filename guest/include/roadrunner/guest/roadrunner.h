@@ -72,7 +72,6 @@ int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t
 }
 #endif
 
-
 #if defined(ROADRUNNER_RECEIVER) && !defined(ROADRUNNER_IMPLEMENTATION)
 #define ROADRUNNER_IMPLEMENTATION
 #endif
@@ -131,8 +130,7 @@ __attribute__((weak)) RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf,
 
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_ON_MESSAGE) int32_t
     rr_on_message(uint32_t buf, uint32_t len, uint32_t source, uint32_t source_len) {
-  return rr_handle((const uint8_t*)(uintptr_t)buf, len, (const char*)(uintptr_t)source,
-                   source_len);
+  return rr_handle((const uint8_t*)(uintptr_t)buf, len, (const char*)(uintptr_t)source, source_len);
 }
 #endif /* ROADRUNNER_RECEIVER */
 

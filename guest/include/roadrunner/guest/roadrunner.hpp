@@ -41,12 +41,13 @@ enum class Status : rr_status_t {
 }
 
 /// Delivers `data` to `target` and waits until its handler returned.
-[[nodiscard]] inline Status send(std::string_view target, std::span<const std::byte> data) noexcept {
-  return static_cast<Status>(rr_raw_send(
-      static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
-      static_cast<int32_t>(target.size()),
-      static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())),
-      static_cast<int32_t>(data.size()), 0, 0, 0));
+[[nodiscard]] inline Status send(std::string_view target,
+                                 std::span<const std::byte> data) noexcept {
+  return static_cast<Status>(
+      rr_raw_send(static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
+                  static_cast<int32_t>(target.size()),
+                  static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())),
+                  static_cast<int32_t>(data.size()), 0, 0, 0));
 }
 
 /// Like send; the receiver's reply lands in `reply`. `reply_len` is its full length.
@@ -57,14 +58,14 @@ struct Reply {
 [[nodiscard]] inline Reply request(std::string_view target, std::span<const std::byte> data,
                                    std::span<std::byte> reply) noexcept {
   uint32_t reply_len = 0;
-  const auto st = static_cast<Status>(rr_raw_send(
-      static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
-      static_cast<int32_t>(target.size()),
-      static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())),
-      static_cast<int32_t>(data.size()),
-      static_cast<int32_t>(reinterpret_cast<uintptr_t>(reply.data())),
-      static_cast<int32_t>(reply.size()),
-      static_cast<int32_t>(reinterpret_cast<uintptr_t>(&reply_len))));
+  const auto st = static_cast<Status>(
+      rr_raw_send(static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
+                  static_cast<int32_t>(target.size()),
+                  static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())),
+                  static_cast<int32_t>(data.size()),
+                  static_cast<int32_t>(reinterpret_cast<uintptr_t>(reply.data())),
+                  static_cast<int32_t>(reply.size()),
+                  static_cast<int32_t>(reinterpret_cast<uintptr_t>(&reply_len))));
   return {st, reply_len};
 }
 
