@@ -79,8 +79,8 @@ std::uint16_t freePort() {
   return fd ? sys::localPort(fd->get()).value_or(0) : 0;
 }
 
-json result(const std::string& system, std::uint64_t size, std::vector<double> latency,
-            std::vector<double> serialization, bool verified, const rusage& before,
+json result(const std::string& system, std::uint64_t size, const std::vector<double>& latency,
+            const std::vector<double>& serialization, bool verified, const rusage& before,
             const rusage& after) {
   const auto cpu = [](const timeval& a, const timeval& b) {
     return static_cast<double>(b.tv_sec - a.tv_sec) +

@@ -308,6 +308,7 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
       }
     }
   }
+  all.reserve(all.size() + consumers.size() + 1);
   for (auto& g : consumers) {
     all.push_back(std::move(g));
   }

@@ -1,6 +1,7 @@
 #include "measure.h"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <string>
 
@@ -12,9 +13,8 @@ Stats summarize(std::vector<double> samples) {
   }
   std::ranges::sort(samples);
   const auto at = [&](double q) {
-    return samples[std::min(
-        samples.size() - 1,
-        static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1) + 0.5))];
+    return samples[std::min(samples.size() - 1, static_cast<std::size_t>(std::lround(
+                                                    q * static_cast<double>(samples.size() - 1))))];
   };
   return {.median = at(0.5), .p90 = at(0.9), .min = samples.front(), .max = samples.back()};
 }

@@ -167,6 +167,40 @@ rr_ensure_env() {
   exec {lock}>&-
 }
 
+# Installs an extra package list (scripts/packages-NAME.txt) into the root, once, for tools that
+# only some steps need (lint); the demo's first run does not wait for them. Natively, says what
+# to install instead.
+rr_ensure_extra_packages() {
+  local name=$1 list="$rr_top/scripts/packages-$1.txt"
+  local packages
+  packages=$(grep -v '^#' "$list" | tr -s ' \n' ' ')
+  if [ "$(rr_mode)" = native ] || [ -n "${RR_IN_ROOT:-}" ]; then
+    local p missing=()
+    for p in $packages; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} = 0 ] || rr_die "scripts/$name needs: apt-get install ${missing[*]}"
+    return 0
+  fi
+  local marker="$rr_root/.rr-packages-$name" want
+  want=$(echo "$packages" | sha256sum | cut -c1-16)
+  [ "$(cat "$marker" 2>/dev/null)" = "$want" ] && return 0
+  local lock
+  exec {lock}>"$rr_root.lock"
+  flock "$lock"
+  if [ "$(cat "$marker" 2>/dev/null)" != "$want" ]; then
+    rr_say "installing $packages into the root (once)"
+    local log="$rr_root.apt-$name.log"
+    if ! rr_in_root bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -q &&
+        apt-get install -y -q --no-install-recommends $packages" >"$log" 2>&1; then
+      tail -n 8 "$log" >&2
+      rr_die "installing $packages into the root failed (full log: $log)"
+    fi
+    echo "$want" >"$marker"
+  fi
+  exec {lock}>&-
+}
+
 # Runs "$@" in the build environment (natively, or inside the root).
 rr_run() {
   if [ "$(rr_mode)" = native ] || [ -n "${RR_IN_ROOT:-}" ]; then

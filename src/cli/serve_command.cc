@@ -328,7 +328,7 @@ int sendCommand(Args args) {
     target = std::filesystem::path(to->path).stem().string();
   }
   transport::SocketEndpoint endpoint(*to, target, options);
-  std::vector<std::byte> reply(64 * 1024);
+  std::vector<std::byte> reply(std::size_t{64} * 1024);
   const host::DeliveryResult r =
       endpoint.deliver({.source = "roadrunner-send", .payload = *bytes, .reply = reply});
   if (r.status != host::Status::kOk) {

@@ -8,6 +8,7 @@
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/base/unix_address.h"
 #include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/socket_endpoint.h"
@@ -23,6 +24,7 @@ std::vector<std::string> instanceNames(const FunctionSpec& f) {
     return {f.name};
   }
   std::vector<std::string> names;
+  names.reserve(f.instances);
   for (std::uint32_t i = 0; i < f.instances; ++i) {
     names.push_back(f.name + "#" + std::to_string(i));
   }
@@ -192,7 +194,7 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
     const bool network = receive_modes.at(f.name) == EdgeMode::kNetwork;
     for (const auto& name : instanceNames(f)) {
       const std::string listen = network ? "tcp:" + options.network_host + ":0"
-                                         : "unix:" + run.socket_dir + "/" + name + ".sock";
+                                         : unixAddress(run.socket_dir + "/" + name + ".sock");
       std::vector<std::string> args = {f.wasm,
                                        "--listen",
                                        listen,
@@ -342,6 +344,7 @@ RunReport collect(Run& run, const RunOptions& options) {
   };
   LiveStats live(options.stats_interval, options.stats_out, [&] {
     std::vector<InstanceReport> now;
+    now.reserve(run.commands.size() + run.receivers.size());
     for (const auto& c : run.commands) {
       now.push_back(describe(c, false));
     }

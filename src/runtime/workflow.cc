@@ -9,7 +9,9 @@
 
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/names.h"
+#include "roadrunner/base/tcp_address.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/base/unix_address.h"
 
 namespace rr::runtime {
 namespace {
@@ -268,9 +270,9 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
         // this node (kernel), as the containerd shim wires containers.
         const bool fits = e.at("address").is_string() &&
                           ((edge.mode == EdgeMode::kNetwork &&
-                            e.at("address").get<std::string>().starts_with("tcp:")) ||
+                            parseTcpAddress(e.at("address").get<std::string>()).has_value()) ||
                            (edge.mode == EdgeMode::kKernel &&
-                            e.at("address").get<std::string>().starts_with("unix:")));
+                            parseUnixAddress(e.at("address").get<std::string>()).has_value()));
         if (!fits) {
           return bad("edge " + edge.from + " -> " + edge.to +
                      ": 'address' (tcp:HOST:PORT) belongs to network edges, "

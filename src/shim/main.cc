@@ -14,12 +14,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -223,7 +225,14 @@ int serveCommand(const Flags& flags) {
     RR_LOG_ERROR("no listening socket: run through `start` (containerd does)");
     return kExitError;
   }
-  const int listen_fd = std::atoi(listen_env);
+  int listen_fd = -1;
+  const std::string_view listen_text(listen_env);
+  const auto parsed =
+      std::from_chars(listen_text.data(), listen_text.data() + listen_text.size(), listen_fd);
+  if (parsed.ec != std::errc{} || parsed.ptr != listen_text.data() + listen_text.size()) {
+    RR_LOG_ERROR("RR_SHIM_LISTEN_FD={}: not a descriptor number", listen_env);
+    return kExitError;
+  }
   if (::fcntl(listen_fd, F_SETFD, FD_CLOEXEC) != 0) {  // or every task's process inherits it
     RR_LOG_ERROR("RR_SHIM_LISTEN_FD={}: {}", listen_env, std::strerror(errno));
     return kExitError;

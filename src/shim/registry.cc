@@ -8,6 +8,7 @@
 
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/base/unix_address.h"
 
 namespace rr::shim {
 namespace {
@@ -67,8 +68,8 @@ Result<> Registry::add(const std::string& name, const RegistryEntry& entry) cons
   RR_RETURN_IF_ERROR(makeDirs(root_ + "/registry/" + ns_));
   RR_ASSIGN_OR_RETURN(const auto existing, lookup(name));
   if (existing && existing->owner != entry.owner) {
-    const bool stale =
-        existing->address.starts_with("unix:") && !unix_alive_(existing->address.substr(5));
+    const auto path = parseUnixAddress(existing->address);
+    const bool stale = path && !unix_alive_(std::string(*path));
     if (!stale) {
       return failErrno("register", EEXIST,
                        "'" + name + "' is already registered by container " + existing->owner +

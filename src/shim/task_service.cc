@@ -17,6 +17,7 @@
 #include "roadrunner/base/file.h"
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/base/unix_address.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 
@@ -89,7 +90,7 @@ std::string cgroupDir(const std::string& id, const std::string& cgroups_path) {
   if (cgroups_path.empty()) {
     return "";
   }
-  const std::string dir = "/sys/fs/cgroup" + cgroupPath(cgroups_path);
+  std::string dir = "/sys/fs/cgroup" + cgroupPath(cgroups_path);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
@@ -245,7 +246,7 @@ RpcResult TaskService::create(const std::string& payload) {
       if (ctx.wiring.receiver) {
         if (ctx.wiring.listen == "unix") {
           task.socket_path = registry_.socketPath(ctx.wiring.name);
-          ctx.listen_address = "unix:" + task.socket_path;
+          ctx.listen_address = unixAddress(task.socket_path);
           std::error_code ec;
           std::filesystem::create_directories(std::filesystem::path(task.socket_path).parent_path(),
                                               ec);
@@ -255,9 +256,9 @@ RpcResult TaskService::create(const std::string& payload) {
         }
         RR_ASSIGN_OR_RETURN(const auto existing, registry_.lookup(ctx.wiring.name));
         // Refused here already, before anything runs; Start checks again when it registers.
+        const auto existing_path = existing ? parseUnixAddress(existing->address) : std::nullopt;
         if (existing && existing->owner != task.id &&
-            (!existing->address.starts_with("unix:") ||
-             std::filesystem::exists(existing->address.substr(5)))) {
+            (!existing_path || std::filesystem::exists(*existing_path))) {
           return failErrno(
               "register", EEXIST,
               "'" + ctx.wiring.name + "' is already registered by container " + existing->owner);

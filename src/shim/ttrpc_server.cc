@@ -159,7 +159,7 @@ void TtrpcServer::connection(UniqueFd fd) {
 
 void TtrpcServer::readRequests(const std::shared_ptr<TtrpcConnection>& conn) {
   std::vector<std::byte> buffer;
-  std::vector<std::byte> chunk(64 * 1024);
+  std::vector<std::byte> chunk(std::size_t{64} * 1024);
   while (true) {
     const ssize_t n = ::recv(conn->fd.get(), chunk.data(), chunk.size(), 0);
     if (n < 0 && errno == EINTR) {
@@ -176,10 +176,11 @@ void TtrpcServer::readRequests(const std::shared_ptr<TtrpcConnection>& conn) {
         RR_LOG_ERROR("ttrpc: {}; closing the connection", frame.error().message());
         return;
       }
-      if (!frame->has_value()) {
+      const std::optional<TtrpcFrame>& maybe_frame = *frame;
+      if (!maybe_frame) {
         break;
       }
-      const TtrpcFrame f = **frame;
+      const TtrpcFrame f = *maybe_frame;
       used += kTtrpcHeaderSize + f.header.length;
       if (f.header.type != static_cast<std::uint8_t>(TtrpcType::kRequest)) {
         continue;  // unary calls only: data frames have no stream to join

@@ -1,6 +1,7 @@
 #include "roadrunner/transport/address.h"
 
 #include "roadrunner/base/tcp_address.h"
+#include "roadrunner/base/unix_address.h"
 
 namespace rr::transport {
 
@@ -9,8 +10,8 @@ Result<Address> Address::parse(std::string_view text) {
     return fail(Errc::kInvalidArgument, "address",
                 "'" + std::string(text) + "' is not unix:PATH or tcp:HOST:PORT");
   };
-  if (text.starts_with("unix:") && text.size() > 5) {
-    return Address{.kind = Kind::kUnix, .path = std::string(text.substr(5))};
+  if (const auto path = parseUnixAddress(text)) {
+    return Address{.kind = Kind::kUnix, .path = std::string(*path)};
   }
   auto tcp = parseTcpAddress(text);
   if (!tcp) {
@@ -24,7 +25,7 @@ Result<Address> Address::parse(std::string_view text) {
 }
 
 std::string Address::str() const {
-  return tcp() ? "tcp:" + host + ":" + std::to_string(port) : "unix:" + path;
+  return tcp() ? "tcp:" + host + ":" + std::to_string(port) : unixAddress(path);
 }
 
 }  // namespace rr::transport

@@ -110,7 +110,7 @@ std::string secretFromEnvironment() {
 
 Result<std::string> readSecretFile(const std::string& path) {
   RR_ASSIGN_OR_RETURN(const auto bytes, readFile(path));
-  const std::string secret = withoutTrailingNewlines(
+  std::string secret = withoutTrailingNewlines(
       std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (secret.empty()) {
     return fail(Errc::kInvalidArgument, "secret", path + " is empty");

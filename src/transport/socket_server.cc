@@ -23,8 +23,6 @@
 namespace rr::transport {
 namespace {
 
-using host::Status;
-
 // Payload bytes that follow the header on the stream: read straight into the guest's buffer.
 class SocketSource final : public host::PayloadSource {
  public:

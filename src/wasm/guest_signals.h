@@ -36,7 +36,7 @@ namespace rr::wasm {
 /// otherwise fault inside host code, and WasmEdge would longjmp out of it past its destructors
 /// (a transfer's Completion is shared with another thread).
 [[nodiscard]] bool stackNearlyExhausted() noexcept;
-inline constexpr std::size_t kHostHeadroom = 256 * 1024;
+inline constexpr std::size_t kHostHeadroom = std::size_t{256} * 1024;
 
 /// The signal the watchdog sends to a thread whose guest call is past its limit.
 [[nodiscard]] int interruptSignal() noexcept;

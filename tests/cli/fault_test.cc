@@ -137,7 +137,7 @@ TEST(FaultInjectionTest, ReceiverKilledAtRandomPointsNeverHalfOrTwiceDelivers) {
 
   transport::SocketEndpoint ep(transport::Address{.path = sock}, "ledger", {.timeout_seconds = 5});
   constexpr int kTransfers = 1000;
-  const auto status = sendNumbered(ep, kTransfers, 256 * 1024);
+  const auto status = sendNumbered(ep, kTransfers, std::size_t{256} * 1024);
   done = true;
   killer.join();
 
@@ -290,7 +290,7 @@ class ResettingRelay {
   }
   void pump(UniqueFd down, UniqueFd up) {
     const int born = generation_;
-    std::array<char, 64 * 1024> buf{};
+    std::array<char, std::size_t{64} * 1024> buf{};
     pollfd fds[2] = {{.fd = down.get(), .events = POLLIN}, {.fd = up.get(), .events = POLLIN}};
     while (!stopping_) {
       if (generation_ != born) {
@@ -356,7 +356,7 @@ TEST(FaultInjectionTest, ConnectionsResetAtRandomPointsNeverHalfOrTwiceDeliver) 
           .kind = transport::Address::Kind::kTcp, .host = "127.0.0.1", .port = relay.port()},
       "ledger", {.timeout_seconds = 5, .connect_timeout_ms = 2000, .secret = "fault-secret"});
   constexpr std::uint64_t kTransfers = 1000;
-  const auto status = sendNumbered(ep, kTransfers, 512 * 1024);  // spliced
+  const auto status = sendNumbered(ep, kTransfers, std::size_t{512} * 1024);  // spliced
   done = true;
   resetter.join();
 

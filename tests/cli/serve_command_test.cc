@@ -71,7 +71,7 @@ TEST(ServeCommandTest, ThreadsAndAddressSpaceStayFlatOverManyShortConnections) {
   for (int i = 0; i < 50; ++i) {  // warm up: the actor, the allocator's arenas
     ASSERT_EQ(connectSendHangUp(), host::Status::kOk);
   }
-  constexpr long kSlackKib = 160 * 1024;
+  constexpr long kSlackKib = 160L * 1024;
   const long threads_before = procStatus(serve.pid(), "Threads");
   const long vm_before_kib = procStatus(serve.pid(), "VmSize");
   for (int i = 0; i < 300; ++i) {

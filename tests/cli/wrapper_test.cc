@@ -187,6 +187,7 @@ TEST_F(WrapperTest, CallsAtOnceAfterAChangeBuildOnceAndRunningCommandsKeepTheirB
 
 TEST_F(WrapperTest, ManyCallsAtOnceOnAFreshTreeAllSucceed) {
   std::vector<std::future<Outcome>> calls;
+  calls.reserve(4);
   for (int i = 0; i < 4; ++i) {
     calls.push_back(std::async(std::launch::async,
                                [&, i] { return roadrunner({i % 2 == 0 ? "up" : "version"}); }));

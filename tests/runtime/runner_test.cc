@@ -259,7 +259,6 @@ TEST_F(KernelModeTest, ChainOfThreeProcessesRelaysPayloadAndReply) {
 }
 
 TEST_F(KernelModeTest, FanOutToFourServedInstances) {
-  const std::string guests = std::string(RR_BINARY_DIR) + "/guests/";
   const Workflow w{
       .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink#2", "5000"}},
                     {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 4}},

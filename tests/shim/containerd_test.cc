@@ -154,7 +154,6 @@ class Containerd : public ::testing::Test {
                                t + "/c.sock\"\n[ttrpc]\n  address = \"" + t + "/c.sock.ttrpc\"\n");
     // The shim is found on containerd's PATH, and roadrunner beside it.
     const std::string bin = std::string(RR_BINARY_DIR) + "/bin";
-    const std::string env_path = "PATH=" + bin + ":" + std::getenv("PATH");
     const std::string env_root = "RR_SHIM_ROOT=" + t + "/rr";
     const std::string env_cache = "RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache";
     ::setenv("PATH", (bin + ":" + std::getenv("PATH")).c_str(), 1);
@@ -335,7 +334,9 @@ class Containerd : public ::testing::Test {
     // ctr reports a task's non-zero exit status as a warning.
     const std::string marker = "non-zero exit code ";
     const auto at = del.err.find(marker);
-    return at == std::string::npos ? 0 : std::atoi(del.err.c_str() + at + marker.size());
+    return at == std::string::npos
+               ? 0
+               : static_cast<int>(std::strtol(del.err.c_str() + at + marker.size(), nullptr, 10));
   }
 
   static std::string containerdLog() { return readAll(dir_->path() + "/containerd.log"); }
@@ -613,7 +614,7 @@ TEST_F(Containerd, PodSandboxGetsAPlaceholder) {
 TEST_F(Containerd, WalkthroughImagesFromScriptsOciImageRunTheTextPipeline) {
   // docs/kubernetes.md's images, packed by scripts/oci-image, and its one-node part: a receiver
   // named counter on a UNIX socket and a producer that names it without an address.
-  const std::string t = dir_->path();
+  const std::string& t = dir_->path();
   rr::testing::writeText(t + "/in.txt", "the quick brown fox jumps over the lazy dog\n");
   const std::string script = RR_SOURCE_DIR "/scripts/oci-image";
   const std::string guests = RR_BINARY_DIR "/guests/";
@@ -739,7 +740,8 @@ void printFigures(const char* what, const ProcessFigures& f) {
 
 TEST_F(Containerd, DISABLED_SoakManyRequestsAndTasksLeaveNothingBehind) {
   const char* cycles_env = std::getenv("RR_SHIM_SOAK_CYCLES");
-  const int cycles = cycles_env != nullptr ? std::atoi(cycles_env) : 1000;
+  const int cycles =
+      cycles_env != nullptr ? static_cast<int>(std::strtol(cycles_env, nullptr, 10)) : 1000;
   const Outcome sink = run({"-d", "--annotation", "roadrunner.io/role=receiver", "--annotation",
                             "roadrunner.io/name=soak"},
                            "soak-sink", {"/sink.wasm"});
@@ -765,7 +767,7 @@ TEST_F(Containerd, DISABLED_SoakManyRequestsAndTasksLeaveNothingBehind) {
   printFigures(("shim, after " + std::to_string(cycles)).c_str(), shim_after);
   EXPECT_LE(shim_after.threads, shim_before.threads);
   EXPECT_LE(shim_after.fds, shim_before.fds);
-  EXPECT_LE(shim_after.vm_kib, shim_before.vm_kib + 160 * 1024);
+  EXPECT_LE(shim_after.vm_kib, shim_before.vm_kib + 160L * 1024);
   EXPECT_EQ(killAndDelete("soak-sink", "SIGTERM"), 0);
   expectNothingLeft("soak-sink", "soak");
 

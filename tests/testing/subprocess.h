@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -31,7 +32,11 @@ struct Outcome {
 /// sets it), else 1. Timeouts that a passing test must not hit are multiplied by it.
 inline int timeScale() {
   const char* v = std::getenv("RR_TEST_TIME_SCALE");
-  const int scale = v != nullptr ? std::atoi(v) : 1;
+  int scale = 1;
+  if (v != nullptr) {
+    const std::string_view text(v);
+    (void)std::from_chars(text.data(), text.data() + text.size(), scale);
+  }
   return scale > 0 ? scale : 1;
 }
 

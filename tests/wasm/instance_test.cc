@@ -95,8 +95,8 @@ TEST_P(InstanceTest, NonWasmAndInvalidModulesAreRefusedWithTheirPath) {
 
 // The net_probe guest as a command: NET_PROBE picks what it tries, and its exit code is the WASI
 // errno of the call that decided (76: not capable, 21: fault, 0: it worked).
-int probe(const Engine& eng, std::vector<std::string> env, std::vector<std::string> grants = {},
-          std::vector<std::string> dirs = {}) {
+int probe(const Engine& eng, std::vector<std::string> env,
+          const std::vector<std::string>& grants = {}, std::vector<std::string> dirs = {}) {
   auto module = eng.prepare(RR_GUEST_NET_PROBE);
   EXPECT_TRUE(module.has_value()) << module.error().message();
   InstanceOptions options{.args = {"net_probe"}, .env = std::move(env), .dirs = std::move(dirs)};

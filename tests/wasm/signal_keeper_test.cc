@@ -25,7 +25,8 @@ TEST(SignalKeeperTest, TrapsOnOneThreadDoNotKillAotCallsOnAnother) {
 
   // 20,000 by default; the TSan run, about 50x slower per trap, sets RR_TEST_TRAPS lower.
   const char* traps_env = std::getenv("RR_TEST_TRAPS");
-  const int kTraps = traps_env != nullptr ? std::atoi(traps_env) : 20000;
+  const int kTraps =
+      traps_env != nullptr ? static_cast<int>(std::strtol(traps_env, nullptr, 10)) : 20000;
   std::atomic<bool> done{false};
   std::atomic<int> traps{0};
   std::atomic<long> calls{0};

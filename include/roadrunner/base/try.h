@@ -13,6 +13,8 @@
     }                                             \
   } while (false)
 
+// `decl` is a declaration ("const auto x") and cannot be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define RR_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr) \
   auto tmp = (expr);                              \
   if (!tmp) {                                     \
@@ -22,3 +24,4 @@
 
 #define RR_ASSIGN_OR_RETURN(decl, expr) \
   RR_ASSIGN_OR_RETURN_IMPL(RR_CONCAT(rr_result_, __LINE__), decl, expr)
+// NOLINTEND(bugprone-macro-parentheses)

@@ -77,7 +77,7 @@ class FunctionActor final : public host::Endpoint {
  private:
   struct Job {
     host::Delivery delivery;
-    host::Completion* completion;
+    host::Completion* completion = nullptr;
     std::chrono::steady_clock::time_point start;
   };
   explicit FunctionActor(ActorConfig config);

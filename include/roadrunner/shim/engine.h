@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/base/unix_address.h"
 #include "roadrunner/shim/annotations.h"
 #include "roadrunner/shim/bundle.h"
 
@@ -20,7 +21,7 @@ namespace rr::shim {
 struct ResolvedTarget {
   std::string name;
   std::string address;  ///< "unix:PATH" (kernel mode) or "tcp:HOST:PORT" (network mode)
-  [[nodiscard]] bool kernel() const { return address.starts_with("unix:"); }
+  [[nodiscard]] bool kernel() const { return parseUnixAddress(address).has_value(); }
 };
 
 struct TaskContext {

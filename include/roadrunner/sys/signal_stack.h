@@ -25,7 +25,7 @@ class AltSignalStack {
   AltSignalStack& operator=(const AltSignalStack&) = delete;
   ~AltSignalStack();
 
-  static constexpr std::size_t kDefaultSize = 64 * 1024;
+  static constexpr std::size_t kDefaultSize = std::size_t{64} * 1024;
 
  private:
   explicit AltSignalStack(Mapping mapping) noexcept : mapping_(std::move(mapping)) {}

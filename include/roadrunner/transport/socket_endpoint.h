@@ -97,7 +97,7 @@ class SocketEndpoint final : public host::Endpoint {
   // own_thread: queued deliveries and the thread that serves them.
   struct Job {
     host::Delivery delivery;
-    host::Completion* completion;
+    host::Completion* completion = nullptr;
   };
   std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
