@@ -28,6 +28,7 @@
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 
+#include "../testing/doc_quote.h"
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
 
@@ -458,7 +459,11 @@ TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {
                              "roadrunner.io/name=sink"},
                             "sink-twin", {"/sink.wasm"});
   EXPECT_NE(clash.exit_code, 0);
-  EXPECT_NE(clash.err.find("'sink' is already registered by container sink-c"), std::string::npos)
+  const std::string clash_quote =
+      "register 's' is already registered by container s1: File exists: already exists";
+  EXPECT_TRUE(rr::testing::pageQuotes("oci.md", "… " + clash_quote));
+  EXPECT_TRUE(
+      rr::testing::printsQuote(clash.err, clash_quote, {{"'s'", "'sink'"}, {"s1", "sink-c"}}))
       << clash.err;
   (void)ctr({"container", "delete", "sink-twin"});
   EXPECT_EQ(readAll(root + "/registry/rrtest/sink"), entry) << "the entry is sink-c's still";
@@ -474,41 +479,74 @@ TEST_F(Containerd, ProducerSendsToAReceiverContainerThroughTheShim) {
 }
 
 TEST_F(Containerd, BadInputIsAClearErrorThroughContainerd) {
+  // Each message is quoted in docs/oci.md's Errors table; "… " stands for "ctr: failed to create
+  // shim task: ", which containerd's log does not have.
   struct Case {
     std::string id;
     std::vector<std::string> flags;
     std::vector<std::string> args;
-    std::string message;
+    std::string quote;
+    rr::testing::Vary vary;
   };
+  const std::string kCtr = "ctr: failed to create shim task: ";
   const std::vector<Case> cases = {
-      {"missing", {}, {"/nope.wasm"}, "/nope.wasm"},
+      {"missing",
+       {},
+       {"/nope.wasm"},
+       "module /nope.wasm (/…/rootfs/nope.wasm): No such file or directory: not found",
+       {{"/…/rootfs", "\\S*/rootfs"}}},
       {"not-wasm",
        {},
        {"/script.wasm"},
-       "/script.wasm starts without the \\0asm magic: not a WebAssembly module"},
+       "module /script.wasm starts without the \\0asm magic: not a WebAssembly module: invalid "
+       "argument"},
       {"bad-annotation",
        {"--annotation", "roadrunner.io/role=server"},
        {"/probe.wasm"},
-       "roadrunner.io/role: 'server' is neither 'receiver' nor 'function'"},
+       "annotation roadrunner.io/role: 'server' is neither 'receiver' nor 'function': invalid "
+       "argument"},
       {"unknown-key",
        {"--annotation", "roadrunner.io/listn=unix"},
        {"/probe.wasm"},
-       "roadrunner.io/listn: unknown key"},
+       "annotation roadrunner.io/listn: unknown key (known: role, name, listen, targets, "
+       "secret-file, interpreter, allow-net): invalid argument"},
       {"no-target",
        {"--annotation", "roadrunner.io/targets=ghost"},
        {"/sender.wasm", "ghost", "1"},
-       "'ghost' is not registered on this node"},
+       "target 'ghost' is not registered on this node (/run/roadrunner/registry/default/ghost) and "
+       "has no address; start its receiver first, or give roadrunner.io/targets: "
+       "ghost=tcp:HOST:PORT: not found",
+       {{"/run/roadrunner/registry/default/ghost", "\\S+/registry/rrtest/ghost"}}},
   };
   for (const auto& c : cases) {
+    const bool whole = c.id != "unknown-key" && c.id != "no-target";
+    EXPECT_TRUE(rr::testing::pageQuotes("oci.md", (whole ? kCtr : "… ") + c.quote)) << c.id;
     std::vector<std::string> flags{"--rm"};
     flags.insert(flags.end(), c.flags.begin(), c.flags.end());
     const Outcome r = run(flags, c.id, c.args);
     EXPECT_NE(r.exit_code, 0) << c.id;
-    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.id << ": " << r.err;
-    EXPECT_NE(containerdLog().find(c.message), std::string::npos) << c.id << " in the log";
+    EXPECT_TRUE(rr::testing::printsQuote(r.err, kCtr + c.quote, c.vary)) << c.id << ": " << r.err;
+    // The shim's own line in containerd's log: the message without containerd's status words.
+    const std::string log = containerdLog();
+    EXPECT_TRUE(rr::testing::printsQuote(log, c.quote.substr(0, c.quote.rfind(": ")), c.vary))
+        << c.id << " in the log:\n"
+        << log.substr(log.rfind('\n', log.find(c.args[0])) + 1, 600);
     (void)ctr({"container", "delete", c.id});
     expectNothingLeft(c.id, c.id);
   }
+  // A receiver that exits before it listens: here a command module without rr_on_message.
+  const std::string early_quote =
+      "ctr: start a6: the receiver exited before it listened (exit status 1); see the "
+      "container's stderr: failed precondition";
+  EXPECT_TRUE(rr::testing::pageQuotes("oci.md", early_quote));
+  const Outcome early = run({"--rm", "--annotation", "roadrunner.io/role=receiver", "--annotation",
+                             "roadrunner.io/name=early"},
+                            "early-exit", {"/sender.wasm"});
+  EXPECT_NE(early.exit_code, 0);
+  EXPECT_TRUE(rr::testing::printsQuote(early.err, early_quote, {{"a6", "early-exit"}}))
+      << early.err;
+  (void)ctr({"container", "delete", "early-exit"});
+  expectNothingLeft("early-exit", "early");
 }
 
 TEST_F(Containerd, KilledShimTakesItsFunctionAlong) {
@@ -594,8 +632,10 @@ TEST_F(Containerd, TargetOnAnotherNodeIsReachedOverTcpWithTheSecret) {
   const Outcome no_secret = run({"--rm", "--annotation", "roadrunner.io/targets=far=" + address},
                                 "no-secret", {"/sender.wasm", "far", "1"});
   EXPECT_NE(no_secret.exit_code, 0);
-  EXPECT_NE(no_secret.err.find("need roadrunner.io/secret-file"), std::string::npos)
-      << no_secret.err;
+  const std::string no_secret_quote =
+      "annotation network edges (tcp) need roadrunner.io/secret-file: invalid argument";
+  EXPECT_TRUE(rr::testing::pageQuotes("oci.md", "… " + no_secret_quote));
+  EXPECT_TRUE(rr::testing::printsQuote(no_secret.err, no_secret_quote)) << no_secret.err;
   (void)ctr({"container", "delete", "no-secret"});
 
   EXPECT_EQ(killAndDelete("far-c", "SIGTERM", "rrfar"), 0);
