@@ -121,7 +121,8 @@ std::vector<Quote> quotes() {
                "workflow",
        .script = up(R"({"functions": {"w": {"wasm": "w.wasm", "instance": 2}}})")},
       {.page = "workflows.md",
-       .text = "roadrunner: workflow wf.json: edges form a cycle: a -> b -> a: workflow has a cycle",
+       .text =
+           "roadrunner: workflow wf.json: edges form a cycle: a -> b -> a: workflow has a cycle",
        .script = up(R"({"functions": {"a": {"wasm": "a.wasm"}, "b": {"wasm": "b.wasm"}},
                         "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "a"}]})")},
       {.page = "workflows.md",
@@ -144,8 +145,8 @@ std::vector<Quote> quotes() {
                                   {"from": "parse", "to": "store", "mode": "embedded"}]})")},
       {.page = "workflows.md",
        .text = "roadrunner: load bad.wasm: not a WebAssembly module",
-       .script = "printf 'not wasm' > bad.wasm\n" +
-                 up(R"({"functions": {"a": {"wasm": "bad.wasm"}}})")},
+       .script =
+           "printf 'not wasm' > bad.wasm\n" + up(R"({"functions": {"a": {"wasm": "bad.wasm"}}})")},
       {.page = "workflows.md",
        .text = "roadrunner: start sink: its serving process exited before it listened (exit "
                "status 1): invalid argument",
@@ -156,17 +157,18 @@ std::vector<Quote> quotes() {
        .text = "roadrunner: workflow edge relay -> counter: 'relay' runs in its own process here "
                "and cannot reach a remote receiver; send to 'counter' from a function that is not "
                "itself a receiver: invalid argument",
-       .script = up(R"({"secret_file": "rr.secret",
-                        "functions": {"p": {)" + kMissing + R"(}, "relay": {)" + kMissing +
-                    R"(}, "counter": {)" + kMissing + R"(}},
+       .script =
+           up(R"({"secret_file": "rr.secret",
+                        "functions": {"p": {)" +
+              kMissing + R"(}, "relay": {)" + kMissing + R"(}, "counter": {)" + kMissing + R"(}},
                         "edges": [{"from": "p", "to": "relay", "mode": "kernel"},
                                   {"from": "relay", "to": "counter", "mode": "network",
                                    "address": "tcp:10.0.0.2:7000"}]})")},
       {.page = "workflows.md",
        .text = "roadrunner: workflow function 'counter' is given two addresses: invalid argument",
        .script = up(R"({"secret_file": "rr.secret",
-                        "functions": {"p": {)" + kMissing + R"(}, "q": {)" + kMissing +
-                    R"(}, "counter": {)" + kMissing + R"(}},
+                        "functions": {"p": {)" +
+                    kMissing + R"(}, "q": {)" + kMissing + R"(}, "counter": {)" + kMissing + R"(}},
                         "edges": [{"from": "p", "to": "counter", "mode": "network",
                                    "address": "tcp:10.0.0.2:7000"},
                                   {"from": "q", "to": "counter", "mode": "network",
@@ -174,18 +176,20 @@ std::vector<Quote> quotes() {
       {.page = "workflows.md",
        .text = "roadrunner: workflow edge other -> counter: 'counter' runs at tcp:10.0.0.2:7000; "
                "give this edge that address too: invalid argument",
-       .script = up(R"({"secret_file": "rr.secret",
-                        "functions": {"p": {)" + kMissing + R"(}, "other": {)" + kMissing +
-                    R"(}, "counter": {)" + kMissing + R"(}},
+       .script =
+           up(R"({"secret_file": "rr.secret",
+                        "functions": {"p": {)" +
+              kMissing + R"(}, "other": {)" + kMissing + R"(}, "counter": {)" + kMissing + R"(}},
                         "edges": [{"from": "p", "to": "counter", "mode": "network",
                                    "address": "tcp:10.0.0.2:7000"},
                                   {"from": "other", "to": "counter", "mode": "network"}]})")},
       {.page = "workflows.md",
        .text = "roadrunner: workflow edge counter -> log: 'counter' runs elsewhere; declare its "
                "edges where it runs: invalid argument",
-       .script = up(R"({"secret_file": "rr.secret",
-                        "functions": {"p": {)" + kMissing + R"(}, "log": {)" + kMissing +
-                    R"(}, "counter": {)" + kMissing + R"(}},
+       .script =
+           up(R"({"secret_file": "rr.secret",
+                        "functions": {"p": {)" +
+              kMissing + R"(}, "log": {)" + kMissing + R"(}, "counter": {)" + kMissing + R"(}},
                         "edges": [{"from": "p", "to": "counter", "mode": "network",
                                    "address": "tcp:10.0.0.2:7000"},
                                   {"from": "counter", "to": "log", "mode": "network"}]})")},

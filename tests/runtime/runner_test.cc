@@ -152,6 +152,22 @@ INSTANTIATE_TEST_SUITE_P(Allocators, HostileAllocatorTest,
                                            HostileCase{"bogus", RR_EBAD_ALLOC},
                                            HostileCase{"misaligned", RR_EBAD_ALLOC}));
 
+// A receiver that cannot be started again after a trap stops serving: the next send gets
+// RR_EUNAVAILABLE instead of running on the instance that trapped.
+TEST_F(RunnerTest, ReceiverThatCannotRestartAfterATrapStopsServing) {
+  const testing::TempDir state;
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_ATTACK_SENDER,
+                                  .args = {"victim", "ok=0", "trap=6", "ok=11", "ok=11"}},
+                                 {.name = "victim",
+                                  .wasm = RR_GUEST_ONCE_RECEIVER,
+                                  .dirs = {"/state:" + state.path()}}},
+                   .edges = {{.from = "sender", .to = "victim"}}};
+  const RunReport report = mustRun(w);
+  EXPECT_EQ(find(report, "sender").exit_code, 0) << "ok, trap, then unavailable twice";
+  EXPECT_EQ(find(report, "victim").handler_traps, 1U);
+}
+
 TEST_F(RunnerTest, HandlerTrapFailsThatDeliveryAndTheReceiverKeepsServing) {
   // trap_sender sends "TRAP" (the receiver traps on it), then a normal payload.
   FunctionSpec trapper{.name = "trapper", .wasm = RR_GUEST_TRAP_SENDER, .args = {"sink"}};

@@ -56,8 +56,7 @@ inline std::string quotePattern(const std::string& text, const Vary& vary) {
 }
 
 /// Whether `output` holds the quote, its varying parts as their patterns.
-inline bool printsQuote(const std::string& output, const std::string& text,
-                        const Vary& vary = {}) {
+inline bool printsQuote(const std::string& output, const std::string& text, const Vary& vary = {}) {
   return std::regex_search(output, std::regex(quotePattern(text, vary)));
 }
 
