@@ -1,9 +1,9 @@
-// A fast 64-bit hash over 8-byte words (multiply-xorshift), so verifying 500 MiB costs little.
 #ifndef BENCH_HASH_H
 #define BENCH_HASH_H
 #include <stdint.h>
 #include <string.h>
 
+// A fast 64-bit hash over 8-byte words (multiply-xorshift), so verifying 500 MiB costs little.
 static inline uint64_t bench_hash(const uint8_t* p, uint32_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ULL ^ n;
   uint32_t i = 0;

@@ -1,6 +1,8 @@
-// Benchmark sender: fills SIZE bytes with the paper's payload recipe ("Artifact for middleware
-// evaluation" repeated, no newlines) and sends them to TARGET RUNS times. Each reply must be the
-// payload's hash (bench_receiver); exit 0 only if every one matched.
+// Benchmark sender: sends SIZE bytes of the paper's payload recipe ("Artifact for middleware
+// evaluation" repeated, no newlines) to TARGET RUNS times, each round stamped and sealed
+// (bench_hash.h) so no two rounds send the same bytes. Each reply must be that round's seal,
+// which bench_receiver returns only for a payload that arrived whole; exit 0 only if every one
+// matched. Stamping and sealing happen before the send call, outside every measured window.
 // Usage: bench_sender TARGET SIZE RUNS
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
@@ -8,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench_hash.h"
+#include "bench_payload.h"
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -17,17 +19,14 @@ int main(int argc, char** argv) {
   const char* target = argv[1];
   uint32_t size = (uint32_t)strtoul(argv[2], NULL, 10);
   int runs = atoi(argv[3]);
-  static const char kPhrase[] = "Artifact for middleware evaluation";
   uint8_t* buf = aligned_alloc(4096, size ? (size + 4095) & ~4095u : 4096);
   if (!buf) {
     fprintf(stderr, "cannot allocate %u bytes\n", size);
     return 65;
   }
-  for (uint32_t i = 0; i < size; ++i) {
-    buf[i] = (uint8_t)kPhrase[i % (sizeof kPhrase - 1)];
-  }
-  const uint64_t want = bench_hash(buf, size);
+  bench_fill(buf, size);
   for (int i = 0; i < runs; ++i) {
+    const uint64_t want = bench_stamp(buf, size, (uint32_t)i);
     uint64_t got = 0;
     uint32_t got_len = 0;
     rr_status_t st = rr_send_reply(target, buf, size, &got, sizeof got, &got_len);
@@ -36,7 +35,7 @@ int main(int argc, char** argv) {
       return (int)st;
     }
     if (got_len != sizeof got || got != want) {
-      fprintf(stderr, "send %d: hash mismatch\n", i);
+      fprintf(stderr, "send %d: the receiver did not get this round's bytes\n", i);
       return 100;
     }
   }

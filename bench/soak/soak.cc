@@ -97,7 +97,7 @@ Result<> soak(const SoakOptions& o) {
                          .args = {"0", std::to_string(count), std::to_string(size)}},
                         {.name = "receiver",
                          .wasm = o.guest_dir + "/bench_receiver.wasm",
-                         .env = {"BENCH_NO_HASH=1"}}},
+                         .env = {"BENCH_NO_CHECK=1"}}},
           .edges = {{.from = "sender", .to = "receiver", .mode = mode}}};
       // A short unsampled run first: AOT compilation and the allocators' first growth belong
       // to start-up, not to the steady state the soak watches.

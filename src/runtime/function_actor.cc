@@ -216,14 +216,22 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   // 3. The one copy, straight from the sender's linear memory into the receiver's; or, for a
   //    remote sender, straight from the socket or memfd (which may map pages instead).
   std::uint32_t copies = 0;
+  // Test builds may divert the payload on purpose (host/corrupt_for_test.h).
+  std::vector<std::byte> diverted;
+  std::span<std::byte> into = *dst;
+  if (corrupt_ == host::Corruption::kSkipCopy ||
+      (corrupt_ == host::Corruption::kStaleBuffer && delivered_once_)) {
+    diverted.resize(len);
+    into = diverted;
+  }
   if (d.remote != nullptr) {
     const std::uint64_t rounded =
         (std::uint64_t{len} + RR_PAGE_SIZE - 1) & ~std::uint64_t{RR_PAGE_SIZE - 1};
     std::span<std::byte> pages;
-    if (buf % RR_PAGE_SIZE == 0 && rounded <= UINT32_MAX) {
+    if (buf % RR_PAGE_SIZE == 0 && rounded <= UINT32_MAX && diverted.empty()) {
       pages = host::guestSlice(memory, buf, static_cast<std::uint32_t>(rounded)).value_or(pages);
     }
-    auto filled = d.remote->fill(*dst, pages);
+    auto filled = d.remote->fill(into, pages);
     if (!filled) {
       RR_LOG_WARN("{}: payload from {} did not arrive: {}", config_.name, d.source,
                   filled.error().message());
@@ -236,9 +244,15 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     }
     copies = *filled;
   } else if (len > 0) {
-    std::memcpy(dst->data(), d.payload.data(), len);
+    std::memcpy(into.data(), d.payload.data(), len);
     copies = 1;
   }
+  if (corrupt_ == host::Corruption::kFlipByte && len > 0) {
+    // Incremented, not flipped: two damaged hops in a chain must not undo each other.
+    auto& b = (*dst)[len / 2];
+    b = static_cast<std::byte>(static_cast<unsigned char>(b) + 1U);
+  }
+  delivered_once_ = true;
   std::memcpy(name_dst->data(), d.source.data(), name_len);
 
   // 4. The handler; replies go straight into the sender's reply buffer.

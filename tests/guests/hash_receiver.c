@@ -1,5 +1,6 @@
 // roadrunner-guest: reactor
-// Replies with the FNV-1a hash of every payload. A payload starting with "TRAP" traps instead.
+// Replies with the FNV-1a hash of every payload, then poisons the buffer. A payload starting
+// with "TRAP" traps instead.
 #define ROADRUNNER_RECEIVER
 #include <roadrunner/guest/roadrunner.h>
 #include <string.h>
@@ -14,5 +15,7 @@ int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t
   for (uint32_t i = 0; i < len; ++i) {
     h = (h ^ buf[i]) * 1099511628211ULL;
   }
+  // Poisoned once read: a later payload that does not fully arrive cannot hash as this one did.
+  memset((void*)buf, 0xA5, len);
   return rr_reply(&h, sizeof h) == RR_OK ? 0 : 1;
 }

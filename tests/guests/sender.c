@@ -43,9 +43,14 @@ int main(int argc, char** argv) {
   for (uint32_t i = 0; i < size; ++i) {
     buf[i] = (uint8_t)(i * 7 + (i >> 12));
   }
-  const uint64_t want = fnv1a(buf, size);
   rr_status_t st = RR_OK;
   for (int i = 0; i < count; ++i) {
+    // Every round sends different bytes (the round in the first byte of each page), so a
+    // receiver left with an earlier round's payload cannot answer with the right hash.
+    for (uint32_t at = 0; at < size; at += 4096) {
+      buf[at] = (uint8_t)(i * 13 + 1 + (at >> 12));
+    }
+    const uint64_t want = fnv1a(buf, size);
     uint64_t got = 0;
     uint32_t got_len = 0;
     st = rr_send_reply(target, buf, size, &got, sizeof got, &got_len);

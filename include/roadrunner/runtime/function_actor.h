@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/host/corrupt_for_test.h"
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/host/imports.h"
 #include "roadrunner/host/router.h"
@@ -98,6 +99,8 @@ class FunctionActor final : public host::Endpoint {
   std::future<Result<int>> exit_future_;
   std::atomic<std::uint64_t> traps_{0};
   std::atomic<bool> record_{false};
+  const host::Corruption corrupt_ = host::corruptionForTest();  // kNone outside test builds
+  bool delivered_once_ = false;                                 // for kStaleBuffer
   std::mutex latency_mutex_;
   std::vector<double> latencies_;
   std::thread thread_;
