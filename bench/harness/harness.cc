@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -417,7 +418,12 @@ std::vector<double> memfdLimit(std::uint64_t size, int runs) {
   return out;
 }
 
+// The checkout's commit: RR_COMMIT (bin/roadrunner sets it from the host's git, with "-dirty"
+// for uncommitted changes), else git where the binary runs, else "unknown".
 std::string commitId() {
+  if (const char* set = std::getenv("RR_COMMIT"); set != nullptr && *set != '\0') {
+    return set;
+  }
   std::FILE* p = ::popen(
       "git -C \"$(dirname \"$(readlink -f /proc/self/exe)\")\" rev-parse --short HEAD 2>/dev/null",
       "r");
