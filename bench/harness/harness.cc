@@ -176,8 +176,11 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
     return fail(Errc::kInvalidArgument, "bench", system + " run lost an instance");
   }
   std::vector<double> lat = receiver->latencies;
+  // The first round (a receiver that has just started, a fresh connection) is reported on its
+  // own as first_s; the statistics are over the steady state after it.
+  const double first = lat.empty() ? 0.0 : lat.front();
   if (!lat.empty()) {
-    lat.erase(lat.begin());  // the warm-up: the receiver's pages were fresh
+    lat.erase(lat.begin());
   }
   const Stats s = summarize(lat);
   return json{{"system", system},
@@ -186,6 +189,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
               {"fanout", 1},
               {"runs", lat.size()},
               {"latency_s", toJson(s)},
+              {"first_s", first},
               {"transfer_s", s.median},
               {"serialization_s", 0.0},
               {"throughput_MBps", s.median > 0 ? static_cast<double>(size) / s.median / 1e6 : 0.0},
@@ -230,7 +234,8 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
       rounds[i] = std::max(rounds[i], r.latencies[i]);
     }
   }
-  rounds.erase(rounds.begin());  // the warm-up
+  const double first = rounds.front();  // as for the chain: the first round, on its own
+  rounds.erase(rounds.begin());
   const Stats s = summarize(rounds);
   const double bytes = static_cast<double>(size) * n;
   return json{
@@ -240,6 +245,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
       {"fanout", n},
       {"runs", rounds.size()},
       {"latency_s", toJson(s)},
+      {"first_s", first},
       {"transfer_s", s.median},
       {"serialization_s", 0.0},
       {"throughput_MBps", s.median > 0 ? bytes / s.median / 1e6 : 0.0},
