@@ -16,11 +16,17 @@ Stats summarize(std::vector<double> samples) {
     return samples[std::min(samples.size() - 1, static_cast<std::size_t>(std::lround(
                                                     q * static_cast<double>(samples.size() - 1))))];
   };
-  return {.median = at(0.5), .p90 = at(0.9), .min = samples.front(), .max = samples.back()};
+  return {.median = at(0.5),
+          .p90 = at(0.9),
+          .min = samples.front(),
+          .max = samples.back(),
+          .q1 = at(0.25),
+          .q3 = at(0.75)};
 }
 
 nlohmann::json toJson(const Stats& s) {
-  return {{"median", s.median}, {"p90", s.p90}, {"min", s.min}, {"max", s.max}};
+  return {{"median", s.median}, {"q1", s.q1},   {"q3", s.q3},
+          {"p90", s.p90},       {"min", s.min}, {"max", s.max}};
 }
 
 void resetPeakRss() {

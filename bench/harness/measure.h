@@ -13,11 +13,13 @@ namespace rr::bench {
 
 struct Stats {
   double median = 0, p90 = 0, min = 0, max = 0;
+  double q1 = 0, q3 = 0;  ///< the interquartile range's ends
 };
 
-/// Median and p90 (nearest rank), min and max of the samples; all zero when there are none.
+/// Median, quartiles and p90 (nearest rank), min and max of the samples; all zero when there
+/// are none. With few samples the quantiles are coarse: of 5, p90 is the maximum.
 [[nodiscard]] Stats summarize(std::vector<double> samples);
-/// {"median", "p90", "min", "max"}: the bench JSON's `latency_s`.
+/// {"median", "q1", "q3", "p90", "min", "max"}: the bench JSON's `latency_s`.
 [[nodiscard]] nlohmann::json toJson(const Stats& s);
 
 /// Resets this process's peak RSS (VmHWM), so peakRss() covers what follows.
