@@ -504,6 +504,7 @@ Result<> run(const Options& o) {
   }
   utsname uts{};
   ::uname(&uts);
+  const MachineLoad load_at_start = machineLoad();
   json doc{{"version", 1},
            {"commit", commitId()},
            {"machine",
@@ -672,6 +673,7 @@ Result<> run(const Options& o) {
       }
     }
   }
+  doc["machine"]["load"] = toJson(load_at_start, machineLoad());
   if (!o.json_path.empty()) {
     std::ofstream(o.json_path) << doc.dump(2) << "\n";
     std::string csv_path = o.json_path;

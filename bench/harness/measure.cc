@@ -29,6 +29,32 @@ nlohmann::json toJson(const Stats& s) {
           {"p90", s.p90},       {"min", s.min}, {"max", s.max}};
 }
 
+MachineLoad machineLoad() {
+  MachineLoad m;
+  std::ifstream("/proc/loadavg") >> m.loadavg_1m;
+  std::ifstream stat("/proc/stat");
+  std::string cpu;
+  stat >> cpu;  // "cpu": user nice system idle iowait irq softirq steal ...
+  for (int field = 0; field < 8 && stat; ++field) {
+    std::uint64_t jiffies = 0;
+    stat >> jiffies;
+    m.total += jiffies;
+    if (field == 7) {
+      m.steal = jiffies;
+    }
+  }
+  return m;
+}
+
+nlohmann::json toJson(const MachineLoad& start, const MachineLoad& end) {
+  const std::uint64_t total = end.total - start.total;
+  return {{"loadavg_1m_start", start.loadavg_1m},
+          {"loadavg_1m_end", end.loadavg_1m},
+          {"steal_fraction",
+           total > 0 ? static_cast<double>(end.steal - start.steal) / static_cast<double>(total)
+                     : 0.0}};
+}
+
 void resetPeakRss() {
   std::ofstream("/proc/self/clear_refs") << "5";  // resets VmHWM
 }

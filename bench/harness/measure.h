@@ -22,6 +22,17 @@ struct Stats {
 /// {"median", "q1", "q3", "p90", "min", "max"}: the bench JSON's `latency_s`.
 [[nodiscard]] nlohmann::json toJson(const Stats& s);
 
+/// What else the machine was doing: the 1-minute load average and the CPU time counters of
+/// /proc/stat (all CPUs), of which `steal` is time a hypervisor gave to other guests.
+struct MachineLoad {
+  double loadavg_1m = 0;
+  std::uint64_t steal = 0, total = 0;  ///< jiffies
+};
+[[nodiscard]] MachineLoad machineLoad();
+/// {"loadavg_1m_start", "loadavg_1m_end", "steal_fraction"} between two readings: the bench
+/// JSON's `machine.load`.
+[[nodiscard]] nlohmann::json toJson(const MachineLoad& start, const MachineLoad& end);
+
 /// Resets this process's peak RSS (VmHWM), so peakRss() covers what follows.
 void resetPeakRss();
 /// This process's peak RSS in bytes since the last resetPeakRss().
