@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -81,7 +82,7 @@ std::uint16_t freePort() {
 
 json result(const std::string& system, std::uint64_t size, const std::vector<double>& latency,
             const std::vector<double>& serialization, bool verified, const rusage& before,
-            const rusage& after) {
+            const rusage& after, std::uint64_t peak_rss_bytes) {
   const auto cpu = [](const timeval& a, const timeval& b) {
     return static_cast<double>(b.tv_sec - a.tv_sec) +
            static_cast<double>(b.tv_usec - a.tv_usec) * 1e-6;
@@ -98,12 +99,12 @@ json result(const std::string& system, std::uint64_t size, const std::vector<dou
               {"throughput_MBps", med > 0 ? static_cast<double>(size) / med / 1e6 : 0.0},
               {"cpu_user_s", cpu(before.ru_utime, after.ru_utime)},
               {"cpu_sys_s", cpu(before.ru_stime, after.ru_stime)},
-              {"peak_rss_bytes", static_cast<std::uint64_t>(after.ru_maxrss) * 1024},
+              {"peak_rss_bytes", peak_rss_bytes},
               {"copies", nullptr},
               {"verified", verified}};
 }
 
-// rusage of this process plus reaped children.
+// CPU time of this process plus reaped children (peak RSS is taken per process instead).
 rusage usage() {
   rusage self{};
   rusage children{};
@@ -115,8 +116,15 @@ rusage usage() {
   };
   add(self.ru_utime, children.ru_utime);
   add(self.ru_stime, children.ru_stime);
-  self.ru_maxrss = std::max(self.ru_maxrss, children.ru_maxrss);
   return self;
+}
+
+// Reaps a forked child; returns its own peak RSS in bytes (wait4: that child alone).
+std::uint64_t reapPeakRss(pid_t pid) {
+  rusage child{};
+  while (::wait4(pid, nullptr, 0, &child) < 0 && errno == EINTR) {
+  }
+  return static_cast<std::uint64_t>(child.ru_maxrss) * 1024;
 }
 
 Result<json> nativeHttp(std::uint64_t size, int runs) {
@@ -126,6 +134,7 @@ Result<json> nativeHttp(std::uint64_t size, int runs) {
     return failErrno("native-http");
   }
   const rusage before = usage();
+  resetPeakRss();
   const pid_t pid = ::fork();
   if (pid == 0) {
     ready->read_end.reset();
@@ -179,9 +188,10 @@ Result<json> nativeHttp(std::uint64_t size, int runs) {
     }
   }
   ::kill(pid, SIGKILL);
-  ::waitpid(pid, nullptr, 0);
+  const std::uint64_t server_peak = reapPeakRss(pid);
+  // The client (this process) and the server, each its own peak.
   return result("native-http", size, latency, serialization, verified && !latency.empty(), before,
-                usage());
+                usage(), peakRss() + server_peak);
 }
 
 Result<json> redis(std::uint64_t size, int runs) {
@@ -190,6 +200,8 @@ Result<json> redis(std::uint64_t size, int runs) {
       "redis-server", "--port", std::to_string(port),   "--bind", "127.0.0.1",  "--save", "",
       "--appendonly", "no",     "--proto-max-bulk-len", "2gb",    "--loglevel", "warning"};
   const rusage before = usage();
+  resetPeakRss();
+  std::uint64_t consumer_peak = 0;
   const UniqueFd quiet(::open("/dev/null", O_WRONLY | O_CLOEXEC));
   auto server = port == 0 || !quiet.valid()
                     ? failErrno("redis", EINVAL)
@@ -263,13 +275,15 @@ Result<json> redis(std::uint64_t size, int runs) {
       }
     }
     go->write_end.reset();
-    ::waitpid(consumer, nullptr, 0);
+    consumer_peak = reapPeakRss(consumer);
     done->read_end.reset();
   }
   redisFree(producer);
   (void)server->stop(std::chrono::seconds(10));
+  // The producer (this process), the consumer and redis-server, each its own peak.
   return result("redis", size, latency, std::vector<double>(latency.size(), 0.0),
-                verified && !latency.empty(), before, usage());
+                verified && !latency.empty(), before, usage(),
+                peakRss() + consumer_peak + server->peakRssBytes());
 }
 
 }  // namespace

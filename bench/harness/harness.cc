@@ -145,14 +145,15 @@ Result<MeasuredRun> measuredRun(const runtime::Workflow& w, const runtime::RunOp
   const auto delta = [](const timeval& a, const timeval& b) {
     return cpuSeconds(b) - cpuSeconds(a);
   };
-  return MeasuredRun{
-      .report = std::move(report),
-      .cpu_user_s =
-          delta(self0.ru_utime, self1.ru_utime) + delta(children0.ru_utime, children1.ru_utime),
-      .cpu_sys_s =
-          delta(self0.ru_stime, self1.ru_stime) + delta(children0.ru_stime, children1.ru_stime),
-      .peak_rss_bytes =
-          peakRss() + (with_children ? static_cast<std::uint64_t>(children1.ru_maxrss) * 1024 : 0)};
+  // This process's own peak, plus each serving process's own (wait4 per child), never
+  // RUSAGE_CHILDREN's ru_maxrss: that is the largest child this process ever reaped.
+  const std::uint64_t peak = peakRss() + (with_children ? report.served_peak_rss_bytes : 0);
+  return MeasuredRun{.report = std::move(report),
+                     .cpu_user_s = delta(self0.ru_utime, self1.ru_utime) +
+                                   delta(children0.ru_utime, children1.ru_utime),
+                     .cpu_sys_s = delta(self0.ru_stime, self1.ru_stime) +
+                                  delta(children0.ru_stime, children1.ru_stime),
+                     .peak_rss_bytes = peak};
 }
 
 // One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver.

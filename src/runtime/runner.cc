@@ -394,7 +394,9 @@ RunReport collect(Run& run, const RunOptions& options) {
     report.instances.push_back(std::move(rep));
   }
   for (std::size_t i = 0; i < run.served.size(); ++i) {
-    if (const int status = run.served[i].stop(); status != 0) {
+    const int status = run.served[i].stop();
+    report.served_peak_rss_bytes += run.served[i].peakRssBytes();
+    if (status != 0) {
       RR_LOG_WARN("a serving process exited with status {}", status);
       report.failures.push_back("the serving process of '" + run.served_names[i] +
                                 "' exited with status " + std::to_string(status));

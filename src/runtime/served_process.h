@@ -3,6 +3,7 @@
 // A function instance served in its own process (`roadrunner serve`), for kernel-mode edges.
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ class ServedProcess {
   /// SIGTERM, then SIGKILL if it has not exited after kStopGrace; returns the exit status (or
   /// 128 + signal). The destructor does the same with SIGKILL alone.
   int stop() { return process_.stop(kStopGrace); }
+  /// Its own peak resident set once stopped (sys::Subprocess::peakRssBytes); 0 before.
+  [[nodiscard]] std::uint64_t peakRssBytes() const noexcept { return process_.peakRssBytes(); }
 
   /// How long a served function may take to finish after SIGTERM.
   static constexpr std::chrono::milliseconds kStopGrace{10'000};

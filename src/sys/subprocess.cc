@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -147,6 +148,7 @@ Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
     (void)kill();
     pid_ = std::exchange(other.pid_, -1);
     pidfd_ = std::move(other.pidfd_);
+    peak_rss_bytes_ = other.peak_rss_bytes_;
   }
   return *this;
 }
@@ -183,8 +185,10 @@ int Subprocess::waitUntilExit() {
     return 0;
   }
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (::wait4(pid_, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  peak_rss_bytes_ = static_cast<std::uint64_t>(usage.ru_maxrss) * 1024;  // ru_maxrss is in KiB
   pid_ = -1;
   pidfd_.reset();
   return exitCode(status);

@@ -67,6 +67,9 @@ struct RunReport {
   /// Why exit_code is not 0: one line per cause, naming the function ("receiver 'sink': 3
   /// deliveries failed (trap, proc_exit or time limit)").
   std::vector<std::string> failures;
+  /// The sum of each serving process's own peak resident set (kernel and network receivers),
+  /// measured when it was reaped; 0 when nothing was served.
+  std::uint64_t served_peak_rss_bytes = 0;
 };
 
 /// Runs a workflow. Functions reached by embedded edges run in this process, every instance on its

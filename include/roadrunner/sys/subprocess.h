@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,7 +53,9 @@ class Subprocess {
   [[nodiscard]] static Result<Subprocess> forkGated(const GatedSpawnOptions& options);
 
   Subprocess(Subprocess&& other) noexcept
-      : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)) {}
+      : pid_(std::exchange(other.pid_, -1)),
+        pidfd_(std::move(other.pidfd_)),
+        peak_rss_bytes_(other.peak_rss_bytes_) {}
   Subprocess& operator=(Subprocess&& other) noexcept;
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
@@ -60,6 +63,9 @@ class Subprocess {
 
   /// The child's pid; -1 once it was reaped.
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+  /// The reaped child's own peak resident set (ru_maxrss from wait4, its reaped descendants
+  /// included); 0 until it was reaped here.
+  [[nodiscard]] std::uint64_t peakRssBytes() const noexcept { return peak_rss_bytes_; }
   /// kill(2) the child; a child that exited but was not reaped yet is fine.
   [[nodiscard]] Result<> signal(int sig) const;
   /// Waits at most `timeout` for the child to exit and reaps it. Returns its exit code, or
@@ -84,6 +90,7 @@ class Subprocess {
   [[nodiscard]] static Result<Subprocess> adopt(pid_t pid);
   pid_t pid_ = -1;
   UniqueFd pidfd_;  // readable once the child exited
+  std::uint64_t peak_rss_bytes_ = 0;
 };
 
 /// How long a child may take to write its ready line: 30 s. It covers loading a module that is
