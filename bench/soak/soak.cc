@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "roadrunner/base/try.h"
 #include "roadrunner/runtime/runner.h"
@@ -127,25 +128,29 @@ Result<> soak(const SoakOptions& o) {
       if (!report) {
         return std::unexpected(report.error());
       }
-      // Skip start-up and shutdown: compare the sample at 30 % of the run with the one at 95 %.
-      // Descriptors by their floor around those points: one held only while a transfer is in
-      // flight (a received memfd) comes and goes between samples, and a leak raises the floor.
+      // Skip start-up and shutdown: compare the sample at 30 % of the run with the one at 90 %.
+      // Descriptors by windows around those points: a received memfd is open only while its
+      // transfer is in flight, so single samples read one more or one less at random. A leak
+      // puts the late window's fewest above the early window's most; one in flight does not.
       const bool sender_ok = !report->instances.empty() && report->instances[0].exit_code == 0;
       Sample early{};
       Sample late{};
       if (samples.size() >= 5) {
         const std::size_t n = samples.size();
         early = samples[n * 3 / 10];
-        late = samples[n * 19 / 20];
-        const auto fewest = [&](std::size_t from, std::size_t to) {
-          std::uint64_t least = samples[from].fds;
-          for (std::size_t i = from; i < std::max(to, from + 1); ++i) {
-            least = std::min(least, samples[i].fds);
+        late = samples[n * 9 / 10];
+        const auto window = [&](std::size_t from, std::size_t to) {
+          to = std::max(to, from + 1);
+          std::uint64_t fewest = samples[from].fds;
+          std::uint64_t most = samples[from].fds;
+          for (std::size_t i = from; i < to; ++i) {
+            fewest = std::min(fewest, samples[i].fds);
+            most = std::max(most, samples[i].fds);
           }
-          return least;
+          return std::pair{fewest, most};
         };
-        early.fds = fewest(n / 4, n * 35 / 100);
-        late.fds = fewest(n * 9 / 10, n);
+        early.fds = window(n / 4, n * 35 / 100).second;
+        late.fds = window(n * 85 / 100, n * 95 / 100).first;
       }
       const bool flat = late.fds <= early.fds &&
                         static_cast<double>(late.rss) <= static_cast<double>(early.rss) * 1.10;
