@@ -29,7 +29,6 @@
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
 
-#include "../guests/bench_hash.h"
 #include "../harness/measure.h"
 
 namespace rr::bench {
@@ -46,6 +45,9 @@ constexpr auto kRunDeadline = std::chrono::seconds(1800);
 // the socket buffer), receive (socket buffer into linear memory), the JSON lexer's token buffer,
 // the parsed string value, base64 decode.
 constexpr int kCopies = 7;
+// Raw bytes: send (linear memory into the socket buffer) and receive (socket buffer into the
+// body string); the UTF-8 validation reads in place.
+constexpr int kRawCopies = 2;
 
 constexpr std::uint64_t kWasm32Memory = 1ULL << 32U;
 
@@ -208,25 +210,15 @@ bool parse(const std::string& word, T* out) {
   return ec == std::errc() && end == word.data() + word.size();
 }
 
-std::uint64_t recipeHash(std::uint64_t size) {
-  static constexpr std::string_view kPhrase = "Artifact for middleware evaluation";
-  std::vector<std::uint8_t> payload(size);
-  for (std::uint64_t i = 0; i < size; ++i) {
-    payload[i] = static_cast<std::uint8_t>(kPhrase[i % kPhrase.size()]);
-  }
-  return bench_hash(payload.data(), static_cast<std::uint32_t>(size));
-}
-
-std::string hex64(std::uint64_t v) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
+std::string systemName(const WasmedgeHttpOptions& o) {
+  return o.raw ? "wasmedge-http-raw" : "wasmedge-http";
 }
 
 }  // namespace
 
-Result<> wasmedgeHttpFits(std::uint64_t size) {
-  if (const std::uint64_t need = consumerPeakBytes(size); need > kWasm32Memory - (64U << 20U)) {
+Result<> wasmedgeHttpFits(std::uint64_t size, bool raw) {
+  const std::uint64_t need = raw ? size : consumerPeakBytes(size);
+  if (need > kWasm32Memory - (64U << 20U)) {
     return fail(Errc::kInvalidArgument, "wasmedge-http",
                 "a " + std::to_string(size >> 20U) + " MiB payload needs about " +
                     std::to_string(need >> 20U) +
@@ -237,14 +229,13 @@ Result<> wasmedgeHttpFits(std::uint64_t size) {
 }
 
 Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
-  RR_RETURN_IF_ERROR(wasmedgeHttpFits(o.size));
+  RR_RETURN_IF_ERROR(wasmedgeHttpFits(o.size, o.raw));
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine, wasm::Engine::create({}));
   RR_ASSIGN_OR_RETURN(const wasm::Module producer_module,
                       engine.prepare(o.guest_dir + "/bench_http_producer.wasm"));
   RR_ASSIGN_OR_RETURN(const wasm::Module consumer_module,
                       engine.prepare(o.guest_dir + "/bench_http_consumer.wasm"));
   const int rounds = o.runs + 1;
-  const std::string want_hash = hex64(recipeHash(o.size));
 
   rusage before{};
   ::getrusage(RUSAGE_SELF, &before);
@@ -256,7 +247,8 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   for (std::uint32_t k = 0; k < o.consumers && started; ++k) {
     auto g = std::make_unique<GuestThread>();
     // A consumer binds 127.0.0.1 at a port the kernel picks, listens and accepts.
-    started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)}, {},
+    started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)},
+                       o.raw ? std::vector<std::string>{"BENCH_RAW=1"} : std::vector<std::string>{},
                        {NetGrant{.ip = {127, 0, 0, 1}}})
                   .has_value();
     consumers.push_back(std::move(g));
@@ -284,6 +276,9 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
                                      std::to_string(rounds)};
     args.insert(args.end(), ports.begin(), ports.end());
     std::vector<std::string> env;
+    if (o.raw) {
+      env.emplace_back("BENCH_RAW=1");
+    }
     if (o.corrupt) {
       env.push_back("BENCH_CORRUPT_AT=" + std::to_string(o.size / 2));
     }
@@ -321,45 +316,50 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   ::getrusage(RUSAGE_SELF, &after);
   const std::uint64_t peak = peakRss();
 
-  // Rounds: the producer's start and encode time, each consumer's done time, decode time, length
-  // and hash.
+  // Rounds: the producer's start, encode time, seal and end; each consumer's times, decode
+  // time, length and whether the seal it read was whole and this round's.
   const GuestThread& prod = *all.back();
-  std::vector<double> t0(static_cast<std::size_t>(rounds), 0.0);
-  std::vector<double> encode(static_cast<std::size_t>(rounds), 0.0);
-  std::vector<double> done(static_cast<std::size_t>(rounds), 0.0);
-  std::vector<double> decode(static_cast<std::size_t>(rounds), 0.0);
-  std::vector<int> sent_rounds(static_cast<std::size_t>(rounds), 0);
-  std::vector<std::uint32_t> good(static_cast<std::size_t>(rounds), 0);
+  const auto n = static_cast<std::size_t>(rounds);
+  std::vector<double> t0(n, 0.0);
+  std::vector<double> encode(n, 0.0);
+  std::vector<double> t_end(n, 0.0);
+  std::vector<std::string> seals(n);
+  std::vector<int> sent_rounds(n, 0);
+  Windows w{.to_handler = std::vector<double>(n, 0.0), .consumed = std::vector<double>(n, 0.0)};
+  std::vector<double> decode(n, 0.0);
+  std::vector<std::uint32_t> good(n, 0);
   std::string diagnostics;
   for (const auto& line : prod.lines()) {
-    const auto w = words(line);
+    const auto wd = words(line);
     std::size_t r = 0;
-    double start = 0;
-    double encode_s = 0;
-    if (w.size() == 4 && w[0] == "sent" && parse(w[1], &r) && parse(w[2], &start) &&
-        parse(w[3], &encode_s) && r < t0.size()) {
-      t0[r] = start;
-      encode[r] = encode_s;
+    if (wd.size() == 6 && wd[0] == "sent" && parse(wd[1], &r) && r < n && parse(wd[2], &t0[r]) &&
+        parse(wd[3], &encode[r]) && parse(wd[5], &t_end[r])) {
+      seals[r] = wd[4];
       ++sent_rounds[r];
     } else {
       diagnostics += "producer: " + line + "\n";
     }
   }
+  std::vector<double> held(n, 0.0);
+  std::vector<double> consumed(n, 0.0);
+  std::vector<std::string> got_seals;
   for (std::size_t k = 0; k + 1 < all.size(); ++k) {
     for (const auto& line : all[k]->lines()) {
-      const auto w = words(line);
+      const auto wd = words(line);
       std::size_t r = 0;
       double at = 0;
       double decode_s = 0;
+      double done = 0;
       std::uint64_t length = 0;
-      if (w.size() == 6 && w[0] == "received" && parse(w[1], &r) && parse(w[2], &at) &&
-          parse(w[3], &decode_s) && parse(w[4], &length) && r < done.size()) {
-        done[r] = std::max(done[r], at);
+      if (wd.size() == 8 && wd[0] == "received" && parse(wd[1], &r) && r < n && parse(wd[2], &at) &&
+          parse(wd[3], &decode_s) && parse(wd[4], &length) && parse(wd[7], &done)) {
+        held[r] = std::max(held[r], at);
+        consumed[r] = std::max(consumed[r], done);
         decode[r] = std::max(decode[r], decode_s);
-        if (length == o.size && w[5] == want_hash) {
+        if (length == o.size && wd[5] == "1" && wd[6] == seals[r]) {
           ++good[r];
         }
-      } else if (!w.empty() && w[0] != "listening") {
+      } else if (!wd.empty() && wd[0] != "listening") {
         diagnostics += "consumer " + std::to_string(k) + ": " + line + "\n";
       }
     }
@@ -368,34 +368,34 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   for (const auto& g : all) {
     verified = verified && g->exitCode() == 0;
   }
-  std::vector<double> latency;
   std::vector<double> serialization;
-  for (std::size_t r = 0; r < t0.size(); ++r) {
+  for (std::size_t r = 0; r < n; ++r) {
     verified = verified && sent_rounds[r] == 1 && good[r] == o.consumers;
-    if (r > 0) {  // round 0 is the warm-up
-      latency.push_back(done[r] - t0[r]);
+    w.to_handler[r] = held[r] - t0[r];
+    w.consumed[r] = consumed[r] - t0[r];
+    w.round.push_back(t_end[r] - t0[r]);
+    if (r > 0) {
       serialization.push_back(encode[r] + decode[r]);
     }
   }
   if (!verified && !diagnostics.empty()) {
-    std::fprintf(stderr, "wasmedge-http: %s", diagnostics.c_str());
+    std::fprintf(stderr, "%s: %s", systemName(o).c_str(), diagnostics.c_str());
   }
-  const double med = summarize(latency).median;
-  const double bytes = static_cast<double>(o.size) * o.consumers;
-  return json{{"system", "wasmedge-http"},
-              {"workload", o.fanout ? "fanout" : "chain"},
-              {"payload_bytes", o.size},
-              {"fanout", o.consumers},
-              {"runs", latency.size()},
-              {"latency_s", toJson(summarize(latency))},
-              {"transfer_s", med - summarize(serialization).median},
-              {"serialization_s", summarize(serialization).median},
-              {"throughput_MBps", med > 0 ? bytes / med / 1e6 : 0.0},
-              {"cpu_user_s", cpuSeconds(after.ru_utime) - cpuSeconds(before.ru_utime)},
-              {"cpu_sys_s", cpuSeconds(after.ru_stime) - cpuSeconds(before.ru_stime)},
-              {"peak_rss_bytes", peak},
-              {"copies", kCopies},
-              {"verified", verified}};
+  json row{{"system", systemName(o)},
+           {"workload", o.fanout ? "fanout" : "chain"},
+           {"payload_bytes", o.size},
+           {"fanout", o.consumers},
+           {"serialization_s", summarize(serialization).median},
+           {"cpu_user_s", cpuSeconds(after.ru_utime) - cpuSeconds(before.ru_utime)},
+           {"cpu_sys_s", cpuSeconds(after.ru_stime) - cpuSeconds(before.ru_stime)},
+           {"peak_rss_bytes", peak},
+           {"copies", o.raw ? kRawCopies : kCopies},
+           {"verified", verified}};
+  addWindows(row, w);
+  const double med = row["consumed_s"]["median"].get<double>();
+  row["transfer_s"] = med - row["serialization_s"].get<double>();
+  row["throughput_MBps"] = med > 0 ? static_cast<double>(o.size) * o.consumers / med / 1e6 : 0.0;
+  return row;
 }
 
 }  // namespace rr::bench

@@ -1,9 +1,11 @@
-// wasmedge-http baseline, consumer: listens on 127.0.0.1 (a port the kernel chooses), prints
-// "listening PORT", accepts one connection and answers ROUNDS HTTP/1.1 POSTs on it. For each, it
-// parses the JSON body with nlohmann-json, base64-decodes "data", and then holds the payload's
-// bytes; it prints "received ROUND T_DONE DECODE_S BYTES HASH" (T_DONE: that moment on the
-// monotonic clock; DECODE_S: parse + decode; HASH: bench_hash of the bytes, for the host to
-// check against the recipe) and replies 200.
+// wasmedge-http baselines, consumer: listens on 127.0.0.1 (a port the kernel chooses), prints
+// "listening PORT", accepts one connection and answers ROUNDS HTTP/1.1 POSTs on it. For each it
+// first gets hold of the payload: with BENCH_RAW set the body is the payload, and is validated as
+// UTF-8 (as the paper's consumer turned it into a string); otherwise it parses the JSON body with
+// nlohmann-json and base64-decodes "data". Then it checks the payload's seal (bench_payload.h)
+// and prints "received ROUND T_HELD DECODE_S BYTES WHOLE SEAL T_CONSUMED" (T_HELD: it holds the
+// payload; DECODE_S: parse + decode, or the UTF-8 validation; WHOLE: 1 if the seal matched;
+// T_CONSUMED: the check has read every byte), and replies 200.
 // Usage: bench_http_consumer ROUNDS
 #include <cinttypes>
 #include <cstdio>
@@ -12,7 +14,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench_hash.h"
+#include "bench_payload.h"
+#include "bench_utf8.hpp"
 #include "http_wasi.hpp"
 
 int main(int argc, char** argv) {
@@ -21,6 +24,7 @@ int main(int argc, char** argv) {
     return 64;
   }
   const int rounds = std::atoi(argv[1]);
+  const bool raw = std::getenv("BENCH_RAW") != nullptr;
   std::uint32_t err = 0;
   const std::int32_t listener = http_wasi::listenLoopback(0, &err);
   if (listener < 0) {
@@ -41,24 +45,34 @@ int main(int argc, char** argv) {
     // the next one arrives (a 500 MiB payload needs 2.3 GiB of the 4 GiB while it parses).
     std::string head;
     std::string body;
-    std::string bytes;
+    std::string decoded;
     if (!http_wasi::readMessage(conn, head, body)) {
       std::fprintf(stderr, "round %d: no complete request\n", round);
       return 1;
     }
     const double t0 = http_wasi::now();
-    const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
-    const auto data = doc.is_object() ? doc.find("data") : doc.end();
-    if (data == doc.end() || !data->is_string() ||
-        !http_wasi::base64Decode(data->get_ref<const std::string&>(), bytes)) {
-      std::fprintf(stderr, "round %d: body is not {\"data\": base64}\n", round);
-      return 1;
+    if (raw) {
+      if (!bench::validUtf8(body)) {
+        std::fprintf(stderr, "round %d: body is not UTF-8\n", round);
+        return 1;
+      }
+    } else {
+      const nlohmann::json doc = nlohmann::json::parse(body, nullptr, false);
+      const auto data = doc.is_object() ? doc.find("data") : doc.end();
+      if (data == doc.end() || !data->is_string() ||
+          !http_wasi::base64Decode(data->get_ref<const std::string&>(), decoded)) {
+        std::fprintf(stderr, "round %d: body is not {\"data\": base64}\n", round);
+        return 1;
+      }
     }
-    const double done = http_wasi::now();  // the consumer holds the decoded bytes
-    const std::uint64_t hash = bench_hash(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                          static_cast<std::uint32_t>(bytes.size()));
-    std::printf("received %d %.9f %.9f %zu %016" PRIx64 "\n", round, done, done - t0, bytes.size(),
-                hash);
+    std::string& bytes = raw ? body : decoded;
+    const double held = http_wasi::now();  // the consumer holds the payload
+    std::uint64_t seal = 0;
+    const int whole = bench_check(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                  static_cast<std::uint32_t>(bytes.size()), &seal);
+    const double consumed = http_wasi::now();
+    std::printf("received %d %.9f %.9f %zu %d %016" PRIx64 " %.9f\n", round, held, held - t0,
+                bytes.size(), whole, seal, consumed);
     std::fflush(stdout);
     if (!http_wasi::sendAll(conn, kOk, "ok")) {
       std::fprintf(stderr, "round %d: reply failed\n", round);

@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -29,6 +32,7 @@
 
 #include "../baselines/baselines.h"
 #include "../baselines/wasmedge_http.h"
+#include "limits.h"
 #include "measure.h"
 
 namespace rr::bench {
@@ -36,39 +40,6 @@ namespace {
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
-
-// memcpy of `size` bytes into a warm (pre-touched) buffer: the in-process ceiling.
-std::vector<double> memcpyWarm(std::uint64_t size, int runs) {
-  std::vector<char> src(size, 'a');
-  std::vector<char> dst(size, 'b');
-  std::vector<double> out;
-  for (int i = 0; i <= runs; ++i) {
-    const auto t0 = Clock::now();
-    std::memcpy(dst.data(), src.data(), size);
-    asm volatile("" ::"r"(dst.data()) : "memory");
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (i > 0) {
-      out.push_back(s);
-    }
-  }
-  return out;
-}
-
-// memcpy into freshly mapped pages: what a cold receiver pays (page faults included).
-std::vector<double> memcpyFresh(std::uint64_t size, int runs) {
-  std::vector<char> src(size, 'a');
-  std::vector<double> out;
-  for (int i = 0; i < runs; ++i) {
-    auto dst = sys::Mapping::map(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
-    if (!dst) {
-      break;
-    }
-    const auto t0 = Clock::now();
-    std::memcpy(dst->data(), src.data(), size);
-    out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-  }
-  return out;
-}
 
 std::string sizeName(std::uint64_t bytes) {
   if (bytes % (1ULL << 20) == 0) {
@@ -94,19 +65,53 @@ runtime::EdgeMode modeOf(const std::string& system) {
                                : runtime::EdgeMode::kKernel;
 }
 
+// Every system the bench knows, Roadrunner's modes first.
+constexpr std::array kRoadrunnerSystems = {"embedded", "kernel", "kernel-memfd",
+                                           "kernel-memfd-copy", "network"};
+constexpr std::array kBaselines = {"wasmedge-http-raw",
+                                   "native-http-raw",
+                                   "wasmedge-http",
+                                   "native-http",
+                                   "redis",
+                                   "iceoryx",
+                                   "nats",
+                                   "grpc"};
+
 // The baselines: programs outside Roadrunner that move the same payload the way functions do
 // today.
 bool isBaseline(const std::string& system) {
-  return system == "native-http" || system == "redis" || system == "wasmedge-http";
+  return std::ranges::find(kBaselines, system) != kBaselines.end();
 }
 
-WasmedgeHttpOptions httpOptions(const Options& o, std::uint64_t size, std::uint32_t consumers,
-                                bool fanout) {
+bool isKnown(const std::string& system) {
+  return isBaseline(system) ||
+         std::ranges::find(kRoadrunnerSystems, system) != kRoadrunnerSystems.end();
+}
+
+bool isWasmedgeHttp(const std::string& system) { return system.starts_with("wasmedge-http"); }
+
+// The limit that does a system's work: the same mechanism with nothing on top.
+std::string limitOf(const std::string& system) {
+  if (system == "embedded") {
+    return "memcpy_warm";
+  }
+  if (system == "kernel") {
+    return "unix";
+  }
+  if (system.starts_with("kernel-memfd") || system == "iceoryx") {
+    return "memfd";
+  }
+  return "tcp";  // network, and every baseline but iceoryx: loopback TCP
+}
+
+WasmedgeHttpOptions httpOptions(const Options& o, const std::string& system, std::uint64_t size,
+                                std::uint32_t consumers, bool fanout) {
   return {.guest_dir = o.guest_dir,
           .size = size,
           .consumers = consumers,
           .runs = o.runs,
           .fanout = fanout,
+          .raw = system.ends_with("-raw"),
           .corrupt = std::getenv("RR_BENCH_CORRUPT_FOR_TEST") != nullptr};
 }
 
@@ -156,55 +161,59 @@ Result<MeasuredRun> measuredRun(const runtime::Workflow& w, const runtime::RunOp
                      .peak_rss_bytes = peak};
 }
 
-// One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver.
-Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size) {
+// One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver,
+// which with `in_place` also writes its whole buffer after checking it.
+Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size,
+                      bool in_place) {
+  runtime::FunctionSpec receiver{.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"};
+  if (in_place) {
+    receiver.env.emplace_back("BENCH_IN_PLACE=1");
+  }
   const runtime::Workflow w{
       .name = "bench-" + system,
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + "/bench_sender.wasm",
                      .args = {"receiver", std::to_string(size), std::to_string(o.runs + 1)}},
-                    {.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"}},
+                    std::move(receiver)},
       .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
   RR_ASSIGN_OR_RETURN(const MeasuredRun run,
                       measuredRun(w, runOptionsFor(o, system), system != "embedded"));
   const runtime::RunReport& report = run.report;
   const runtime::InstanceReport* sender = nullptr;
-  const runtime::InstanceReport* receiver = nullptr;
+  const runtime::InstanceReport* recv = nullptr;
   for (const auto& r : report.instances) {
-    (r.receiver ? receiver : sender) = &r;
+    (r.receiver ? recv : sender) = &r;
   }
-  if (sender == nullptr || receiver == nullptr) {
+  if (sender == nullptr || recv == nullptr) {
     return fail(Errc::kInvalidArgument, "bench", system + " run lost an instance");
   }
-  std::vector<double> lat = receiver->latencies;
-  // The first round (a receiver that has just started, a fresh connection) is reported on its
-  // own as first_s; the statistics are over the steady state after it.
-  const double first = lat.empty() ? 0.0 : lat.front();
-  if (!lat.empty()) {
-    lat.erase(lat.begin());
+  Windows windows{.to_handler = recv->latencies};
+  for (const auto& t : sender->send_timings) {
+    windows.consumed.push_back(t.consumed_s);
+    windows.round.push_back(t.round_s);
   }
-  const Stats s = summarize(lat);
-  return json{{"system", system},
-              {"workload", "chain"},
-              {"payload_bytes", size},
-              {"fanout", 1},
-              {"runs", lat.size()},
-              {"latency_s", toJson(s)},
-              {"first_s", first},
-              {"transfer_s", s.median},
-              {"serialization_s", 0.0},
-              {"throughput_MBps", s.median > 0 ? static_cast<double>(size) / s.median / 1e6 : 0.0},
-              {"cpu_user_s", run.cpu_user_s},
-              {"cpu_sys_s", run.cpu_sys_s},
-              {"peak_rss_bytes", run.peak_rss_bytes},
-              {"copies", sender->sends > 0 ? sender->copies / sender->sends : 0},
-              {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
-                               lat.size() == static_cast<std::size_t>(o.runs)}};
+  const auto rounds = static_cast<std::size_t>(o.runs + 1);
+  json row{
+      {"system", system},
+      {"workload", in_place ? "in-place" : "chain"},
+      {"payload_bytes", size},
+      {"fanout", 1},
+      {"serialization_s", 0.0},
+      {"cpu_user_s", run.cpu_user_s},
+      {"cpu_sys_s", run.cpu_sys_s},
+      {"peak_rss_bytes", run.peak_rss_bytes},
+      {"copies", sender->sends > 0 ? sender->copies / sender->sends : 0},
+      {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
+                       windows.to_handler.size() == rounds && windows.consumed.size() == rounds}};
+  addWindows(row, windows);
+  const double median = row["consumed_s"]["median"].get<double>();
+  row["throughput_MBps"] = median > 0 ? static_cast<double>(size) / median / 1e6 : 0.0;
+  return row;
 }
 
 // Fan-out: bench_fan_sender sends the payload runs + 1 times to a group of `n` receivers; every
-// send reaches all of them concurrently. Latency of a round: the send call to the last
-// receiver's handler entry.
+// send reaches all of them concurrently. A round's windows end at the last member: its handler
+// entry (to_handler), its handler's return (consumed), and the send's return (round).
 Result<json> runFanout(const Options& o, const std::string& system, std::uint64_t size,
                        std::uint32_t n) {
   const runtime::Workflow w{
@@ -220,7 +229,8 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
   RR_ASSIGN_OR_RETURN(const MeasuredRun run,
                       measuredRun(w, runOptionsFor(o, system), system != "embedded"));
   const runtime::RunReport& report = run.report;
-  std::vector<double> rounds(static_cast<std::size_t>(o.runs + 1), 0.0);
+  const auto rounds = static_cast<std::size_t>(o.runs + 1);
+  Windows windows{.to_handler = std::vector<double>(rounds, 0.0)};
   std::size_t receivers = 0;
   bool complete = true;
   const runtime::InstanceReport* sender = nullptr;
@@ -230,199 +240,88 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
       continue;
     }
     ++receivers;
-    complete = complete && r.latencies.size() == rounds.size();
-    for (std::size_t i = 0; i < rounds.size() && i < r.latencies.size(); ++i) {
-      rounds[i] = std::max(rounds[i], r.latencies[i]);
+    complete = complete && r.latencies.size() == rounds;
+    for (std::size_t i = 0; i < rounds && i < r.latencies.size(); ++i) {
+      windows.to_handler[i] = std::max(windows.to_handler[i], r.latencies[i]);
     }
   }
-  const double first = rounds.front();  // as for the chain: the first round, on its own
-  rounds.erase(rounds.begin());
-  const Stats s = summarize(rounds);
-  const double bytes = static_cast<double>(size) * n;
-  return json{
-      {"system", system},
-      {"workload", "fanout"},
-      {"payload_bytes", size},
-      {"fanout", n},
-      {"runs", rounds.size()},
-      {"latency_s", toJson(s)},
-      {"first_s", first},
-      {"transfer_s", s.median},
-      {"serialization_s", 0.0},
-      {"throughput_MBps", s.median > 0 ? bytes / s.median / 1e6 : 0.0},
-      {"cpu_user_s", run.cpu_user_s},
-      {"cpu_sys_s", run.cpu_sys_s},
-      {"peak_rss_bytes", run.peak_rss_bytes},
-      {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
-      // Every member checked every round's payload (bench_receiver); a damaged one fails the
-      // send, and so the sender.
-      {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
-                       receivers == n && complete}};
+  if (sender != nullptr) {
+    for (const auto& t : sender->send_timings) {
+      windows.consumed.push_back(t.consumed_s);
+      windows.round.push_back(t.round_s);
+    }
+  }
+  json row{{"system", system},
+           {"workload", "fanout"},
+           {"payload_bytes", size},
+           {"fanout", n},
+           {"serialization_s", 0.0},
+           {"cpu_user_s", run.cpu_user_s},
+           {"cpu_sys_s", run.cpu_sys_s},
+           {"peak_rss_bytes", run.peak_rss_bytes},
+           {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
+           // Every member checked every round's payload (bench_receiver); a damaged one fails the
+           // send, and so the sender.
+           {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
+                            receivers == n && complete && windows.consumed.size() == rounds}};
+  addWindows(row, windows);
+  const double median = row["consumed_s"]["median"].get<double>();
+  row["throughput_MBps"] = median > 0 ? static_cast<double>(size) * n / median / 1e6 : 0.0;
+  return row;
 }
 
-// AF_UNIX write -> read of `size` bytes between two processes (the receiver reads into a warm
-// buffer and answers with one byte): the kernel path's physical limit.
-// The reading side of a stream limit, in a child process: reads `size` bytes into a warm buffer
-// and answers with one byte, runs + 1 times; then exits.
-[[noreturn]] void readAndAnswer(int fd, std::uint64_t size, int runs) {
-  std::vector<char> buf(size == 0 ? 1 : size, 'r');
-  for (int i = 0; i <= runs; ++i) {
-    for (std::size_t got = 0; got < size;) {
-      const ssize_t n = ::read(fd, buf.data() + got, size - got);
-      if (n <= 0) {
-        ::_exit(1);
-      }
-      got += static_cast<std::size_t>(n);
-    }
-    if (::write(fd, "k", 1) != 1) {
-      ::_exit(1);
-    }
+// A limit measured in two halves, before and after the systems it is read against; the
+// halves tell whether the machine itself changed meanwhile.
+struct MeasuredLimit {
+  LimitSamples before, after;
+
+  [[nodiscard]] std::vector<double> all(std::vector<double> LimitSamples::* window) const {
+    std::vector<double> out = before.*window;
+    out.insert(out.end(), (after.*window).begin(), (after.*window).end());
+    return out;
   }
-  ::_exit(0);
+  /// The consumed window's halves differ by more than 25 % and their interquartile ranges do
+  /// not overlap.
+  [[nodiscard]] bool moved() const {
+    const Stats b = summarize(before.consumed);
+    const Stats a = summarize(after.consumed);
+    const double lo = std::min(a.median, b.median);
+    const double hi = std::max(a.median, b.median);
+    return lo > 0 && hi / lo > 1.25 && (b.q3 < a.q1 || a.q3 < b.q1);
+  }
+};
+
+LimitSamples measureLimit(const Options& o, const std::string& name, std::uint64_t size, int runs) {
+  if (name == "memcpy_warm") {
+    return memcpyLimit(size, runs);
+  }
+  if (name == "unix") {
+    return unixLimit(size, runs);
+  }
+  if (name == "memfd") {
+    return memfdLimit(size, runs);
+  }
+  return tcpLimit(size, runs, o.network_host, o.serve_netns);
 }
 
-// The writing side: writes `size` bytes and waits for the answer, runs + 1 times; the first
-// (warm-up) is dropped.
-std::vector<double> writeAndTime(int fd, std::uint64_t size, int runs) {
-  std::vector<char> src(size == 0 ? 1 : size, 'a');
-  std::vector<double> out;
-  for (int i = 0; i <= runs; ++i) {
-    const auto t0 = Clock::now();
-    for (std::size_t sent = 0; sent < size;) {
-      const ssize_t n = ::write(fd, src.data() + sent, size - sent);
-      if (n <= 0) {
-        return out;
-      }
-      sent += static_cast<std::size_t>(n);
+// The bench JSON's entries for one limit of one size: one per window.
+void recordLimit(json& doc, const std::string& name, std::uint64_t size, const MeasuredLimit& m) {
+  const std::array<std::pair<const char*, std::vector<double> LimitSamples::*>, 3> windows = {
+      std::pair{"landed", &LimitSamples::landed}, std::pair{"consumed", &LimitSamples::consumed},
+      std::pair{"in_place", &LimitSamples::in_place}};
+  for (const auto& [window, member] : windows) {
+    const std::vector<double> samples = m.all(member);
+    const Stats s = summarize(samples);
+    json entry{
+        {"name", name}, {"window", window}, {"payload_bytes", size},    {"seconds", s.median},
+        {"q1", s.q1},   {"q3", s.q3},       {"samples", samples.size()}};
+    if (std::string_view(window) == "consumed") {
+      entry["before_s"] = summarize(m.before.consumed).median;
+      entry["after_s"] = summarize(m.after.consumed).median;
+      entry["moved"] = m.moved();
     }
-    char ack = 0;
-    if (::read(fd, &ack, 1) != 1) {
-      return out;
-    }
-    if (i > 0) {
-      out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    }
+    doc["limits"].push_back(std::move(entry));
   }
-  return out;
-}
-
-std::vector<double> streamLimit(std::uint64_t size, int runs, int sv[2]) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(sv[0]);
-    readAndAnswer(sv[1], size, runs);
-  }
-  ::close(sv[1]);
-  std::vector<double> out = writeAndTime(sv[0], size, runs);
-  ::close(sv[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return out;
-}
-
-std::vector<double> unixLimit(std::uint64_t size, int runs) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return {};
-  }
-  return streamLimit(size, runs, sv);
-}
-
-// The same over TCP (TCP_NODELAY, as the network mode uses): the reading process listens on
-// `host`, inside network namespace `netns` when one is given (a test host), the writer connects.
-std::vector<double> tcpLimit(std::uint64_t size, int runs, const std::string& host,
-                             const std::string& netns) {
-  auto ready = sys::makePipe();
-  if (!ready) {
-    return {};
-  }
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ready->read_end.reset();
-    if (!netns.empty()) {
-      const int ns = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
-      if (ns < 0 || ::setns(ns, CLONE_NEWNET) != 0) {
-        ::_exit(1);
-      }
-    }
-    auto listener = sys::listenTcp(host, 0);
-    auto port = listener ? sys::localPort(listener->get()) : Result<std::uint16_t>{};
-    if (!listener || !port) {
-      ::_exit(1);
-    }
-    const std::uint16_t p = *port;
-    if (::write(ready->write_end.get(), &p, sizeof p) != sizeof p) {
-      ::_exit(1);
-    }
-    auto conn = sys::acceptConnection(listener->get());
-    if (!conn) {
-      ::_exit(1);
-    }
-    (void)sys::setNoDelay(conn->get());
-    readAndAnswer(conn->get(), size, runs);
-  }
-  ready->write_end.reset();
-  std::uint16_t port = 0;
-  const bool got_port = ::read(ready->read_end.get(), &port, sizeof port) == sizeof port;
-  ready->read_end.reset();
-  std::vector<double> out;
-  auto client = got_port ? sys::connectTcp(host, port, 5000) : Result<UniqueFd>{};
-  if (got_port && client) {
-    out = writeAndTime(client->get(), size, runs);
-  }
-  client = Result<UniqueFd>{};
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return out;
-}
-
-// A bare memfd handoff: SCM_RIGHTS to another process, which maps and unmaps it and answers.
-std::vector<double> memfdLimit(std::uint64_t size, int runs) {
-  int sv[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-    return {};
-  }
-  auto memfd = sys::makeSizeSealedMemfd(size == 0 ? 4096 : size);
-  if (!memfd) {
-    return {};
-  }
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(sv[0]);
-    for (int i = 0; i <= runs; ++i) {
-      std::array<std::byte, 1> b{};
-      UniqueFd fd;
-      if (!sys::recvExact(sv[1], b, &fd) || !fd.valid()) {
-        ::_exit(1);
-      }
-      if (!sys::Mapping::map(size == 0 ? 4096 : size, PROT_READ, MAP_PRIVATE, fd.get()) ||
-          ::write(sv[1], "k", 1) != 1) {
-        ::_exit(1);
-      }
-    }
-    ::_exit(0);
-  }
-  ::close(sv[1]);
-  std::vector<double> out;
-  for (int i = 0; i <= runs; ++i) {
-    const auto t0 = Clock::now();
-    std::byte one{1};
-    std::array<iovec, 1> iov = {iovec{&one, 1}};
-    if (!sys::sendAll(sv[0], iov, memfd->get())) {
-      break;
-    }
-    char ack = 0;
-    if (::read(sv[0], &ack, 1) != 1) {
-      break;
-    }
-    if (i > 0) {
-      out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    }
-  }
-  ::close(sv[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return out;
 }
 
 // The checkout's commit: RR_COMMIT (bin/roadrunner sets it from the host's git, with "-dirty"
@@ -484,29 +383,192 @@ Result<std::vector<std::uint64_t>> parseSizes(const std::string& list) {
   return out;
 }
 
-Result<> run(const Options& o) {
-  for (const auto& s : o.systems) {
-    if (s != "embedded" && s != "kernel" && s != "kernel-memfd" && s != "kernel-memfd-copy" &&
-        s != "network" && s != "native-http" && s != "redis" && s != "wasmedge-http") {
-      return fail(Errc::kInvalidArgument, "bench",
-                  "system '" + s +
-                      "' is not available in this build (available: embedded, kernel, "
-                      "kernel-memfd, kernel-memfd-copy, network, native-http, redis, "
-                      "wasmedge-http)");
+namespace {
+
+// The published Roadrunner's speedups over its WasmEdge baseline (raw bytes over HTTP), per
+// payload size: embedded and kernel mode (docs/benchmarks.md, "Against the paper").
+struct PaperPoint {
+  std::uint64_t size;
+  double embedded, kernel;
+};
+constexpr std::array kPaper = {
+    PaperPoint{1ULL << 20U, 7.7, 0.12}, PaperPoint{10ULL << 20U, 10.8, 1.06},
+    PaperPoint{100ULL << 20U, 8.8, 4.21}, PaperPoint{500ULL << 20U, 8.9, 5.96}};
+
+Result<json> runSystem(const Options& o, const std::string& system, std::uint64_t size,
+                       bool in_place) {
+  if (isWasmedgeHttp(system)) {
+    return runWasmedgeHttp(httpOptions(o, system, size, 1, false));
+  }
+  if (isBaseline(system)) {
+    return runBaseline(system, size, o.runs);
+  }
+  return runChain(o, system, size, in_place);
+}
+
+void printHeader() {
+  std::printf("%-17s %-8s %8s %10s %23s %10s %10s %10s %7s %8s\n", "system", "workload", "size",
+              "to_handler", "consumed [q1 - q3]", "round", "cold", "limit", "ratio", "verified");
+}
+
+void printRow(const json& r, double limit) {
+  const auto ms = [&](const char* key) { return r[key]["median"].get<double>() * 1e3; };
+  const double consumed = r["consumed_s"]["median"].get<double>();
+  char range[64];
+  std::snprintf(range, sizeof range, "%.3f [%.3f - %.3f]", consumed * 1e3,
+                r["consumed_s"]["q1"].get<double>() * 1e3,
+                r["consumed_s"]["q3"].get<double>() * 1e3);
+  std::printf("%-17s %-8s %8s %10.3f %23s %10.3f %10.3f %10.3f %6.2fx %8s\n",
+              r["system"].get<std::string>().c_str(), r["workload"].get<std::string>().c_str(),
+              sizeName(r["payload_bytes"].get<std::uint64_t>()).c_str(), ms("to_handler_s"), range,
+              ms("round_s"), r["first_s"].get<double>() * 1e3, limit * 1e3,
+              limit > 0 ? consumed / limit : 0.0, r["verified"].get<bool>() ? "yes" : "NO");
+  std::fflush(stdout);
+}
+
+// Every Roadrunner row against every baseline row of the same size, on consumed_s medians.
+void addSpeedups(json& doc) {
+  for (const auto& r : doc["results"]) {
+    if (r["workload"] != "chain" || isBaseline(r["system"].get<std::string>())) {
+      continue;
+    }
+    for (const auto& b : doc["results"]) {
+      if (b["workload"] == "chain" && b["payload_bytes"] == r["payload_bytes"] &&
+          isBaseline(b["system"].get<std::string>())) {
+        const double ours = r["consumed_s"]["median"].get<double>();
+        doc["ratios"].push_back(
+            {{"system", r["system"]},
+             {"payload_bytes", r["payload_bytes"]},
+             {"baseline", b["system"]},
+             {"speedup", ours > 0 ? b["consumed_s"]["median"].get<double>() / ours : 0.0}});
+      }
     }
   }
-  if (std::ranges::find(o.systems, "wasmedge-http") != o.systems.end()) {
-    for (const std::uint64_t size : o.sizes) {
-      RR_RETURN_IF_ERROR(wasmedgeHttpFits(size));
+}
+
+double speedup(const json& doc, const std::string& system, std::uint64_t size,
+               const std::string& baseline) {
+  for (const auto& r : doc["ratios"]) {
+    if (r.value("system", "") == system && r.value("baseline", "") == baseline &&
+        r.value("payload_bytes", std::uint64_t{0}) == size) {
+      return r["speedup"].get<double>();
     }
-    if (!o.fanouts.empty()) {
-      RR_RETURN_IF_ERROR(wasmedgeHttpFits(o.fanout_size));
+  }
+  return 0;
+}
+
+// The paper's headline beside ours: speedups over the raw-bytes WasmEdge baseline.
+void addPaperTable(json& doc) {
+  std::printf("\nagainst the paper: speedup over wasmedge-http-raw, consumed_s medians\n");
+  std::printf("%8s %12s %12s %16s %12s\n", "size", "embedded", "paper", "kernel-memfd", "paper");
+  for (const PaperPoint& p : kPaper) {
+    const double e = speedup(doc, "embedded", p.size, "wasmedge-http-raw");
+    const double k = speedup(doc, "kernel-memfd", p.size, "wasmedge-http-raw");
+    if (e == 0 && k == 0) {
+      continue;
+    }
+    std::printf("%8s %11.2fx %11.2fx %15.2fx %11.2fx\n", sizeName(p.size).c_str(), e, p.embedded, k,
+                p.kernel);
+    doc["paper"].push_back({{"payload_bytes", p.size},
+                            {"embedded", e},
+                            {"paper_embedded", p.embedded},
+                            {"kernel_memfd", k},
+                            {"paper_kernel", p.kernel}});
+  }
+}
+
+// One size: the limits' first half, every system, the limits' second half; then the rows.
+Result<> runSize(const Options& o, std::uint64_t size, json& doc,
+                 const std::function<void(const std::string&)>& progress) {
+  std::vector<std::string> limits;
+  for (const auto& system : o.systems) {
+    if (std::ranges::find(limits, limitOf(system)) == limits.end()) {
+      limits.push_back(limitOf(system));
+    }
+  }
+  std::map<std::string, MeasuredLimit> measured;
+  progress("limits " + sizeName(size));
+  for (const auto& name : limits) {
+    measured[name].before = measureLimit(o, name, size, (o.runs + 1) / 2);
+  }
+  doc["limits"].push_back({{"name", "memcpy_fresh"},
+                           {"window", "landed"},
+                           {"payload_bytes", size},
+                           {"seconds", summarize(memcpyFresh(size, o.runs)).median}});
+  std::vector<json> rows;
+  for (const auto& system : o.systems) {
+    progress(system + " " + sizeName(size));
+    RR_ASSIGN_OR_RETURN(json row, runSystem(o, system, size, false));
+    rows.push_back(std::move(row));
+    if (o.in_place && !isBaseline(system)) {
+      progress(system + " in-place " + sizeName(size));
+      RR_ASSIGN_OR_RETURN(json in_place, runSystem(o, system, size, true));
+      rows.push_back(std::move(in_place));
+    }
+  }
+  progress("limits " + sizeName(size));
+  for (const auto& name : limits) {
+    measured[name].after = measureLimit(o, name, size, std::max(1, o.runs / 2));
+  }
+  if (o.progress && ::isatty(2) != 0) {
+    std::fprintf(stderr, "\r%60s\r", "");
+  }
+  for (const auto& [name, m] : measured) {
+    recordLimit(doc, name, size, m);
+    if (m.moved()) {
+      doc["noisy"] = true;
+      doc["noisy_because"].push_back(
+          name + " at " + sizeName(size) + " moved from " +
+          std::to_string(summarize(m.before.consumed).median * 1e3) + " ms to " +
+          std::to_string(summarize(m.after.consumed).median * 1e3) + " ms");
+    }
+  }
+  for (auto& row : rows) {
+    const std::string system = row["system"].get<std::string>();
+    const bool in_place = row["workload"] == "in-place";
+    const MeasuredLimit& m = measured.at(limitOf(system));
+    const double limit =
+        summarize(m.all(in_place ? &LimitSamples::in_place : &LimitSamples::consumed)).median;
+    const double median = row["consumed_s"]["median"].get<double>();
+    doc["ratios"].push_back({{"system", system},
+                             {"workload", row["workload"]},
+                             {"payload_bytes", size},
+                             {"limit", limitOf(system)},
+                             {"window", in_place ? "in_place" : "consumed"},
+                             {"ratio", limit > 0 ? median / limit : 0.0}});
+    printRow(row, limit);
+    doc["results"].push_back(std::move(row));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<> run(const Options& o) {
+  for (const auto& s : o.systems) {
+    if (!isKnown(s)) {
+      std::string known;
+      for (const char* k : kRoadrunnerSystems) {
+        known += std::string(known.empty() ? "" : ", ") + k;
+      }
+      for (const char* k : kBaselines) {
+        known += std::string(", ") + k;
+      }
+      return fail(Errc::kInvalidArgument, "bench",
+                  "system '" + s + "' is not available in this build (available: " + known + ")");
+    }
+  }
+  for (const auto& system : o.systems) {
+    if (isWasmedgeHttp(system)) {
+      for (const std::uint64_t size : o.sizes) {
+        RR_RETURN_IF_ERROR(wasmedgeHttpFits(size, system.ends_with("-raw")));
+      }
     }
   }
   utsname uts{};
   ::uname(&uts);
   const MachineLoad load_at_start = machineLoad();
-  json doc{{"version", 1},
+  json doc{{"version", 2},
            {"commit", commitId()},
            {"machine",
             {{"cpus", ::sysconf(_SC_NPROCESSORS_ONLN)},
@@ -514,16 +576,20 @@ Result<> run(const Options& o) {
              {"wasmedge", wasm::wasmedgeVersion()}}},
            {"network_path", o.serve_netns.empty() ? "loopback" : "veth"},
            {"splice_threshold", o.splice_threshold},
+           {"runs", o.runs},
+           {"noisy", false},
+           {"noisy_because", json::array()},
            {"limits", json::array()},
            {"results", json::array()},
            {"ratios", json::array()}};
   std::printf(
-      "%-13s %9s %12s %12s %12s %8s %8s %8s  (limit: memcpy_warm for embedded, "
-      "AF_UNIX write->read for kernel, TCP for network)\n",
-      "system", "size", "median", "p90", "limit", "ratio", "MB/s", "verified");
+      "milliseconds; windows from the send call: to_handler (receiver holds the bytes), consumed "
+      "(it has read them all), round (the send returned); cold: round 0's consumed; ratio: "
+      "consumed / the same run's limit doing the same work\n");
+  printHeader();
   std::size_t step = 0;
-  const std::size_t steps =
-      o.sizes.size() * (1 + o.systems.size()) + o.fanouts.size() * o.systems.size();
+  const std::size_t steps = o.sizes.size() * (2 + o.systems.size() * (o.in_place ? 2 : 1)) +
+                            o.fanouts.size() * o.systems.size();
   const auto progress = [&](const std::string& what) {
     ++step;
     if (o.progress && ::isatty(2) != 0) {
@@ -532,104 +598,44 @@ Result<> run(const Options& o) {
     }
   };
   for (const std::uint64_t size : o.sizes) {
-    progress("limits " + sizeName(size));
-    const Stats warm = summarize(memcpyWarm(size, o.runs));
-    const Stats fresh = summarize(memcpyFresh(size, o.runs));
-    doc["limits"].push_back(
-        {{"name", "memcpy_warm"}, {"payload_bytes", size}, {"seconds", warm.median}});
-    doc["limits"].push_back(
-        {{"name", "memcpy_fresh"}, {"payload_bytes", size}, {"seconds", fresh.median}});
-    const bool any_kernel = std::ranges::any_of(
-        o.systems, [](const std::string& sys_name) { return sys_name.starts_with("kernel"); });
-    const bool any_network = std::ranges::any_of(o.systems, [](const std::string& sys_name) {
-      return sys_name == "network" || isBaseline(sys_name);
-    });
-    const Stats tcp_limit =
-        any_network ? summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns)) : Stats{};
-    if (any_network) {
-      doc["limits"].push_back(
-          {{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
-    }
-    const Stats unix_limit = any_kernel ? summarize(unixLimit(size, o.runs)) : Stats{};
-    const Stats memfd_limit = any_kernel ? summarize(memfdLimit(size, o.runs)) : Stats{};
-    if (any_kernel) {
-      doc["limits"].push_back(
-          {{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
-      doc["limits"].push_back(
-          {{"name", "memfd"}, {"payload_bytes", size}, {"seconds", memfd_limit.median}});
-    }
-    for (const auto& system : o.systems) {
-      progress(system + " " + sizeName(size));
-      const bool baseline = isBaseline(system);
-      RR_ASSIGN_OR_RETURN(json result, system == "wasmedge-http"
-                                           ? runWasmedgeHttp(httpOptions(o, size, 1, false))
-                                       : baseline ? runBaseline(system, size, o.runs)
-                                                  : runChain(o, system, size));
-      const double median = result["latency_s"]["median"].get<double>();
-      const bool in_process = system == "embedded";
-      const bool over_tcp = system == "network" || baseline;
-      const double limit = in_process ? warm.median
-                           : over_tcp ? tcp_limit.median
-                                      : unix_limit.median;
-      const double ratio = limit > 0 ? median / limit : 0;
-      doc["ratios"].push_back({{"system", system},
-                               {"payload_bytes", size},
-                               {"limit", in_process ? "memcpy_warm"
-                                         : over_tcp ? "tcp"
-                                                    : "unix"},
-                               {"ratio", ratio}});
-      if (o.progress && ::isatty(2) != 0) {
-        std::fprintf(stderr, "\r%60s\r", "");
-      }
-      std::printf("%-13s %9s %9.3f ms %9.3f ms %9.3f ms %7.2fx %8.0f %8s\n", system.c_str(),
-                  sizeName(size).c_str(), median * 1e3,
-                  result["latency_s"]["p90"].get<double>() * 1e3, limit * 1e3, ratio,
-                  result["throughput_MBps"].get<double>(),
-                  result["verified"].get<bool>() ? "yes" : "NO");
-      std::fflush(stdout);
-      doc["results"].push_back(std::move(result));
-    }
+    RR_RETURN_IF_ERROR(runSize(o, size, doc, progress));
   }
-  // Roadrunner against the baselines, per size, from this run's medians.
-  for (const auto& r : doc["results"]) {
-    if (r["workload"] != "chain" || isBaseline(r["system"].get<std::string>())) {
-      continue;
-    }
-    for (const auto& b : doc["results"]) {
-      if (b["workload"] == "chain" && b["payload_bytes"] == r["payload_bytes"] &&
-          isBaseline(b["system"].get<std::string>())) {
-        const double ours = r["latency_s"]["median"].get<double>();
-        doc["ratios"].push_back(
-            {{"system", r["system"]},
-             {"payload_bytes", r["payload_bytes"]},
-             {"baseline", b["system"]},
-             {"speedup", ours > 0 ? b["latency_s"]["median"].get<double>() / ours : 0.0}});
-      }
-    }
+  addSpeedups(doc);
+  if (o.paper) {
+    addPaperTable(doc);
   }
   if (!o.fanouts.empty()) {
     const std::uint64_t size = o.fanout_size;
-    const Stats unix_limit = summarize(unixLimit(size, o.runs));
-    const Stats tcp_limit = summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns));
-    doc["limits"].push_back(
-        {{"name", "unix"}, {"payload_bytes", size}, {"seconds", unix_limit.median}});
-    doc["limits"].push_back(
-        {{"name", "tcp"}, {"payload_bytes", size}, {"seconds", tcp_limit.median}});
-    std::printf("\nfan-out, %s per receiver (limit: one stream's throughput, same run)\n",
-                sizeName(size).c_str());
-    std::printf("%-13s %6s %12s %12s %12s %8s %8s\n", "system", "N", "median", "MB/s", "limit MB/s",
-                "ratio", "verified");
+    const Stats unix_limit = summarize(unixLimit(size, o.runs).consumed);
+    const Stats tcp_limit =
+        summarize(tcpLimit(size, o.runs, o.network_host, o.serve_netns).consumed);
+    doc["limits"].push_back({{"name", "unix"},
+                             {"window", "consumed"},
+                             {"workload", "fanout"},
+                             {"payload_bytes", size},
+                             {"seconds", unix_limit.median}});
+    doc["limits"].push_back({{"name", "tcp"},
+                             {"window", "consumed"},
+                             {"workload", "fanout"},
+                             {"payload_bytes", size},
+                             {"seconds", tcp_limit.median}});
+    std::printf(
+        "\nfan-out, %s per receiver; throughput of consumed bytes (limit: one stream's, "
+        "same run)\n",
+        sizeName(size).c_str());
+    std::printf("%-17s %6s %12s %12s %12s %12s %8s %8s\n", "system", "N", "to_handler", "consumed",
+                "MB/s", "limit MB/s", "ratio", "verified");
     for (const std::uint32_t n : o.fanouts) {
       for (const auto& system : o.systems) {
-        if (system == "native-http" || system == "redis") {
+        if (isBaseline(system) && !isWasmedgeHttp(system)) {
           continue;  // these baselines run the chain workload only
         }
         progress(system + " fan-out " + std::to_string(n));
-        RR_ASSIGN_OR_RETURN(json result, system == "wasmedge-http"
-                                             ? runWasmedgeHttp(httpOptions(o, size, n, true))
-                                             : runFanout(o, system, size, n));
+        RR_ASSIGN_OR_RETURN(json result, isWasmedgeHttp(system) ? runWasmedgeHttp(httpOptions(
+                                                                      o, system, size, n, true))
+                                                                : runFanout(o, system, size, n));
         const double mbps = result["throughput_MBps"].get<double>();
-        const bool over_tcp = system == "network" || system == "wasmedge-http";
+        const bool over_tcp = system == "network" || isBaseline(system);
         const double limit_s = system == "embedded" ? 0
                                : over_tcp           ? tcp_limit.median
                                                     : unix_limit.median;
@@ -646,20 +652,21 @@ Result<> run(const Options& o) {
         if (o.progress && ::isatty(2) != 0) {
           std::fprintf(stderr, "\r%60s\r", "");
         }
-        std::printf("%-13s %6u %9.3f ms %12.0f %12.0f %7.2fx %8s\n", system.c_str(), n,
-                    result["latency_s"]["median"].get<double>() * 1e3, mbps, limit_mbps, ratio,
+        std::printf("%-17s %6u %9.3f ms %9.3f ms %12.0f %12.0f %7.2fx %8s\n", system.c_str(), n,
+                    result["to_handler_s"]["median"].get<double>() * 1e3,
+                    result["consumed_s"]["median"].get<double>() * 1e3, mbps, limit_mbps, ratio,
                     result["verified"].get<bool>() ? "yes" : "NO");
         std::fflush(stdout);
         doc["results"].push_back(std::move(result));
       }
     }
-    // Roadrunner's fan-out throughput against the wasmedge-http baseline's, per N.
+    // Roadrunner's fan-out throughput against the wasmedge-http baselines', per N.
     for (const auto& r : doc["results"]) {
-      if (r["workload"] != "fanout" || r["system"] == "wasmedge-http") {
+      if (r["workload"] != "fanout" || isBaseline(r["system"].get<std::string>())) {
         continue;
       }
       for (const auto& b : doc["results"]) {
-        if (b["workload"] == "fanout" && b["system"] == "wasmedge-http" &&
+        if (b["workload"] == "fanout" && isBaseline(b["system"].get<std::string>()) &&
             b["fanout"] == r["fanout"]) {
           const double theirs = b["throughput_MBps"].get<double>();
           doc["ratios"].push_back(
@@ -667,12 +674,16 @@ Result<> run(const Options& o) {
                {"workload", "fanout"},
                {"fanout", r["fanout"]},
                {"payload_bytes", r["payload_bytes"]},
-               {"baseline", "wasmedge-http"},
+               {"baseline", b["system"]},
                {"throughput_speedup",
                 theirs > 0 ? r["throughput_MBps"].get<double>() / theirs : 0.0}});
         }
       }
     }
+  }
+  if (doc["noisy"].get<bool>()) {
+    std::printf("\nNOISY: the limits moved during the run (%s); read its ratios with care\n",
+                doc["noisy_because"].dump().c_str());
   }
   doc["machine"]["load"] = toJson(load_at_start, machineLoad());
   if (!o.json_path.empty()) {
@@ -683,15 +694,18 @@ Result<> run(const Options& o) {
     }
     csv_path += ".csv";
     std::ofstream csv(csv_path);
-    csv << "system,workload,payload_bytes,fanout,runs,latency_median_s,latency_p90_s,"
+    csv << "system,workload,payload_bytes,fanout,runs,to_handler_median_s,consumed_median_s,"
+           "consumed_q1_s,consumed_q3_s,round_median_s,first_s,latency_p90_s,"
            "latency_min_s,latency_max_s,serialization_s,throughput_MBps,cpu_user_s,cpu_sys_s,"
            "peak_rss_bytes,copies,verified\n";
     for (const auto& r : doc["results"]) {
       csv << r["system"].get<std::string>() << "," << r["workload"].get<std::string>() << ","
           << r["payload_bytes"] << "," << r["fanout"] << "," << r["runs"] << ","
-          << r["latency_s"]["median"] << "," << r["latency_s"]["p90"] << ","
-          << r["latency_s"]["min"] << "," << r["latency_s"]["max"] << "," << r["serialization_s"]
-          << "," << r["throughput_MBps"] << "," << r["cpu_user_s"] << "," << r["cpu_sys_s"] << ","
+          << r["to_handler_s"]["median"] << "," << r["consumed_s"]["median"] << ","
+          << r["consumed_s"]["q1"] << "," << r["consumed_s"]["q3"] << "," << r["round_s"]["median"]
+          << "," << r["first_s"] << "," << r["latency_s"]["p90"] << "," << r["latency_s"]["min"]
+          << "," << r["latency_s"]["max"] << "," << r["serialization_s"] << ","
+          << r["throughput_MBps"] << "," << r["cpu_user_s"] << "," << r["cpu_sys_s"] << ","
           << r["peak_rss_bytes"] << "," << r["copies"] << ","
           << (r["verified"].get<bool>() ? "true" : "false") << "\n";
     }

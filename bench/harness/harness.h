@@ -13,9 +13,9 @@ namespace rr::bench {
 
 struct Options {
   /// Roadrunner's in-process mode and what two Wasm functions on one WasmEdge do without it.
-  std::vector<std::string> systems = {"embedded", "wasmedge-http"};
-  std::vector<std::uint64_t> sizes;          ///< bytes
-  int runs = 5;                              ///< measured runs after one warm-up
+  std::vector<std::string> systems = {"embedded", "wasmedge-http-raw"};
+  std::vector<std::uint64_t> sizes;  ///< bytes
+  int runs = 20;                     ///< measured rounds after the cold one (and samples per limit)
   std::vector<std::uint32_t> fanouts;        ///< fan-out workload: N receivers each get every send
   std::uint64_t fanout_size = 10ULL << 20U;  ///< payload per receiver in the fan-out workload
   std::string json_path;                     ///< empty: no JSON
@@ -27,6 +27,10 @@ struct Options {
   std::string serve_netns;
   std::uint64_t splice_threshold = 256U << 10U;  ///< network: vmsplice from this size
   bool progress = true;
+  /// Also the in-place workload: Roadrunner's receivers write their whole buffer after reading.
+  bool in_place = false;
+  /// Print our speedups over wasmedge-http-raw beside the paper's.
+  bool paper = false;
 };
 
 /// "1M,16M,100M" (K, M, G are powers of 1024; no suffix: bytes).

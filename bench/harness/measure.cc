@@ -29,6 +29,32 @@ nlohmann::json toJson(const Stats& s) {
           {"p90", s.p90},       {"min", s.min}, {"max", s.max}};
 }
 
+namespace {
+
+std::vector<double> after(const std::vector<double>& v, std::size_t skip) {
+  return v.size() > skip
+             ? std::vector<double>(v.begin() + static_cast<std::ptrdiff_t>(skip), v.end())
+             : std::vector<double>{};
+}
+
+double front(const std::vector<double>& v) { return v.empty() ? 0.0 : v.front(); }
+
+}  // namespace
+
+void addWindows(nlohmann::json& row, const Windows& w) {
+  const Stats consumed = summarize(after(w.consumed, 1));
+  row["cold"] = {{"to_handler_s", front(w.to_handler)},
+                 {"consumed_s", front(w.consumed)},
+                 {"round_s", front(w.round)}};
+  row["first_s"] = front(w.consumed);
+  row["to_handler_s"] = toJson(summarize(after(w.to_handler, 1)));
+  row["consumed_s"] = toJson(consumed);
+  row["round_s"] = toJson(summarize(after(w.round, 1)));
+  row["latency_s"] = toJson(consumed);
+  row["transfer_s"] = consumed.median;
+  row["runs"] = w.consumed.size() > 0 ? w.consumed.size() - 1 : 0;
+}
+
 MachineLoad machineLoad() {
   MachineLoad m;
   std::ifstream("/proc/loadavg") >> m.loadavg_1m;

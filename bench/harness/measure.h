@@ -22,6 +22,21 @@ struct Stats {
 /// {"median", "q1", "q3", "p90", "min", "max"}: the bench JSON's `latency_s`.
 [[nodiscard]] nlohmann::json toJson(const Stats& s);
 
+/// One system's rounds, each timed from the start of the sender's send (or, for baselines, of its
+/// serialization) to three points; round 0 first.
+///   to_handler: the receiver holds the bytes (its handler is entered; a baseline's consumer has
+///               received and decoded them);
+///   consumed:   the receiver has read every byte (checked the payload's seal) and let go of it
+///               (kernel-memfd: its pages detached again);
+///   round:      the sender's call returned (it knows the receiver is done).
+struct Windows {
+  std::vector<double> to_handler, consumed, round;
+};
+/// Adds to a result row: `cold` (round 0's three windows) and `first_s` (its consumed window);
+/// `to_handler_s`, `consumed_s` and `round_s` as statistics over the later rounds; `latency_s`
+/// (the headline: consumed_s), `transfer_s` (its median) and `runs`.
+void addWindows(nlohmann::json& row, const Windows& w);
+
 /// What else the machine was doing: the 1-minute load average and the CPU time counters of
 /// /proc/stat (all CPUs), of which `steal` is time a hypervisor gave to other guests.
 struct MachineLoad {

@@ -14,6 +14,7 @@ int benchCommand(Args args) {
   bench::Options options;
   options.guest_dir = guestDir();
   bool quick = false;
+  bool paper = false;
   std::string systems;
   std::string sizes = "1M,16M,100M,500M";
   std::string fanouts;
@@ -22,9 +23,18 @@ int benchCommand(Args args) {
   app->add_flag("--quick", quick,
                 "every system, the sizes 1M,16M,100M and fan-out 1,10, where --modes, --sizes "
                 "and --fanout do not say otherwise (about two minutes)");
+  app->add_flag("--paper", paper,
+                "the paper's evaluation: every system, the sizes 1M,10M,100M,500M, the in-place "
+                "workload and fan-out 1,10,20,40,60,80,100 of 10M, with our speedups over "
+                "wasmedge-http-raw beside the paper's, where --modes, --sizes and --fanout do not "
+                "say otherwise");
+  app->add_flag("--in-place", options.in_place,
+                "also the in-place workload: Roadrunner's receivers write their whole buffer "
+                "after reading it");
   app->add_option("--modes,--systems", systems,
                   "the systems to measure: embedded, kernel, kernel-memfd, kernel-memfd-copy, "
-                  "network, native-http, redis, wasmedge-http (default embedded,wasmedge-http)")
+                  "network, and the baselines wasmedge-http-raw, native-http-raw, wasmedge-http, "
+                  "native-http, redis, iceoryx, nats, grpc (default embedded,wasmedge-http-raw)")
       ->type_name("SYSTEM,...");
   app->add_option("--sizes", sizes,
                   "payload sizes: N, NK, NM or NG (powers of 1024), below 4 GiB (default "
@@ -32,7 +42,7 @@ int benchCommand(Args args) {
       ->type_name("SIZE,...")
       ->check(payloadSizes(true));
   app->add_option("--runs", options.runs,
-                  "measured runs per size, after one warm-up (1 to 1000; default 5)")
+                  "measured rounds per size, after the cold one (1 to 1000; default 20)")
       ->type_name("N")
       ->check(wholeNumber(1, 1000));
   app->add_option("--fanout", fanouts,
@@ -71,20 +81,29 @@ int benchCommand(Args args) {
   if (auto status = parse(*app, args)) {
     return *status;
   }
+  options.paper = paper;
   if (app->count("--modes") > 0) {
     options.systems = splitList(systems);
-  } else if (quick) {
-    options.systems = {"embedded",    "kernel", "kernel-memfd", "network",
-                       "native-http", "redis",  "wasmedge-http"};
+  } else if (quick || paper) {
+    options.systems = {
+        "embedded",        "kernel",        "kernel-memfd", "network", "wasmedge-http-raw",
+        "native-http-raw", "wasmedge-http", "native-http",  "redis"};
   }
   if (quick && app->count("--sizes") == 0) {
     sizes = "1M,16M,100M";
   }
+  if (paper && app->count("--sizes") == 0) {
+    sizes = "1M,10M,100M,500M";
+  }
+  options.in_place = options.in_place || paper;
   for (const auto& n : splitList(fanouts)) {
     options.fanouts.push_back(static_cast<std::uint32_t>(std::stoul(n)));  // checked: 1..1024
   }
   if (quick && app->count("--fanout") == 0) {
     options.fanouts = {1, 10};
+  }
+  if (paper && app->count("--fanout") == 0) {
+    options.fanouts = {1, 10, 20, 40, 60, 80, 100};
   }
   options.sizes = *bench::parseSizes(sizes);
   if (!fanout_size.empty()) {

@@ -63,6 +63,15 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
   if (!maybe_reply_len->empty()) {
     storeU32(*maybe_reply_len, result.reply_len);
   }
+  if (record_ && result.status == Status::kOk) {
+    const auto start_ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
+    const auto done_ns = static_cast<std::int64_t>(result.done_ns);
+    timings_.push_back(
+        {.consumed_s = done_ns > start_ns ? static_cast<double>(done_ns - start_ns) * 1e-9 : 0.0,
+         .round_s =
+             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+  }
   return finish(result.status, result.copies);
 }
 

@@ -42,7 +42,9 @@ Result<> redirectThreadOutput(int out_fd, int err_fd) {
 FunctionActor::FunctionActor(ActorConfig config)
     : config_(std::move(config)),
       imports_(config_.name, config_.router, &stats_),
-      exit_future_(exit_.get_future()) {}
+      exit_future_(exit_.get_future()) {
+  imports_.recordTimings(config_.record_timings);
+}
 
 Result<std::unique_ptr<FunctionActor>> FunctionActor::start(ActorConfig config) {
   std::unique_ptr<FunctionActor> actor(new FunctionActor(std::move(config)));
@@ -262,7 +264,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   stats_.delivery_nanos.fetch_add(
       static_cast<std::uint64_t>(std::chrono::nanoseconds(to_handler).count()),
       std::memory_order_relaxed);
-  if (record_) {
+  if (config_.record_timings) {
     const std::scoped_lock lock(latency_mutex_);
     latencies_.push_back(std::chrono::duration<double>(to_handler).count());
   }
@@ -277,6 +279,10 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   if (d.remote != nullptr) {
     d.remote->detach();  // before the guest frees the buffer (never free while mapped)
   }
+  const auto done_ns =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
   if (!result) {
     const bool timed_out = result.error().code == Errc::kTimedOut;
     host::DeliveryResult failed = trapped(result.error());
@@ -285,8 +291,11 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     }
     return failed;
   }
-  host::DeliveryResult out{
-      .status = Status::kOk, .reply_len = reply.len, .copies = copies, .handler_ns = handler_ns};
+  host::DeliveryResult out{.status = Status::kOk,
+                           .reply_len = reply.len,
+                           .copies = copies,
+                           .handler_ns = handler_ns,
+                           .done_ns = done_ns};
   if (result->empty() || (*result)[0] != 0) {
     out.status = Status::kHandler;
   } else if (!reply.fit) {
@@ -315,6 +324,10 @@ void FunctionActor::stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+}
+
+std::vector<host::SendTiming> FunctionActor::takeSendTimings() {
+  return imports_.takeTimings();  // the thread has ended, or is past its last send (wait())
 }
 
 std::vector<double> FunctionActor::takeLatencies() {

@@ -160,17 +160,18 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       io.env.push_back("RR_INSTANCES=" + std::to_string(f.instances));
       io.max_memory_pages = f.memory_limit_mib * 16U;  // 64 KiB pages
       io.net_grants = f.network;
-      RR_ASSIGN_OR_RETURN(auto actor, FunctionActor::start({.name = name,
-                                                            .engine = &engine,
-                                                            .module = modules.at(f.name),
-                                                            .options = std::move(io),
-                                                            .receiver = receiver,
-                                                            .router = &run.router,
-                                                            .max_payload = f.max_payload,
-                                                            .timeout_ms = f.timeout_ms,
-                                                            .stdout_fd = out.get(),
-                                                            .stderr_fd = err.get()}));
-      actor->recordLatencies(options.record_latencies);
+      RR_ASSIGN_OR_RETURN(auto actor,
+                          FunctionActor::start({.name = name,
+                                                .engine = &engine,
+                                                .module = modules.at(f.name),
+                                                .options = std::move(io),
+                                                .receiver = receiver,
+                                                .router = &run.router,
+                                                .max_payload = f.max_payload,
+                                                .timeout_ms = f.timeout_ms,
+                                                .stdout_fd = out.get(),
+                                                .stderr_fd = err.get(),
+                                                .record_timings = options.record_latencies}));
       into.push_back({&f, std::move(out), std::move(err), std::move(actor)});
     }
     return {};
@@ -358,6 +359,7 @@ RunReport collect(Run& run, const RunOptions& options) {
     InstanceReport r;
     auto exit_code = c.actor->wait();
     r = describe(c, false);
+    r.send_timings = c.actor->takeSendTimings();
     if (!exit_code) {
       r.error = exit_code.error().message();
       RR_LOG_ERROR("{}: {}", c.actor->name(), r.error);

@@ -270,7 +270,8 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
           .reply_len = response->reply_len,
           .copies = (len > 0 ? 1U : 0U) + response->copies,
-          .handler_ns = response->handler_ns};
+          .handler_ns = response->handler_ns,
+          .done_ns = response->done_ns};
 }
 
 std::vector<double> SocketEndpoint::takeLatencies() {

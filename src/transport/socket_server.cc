@@ -332,7 +332,8 @@ void SocketServer::serve(UniqueFd conn) {
                      {.status = static_cast<std::uint32_t>(result.status),
                       .reply_len = result.reply_len,
                       .copies = result.copies,
-                      .handler_ns = result.handler_ns},
+                      .handler_ns = result.handler_ns,
+                      .done_ns = result.done_ns},
                      follows ? std::span<const std::byte>(reply.first(result.reply_len))
                              : std::span<const std::byte>{});
     if (!sent) {

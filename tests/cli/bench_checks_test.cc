@@ -1,7 +1,9 @@
 // The benchmark's `verified` and the suite's transfer checks can fail. With the data path broken
 // on purpose (RR_CORRUPT_FOR_TEST, which test builds honour: host/corrupt_for_test.h), every
-// Roadrunner mode's chain and fan-out rows read NO and `bench` exits 1, and the suite's transfer
-// tests fail in embedded, kernel and network mode. Intact, everything passes.
+// Roadrunner mode's chain, in-place and fan-out rows read NO and `bench` exits 1, and the suite's
+// transfer tests fail in embedded, kernel and network mode; with one received byte changed in a
+// baseline's consumer (RR_BENCH_CORRUPT_FOR_TEST), every baseline's row reads NO. Intact,
+// everything passes, and every row's windows are in order.
 
 #include <set>
 #include <sstream>
@@ -20,14 +22,27 @@ const std::string kCache = "RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test
 
 // Chain and fan-out, 64 KiB, in every Roadrunner mode; the rows of the JSON it wrote.
 nlohmann::json bench(const testing::TempDir& dir, const std::string& corruption, int* exit_code) {
-  const testing::Outcome o = testing::run(
-      {RR_CLI, "bench", "--modes", "embedded,kernel,kernel-memfd,network", "--sizes", "64K",
-       "--runs", "3", "--fanout", "2", "--fanout-size", "64K", "--json", dir.file("out.json")},
-      {kCache, "RR_CORRUPT_FOR_TEST=" + corruption});
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", "embedded,kernel,kernel-memfd,network", "--sizes",
+                    "64K", "--runs", "3", "--in-place", "--fanout", "2", "--fanout-size", "64K",
+                    "--json", dir.file("out.json")},
+                   {kCache, "RR_CORRUPT_FOR_TEST=" + corruption});
   *exit_code = o.exit_code;
   const auto parsed = nlohmann::json::parse(testing::slurp(dir.file("out.json")), nullptr, false);
   return parsed.is_object() ? parsed.value("results", nlohmann::json::array())
                             : nlohmann::json::array();
+}
+
+// A row's windows: each positive, and each ends no earlier than the one before it.
+void expectWindowsInOrder(const nlohmann::json& row) {
+  const double to_handler = row["to_handler_s"]["median"].get<double>();
+  const double consumed = row["consumed_s"]["median"].get<double>();
+  const double round = row["round_s"]["median"].get<double>();
+  EXPECT_GT(to_handler, 0.0) << row.dump();
+  EXPECT_LE(to_handler, consumed) << row.dump();
+  EXPECT_LE(consumed, round) << row.dump();
+  EXPECT_GT(row["cold"]["consumed_s"].get<double>(), 0.0) << row.dump();
+  EXPECT_EQ(row["latency_s"], row["consumed_s"]) << "the headline is the consumed window";
 }
 
 TEST(BenchChecksTest, AnIntactDataPathIsVerifiedInEveryMode) {
@@ -35,9 +50,11 @@ TEST(BenchChecksTest, AnIntactDataPathIsVerifiedInEveryMode) {
   int exit_code = -1;
   const nlohmann::json rows = bench(dir, "", &exit_code);
   EXPECT_EQ(exit_code, 0);
-  ASSERT_EQ(rows.size(), 8U) << "chain and fan-out for four systems";
+  ASSERT_EQ(rows.size(), 12U) << "chain, in-place and fan-out for four systems";
   for (const auto& row : rows) {
     EXPECT_TRUE(row.value("verified", false)) << row.dump();
+    EXPECT_EQ(row["runs"], 3) << row.dump();
+    expectWindowsInOrder(row);
   }
 }
 
@@ -48,7 +65,7 @@ TEST_P(BrokenDataPathTest, FailsTheBenchInEveryModeAndWorkload) {
   int exit_code = -1;
   const nlohmann::json rows = bench(dir, GetParam(), &exit_code);
   EXPECT_EQ(exit_code, 1) << "a transfer that was not verified fails the bench";
-  ASSERT_EQ(rows.size(), 8U);
+  ASSERT_EQ(rows.size(), 12U);
   for (const auto& row : rows) {
     EXPECT_FALSE(row.value("verified", true)) << GetParam() << ": " << row.dump();
   }
@@ -75,6 +92,48 @@ TEST_P(BrokenDataPathTest, FailsTheSuitesTransferTestsInEveryMode) {
 
 INSTANTIATE_TEST_SUITE_P(Corruptions, BrokenDataPathTest,
                          ::testing::Values("skip", "stale", "flip"));
+
+// One baseline at 64 KiB, intact or with a received byte changed; its one row.
+nlohmann::json baselineRow(const testing::TempDir& dir, const std::string& system, bool corrupt,
+                           int* exit_code) {
+  std::vector<std::string> env = {kCache};
+  if (corrupt) {
+    env.emplace_back("RR_BENCH_CORRUPT_FOR_TEST=1");
+  }
+  const testing::Outcome o = testing::run({RR_CLI, "bench", "--modes", system, "--sizes", "64K",
+                                           "--runs", "2", "--json", dir.file("out.json")},
+                                          env);
+  *exit_code = o.exit_code;
+  const auto parsed = nlohmann::json::parse(testing::slurp(dir.file("out.json")), nullptr, false);
+  return parsed.is_object() && parsed["results"].size() == 1 ? parsed["results"][0]
+                                                             : nlohmann::json::object();
+}
+
+class BaselineChecksTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BaselineChecksTest, IntactBytesAreVerifiedAndOneChangedByteIsNot) {
+  const testing::TempDir dir;
+  int exit_code = -1;
+  const nlohmann::json intact = baselineRow(dir, GetParam(), false, &exit_code);
+  EXPECT_EQ(exit_code, 0) << intact.dump();
+  ASSERT_TRUE(intact.contains("verified")) << GetParam();
+  EXPECT_TRUE(intact["verified"].get<bool>()) << intact.dump();
+  EXPECT_EQ(intact["runs"], 2);
+  expectWindowsInOrder(intact);
+  const nlohmann::json broken = baselineRow(dir, GetParam(), true, &exit_code);
+  EXPECT_EQ(exit_code, 1) << broken.dump();
+  ASSERT_TRUE(broken.contains("verified")) << GetParam();
+  EXPECT_FALSE(broken["verified"].get<bool>()) << broken.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(Baselines, BaselineChecksTest,
+                         ::testing::Values("wasmedge-http-raw", "native-http-raw", "wasmedge-http",
+                                           "native-http", "redis"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           std::erase(name, '-');
+                           return name;
+                         });
 
 }  // namespace
 }  // namespace rr

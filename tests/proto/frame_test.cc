@@ -37,12 +37,13 @@ TEST(FrameTest, RequestRoundTrips) {
 
 TEST(FrameTest, ResponseRoundTrips) {
   std::array<std::byte, kResponseHeaderSize> buf{};
-  encodeResponse({.status = 9, .reply_len = 77, .handler_ns = 42}, buf);
+  encodeResponse({.status = 9, .reply_len = 77, .handler_ns = 42, .done_ns = 43}, buf);
   auto d = decodeResponse(buf);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->status, 9U);
   EXPECT_EQ(d->reply_len, 77U);
   EXPECT_EQ(d->handler_ns, 42U);
+  EXPECT_EQ(d->done_ns, 43U);
 }
 
 TEST(FrameTest, ResponseWithAStatusThisHostDoesNotKnowIsAProtocolError) {
@@ -75,7 +76,7 @@ TEST(FrameTest, MalformedHeadersAreRejectedWithAReason) {
     const char* reason;
   };
   const Case cases[] = {{0, std::byte{'X'}, "wrong magic"},
-                        {4, std::byte{2}, "unsupported frame version"},
+                        {4, std::byte{1}, "unsupported frame version"},  // before done_ns
                         {5, std::byte{0x80}, "unknown flags"},
                         {10, std::byte{1}, "reserved"},
                         {6, std::byte{0}, "name length"}};

@@ -55,6 +55,9 @@ struct DeliveryResult {
   std::uint32_t reply_len = 0;
   std::uint32_t copies = 0;      ///< payload copies the host made (embedded: 1)
   std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
+  /// CLOCK_MONOTONIC once the handler had returned and the payload's pages were detached (the
+  /// receiver has done with the bytes); 0 if it never ran
+  std::uint64_t done_ns = 0;
 };
 
 /// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status and
@@ -71,6 +74,7 @@ class Completion {
     }
     result_.copies += result.copies;
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
+    result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
     if (--pending_ == 0) {
       cv_.notify_all();
     }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/host/router.h"
@@ -36,6 +38,14 @@ struct TransferStats {
   std::atomic<std::uint64_t> delivery_nanos{0};  ///< sender's send call -> handler entry
 };
 
+/// One successful send's windows, from the sender's send call: until the receiver had done
+/// with the bytes (its handler returned and the payload's pages were detached; a group: its last
+/// member), and until the call returned to the sender.
+struct SendTiming {
+  double consumed_s = 0;
+  double round_s = 0;
+};
+
 /// Longest target name a guest may pass.
 inline constexpr std::uint32_t kMaxTargetName = 255;
 
@@ -49,6 +59,11 @@ class Imports {
  public:
   Imports(std::string self, const Router* router, TransferStats* stats)
       : self_(std::move(self)), router_(router), stats_(stats) {}
+
+  /// Keep each successful send's SendTiming (off by default). Before the instance runs.
+  void recordTimings(bool on) noexcept { record_ = on; }
+  /// The timings kept so far; from the instance's thread, or once it has ended.
+  [[nodiscard]] std::vector<SendTiming> takeTimings() { return std::exchange(timings_, {}); }
 
   [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args);
   [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
@@ -68,6 +83,8 @@ class Imports {
   std::string self_;
   const Router* router_;
   TransferStats* stats_;
+  bool record_ = false;
+  std::vector<SendTiming> timings_;
   bool in_handler_ = false;
   bool replied_ = false;
   std::span<std::byte> reply_target_;

@@ -4,7 +4,7 @@
 // allocation, safe on any input (a fuzzer drives decode*).
 //
 //   request  = RequestHeader (40 bytes, little-endian) | source name | target name | payload
-//   response = ResponseHeader (24 bytes)                 | reply bytes (see replyFollows)
+//   response = ResponseHeader (32 bytes)                 | reply bytes (see replyFollows)
 //
 // With kFlagMemfd the payload does not follow on the stream: it travels as a sealed memfd passed
 // with SCM_RIGHTS alongside the header.
@@ -20,10 +20,11 @@
 namespace rr::proto {
 
 inline constexpr std::uint32_t kRequestMagic = 0x31465252;   // "RRF1"
-inline constexpr std::uint32_t kResponseMagic = 0x31415252;  // "RRA1"
-inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::uint32_t kResponseMagic = 0x32415252;  // "RRA2"
+/// 2: the response carries `done_ns`. A peer of another version gets a protocol error.
+inline constexpr std::uint8_t kVersion = 2;
 inline constexpr std::size_t kRequestHeaderSize = 40;
-inline constexpr std::size_t kResponseHeaderSize = 24;
+inline constexpr std::size_t kResponseHeaderSize = 32;
 inline constexpr std::size_t kMaxName = 255;
 /// The most reply bytes a serving process buffers for one frame (bounded memory per
 /// connection). A longer reply gets RR_EREPLY_TOO_LARGE, whatever `reply_cap` says.
@@ -48,6 +49,9 @@ struct ResponseHeader {
   std::uint32_t reply_len = 0;   ///< the reply's full length; bytes follow only if it fit
   std::uint32_t copies = 0;      ///< payload copies the receiving host made (0 when mapped)
   std::uint64_t handler_ns = 0;  ///< receiver's CLOCK_MONOTONIC at handler entry (0: never ran)
+  /// receiver's CLOCK_MONOTONIC once the handler had returned and the payload's pages were
+  /// detached from its memory (0: never ran)
+  std::uint64_t done_ns = 0;
 };
 
 /// Writes the header into `out` (at least kRequestHeaderSize bytes).

@@ -36,6 +36,9 @@ struct ActorConfig {
   /// Where the function's stdout/stderr go (its own fds 1 and 2, on its own thread); -1: ours.
   int stdout_fd = -1;
   int stderr_fd = -1;
+  /// Keep each delivery's send -> handler time (receivers) and each send's SendTiming
+  /// (commands), for the benchmark.
+  bool record_timings = false;
 };
 
 /// One function instance on its own thread, which owns its WasmEdge VM for life: nothing else
@@ -71,9 +74,11 @@ class FunctionActor final : public host::Endpoint {
   [[nodiscard]] host::TransferStats& stats() noexcept { return stats_; }
   /// Deliveries whose handler trapped.
   [[nodiscard]] std::uint64_t handlerTraps() const noexcept { return traps_.load(); }
-  /// Time from the sender's send call to the handler's entry, per delivery, when recording.
-  void recordLatencies(bool on) { record_ = on; }
+  /// With ActorConfig::record_timings. Receivers: the time from the sender's send call to the
+  /// handler's entry, per delivery.
   [[nodiscard]] std::vector<double> takeLatencies();
+  /// With ActorConfig::record_timings. Commands, once wait() has returned: each send's windows.
+  [[nodiscard]] std::vector<host::SendTiming> takeSendTimings();
 
  private:
   struct Job {
@@ -98,7 +103,6 @@ class FunctionActor final : public host::Endpoint {
   std::promise<Result<int>> exit_;
   std::future<Result<int>> exit_future_;
   std::atomic<std::uint64_t> traps_{0};
-  std::atomic<bool> record_{false};
   const host::Corruption corrupt_ = host::corruptionForTest();  // kNone outside test builds
   bool delivered_once_ = false;                                 // for kStaleBuffer
   std::mutex latency_mutex_;

@@ -16,9 +16,10 @@ namespace rr::runtime {
 
 struct RunOptions {
   bool interpreter = false;
-  bool prefix_output = true;      ///< each line of a function's output prefixed "name | "
-  std::string cache_dir;          ///< empty: the default AOT cache
-  bool record_latencies = false;  ///< receivers keep each delivery's send -> handler time
+  bool prefix_output = true;  ///< each line of a function's output prefixed "name | "
+  std::string cache_dir;      ///< empty: the default AOT cache
+  /// Receivers keep each delivery's send -> handler time, commands each send's windows.
+  bool record_latencies = false;
   /// The roadrunner executable, for functions served in their own process (kernel mode).
   std::string roadrunner_exe = "/proc/self/exe";
   /// Kernel mode: payloads of at least this many bytes travel as a memfd. 1 MiB: from there on
@@ -57,6 +58,8 @@ struct InstanceReport {
   double delivery_seconds = 0;    ///< summed: sender's send call -> handler entry
   std::vector<double> latencies;  ///< per delivery, with RunOptions::record_latencies
                                   ///< (kernel edges: recorded on the sending side)
+  /// Commands, with RunOptions::record_latencies: each successful send's windows.
+  std::vector<host::SendTiming> send_timings;
   int exit_code = 0;
   std::string error;  ///< a command that trapped or failed
 };

@@ -1,0 +1,257 @@
+#include "limits.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "roadrunner/sys/mapping.h"
+#include "roadrunner/sys/pipe.h"
+#include "roadrunner/sys/socket.h"
+#include "roadrunner/sys/tcp.h"
+
+#include "../guests/bench_payload.h"
+
+namespace rr::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::uint64_t nowNs() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch())
+          .count());
+}
+
+// What a reader reports for one round: its clock when the bytes had landed, had been read, and
+// had been written in place; and the hash, so no step can be optimised away.
+struct Marks {
+  std::uint64_t landed = 0, consumed = 0, in_place = 0, hash = 0;
+};
+
+// The benchmark receiver's work on `n` landed bytes at `p`, timed.
+Marks consume(std::uint8_t* p, std::uint64_t n) {
+  Marks m{.landed = nowNs()};
+  m.hash = bench_hash(p, static_cast<std::uint32_t>(n));
+  m.consumed = nowNs();
+  bench_write_in_place(p, static_cast<std::uint32_t>(n));
+  asm volatile("" ::"r"(p) : "memory");
+  m.in_place = nowNs();
+  return m;
+}
+
+void add(LimitSamples& out, std::uint64_t t0, const Marks& m) {
+  const auto since = [&](std::uint64_t t) { return static_cast<double>(t - t0) * 1e-9; };
+  out.landed.push_back(since(m.landed));
+  out.consumed.push_back(since(m.consumed));
+  out.in_place.push_back(since(m.in_place));
+}
+
+// The reading side of a stream limit, in a child process: reads `size` bytes into a warm buffer,
+// consumes them and answers with its Marks, runs + 1 times; then exits.
+[[noreturn]] void readAndAnswer(int fd, std::uint64_t size, int runs) {
+  std::vector<std::uint8_t> buf(size == 0 ? 1 : size, 'r');
+  for (int i = 0; i <= runs; ++i) {
+    for (std::size_t got = 0; got < size;) {
+      const ssize_t n = ::read(fd, buf.data() + got, size - got);
+      if (n <= 0) {
+        ::_exit(1);
+      }
+      got += static_cast<std::size_t>(n);
+    }
+    const Marks m = consume(buf.data(), size);
+    if (::write(fd, &m, sizeof m) != sizeof m) {
+      ::_exit(1);
+    }
+  }
+  ::_exit(0);
+}
+
+// The writing side: writes `size` bytes and waits for the reader's Marks, runs + 1 times.
+LimitSamples writeAndTime(int fd, std::uint64_t size, int runs) {
+  std::vector<char> src(size == 0 ? 1 : size, 'a');
+  LimitSamples out;
+  for (int i = 0; i <= runs; ++i) {
+    const std::uint64_t t0 = nowNs();
+    for (std::size_t sent = 0; sent < size;) {
+      const ssize_t n = ::write(fd, src.data() + sent, size - sent);
+      if (n <= 0) {
+        return out;
+      }
+      sent += static_cast<std::size_t>(n);
+    }
+    Marks m;
+    if (::read(fd, &m, sizeof m) != sizeof m) {
+      return out;
+    }
+    if (i > 0) {
+      add(out, t0, m);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+LimitSamples memcpyLimit(std::uint64_t size, int runs) {
+  std::vector<std::uint8_t> src(size, 'a');
+  std::vector<std::uint8_t> dst(size, 'b');
+  LimitSamples out;
+  for (int i = 0; i <= runs; ++i) {
+    const std::uint64_t t0 = nowNs();
+    std::memcpy(dst.data(), src.data(), size);
+    const Marks m = consume(dst.data(), size);
+    if (i > 0) {
+      add(out, t0, m);
+    }
+  }
+  return out;
+}
+
+std::vector<double> memcpyFresh(std::uint64_t size, int runs) {
+  std::vector<char> src(size, 'a');
+  std::vector<double> out;
+  for (int i = 0; i < runs; ++i) {
+    auto dst = sys::Mapping::map(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (!dst) {
+      break;
+    }
+    const auto t0 = Clock::now();
+    std::memcpy(dst->data(), src.data(), size);
+    out.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return out;
+}
+
+LimitSamples unixLimit(std::uint64_t size, int runs) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return {};
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    readAndAnswer(sv[1], size, runs);
+  }
+  ::close(sv[1]);
+  LimitSamples out = pid > 0 ? writeAndTime(sv[0], size, runs) : LimitSamples{};
+  ::close(sv[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+LimitSamples tcpLimit(std::uint64_t size, int runs, const std::string& host,
+                      const std::string& netns) {
+  auto ready = sys::makePipe();
+  if (!ready) {
+    return {};
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ready->read_end.reset();
+    // The reader runs where the receivers do: in the test host's namespace, if there is one.
+    if (!netns.empty()) {
+      const UniqueFd ns(::open(("/var/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC));
+      if (!ns.valid() || ::setns(ns.get(), CLONE_NEWNET) != 0) {
+        ::_exit(1);
+      }
+    }
+    auto listener = sys::listenTcp(host, 0);
+    auto port = listener ? sys::localPort(listener->get()) : Result<std::uint16_t>{};
+    if (!listener || !port) {
+      ::_exit(1);
+    }
+    const std::uint16_t p = *port;
+    if (::write(ready->write_end.get(), &p, sizeof p) != sizeof p) {
+      ::_exit(1);
+    }
+    auto conn = sys::acceptConnection(listener->get());
+    if (!conn) {
+      ::_exit(1);
+    }
+    (void)sys::setNoDelay(conn->get());
+    readAndAnswer(conn->get(), size, runs);
+  }
+  ready->write_end.reset();
+  std::uint16_t port = 0;
+  const bool got_port = ::read(ready->read_end.get(), &port, sizeof port) == sizeof port;
+  ready->read_end.reset();
+  LimitSamples out;
+  auto client = got_port ? sys::connectTcp(host, port, 5000) : Result<UniqueFd>{};
+  if (got_port && client) {
+    (void)sys::setNoDelay(client->get());
+    out = writeAndTime(client->get(), size, runs);
+  }
+  client = Result<UniqueFd>{};
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+LimitSamples memfdLimit(std::uint64_t size, int runs) {
+  int sv[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    return {};
+  }
+  const std::uint64_t mapped = size == 0 ? 4096 : size;
+  auto memfd = sys::makeSizeSealedMemfd(mapped);
+  if (!memfd) {
+    return {};
+  }
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(sv[0]);
+    for (int i = 0; i <= runs; ++i) {
+      std::array<std::byte, 1> b{};
+      UniqueFd fd;
+      if (!sys::recvExact(sv[1], b, &fd) || !fd.valid()) {
+        ::_exit(1);
+      }
+      // Private and writable, as a receiver's buffer: writes fault in copies of the pages.
+      auto map = sys::Mapping::map(mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd.get());
+      if (!map) {
+        ::_exit(1);
+      }
+      const Marks m = consume(reinterpret_cast<std::uint8_t*>(map->data()), size);
+      if (::write(sv[1], &m, sizeof m) != sizeof m) {
+        ::_exit(1);
+      }
+    }
+    ::_exit(0);
+  }
+  ::close(sv[1]);
+  // The writer's one copy, as kernel-memfd makes it: the payload into the memfd's (warm) pages.
+  std::vector<char> src(mapped, 'a');
+  auto pages = sys::Mapping::map(mapped, PROT_READ | PROT_WRITE, MAP_SHARED, memfd->get());
+  LimitSamples out;
+  for (int i = 0; pid > 0 && pages && i <= runs; ++i) {
+    const std::uint64_t t0 = nowNs();
+    std::memcpy(pages->data(), src.data(), size);
+    std::byte one{1};
+    std::array<iovec, 1> iov = {iovec{&one, 1}};
+    if (!sys::sendAll(sv[0], iov, memfd->get())) {
+      break;
+    }
+    Marks m;
+    if (::read(sv[0], &m, sizeof m) != sizeof m) {
+      break;
+    }
+    if (i > 0) {
+      add(out, t0, m);
+    }
+  }
+  ::close(sv[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return out;
+}
+
+}  // namespace rr::bench

@@ -1,0 +1,34 @@
+#pragma once
+
+// The physical limits `roadrunner bench` reads every system against, measured in the same run
+// for the same sizes. Each round of a limit does what a benchmark receiver does, and is timed at
+// three points from the moment the writer starts (CLOCK_MONOTONIC, which every process shares):
+//   landed:   the bytes are in the reader's buffer (or mapping);
+//   consumed: the reader has also read every byte (bench_hash, as bench_receiver checks);
+//   in_place: the reader has also written every byte of its buffer (the in-place workload).
+// Round 0 warms up and is dropped.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rr::bench {
+
+struct LimitSamples {
+  std::vector<double> landed, consumed, in_place;
+};
+
+/// memcpy into a warm (pre-touched) buffer: the in-process ceiling (embedded).
+[[nodiscard]] LimitSamples memcpyLimit(std::uint64_t size, int runs);
+/// memcpy into freshly mapped pages: what a cold receiver pays (page faults included); landed.
+[[nodiscard]] std::vector<double> memcpyFresh(std::uint64_t size, int runs);
+/// AF_UNIX write -> read into a warm buffer in another process (kernel).
+[[nodiscard]] LimitSamples unixLimit(std::uint64_t size, int runs);
+/// The payload copied into a size-sealed memfd's warm pages, passed with SCM_RIGHTS to another
+/// process, which maps it privately (kernel-memfd).
+[[nodiscard]] LimitSamples memfdLimit(std::uint64_t size, int runs);
+/// TCP write -> read over `host` (loopback, or a veth pair with the reader in `netns`).
+[[nodiscard]] LimitSamples tcpLimit(std::uint64_t size, int runs, const std::string& host,
+                                    const std::string& netns);
+
+}  // namespace rr::bench
