@@ -139,7 +139,7 @@ json result(const std::string& system, std::uint64_t size, const Rounds& rounds,
            {"peak_rss_bytes", peak_rss_bytes},
            {"copies", copies},
            {"verified", rounds.verified &&
-                            rounds.windows.consumed.size() == static_cast<std::size_t>(runs + 1)}};
+                            rounds.windows.consumed.size() == static_cast<std::size_t>(runs) + 1}};
   addWindows(row, rounds.windows);
   const double med = row["consumed_s"]["median"].get<double>();
   row["transfer_s"] = med - row["serialization_s"].get<double>();

@@ -192,7 +192,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
     windows.consumed.push_back(t.consumed_s);
     windows.round.push_back(t.round_s);
   }
-  const auto rounds = static_cast<std::size_t>(o.runs + 1);
+  const auto rounds = static_cast<std::size_t>(o.runs) + 1;
   json row{
       {"system", system},
       {"workload", in_place ? "in-place" : "chain"},
@@ -229,7 +229,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
   RR_ASSIGN_OR_RETURN(const MeasuredRun run,
                       measuredRun(w, runOptionsFor(o, system), system != "embedded"));
   const runtime::RunReport& report = run.report;
-  const auto rounds = static_cast<std::size_t>(o.runs + 1);
+  const auto rounds = static_cast<std::size_t>(o.runs) + 1;
   Windows windows{.to_handler = std::vector<double>(rounds, 0.0)};
   std::size_t receivers = 0;
   bool complete = true;
