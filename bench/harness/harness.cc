@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -31,6 +32,7 @@
 #include "roadrunner/wasm/engine.h"
 
 #include "../baselines/baselines.h"
+#include "../baselines/peers.h"
 #include "../baselines/wasmedge_http.h"
 #include "limits.h"
 #include "measure.h"
@@ -395,8 +397,33 @@ constexpr std::array kPaper = {
     PaperPoint{1ULL << 20U, 7.7, 0.12}, PaperPoint{10ULL << 20U, 10.8, 1.06},
     PaperPoint{100ULL << 20U, 8.8, 4.21}, PaperPoint{500ULL << 20U, 8.9, 5.96}};
 
+bool isPeer(const std::string& system) {
+  return system == "iceoryx" || system == "nats" || system == "grpc";
+}
+
+// roadrunner-bench-peers, built beside the roadrunner executable.
+std::string peerExe(const Options& o) {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink(o.roadrunner_exe, ec);
+  return ((ec ? std::filesystem::path(o.roadrunner_exe) : exe).parent_path() /
+          "roadrunner-bench-peers")
+      .string();
+}
+
+// Why `system` cannot carry `size` at all, or empty: nats-server's max_payload tops out at
+// 64 MiB.
+std::string cannotCarry(const std::string& system, std::uint64_t size) {
+  if (system == "nats" && size > (64ULL << 20U)) {
+    return "nats-server's max_payload is at most 64 MiB";
+  }
+  return {};
+}
+
 Result<json> runSystem(const Options& o, const std::string& system, std::uint64_t size,
                        bool in_place) {
+  if (isPeer(system)) {
+    return runPeer(peerExe(o), system, size, o.runs);
+  }
   if (isWasmedgeHttp(system)) {
     return runWasmedgeHttp(httpOptions(o, system, size, 1, false));
   }
@@ -498,6 +525,10 @@ Result<> runSize(const Options& o, std::uint64_t size, json& doc,
   std::vector<json> rows;
   for (const auto& system : o.systems) {
     progress(system + " " + sizeName(size));
+    if (const std::string why = cannotCarry(system, size); !why.empty()) {
+      doc["skipped"].push_back({{"system", system}, {"payload_bytes", size}, {"reason", why}});
+      continue;
+    }
     RR_ASSIGN_OR_RETURN(json row, runSystem(o, system, size, false));
     rows.push_back(std::move(row));
     if (o.in_place && !isBaseline(system)) {
@@ -579,6 +610,7 @@ Result<> run(const Options& o) {
            {"runs", o.runs},
            {"noisy", false},
            {"noisy_because", json::array()},
+           {"skipped", json::array()},
            {"limits", json::array()},
            {"results", json::array()},
            {"ratios", json::array()}};
@@ -680,6 +712,11 @@ Result<> run(const Options& o) {
         }
       }
     }
+  }
+  for (const auto& s : doc["skipped"]) {
+    std::printf("%s skipped at %s: %s\n", s["system"].get<std::string>().c_str(),
+                sizeName(s["payload_bytes"].get<std::uint64_t>()).c_str(),
+                s["reason"].get<std::string>().c_str());
   }
   if (doc["noisy"].get<bool>()) {
     std::printf("\nNOISY: the limits moved during the run (%s); read its ratios with care\n",

@@ -168,10 +168,12 @@ rr_ensure_env() {
 }
 
 # Installs an extra package list (scripts/packages-NAME.txt) into the root, once, for tools that
-# only some steps need (lint); the demo's first run does not wait for them. Natively, says what
-# to install instead.
+# only some steps need (lint, the bench's peer baselines); the demo's first run does not wait for
+# them. Natively, says what to install instead. With --optional, a list that is missing or fails
+# to install is reported and the caller goes on without it (the build then leaves out what needs
+# it).
 rr_ensure_extra_packages() {
-  local name=$1 list="$rr_top/scripts/packages-$1.txt"
+  local name=$1 optional=${2:-} list="$rr_top/scripts/packages-$1.txt"
   local packages
   packages=$(grep -v '^#' "$list" | tr -s ' \n' ' ')
   if [ "$(rr_mode)" = native ] || [ -n "${RR_IN_ROOT:-}" ]; then
@@ -179,7 +181,9 @@ rr_ensure_extra_packages() {
     for p in $packages; do
       dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
     done
-    [ ${#missing[@]} = 0 ] || rr_die "scripts/$name needs: apt-get install ${missing[*]}"
+    [ ${#missing[@]} = 0 ] && return 0
+    [ "$optional" = --optional ] || rr_die "scripts/$name needs: apt-get install ${missing[*]}"
+    rr_say "going on without scripts/packages-$name.txt (apt-get install ${missing[*]})"
     return 0
   fi
   local marker="$rr_root/.rr-packages-$name" want
@@ -194,11 +198,25 @@ rr_ensure_extra_packages() {
     if ! rr_in_root bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -q &&
         apt-get install -y -q --no-install-recommends $packages" >"$log" 2>&1; then
       tail -n 8 "$log" >&2
-      rr_die "installing $packages into the root failed (full log: $log)"
+      exec {lock}>&-
+      [ "$optional" = --optional ] || rr_die "installing $packages into the root failed (full log: $log)"
+      rr_say "installing $packages into the root failed (full log: $log); going on without them"
+      return 0
     fi
     echo "$want" >"$marker"
   fi
   exec {lock}>&-
+}
+
+# A file that changes whenever extra packages are installed: the root's marker for NAME, or
+# natively dpkg's status file. A build configured before it changed must be configured again to
+# find what was installed.
+rr_packages_marker() {
+  if [ "$(rr_mode)" = native ] || [ -n "${RR_IN_ROOT:-}" ]; then
+    echo /var/lib/dpkg/status
+  else
+    echo "$rr_root/.rr-packages-$1"
+  fi
 }
 
 # Runs "$@" in the build environment (natively, or inside the root).

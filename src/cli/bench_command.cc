@@ -88,6 +88,9 @@ int benchCommand(Args args) {
     options.systems = {
         "embedded",        "kernel",        "kernel-memfd", "network", "wasmedge-http-raw",
         "native-http-raw", "wasmedge-http", "native-http",  "redis"};
+    if (paper) {  // the peers Debian ships, run by roadrunner-bench-peers
+      options.systems.insert(options.systems.end(), {"iceoryx", "nats", "grpc"});
+    }
   }
   if (quick && app->count("--sizes") == 0) {
     sizes = "1M,16M,100M";
