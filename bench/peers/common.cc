@@ -9,12 +9,8 @@
 
 #include "peer.h"
 
-// The recipe and its check are the C guests' own (C casts inside).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wuseless-cast"
+// The recipe and its check are the C guests' own.
 #include "../guests/bench_payload.h"
-#pragma GCC diagnostic pop
 
 namespace rr::bench::peers {
 

@@ -76,7 +76,11 @@ class Sink final : public rr::sink::Sink::WithRawCallbackMethod_Deliver<rr::sink
  private:
   void countRound() {
     const std::lock_guard lock(mutex_);
-    if (left_ > 0 && --left_ == 0) {
+    if (left_ == 0) {
+      return;
+    }
+    --left_;
+    if (left_ == 0) {
       all_done_.notify_all();
     }
   }
