@@ -123,16 +123,18 @@ struct Rounds {
   }
 };
 
+// One row; `fanout` > 0 makes it a fan-out row to that many consumers.
 json result(const std::string& system, std::uint64_t size, const Rounds& rounds, int runs,
-            const rusage& before, const rusage& after, std::uint64_t peak_rss_bytes, int copies) {
+            const rusage& before, const rusage& after, std::uint64_t peak_rss_bytes, int copies,
+            std::uint32_t fanout = 0) {
   const auto cpu = [](const timeval& a, const timeval& b) {
     return static_cast<double>(b.tv_sec - a.tv_sec) +
            static_cast<double>(b.tv_usec - a.tv_usec) * 1e-6;
   };
   json row{{"system", system},
-           {"workload", "chain"},
+           {"workload", fanout > 0 ? "fanout" : "chain"},
            {"payload_bytes", size},
-           {"fanout", 1},
+           {"fanout", std::max(fanout, 1U)},
            {"serialization_s", summarize(rounds.serialization).median},
            {"cpu_user_s", cpu(before.ru_utime, after.ru_utime)},
            {"cpu_sys_s", cpu(before.ru_stime, after.ru_stime)},
@@ -143,7 +145,8 @@ json result(const std::string& system, std::uint64_t size, const Rounds& rounds,
   addWindows(row, rounds.windows);
   const double med = row["consumed_s"]["median"].get<double>();
   row["transfer_s"] = med - row["serialization_s"].get<double>();
-  row["throughput_MBps"] = med > 0 ? static_cast<double>(size) / med / 1e6 : 0.0;
+  row["throughput_MBps"] =
+      med > 0 ? static_cast<double>(size) * std::max(fanout, 1U) / med / 1e6 : 0.0;
   return row;
 }
 
@@ -339,18 +342,19 @@ long long readHead(int fd, std::string& head, std::size_t* head_len) {
   }
 }
 
-// Sends one raw request (head and payload in one writev, no copy of the payload) and reads the
-// receipt from the response.
-bool postRaw(int fd, const std::string& payload, Receipt* receipt) {
+// Sends one raw request: head and payload in one writev, no copy of the payload.
+bool sendRaw(int fd, const std::string& payload) {
   const std::string head =
       "POST /data HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
       "application/octet-stream\r\nContent-Length: " +
       std::to_string(payload.size()) + "\r\n\r\n";
   std::array<iovec, 2> iov = {iovec{const_cast<char*>(head.data()), head.size()},
                               iovec{const_cast<char*>(payload.data()), payload.size()}};
-  if (!sys::sendAll(fd, iov)) {
-    return false;
-  }
+  return sys::sendAll(fd, iov).has_value();
+}
+
+// Reads one response and the receipt in its body.
+bool readReceipt(int fd, Receipt* receipt) {
   std::string response;
   std::size_t head_len = 0;
   const long long length = readHead(fd, response, &head_len);
@@ -369,37 +373,79 @@ bool postRaw(int fd, const std::string& payload, Receipt* receipt) {
   return true;
 }
 
-// native-http-raw: two native processes, the raw bytes as an HTTP/1.1 body on loopback, UTF-8
+// Forked consumers, each killed and reaped by the destructor unless reaped before.
+struct Consumers {
+  std::vector<pid_t> pids;
+  Consumers() = default;
+  Consumers(const Consumers&) = delete;
+  Consumers& operator=(const Consumers&) = delete;
+  Consumers(Consumers&&) = delete;
+  Consumers& operator=(Consumers&&) = delete;
+  /// Waits for every consumer to exit; returns the sum of their own peak RSS.
+  std::uint64_t reap() {
+    std::uint64_t sum = 0;
+    for (const pid_t pid : std::exchange(pids, {})) {
+      sum += reapPeakRss(pid);
+    }
+    return sum;
+  }
+  ~Consumers() {
+    for (const pid_t pid : pids) {
+      ::kill(pid, SIGKILL);
+    }
+    (void)reap();
+  }
+};
+
+// native-http-raw: native processes, the raw bytes as an HTTP/1.1 body on loopback, UTF-8
 // validated on receipt: the paper's container baseline, with a receive path that copies once.
-Result<json> nativeHttpRaw(std::uint64_t size, int runs) {
+// With `fanout` > 0, that many consumers: each round goes to every one in turn, over its own
+// connection, then every receipt is read; the round's windows end at the last consumer.
+Result<json> nativeHttpRaw(std::uint64_t size, int runs, std::uint32_t fanout) {
   RR_ASSIGN_OR_RETURN(UniqueFd listener, sys::listenTcp("127.0.0.1", 0));
   RR_ASSIGN_OR_RETURN(const std::uint16_t port, sys::localPort(listener.get()));
   const rusage before = usage();
   resetPeakRss();
-  RR_ASSIGN_OR_RETURN(const pid_t pid, startConsumer([&](int ready) {
-                        if (::write(ready, "r", 1) != 1) {
-                          ::_exit(1);
-                        }
-                        serveRaw(listener.get(), size);
-                      }));
+  Consumers consumers;
+  std::vector<UniqueFd> conns;
+  for (std::uint32_t k = 0; k < std::max(fanout, 1U); ++k) {
+    RR_ASSIGN_OR_RETURN(const pid_t pid, startConsumer([&](int ready) {
+                          if (::write(ready, "r", 1) != 1) {
+                            ::_exit(1);
+                          }
+                          serveRaw(listener.get(), size);
+                        }));
+    consumers.pids.push_back(pid);
+    RR_ASSIGN_OR_RETURN(UniqueFd conn, sys::connectTcp("127.0.0.1", port, 5000));
+    conns.push_back(std::move(conn));
+  }
   listener.reset();
   Rounds rounds;
   std::string payload = payloadOf(size);
-  auto conn = sys::connectTcp("127.0.0.1", port, 5000);
-  for (int i = 0; conn && i <= runs; ++i) {
+  for (int i = 0; i <= runs && rounds.verified; ++i) {
     const std::uint64_t seal = stampRound(payload, i);
     const double t0 = nowSeconds();
-    Receipt receipt;
-    if (!postRaw(conn->get(), payload, &receipt)) {
-      rounds.verified = false;
-      break;
+    Receipt last{.whole = 1, .seal = seal};
+    for (const UniqueFd& c : conns) {
+      rounds.verified = rounds.verified && sendRaw(c.get(), payload);
     }
-    rounds.add(t0, 0.0, nowSeconds(), receipt, seal);
+    for (const UniqueFd& c : conns) {
+      Receipt r;
+      rounds.verified = rounds.verified && readReceipt(c.get(), &r);
+      last = {.held = std::max(last.held, r.held),
+              .consumed = std::max(last.consumed, r.consumed),
+              .decode_s = std::max(last.decode_s, r.decode_s),
+              .whole = last.whole & r.whole,
+              .seal = r.seal == seal ? last.seal : 0};
+    }
+    if (rounds.verified) {
+      rounds.add(t0, 0.0, nowSeconds(), last, seal);
+    }
   }
-  conn = Result<UniqueFd>{};  // the consumer sees the end and exits
-  const std::uint64_t consumer_peak = reapPeakRss(pid);
+  conns.clear();  // the consumers see the end and exit
+  const std::uint64_t consumer_peak = consumers.reap();
   return result("native-http-raw", size, rounds, runs, before, usage(), peakRss() + consumer_peak,
-                kRawCopies);
+                kRawCopies, fanout);
 }
 
 // The consumer of the redis baseline: GETs the payload whenever told to, checks it in place in
@@ -499,12 +545,20 @@ Result<json> runBaseline(const std::string& system, std::uint64_t size, int runs
     return nativeHttp(size, runs);
   }
   if (system == "native-http-raw") {
-    return nativeHttpRaw(size, runs);
+    return nativeHttpRaw(size, runs, 0);
   }
   if (system == "redis") {
     return redis(size, runs);
   }
   return fail(Errc::kInvalidArgument, "bench", "no baseline named " + system);
+}
+
+Result<json> runBaselineFanout(const std::string& system, std::uint64_t size, int runs,
+                               std::uint32_t n) {
+  if (system == "native-http-raw") {
+    return nativeHttpRaw(size, runs, n);
+  }
+  return fail(Errc::kInvalidArgument, "bench", system + " has no fan-out workload");
 }
 
 }  // namespace rr::bench

@@ -1,13 +1,19 @@
 #pragma once
 
-// Real baseline programs for `roadrunner bench`, measured the same way as Roadrunner's modes:
-//   native-http: two native processes (the stand-in for containers), the producer POSTs the
-//                payload as JSON {"data": base64} over HTTP/1.1 on loopback (cpp-httplib,
-//                nlohmann-json); the consumer parses and decodes it.
-//   redis:       the producer SETs the payload into a real redis-server on loopback, the
-//                consumer (another process) GETs it (hiredis).
-// Latency runs from the producer's start (serialization included) to the consumer holding the
-// decoded bytes; serialization_s is the encode plus decode time inside it.
+// Native baseline programs for `roadrunner bench`, measured the same way as Roadrunner's modes
+// (the Wasm ones are in wasmedge_http.h, the peers in peers.h):
+//   native-http-raw: native processes (the stand-in for containers), the producer sends the
+//                    payload as a raw HTTP/1.1 body on loopback; the consumer reads it into one
+//                    buffer sized from Content-Length and validates it as UTF-8, as the paper's
+//                    container baseline did.
+//   native-http:     the same as JSON {"data": base64} through cpp-httplib and nlohmann-json.
+//   redis:           the producer SETs the payload into a real redis-server on loopback, the
+//                    consumer (another process) GETs it (hiredis).
+// Every round is stamped and sealed (bench_payload.h); the consumer reports when it held the
+// payload (decoded or validated), when it had checked every byte, and the seal it read. Windows
+// run from the producer's start (serialization included): to_handler_s, consumed_s, and
+// round_s until the producer has the consumer's answer; serialization_s is the encode plus
+// decode (or validation) time inside them.
 
 #include <cstdint>
 #include <string>
@@ -21,5 +27,11 @@ namespace rr::bench {
 /// One chain result in the bench JSON schema, or an error (redis-server missing, ...).
 [[nodiscard]] Result<nlohmann::json> runBaseline(const std::string& system, std::uint64_t size,
                                                  int runs);
+
+/// The fan-out workload for the baselines that have one (native-http-raw): one producer, `n`
+/// consumer processes, every round to each of them.
+[[nodiscard]] Result<nlohmann::json> runBaselineFanout(const std::string& system,
+                                                       std::uint64_t size, int runs,
+                                                       std::uint32_t n);
 
 }  // namespace rr::bench

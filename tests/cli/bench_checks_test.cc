@@ -93,20 +93,25 @@ TEST_P(BrokenDataPathTest, FailsTheSuitesTransferTestsInEveryMode) {
 INSTANTIATE_TEST_SUITE_P(Corruptions, BrokenDataPathTest,
                          ::testing::Values("skip", "stale", "flip"));
 
-// One baseline at 64 KiB, intact or with a received byte changed; its one row.
-nlohmann::json baselineRow(const testing::TempDir& dir, const std::string& system, bool corrupt,
-                           int* exit_code) {
+// One baseline at 64 KiB, chain and fan-out to two, intact or with a received byte changed;
+// its rows (the chain, and the fan-out where the baseline has one).
+nlohmann::json baselineRows(const testing::TempDir& dir, const std::string& system, bool corrupt,
+                            int* exit_code) {
   std::vector<std::string> env = {kCache};
   if (corrupt) {
     env.emplace_back("RR_BENCH_CORRUPT_FOR_TEST=1");
   }
-  const testing::Outcome o = testing::run({RR_CLI, "bench", "--modes", system, "--sizes", "64K",
-                                           "--runs", "2", "--json", dir.file("out.json")},
-                                          env);
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", system, "--sizes", "64K", "--runs", "2", "--fanout",
+                    "2", "--fanout-size", "64K", "--json", dir.file("out.json")},
+                   env);
   *exit_code = o.exit_code;
   const auto parsed = nlohmann::json::parse(testing::slurp(dir.file("out.json")), nullptr, false);
-  return parsed.is_object() && parsed["results"].size() == 1 ? parsed["results"][0]
-                                                             : nlohmann::json::object();
+  return parsed.is_object() ? parsed["results"] : nlohmann::json::array();
+}
+
+std::size_t rowsOf(const std::string& system) {
+  return system.ends_with("-raw") || system == "wasmedge-http" ? 2 : 1;  // with fan-out
 }
 
 class BaselineChecksTest : public ::testing::TestWithParam<std::string> {};
@@ -114,16 +119,20 @@ class BaselineChecksTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(BaselineChecksTest, IntactBytesAreVerifiedAndOneChangedByteIsNot) {
   const testing::TempDir dir;
   int exit_code = -1;
-  const nlohmann::json intact = baselineRow(dir, GetParam(), false, &exit_code);
+  const nlohmann::json intact = baselineRows(dir, GetParam(), false, &exit_code);
   EXPECT_EQ(exit_code, 0) << intact.dump();
-  ASSERT_TRUE(intact.contains("verified")) << GetParam();
-  EXPECT_TRUE(intact["verified"].get<bool>()) << intact.dump();
-  EXPECT_EQ(intact["runs"], 2);
-  expectWindowsInOrder(intact);
-  const nlohmann::json broken = baselineRow(dir, GetParam(), true, &exit_code);
+  ASSERT_EQ(intact.size(), rowsOf(GetParam())) << intact.dump();
+  for (const auto& row : intact) {
+    EXPECT_TRUE(row["verified"].get<bool>()) << row.dump();
+    EXPECT_EQ(row["runs"], 2);
+    expectWindowsInOrder(row);
+  }
+  const nlohmann::json broken = baselineRows(dir, GetParam(), true, &exit_code);
   EXPECT_EQ(exit_code, 1) << broken.dump();
-  ASSERT_TRUE(broken.contains("verified")) << GetParam();
-  EXPECT_FALSE(broken["verified"].get<bool>()) << broken.dump();
+  ASSERT_EQ(broken.size(), rowsOf(GetParam())) << broken.dump();
+  for (const auto& row : broken) {
+    EXPECT_FALSE(row["verified"].get<bool>()) << row.dump();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Baselines, BaselineChecksTest,

@@ -23,7 +23,9 @@ struct RunOptions {
   /// The roadrunner executable, for functions served in their own process (kernel mode).
   std::string roadrunner_exe = "/proc/self/exe";
   /// Kernel mode: payloads of at least this many bytes travel as a memfd. 1 MiB: from there on
-  /// the memfd path measured 2-4x faster than the socket (docs/benchmarks.md); at 1 KiB the
+  /// the memfd path measured 2-4x faster than the socket to the handler's entry, and about even
+  /// once the receiver has read every byte, but a receiver that writes its buffer in place pays
+  /// a copy-on-write fault per page (docs/benchmarks.md); at 1 KiB the
   /// socket is slightly faster.
   std::uint64_t memfd_threshold = 1ULL << 20U;
   /// Kernel mode: map memfd pages into the receiver's buffer (false: copy from a mapping).
