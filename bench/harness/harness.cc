@@ -163,6 +163,14 @@ Result<MeasuredRun> measuredRun(const runtime::Workflow& w, const runtime::RunOp
                      .peak_rss_bytes = peak};
 }
 
+// The median of a run's samples after the cold round.
+double steadyMedian(std::vector<double> samples) {
+  if (!samples.empty()) {
+    samples.erase(samples.begin());
+  }
+  return summarize(std::move(samples)).median;
+}
+
 // One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver,
 // which with `in_place` also writes its whole buffer after checking it.
 Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size,
@@ -190,9 +198,11 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
     return fail(Errc::kInvalidArgument, "bench", system + " run lost an instance");
   }
   Windows windows{.to_handler = recv->latencies};
+  std::vector<double> faults;
   for (const auto& t : sender->send_timings) {
     windows.consumed.push_back(t.consumed_s);
     windows.round.push_back(t.round_s);
+    faults.push_back(t.faults);
   }
   const auto rounds = static_cast<std::size_t>(o.runs) + 1;
   json row{
@@ -208,6 +218,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
       {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
                        windows.to_handler.size() == rounds && windows.consumed.size() == rounds}};
   addWindows(row, windows);
+  row["page_faults"] = steadyMedian(faults);
   const double median = row["consumed_s"]["median"].get<double>();
   row["throughput_MBps"] = median > 0 ? static_cast<double>(size) / median / 1e6 : 0.0;
   return row;
@@ -233,6 +244,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
   const runtime::RunReport& report = run.report;
   const auto rounds = static_cast<std::size_t>(o.runs) + 1;
   Windows windows{.to_handler = std::vector<double>(rounds, 0.0)};
+  std::vector<double> faults;
   std::size_t receivers = 0;
   bool complete = true;
   const runtime::InstanceReport* sender = nullptr;
@@ -251,6 +263,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
     for (const auto& t : sender->send_timings) {
       windows.consumed.push_back(t.consumed_s);
       windows.round.push_back(t.round_s);
+      faults.push_back(t.faults);
     }
   }
   json row{{"system", system},
@@ -267,6 +280,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
            {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
                             receivers == n && complete && windows.consumed.size() == rounds}};
   addWindows(row, windows);
+  row["page_faults"] = steadyMedian(faults);
   const double median = row["consumed_s"]["median"].get<double>();
   row["throughput_MBps"] = median > 0 ? static_cast<double>(size) * n / median / 1e6 : 0.0;
   return row;

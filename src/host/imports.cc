@@ -69,8 +69,8 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
     const auto done_ns = static_cast<std::int64_t>(result.done_ns);
     timings_.push_back(
         {.consumed_s = done_ns > start_ns ? static_cast<double>(done_ns - start_ns) * 1e-9 : 0.0,
-         .round_s =
-             std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()});
+         .round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+         .faults = result.faults});
   }
   return finish(result.status, result.copies);
 }

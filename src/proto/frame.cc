@@ -90,7 +90,7 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
 }
 
 // Layout: magic u32 @0, status u32 @4, reply_len u32 @8, copies u32 @12, handler_ns u64 @16,
-// done_ns u64 @24.
+// done_ns u64 @24, faults u32 @32, reserved u32 @36 (0).
 void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept {
   std::memset(out.data(), 0, kResponseHeaderSize);
   put(out, 0, kResponseMagic);
@@ -99,6 +99,7 @@ void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept 
   put(out, 12, h.copies);
   put(out, 16, h.handler_ns);
   put(out, 24, h.done_ns);
+  put(out, 32, h.faults);
 }
 
 Result<ResponseHeader> decodeResponse(std::span<const std::byte> in) {
@@ -116,7 +117,8 @@ Result<ResponseHeader> decodeResponse(std::span<const std::byte> in) {
                         .reply_len = get<std::uint32_t>(in, 8),
                         .copies = get<std::uint32_t>(in, 12),
                         .handler_ns = get<std::uint64_t>(in, 16),
-                        .done_ns = get<std::uint64_t>(in, 24)};
+                        .done_ns = get<std::uint64_t>(in, 24),
+                        .faults = get<std::uint32_t>(in, 32)};
 }
 
 std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t crc) noexcept {

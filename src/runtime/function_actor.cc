@@ -3,12 +3,14 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/host/guest_memory.h"
+#include "roadrunner/sys/usage.h"
 
 namespace rr::runtime {
 namespace {
@@ -170,6 +172,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   }
   const auto len = static_cast<std::uint32_t>(d.size());
   const auto name_len = static_cast<std::uint32_t>(d.source.size());
+  const std::uint64_t faults_before = sys::threadMinorFaults();
 
   // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
   const auto alloc = [&](std::uint32_t n) -> Result<std::uint32_t> {
@@ -295,7 +298,9 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                            .reply_len = reply.len,
                            .copies = copies,
                            .handler_ns = handler_ns,
-                           .done_ns = done_ns};
+                           .done_ns = done_ns,
+                           .faults = static_cast<std::uint32_t>(std::min<std::uint64_t>(
+                               sys::threadMinorFaults() - faults_before, UINT32_MAX))};
   if (result->empty() || (*result)[0] != 0) {
     out.status = Status::kHandler;
   } else if (!reply.fit) {

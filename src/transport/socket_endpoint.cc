@@ -271,7 +271,8 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
           .reply_len = response->reply_len,
           .copies = (len > 0 ? 1U : 0U) + response->copies,
           .handler_ns = response->handler_ns,
-          .done_ns = response->done_ns};
+          .done_ns = response->done_ns,
+          .faults = response->faults};
 }
 
 std::vector<double> SocketEndpoint::takeLatencies() {

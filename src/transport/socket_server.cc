@@ -333,7 +333,8 @@ void SocketServer::serve(UniqueFd conn) {
                       .reply_len = result.reply_len,
                       .copies = result.copies,
                       .handler_ns = result.handler_ns,
-                      .done_ns = result.done_ns},
+                      .done_ns = result.done_ns,
+                      .faults = result.faults},
                      follows ? std::span<const std::byte>(reply.first(result.reply_len))
                              : std::span<const std::byte>{});
     if (!sent) {

@@ -37,13 +37,15 @@ TEST(FrameTest, RequestRoundTrips) {
 
 TEST(FrameTest, ResponseRoundTrips) {
   std::array<std::byte, kResponseHeaderSize> buf{};
-  encodeResponse({.status = 9, .reply_len = 77, .handler_ns = 42, .done_ns = 43}, buf);
+  encodeResponse({.status = 9, .reply_len = 77, .handler_ns = 42, .done_ns = 43, .faults = 44},
+                 buf);
   auto d = decodeResponse(buf);
   ASSERT_TRUE(d.has_value());
   EXPECT_EQ(d->status, 9U);
   EXPECT_EQ(d->reply_len, 77U);
   EXPECT_EQ(d->handler_ns, 42U);
   EXPECT_EQ(d->done_ns, 43U);
+  EXPECT_EQ(d->faults, 44U);
 }
 
 TEST(FrameTest, ResponseWithAStatusThisHostDoesNotKnowIsAProtocolError) {

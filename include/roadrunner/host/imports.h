@@ -44,6 +44,7 @@ struct TransferStats {
 struct SendTiming {
   double consumed_s = 0;
   double round_s = 0;
+  std::uint32_t faults = 0;  ///< the receivers' page faults (DeliveryResult::faults), summed
 };
 
 /// Longest target name a guest may pass.

@@ -4,7 +4,7 @@
 // allocation, safe on any input (a fuzzer drives decode*).
 //
 //   request  = RequestHeader (40 bytes, little-endian) | source name | target name | payload
-//   response = ResponseHeader (32 bytes)                 | reply bytes (see replyFollows)
+//   response = ResponseHeader (40 bytes)                 | reply bytes (see replyFollows)
 //
 // With kFlagMemfd the payload does not follow on the stream: it travels as a sealed memfd passed
 // with SCM_RIGHTS alongside the header.
@@ -21,10 +21,11 @@ namespace rr::proto {
 
 inline constexpr std::uint32_t kRequestMagic = 0x31465252;   // "RRF1"
 inline constexpr std::uint32_t kResponseMagic = 0x32415252;  // "RRA2"
-/// 2: the response carries `done_ns`. A peer of another version gets a protocol error.
+/// 2: the response carries `done_ns` and `faults`. A peer of another version gets a protocol
+/// error.
 inline constexpr std::uint8_t kVersion = 2;
 inline constexpr std::size_t kRequestHeaderSize = 40;
-inline constexpr std::size_t kResponseHeaderSize = 32;
+inline constexpr std::size_t kResponseHeaderSize = 40;
 inline constexpr std::size_t kMaxName = 255;
 /// The most reply bytes a serving process buffers for one frame (bounded memory per
 /// connection). A longer reply gets RR_EREPLY_TOO_LARGE, whatever `reply_cap` says.
@@ -52,6 +53,8 @@ struct ResponseHeader {
   /// receiver's CLOCK_MONOTONIC once the handler had returned and the payload's pages were
   /// detached from its memory (0: never ran)
   std::uint64_t done_ns = 0;
+  /// page faults the receiving thread took from the payload's arrival to its detach (capped)
+  std::uint32_t faults = 0;
 };
 
 /// Writes the header into `out` (at least kRequestHeaderSize bytes).
