@@ -59,7 +59,8 @@ struct DeliveryResult {
   /// receiver has done with the bytes); 0 if it never ran
   std::uint64_t done_ns = 0;
   /// Page faults the receiving thread took from the payload's arrival to its detach (fresh
-  /// pages, mapped pages read, copy-on-write copies): observed, where `copies` is counted
+  /// pages, mapped pages read, copy-on-write copies): observed, where `copies` is counted.
+  /// Counted for payloads from 1 MiB, 0 below (the count costs two system calls)
   std::uint32_t faults = 0;
 };
 
