@@ -291,9 +291,7 @@ Result<std::vector<Round>> produce(const RoleArgs& args) {
     Ack ack;
     std::memcpy(&ack, chunk, sizeof ack);
     acks.release(chunk);
-    r.consumed = ack.consumed_s;
-    r.held = ack.held_s;
-    r.got = ack.seal;
+    r.record(ack);
     rounds.push_back(r);
   }
   return rounds;

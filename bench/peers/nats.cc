@@ -185,9 +185,7 @@ Result<std::vector<Round>> produce(const RoleArgs& args) {
     }
     Ack ack;
     std::memcpy(&ack, natsMsg_GetData(reply.get()), sizeof ack);
-    r.consumed = ack.consumed_s;
-    r.held = ack.held_s;
-    r.got = ack.seal;
+    r.record(ack);
     rounds.push_back(r);
   }
   return rounds;

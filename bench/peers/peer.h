@@ -57,6 +57,13 @@ struct Round {
   double done = 0;                  ///< the producer holds the Ack
   double serialization = 0;         ///< encode + decode inside [t0, consumed]
   std::uint64_t sent = 0, got = 0;  ///< the producer's seal and the consumer's
+
+  /// Takes the consumer's side of the round from its Ack.
+  void record(const Ack& ack) {
+    held = ack.held_s;
+    consumed = ack.consumed_s;
+    got = ack.seal;
+  }
 };
 
 /// A daemon the peer needs (RouDi, nats-server), stopped and reaped by its destructor at the
