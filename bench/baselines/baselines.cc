@@ -28,6 +28,7 @@
 #include "../guests/bench_payload.h"
 #include "../guests/bench_utf8.hpp"
 #include "../harness/measure.h"
+#include "../harness/test_link.h"
 
 namespace rr::bench {
 namespace {
@@ -401,8 +402,10 @@ struct Consumers {
 // validated on receipt: the paper's container baseline, with a receive path that copies once.
 // With `fanout` > 0, that many consumers: each round goes to every one in turn, over its own
 // connection, then every receipt is read; the round's windows end at the last consumer.
-Result<json> nativeHttpRaw(std::uint64_t size, int runs, std::uint32_t fanout) {
-  RR_ASSIGN_OR_RETURN(UniqueFd listener, sys::listenTcp("127.0.0.1", 0));
+Result<json> nativeHttpRaw(std::uint64_t size, int runs, std::uint32_t fanout,
+                           const Placement& at) {
+  // The consumers accept on a listener made where they run; they inherit its namespace.
+  RR_ASSIGN_OR_RETURN(UniqueFd listener, listenTcpIn(at.netns, at.host));
   RR_ASSIGN_OR_RETURN(const std::uint16_t port, sys::localPort(listener.get()));
   const rusage before = usage();
   resetPeakRss();
@@ -416,7 +419,7 @@ Result<json> nativeHttpRaw(std::uint64_t size, int runs, std::uint32_t fanout) {
                           serveRaw(listener.get(), size);
                         }));
     consumers.pids.push_back(pid);
-    RR_ASSIGN_OR_RETURN(UniqueFd conn, sys::connectTcp("127.0.0.1", port, 5000));
+    RR_ASSIGN_OR_RETURN(UniqueFd conn, sys::connectTcp(at.host, port, 5000));
     conns.push_back(std::move(conn));
   }
   listener.reset();
@@ -540,12 +543,16 @@ Result<json> redis(std::uint64_t size, int runs) {
 
 }  // namespace
 
-Result<json> runBaseline(const std::string& system, std::uint64_t size, int runs) {
+Result<json> runBaseline(const std::string& system, std::uint64_t size, int runs,
+                         const Placement& at) {
+  if (system == "native-http-raw") {
+    return nativeHttpRaw(size, runs, 0, at);
+  }
+  if (!at.loopback()) {
+    return fail(Errc::kInvalidArgument, "bench", system + " runs on loopback only");
+  }
   if (system == "native-http") {
     return nativeHttp(size, runs);
-  }
-  if (system == "native-http-raw") {
-    return nativeHttpRaw(size, runs, 0);
   }
   if (system == "redis") {
     return redis(size, runs);
@@ -556,7 +563,7 @@ Result<json> runBaseline(const std::string& system, std::uint64_t size, int runs
 Result<json> runBaselineFanout(const std::string& system, std::uint64_t size, int runs,
                                std::uint32_t n) {
   if (system == "native-http-raw") {
-    return nativeHttpRaw(size, runs, n);
+    return nativeHttpRaw(size, runs, n, {});
   }
   return fail(Errc::kInvalidArgument, "bench", system + " has no fan-out workload");
 }

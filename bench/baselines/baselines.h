@@ -24,9 +24,18 @@
 
 namespace rr::bench {
 
+/// Where a baseline's consumers run and listen: loopback in this namespace, or the test host of
+/// an inter-node run (test_link.h). Only native-http-raw and the wasmedge-http baselines run
+/// anywhere but loopback.
+struct Placement {
+  std::string host = "127.0.0.1";
+  std::string netns;  ///< empty: ours
+  [[nodiscard]] bool loopback() const { return netns.empty() && host == "127.0.0.1"; }
+};
+
 /// One chain result in the bench JSON schema, or an error (redis-server missing, ...).
 [[nodiscard]] Result<nlohmann::json> runBaseline(const std::string& system, std::uint64_t size,
-                                                 int runs);
+                                                 int runs, const Placement& at = {});
 
 /// The fan-out workload for the baselines that have one (native-http-raw): one producer, `n`
 /// consumer processes, every round to each of them.

@@ -30,6 +30,7 @@
 #include "roadrunner/wasm/instance.h"
 
 #include "../harness/measure.h"
+#include "../harness/test_link.h"
 
 namespace rr::bench {
 namespace {
@@ -77,15 +78,15 @@ class GuestThread {
 
   [[nodiscard]] Result<> start(const wasm::Engine& engine, const wasm::Module& module,
                                std::vector<std::string> args, std::vector<std::string> env,
-                               std::vector<NetGrant> grants) {
+                               std::vector<NetGrant> grants, std::string netns = {}) {
     RR_ASSIGN_OR_RETURN(sys::Pipe pipe, sys::makePipe());
     out_ = std::move(pipe.read_end);
     UniqueFd write_end = std::move(pipe.write_end);
     std::promise<Result<>> redirected;
     std::future<Result<>> redirected_future = redirected.get_future();
     thread_ = std::thread([this, &engine, module, args = std::move(args), env = std::move(env),
-                           grants = std::move(grants), w = write_end.get(),
-                           redirected = std::move(redirected)]() mutable {
+                           grants = std::move(grants), netns = std::move(netns),
+                           w = write_end.get(), redirected = std::move(redirected)]() mutable {
       // A consumer or producer whose peer is gone must see EPIPE, not kill the process.
       sigset_t pipe_only;
       sigemptyset(&pipe_only);
@@ -96,6 +97,11 @@ class GuestThread {
         return;
       }
       ::close(w);  // this thread's copy; fds 1 and 2 remain
+      // An inter-node consumer: the guest's sockets are made on this thread, in the test host.
+      if (Result<> entered = enterNetns(netns); !entered) {
+        redirected.set_value(std::unexpected(entered.error()));
+        return;
+      }
       redirected.set_value(Result<>{});
       auto instance = wasm::Instance::create(
           engine, module, {.args = args, .env = env, .net_grants = std::move(grants)});
@@ -236,6 +242,12 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   RR_ASSIGN_OR_RETURN(const wasm::Module consumer_module,
                       engine.prepare(o.guest_dir + "/bench_http_consumer.wasm"));
   const int rounds = o.runs + 1;
+  const auto host_grant = parseNetGrant("tcp:" + o.at.host + ":*");
+  if (!host_grant) {
+    return fail(Errc::kInvalidArgument, "wasmedge-http",
+                "'" + o.at.host + "' is not an IPv4 address");
+  }
+  const std::string host_env = "BENCH_HOST=" + o.at.host;
 
   rusage before{};
   ::getrusage(RUSAGE_SELF, &before);
@@ -246,10 +258,13 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
   bool started = true;
   for (std::uint32_t k = 0; k < o.consumers && started; ++k) {
     auto g = std::make_unique<GuestThread>();
-    // A consumer binds 127.0.0.1 at a port the kernel picks, listens and accepts.
+    // A consumer binds its host's address at a port the kernel picks, listens and accepts.
+    std::vector<std::string> env = {host_env};
+    if (o.raw) {
+      env.emplace_back("BENCH_RAW=1");
+    }
     started = g->start(engine, consumer_module, {"bench_http_consumer", std::to_string(rounds)},
-                       o.raw ? std::vector<std::string>{"BENCH_RAW=1"} : std::vector<std::string>{},
-                       {NetGrant{.ip = {127, 0, 0, 1}}})
+                       std::move(env), {NetGrant{.ip = host_grant->ip}}, o.at.netns)
                   .has_value();
     consumers.push_back(std::move(g));
   }
@@ -275,7 +290,7 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
     std::vector<std::string> args = {"bench_http_producer", std::to_string(o.size),
                                      std::to_string(rounds)};
     args.insert(args.end(), ports.begin(), ports.end());
-    std::vector<std::string> env;
+    std::vector<std::string> env = {host_env};
     if (o.raw) {
       env.emplace_back("BENCH_RAW=1");
     }
@@ -287,7 +302,7 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
     for (const auto& p : ports) {
       std::uint16_t port = 0;
       if (parse(p, &port) && port != 0) {
-        grants.push_back(NetGrant{.ip = {127, 0, 0, 1}, .port = port});
+        grants.push_back(NetGrant{.ip = host_grant->ip, .port = port});
       }
     }
     producer_started =
@@ -299,7 +314,7 @@ Result<json> runWasmedgeHttp(const WasmedgeHttpOptions& o) {
     for (const auto& p : ports) {
       std::uint16_t port = 0;
       if (parse(p, &port) && port != 0) {
-        (void)sys::connectTcp("127.0.0.1", port, 1000);
+        (void)sys::connectTcp(o.at.host, port, 1000);
       }
     }
   }

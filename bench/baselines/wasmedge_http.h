@@ -26,6 +26,8 @@
 
 #include "roadrunner/base/error.h"
 
+#include "baselines.h"
+
 namespace rr::bench {
 
 struct WasmedgeHttpOptions {
@@ -40,6 +42,9 @@ struct WasmedgeHttpOptions {
   /// Test hook: flips one payload byte in the producer (BENCH_CORRUPT_AT), which must make the
   /// result unverified.
   bool corrupt = false;
+  /// Where the consumers run: their threads enter `at.netns` before their guests start, and the
+  /// guests listen on `at.host` (BENCH_HOST); the producer stays here and connects to it.
+  Placement at;
 };
 
 /// Whether a consumer can parse a payload of `size` bytes within wasm32's 4 GiB of linear

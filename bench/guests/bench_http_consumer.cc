@@ -1,12 +1,12 @@
-// wasmedge-http baselines, consumer: listens on 127.0.0.1 (a port the kernel chooses), prints
-// "listening PORT", accepts one connection and answers ROUNDS HTTP/1.1 POSTs on it. For each it
-// first gets hold of the payload: with BENCH_RAW set the body is the payload, and is validated as
-// UTF-8 (as the paper's consumer turned it into a string); otherwise it parses the JSON body with
-// nlohmann-json and base64-decodes "data". Then it checks the payload's seal (bench_payload.h)
-// and prints "received ROUND T_HELD DECODE_S BYTES WHOLE SEAL T_CONSUMED" (T_HELD: it holds the
-// payload; DECODE_S: parse + decode, or the UTF-8 validation; WHOLE: 1 if the seal matched;
-// T_CONSUMED: the check has read every byte), and replies 200.
-// Usage: bench_http_consumer ROUNDS
+// wasmedge-http baselines, consumer: listens on $BENCH_HOST (default 127.0.0.1; a port the
+// kernel chooses), prints "listening PORT", accepts one connection and answers ROUNDS HTTP/1.1
+// POSTs on it. For each it first gets hold of the payload: with BENCH_RAW set the body is the
+// payload, and is validated as UTF-8 (as the paper's consumer turned it into a string); otherwise
+// it parses the JSON body with nlohmann-json and base64-decodes "data". Then it checks the
+// payload's seal (bench_payload.h) and prints "received ROUND T_HELD DECODE_S BYTES WHOLE SEAL
+// T_CONSUMED" (T_HELD: it holds the payload; DECODE_S: parse + decode, or the UTF-8 validation;
+// WHOLE: 1 if the seal matched; T_CONSUMED: the check has read every byte), and replies 200. Usage:
+// bench_http_consumer ROUNDS
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -26,9 +26,9 @@ int main(int argc, char** argv) {
   const int rounds = std::atoi(argv[1]);
   const bool raw = std::getenv("BENCH_RAW") != nullptr;
   std::uint32_t err = 0;
-  const std::int32_t listener = http_wasi::listenLoopback(0, &err);
+  const std::int32_t listener = http_wasi::listenOnBenchHost(0, &err);
   if (listener < 0) {
-    std::fprintf(stderr, "listen on 127.0.0.1: WASI errno %u\n", err);
+    std::fprintf(stderr, "listen: WASI errno %u\n", err);
     return 1;
   }
   std::printf("listening %u\n", http_wasi::localPort(listener));

@@ -27,9 +27,9 @@ std::vector<std::int32_t> connectAll(int argc, char** argv) {
   for (int i = 3; i < argc; ++i) {
     std::uint32_t err = 0;
     const auto port = static_cast<std::uint32_t>(std::strtoul(argv[i], nullptr, 10));
-    const std::int32_t fd = http_wasi::connectLoopback(port, &err);
+    const std::int32_t fd = http_wasi::connectToBenchHost(port, &err);
     if (fd < 0) {
-      std::fprintf(stderr, "connect 127.0.0.1:%u: WASI errno %u\n", port, err);
+      std::fprintf(stderr, "connect to port %u: WASI errno %u\n", port, err);
       return {};
     }
     conns.push_back(fd);

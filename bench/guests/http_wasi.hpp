@@ -13,6 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -67,11 +69,26 @@ inline double now() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-/// A TCP socket on 127.0.0.1: listening (port 0 lets the kernel choose; see localPort) or
+/// The IPv4 address in $BENCH_HOST ("a.b.c.d"), else 127.0.0.1: where consumers listen and
+/// the producer connects (an inter-node run puts the consumers on a test host).
+inline void benchHost(std::uint8_t ip[4]) {
+  const char* host = std::getenv("BENCH_HOST");
+  unsigned a = 127, b = 0, c = 0, d = 1;
+  if (host != nullptr && std::sscanf(host, "%u.%u.%u.%u", &a, &b, &c, &d) != 4) {
+    a = 127, b = 0, c = 0, d = 1;
+  }
+  ip[0] = static_cast<std::uint8_t>(a);
+  ip[1] = static_cast<std::uint8_t>(b);
+  ip[2] = static_cast<std::uint8_t>(c);
+  ip[3] = static_cast<std::uint8_t>(d);
+}
+
+/// A TCP socket on benchHost(): listening (port 0 lets the kernel choose; see localPort) or
 /// connected. Returns the fd, or -1 with the errno in *err.
-inline std::int32_t listenLoopback(std::uint32_t port, std::uint32_t* err) {
+inline std::int32_t listenOnBenchHost(std::uint32_t port, std::uint32_t* err) {
   std::int32_t fd = -1;
-  std::uint8_t ip[4] = {127, 0, 0, 1};
+  std::uint8_t ip[4] = {};
+  benchHost(ip);
   Address address{ip, sizeof ip};
   if ((*err = wasiSockOpen(kInet4, kStream, &fd)) != 0 ||
       (*err = wasiSockBind(fd, &address, port)) != 0 || (*err = wasiSockListen(fd, 128)) != 0) {
@@ -80,9 +97,10 @@ inline std::int32_t listenLoopback(std::uint32_t port, std::uint32_t* err) {
   return fd;
 }
 
-inline std::int32_t connectLoopback(std::uint32_t port, std::uint32_t* err) {
+inline std::int32_t connectToBenchHost(std::uint32_t port, std::uint32_t* err) {
   std::int32_t fd = -1;
-  std::uint8_t ip[4] = {127, 0, 0, 1};
+  std::uint8_t ip[4] = {};
+  benchHost(ip);
   Address address{ip, sizeof ip};
   if ((*err = wasiSockOpen(kInet4, kStream, &fd)) != 0 ||
       (*err = wasiSockConnect(fd, &address, port)) != 0) {

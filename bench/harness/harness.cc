@@ -36,6 +36,7 @@
 #include "../baselines/wasmedge_http.h"
 #include "limits.h"
 #include "measure.h"
+#include "test_link.h"
 
 namespace rr::bench {
 namespace {
@@ -106,6 +107,14 @@ std::string limitOf(const std::string& system) {
   return "tcp";  // network, and every baseline but iceoryx: loopback TCP
 }
 
+// Where baseline consumers run: the test host's namespace and address, if there is one.
+Placement placementOf(const Options& o) {
+  if (o.serve_netns.empty()) {
+    return {};
+  }
+  return {.host = o.network_host, .netns = o.serve_netns};
+}
+
 WasmedgeHttpOptions httpOptions(const Options& o, const std::string& system, std::uint64_t size,
                                 std::uint32_t consumers, bool fanout) {
   return {.guest_dir = o.guest_dir,
@@ -114,7 +123,8 @@ WasmedgeHttpOptions httpOptions(const Options& o, const std::string& system, std
           .runs = o.runs,
           .fanout = fanout,
           .raw = system.ends_with("-raw"),
-          .corrupt = std::getenv("RR_BENCH_CORRUPT_FOR_TEST") != nullptr};
+          .corrupt = std::getenv("RR_BENCH_CORRUPT_FOR_TEST") != nullptr,
+          .at = placementOf(o)};
 }
 
 runtime::RunOptions runOptionsFor(const Options& o, const std::string& system) {
@@ -411,6 +421,20 @@ constexpr std::array kPaper = {
     PaperPoint{1ULL << 20U, 7.7, 0.12}, PaperPoint{10ULL << 20U, 10.8, 1.06},
     PaperPoint{100ULL << 20U, 8.8, 4.21}, PaperPoint{500ULL << 20U, 8.9, 5.96}};
 
+// Its inter-node figure: network mode's speedups over runc (raw bytes over HTTP between
+// containers) and over WasmEdge, total latencies over a link of about 1 Gbit/s.
+struct PaperInterNode {
+  std::uint64_t size;
+  double over_runc, over_wasmedge;
+};
+constexpr std::array kPaperInterNode = {
+    PaperInterNode{1ULL << 20U, 1.07, 1.97}, PaperInterNode{10ULL << 20U, 0.98, 2.65},
+    PaperInterNode{100ULL << 20U, 1.07, 2.60}, PaperInterNode{500ULL << 20U, 1.04, 2.59}};
+
+// The systems of the inter-node figure: network mode and the raw-bytes baselines (the paper's
+// runc and WasmEdge), each with its receivers on the test host.
+constexpr std::array kInterNodeSystems = {"network", "native-http-raw", "wasmedge-http-raw"};
+
 // Whether `system` runs the fan-out workload: Roadrunner's modes, the raw-bytes baselines, and
 // wasmedge-http when its raw variant is not also measured (the paper's fan-out baseline sent raw
 // bytes; the JSON one adds many minutes at N = 100 and no comparison the chain does not make).
@@ -466,7 +490,7 @@ Result<json> runSystem(const Options& o, const std::string& system, std::uint64_
     return runWasmedgeHttp(httpOptions(o, system, size, 1, false));
   }
   if (isBaseline(system)) {
-    return runBaseline(system, size, o.runs);
+    return runBaseline(system, size, o.runs, placementOf(o));
   }
   return runChain(o, system, size, in_place);
 }
@@ -611,6 +635,75 @@ Result<> runSize(const Options& o, std::uint64_t size, json& doc,
   return {};
 }
 
+// The inter-node figure's table: network mode's speedups over the raw-bytes baselines on the
+// shaped link, beside the paper's.
+void addPaperInterNodeTable(json& section) {
+  std::printf("\nagainst the paper, inter-node: network's speedup, consumed_s medians\n");
+  std::printf("%8s %16s %12s %18s %12s\n", "size", "native-http-raw", "paper runc",
+              "wasmedge-http-raw", "paper");
+  for (const PaperInterNode& p : kPaperInterNode) {
+    const double n = speedup(section, "network", p.size, "native-http-raw");
+    const double w = speedup(section, "network", p.size, "wasmedge-http-raw");
+    if (n == 0 && w == 0) {
+      continue;
+    }
+    std::printf("%8s %15.2fx %11.2fx %17.2fx %11.2fx\n", sizeName(p.size).c_str(), n, p.over_runc,
+                w, p.over_wasmedge);
+    section["paper"].push_back({{"payload_bytes", p.size},
+                                {"over_native_http_raw", n},
+                                {"paper_over_runc", p.over_runc},
+                                {"over_wasmedge_http_raw", w},
+                                {"paper_over_wasmedge", p.over_wasmedge}});
+  }
+}
+
+// The inter-node figure: the inter-node systems among o.systems, receivers on a test host
+// behind a veth pair shaped to o.link_rate, every size; its own limits, rows and ratios go into
+// doc["inter_node"].
+Result<> runInterNode(const Options& o, json& doc,
+                      const std::function<void(const std::string&)>& progress) {
+  Options io = o;
+  io.systems.clear();
+  for (const char* s : kInterNodeSystems) {
+    if (std::ranges::find(o.systems, s) != o.systems.end()) {
+      io.systems.emplace_back(s);
+    }
+  }
+  if (io.systems.empty()) {
+    return fail(Errc::kInvalidArgument, "bench",
+                "--link-rate measures network, native-http-raw or wasmedge-http-raw; none is among "
+                "the systems");
+  }
+  RR_ASSIGN_OR_RETURN(const TestLink link, TestLink::create(o.link_rate));
+  io.serve_netns = link.netns();
+  io.network_host = link.peerIp();
+  io.in_place = false;
+  json section{
+      {"link", {{"path", "veth"}, {"rate", link.rate()}, {"shaping", "tc tbf, both ends"}}},
+      {"noisy", false},
+      {"noisy_because", json::array()},
+      {"skipped", json::array()},
+      {"limits", json::array()},
+      {"results", json::array()},
+      {"ratios", json::array()}};
+  std::printf("\ninter-node: receivers on a test host behind a veth pair shaped to %s\n",
+              link.rate().c_str());
+  printHeader();
+  for (const std::uint64_t size : o.sizes) {
+    RR_RETURN_IF_ERROR(runSize(io, size, section, progress));
+  }
+  addSpeedups(section);
+  addPaperInterNodeTable(section);
+  if (section["noisy"].get<bool>()) {
+    doc["noisy"] = true;
+    for (const auto& why : section["noisy_because"]) {
+      doc["noisy_because"].push_back("inter-node: " + why.get<std::string>());
+    }
+  }
+  doc["inter_node"] = std::move(section);
+  return {};
+}
+
 }  // namespace
 
 Result<> run(const Options& o) {
@@ -658,8 +751,10 @@ Result<> run(const Options& o) {
       "consumed / the same run's limit doing the same work\n");
   printHeader();
   std::size_t step = 0;
-  const std::size_t steps = o.sizes.size() * (2 + o.systems.size() * (o.in_place ? 2 : 1)) +
-                            o.fanouts.size() * o.systems.size();
+  const std::size_t steps =
+      o.sizes.size() * (2 + o.systems.size() * (o.in_place ? 2 : 1)) +
+      o.fanouts.size() * o.systems.size() +
+      (o.link_rate.empty() ? 0 : o.sizes.size() * (2 + kInterNodeSystems.size()));
   const auto progress = [&](const std::string& what) {
     ++step;
     if (o.progress && ::isatty(2) != 0) {
@@ -749,6 +844,9 @@ Result<> run(const Options& o) {
       }
     }
   }
+  if (!o.link_rate.empty()) {
+    RR_RETURN_IF_ERROR(runInterNode(o, doc, progress));
+  }
   for (const auto& s : doc["skipped"]) {
     std::printf("%s skipped at %s: %s\n", s["system"].get<std::string>().c_str(),
                 sizeName(s["payload_bytes"].get<std::uint64_t>()).c_str(),
@@ -787,6 +885,11 @@ Result<> run(const Options& o) {
   for (const auto& r : doc["results"]) {
     if (!r["verified"].get<bool>()) {
       return fail(Errc::kInvalidArgument, "bench", "a transfer was not verified");
+    }
+  }
+  for (const auto& r : doc.value("inter_node", json::object()).value("results", json::array())) {
+    if (!r["verified"].get<bool>()) {
+      return fail(Errc::kInvalidArgument, "bench", "an inter-node transfer was not verified");
     }
   }
   return {};

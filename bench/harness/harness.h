@@ -31,6 +31,9 @@ struct Options {
   bool in_place = false;
   /// Print our speedups over wasmedge-http-raw beside the paper's.
   bool paper = false;
+  /// Non-empty: also the inter-node figure, network mode and the raw-bytes baselines with their
+  /// receivers on a test host behind a veth pair shaped to this rate ("1gbit"; needs root).
+  std::string link_rate;
 };
 
 /// "1M,16M,100M" (K, M, G are powers of 1024; no suffix: bytes).

@@ -1,3 +1,6 @@
+#include <unistd.h>
+
+#include <cstdio>
 #include <string>
 
 #include "roadrunner/base/net_grant.h"
@@ -26,8 +29,9 @@ int benchCommand(Args args) {
   app->add_flag("--paper", paper,
                 "the paper's evaluation: every system, the sizes 1M,10M,100M,500M, the in-place "
                 "workload and fan-out 1,10,20,40,60,80,100 of 10M, with our speedups over "
-                "wasmedge-http-raw beside the paper's, where --modes, --sizes and --fanout do not "
-                "say otherwise");
+                "wasmedge-http-raw beside the paper's, and (as root) the inter-node figure over a "
+                "veth pair shaped to 1 Gbit/s, where --modes, --sizes and --fanout do not say "
+                "otherwise");
   app->add_flag("--in-place", options.in_place,
                 "also the in-place workload: Roadrunner's receivers write their whole buffer "
                 "after reading it");
@@ -71,6 +75,13 @@ int benchCommand(Args args) {
                   "network: run receivers and the TCP limit's reader in this network namespace "
                   "(scripts/bench-veth sets both)")
       ->type_name("NAME");
+  app->add_option("--link-rate", options.link_rate,
+                  "also the inter-node figure: network, native-http-raw and wasmedge-http-raw "
+                  "(those among the systems) with their receivers on a test host behind a veth "
+                  "pair shaped to RATE in tc's syntax, e.g. 1gbit (needs root; --paper: 1gbit "
+                  "when run as root)")
+      ->type_name("RATE")
+      ->check(nonEmpty());
   app->add_option("--json", options.json_path,
                   "write the results as JSON to FILE, and as CSV beside it")
       ->type_name("FILE")
@@ -107,6 +118,13 @@ int benchCommand(Args args) {
   }
   if (paper && app->count("--fanout") == 0) {
     options.fanouts = {1, 10, 20, 40, 60, 80, 100};
+  }
+  if (paper && app->count("--link-rate") == 0) {
+    if (::geteuid() == 0) {
+      options.link_rate = "1gbit";
+    } else {
+      std::fprintf(stderr, "roadrunner bench: the inter-node figure needs root; left out\n");
+    }
   }
   options.sizes = *bench::parseSizes(sizes);
   if (!fanout_size.empty()) {

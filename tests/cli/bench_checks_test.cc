@@ -5,6 +5,9 @@
 // baseline's consumer (RR_BENCH_CORRUPT_FOR_TEST), every baseline's row reads NO. Intact,
 // everything passes, and every row's windows are in order.
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <set>
 #include <sstream>
 #include <string>
@@ -138,6 +141,59 @@ TEST_P(BaselineChecksTest, IntactBytesAreVerifiedAndOneChangedByteIsNot) {
 INSTANTIATE_TEST_SUITE_P(Baselines, BaselineChecksTest,
                          ::testing::Values("wasmedge-http-raw", "native-http-raw", "wasmedge-http",
                                            "native-http", "redis"),
+                         [](const auto& param_info) {
+                           std::string name = param_info.param;
+                           std::erase(name, '-');
+                           return name;
+                         });
+
+// The inter-node figure (--link-rate): one system with its receiver on a test host behind a
+// shaped veth pair, intact or with a received byte changed (network: its data path broken); its
+// section of the JSON.
+nlohmann::json interNode(const testing::TempDir& dir, const std::string& system, bool corrupt,
+                         int* exit_code) {
+  std::vector<std::string> env = {kCache};
+  if (corrupt) {
+    env.emplace_back(system == "network" ? "RR_CORRUPT_FOR_TEST=flip"
+                                         : "RR_BENCH_CORRUPT_FOR_TEST=1");
+  }
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", system, "--sizes", "64K", "--runs", "2",
+                    "--link-rate", "1gbit", "--json", dir.file("out.json")},
+                   env);
+  *exit_code = o.exit_code;
+  const auto parsed = nlohmann::json::parse(testing::slurp(dir.file("out.json")), nullptr, false);
+  return parsed.is_object() ? parsed.value("inter_node", nlohmann::json::object())
+                            : nlohmann::json::object();
+}
+
+class InterNodeChecksTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0 ||
+        std::system("command -v ip >/dev/null && command -v tc >/dev/null") != 0) {
+      GTEST_SKIP() << "the inter-node figure needs root, ip and tc";
+    }
+  }
+};
+
+TEST_P(InterNodeChecksTest, IntactBytesAcrossTheLinkAreVerifiedAndOneChangedByteIsNot) {
+  const testing::TempDir dir;
+  int exit_code = -1;
+  const nlohmann::json intact = interNode(dir, GetParam(), false, &exit_code);
+  EXPECT_EQ(exit_code, 0) << intact.dump();
+  EXPECT_EQ(intact["link"]["rate"], "1gbit");
+  ASSERT_EQ(intact["results"].size(), 1U) << intact.dump();
+  EXPECT_TRUE(intact["results"][0]["verified"].get<bool>());
+  expectWindowsInOrder(intact["results"][0]);
+  const nlohmann::json broken = interNode(dir, GetParam(), true, &exit_code);
+  EXPECT_EQ(exit_code, 1) << broken.dump();
+  ASSERT_EQ(broken["results"].size(), 1U) << broken.dump();
+  EXPECT_FALSE(broken["results"][0]["verified"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Systems, InterNodeChecksTest,
+                         ::testing::Values("network", "native-http-raw", "wasmedge-http-raw"),
                          [](const auto& param_info) {
                            std::string name = param_info.param;
                            std::erase(name, '-');
