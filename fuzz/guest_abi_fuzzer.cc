@@ -22,7 +22,7 @@ class EchoEndpoint final : public rr::host::Endpoint {
     if (n > 0) {  // an empty span's data() may be null, and memcpy forbids null even for 0 bytes
       std::memcpy(d.reply.data(), sink_.data(), n);
     }
-    c.done({.reply_len = static_cast<std::uint32_t>(sink_.size()), .copies = 1});
+    c.done({.reply_len = static_cast<std::uint32_t>(sink_.size()), .copied_bytes = sink_.size()});
   }
 
  private:

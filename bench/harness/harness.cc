@@ -138,6 +138,16 @@ runtime::RunOptions runOptionsFor(const Options& o, const std::string& system) {
           .serve_prefix = servePrefix(o)};
 }
 
+// The payload copies the hosts made per send, observed (copied bytes over payload bytes; a
+// fan-out send counts every member's copy).
+double copiesPerSend(const runtime::InstanceReport& sender, std::uint64_t size) {
+  if (sender.sends == 0 || size == 0) {
+    return 0;
+  }
+  return static_cast<double>(sender.copied_bytes) / static_cast<double>(sender.sends) /
+         static_cast<double>(size);
+}
+
 // A workflow run with the CPU time it took (this process and reaped serving processes) and the
 // peak RSS (ours since the run began, plus the largest child's).
 struct MeasuredRun {
@@ -224,7 +234,8 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
       {"cpu_user_s", run.cpu_user_s},
       {"cpu_sys_s", run.cpu_sys_s},
       {"peak_rss_bytes", run.peak_rss_bytes},
-      {"copies", sender->sends > 0 ? sender->copies / sender->sends : 0},
+      {"copies", copiesPerSend(*sender, size)},
+      {"copied_bytes", sender->sends > 0 ? sender->copied_bytes / sender->sends : 0},
       {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
                        windows.to_handler.size() == rounds && windows.consumed.size() == rounds}};
   addWindows(row, windows);
@@ -284,7 +295,9 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
            {"cpu_user_s", run.cpu_user_s},
            {"cpu_sys_s", run.cpu_sys_s},
            {"peak_rss_bytes", run.peak_rss_bytes},
-           {"copies", sender != nullptr && sender->sends > 0 ? sender->copies / sender->sends : 0},
+           {"copies", sender != nullptr ? copiesPerSend(*sender, size) : 0.0},
+           {"copied_bytes",
+            sender != nullptr && sender->sends > 0 ? sender->copied_bytes / sender->sends : 0},
            // Every member checked every round's payload (bench_receiver); a damaged one fails the
            // send, and so the sender.
            {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&

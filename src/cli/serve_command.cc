@@ -338,7 +338,8 @@ int sendCommand(Args args) {
   }
   std::fwrite(reply.data(), 1, std::min<std::size_t>(r.reply_len, reply.size()), stdout);
   std::fprintf(stderr, "roadrunner: delivered %zu bytes to %s (%u host copies)\n", bytes->size(),
-               target.c_str(), r.copies);
+               target.c_str(),
+               static_cast<unsigned>(host::copiesOf(r.copied_bytes, bytes->size())));
   return 0;
 }
 

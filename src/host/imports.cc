@@ -23,14 +23,15 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
   const auto maybe_reply_len = args.reply_len_out == 0
                                    ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
                                    : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
-  const auto finish = [&](Status status, std::uint64_t copies) {
+  const auto finish = [&](Status status, std::uint64_t copied_bytes) {
+    stats_->copies.fetch_add(copiesOf(copied_bytes, args.len), std::memory_order_relaxed);
     stats_->sends.fetch_add(1, std::memory_order_relaxed);
     if (status == Status::kOk) {
       stats_->bytes.fetch_add(args.len, std::memory_order_relaxed);
     } else {
       stats_->failures.fetch_add(1, std::memory_order_relaxed);
     }
-    stats_->copies.fetch_add(copies, std::memory_order_relaxed);
+    stats_->copied_bytes.fetch_add(copied_bytes, std::memory_order_relaxed);
     stats_->nanos.fetch_add(
         static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                        std::chrono::steady_clock::now() - start)
@@ -72,7 +73,7 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
          .round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
          .faults = result.faults});
   }
-  return finish(result.status, result.copies);
+  return finish(result.status, result.copied_bytes);
 }
 
 Status Imports::reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len) {

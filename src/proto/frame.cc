@@ -89,14 +89,14 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
   return h;
 }
 
-// Layout: magic u32 @0, status u32 @4, reply_len u32 @8, copies u32 @12, handler_ns u64 @16,
+// Layout: magic u32 @0, status u32 @4, reply_len u32 @8, copied u32 @12, handler_ns u64 @16,
 // done_ns u64 @24, faults u32 @32, reserved u32 @36 (0).
 void encodeResponse(const ResponseHeader& h, std::span<std::byte> out) noexcept {
   std::memset(out.data(), 0, kResponseHeaderSize);
   put(out, 0, kResponseMagic);
   put(out, 4, h.status);
   put(out, 8, h.reply_len);
-  put(out, 12, h.copies);
+  put(out, 12, h.copied);
   put(out, 16, h.handler_ns);
   put(out, 24, h.done_ns);
   put(out, 32, h.faults);
@@ -115,7 +115,7 @@ Result<ResponseHeader> decodeResponse(std::span<const std::byte> in) {
   }
   return ResponseHeader{.status = get<std::uint32_t>(in, 4),
                         .reply_len = get<std::uint32_t>(in, 8),
-                        .copies = get<std::uint32_t>(in, 12),
+                        .copied = get<std::uint32_t>(in, 12),
                         .handler_ns = get<std::uint64_t>(in, 16),
                         .done_ns = get<std::uint64_t>(in, 24),
                         .faults = get<std::uint32_t>(in, 32)};

@@ -226,7 +226,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   }
   // 3. The one copy, straight from the sender's linear memory into the receiver's; or, for a
   //    remote sender, straight from the socket or memfd (which may map pages instead).
-  std::uint32_t copies = 0;
+  std::uint64_t copied_bytes = 0;
   // Test builds may divert the payload on purpose (host/corrupt_for_test.h).
   std::vector<std::byte> diverted;
   std::span<std::byte> into = *dst;
@@ -253,10 +253,10 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
       return {.status =
                   filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable};
     }
-    copies = *filled;
+    copied_bytes = *filled;
   } else if (len > 0) {
     std::memcpy(into.data(), d.payload.data(), len);
-    copies = 1;
+    copied_bytes = len;
   }
   if (corrupt_ == host::Corruption::kFlipByte && len > 0) {
     // Incremented, not flipped: two damaged hops in a chain must not undo each other.
@@ -303,7 +303,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   host::DeliveryResult out{
       .status = Status::kOk,
       .reply_len = reply.len,
-      .copies = copies,
+      .copied_bytes = copied_bytes,
       .handler_ns = handler_ns,
       .done_ns = done_ns,
       .faults = count_faults ? static_cast<std::uint32_t>(std::min<std::uint64_t>(

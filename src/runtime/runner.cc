@@ -473,6 +473,7 @@ InstanceReport reportOf(FunctionActor& actor, bool receiver) {
                         .failures = st.failures.load(),
                         .bytes = st.bytes.load(),
                         .copies = st.copies.load(),
+                        .copied_bytes = st.copied_bytes.load(),
                         .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,
                         .handler_traps = actor.handlerTraps(),
                         .deliveries = st.deliveries.load(),

@@ -212,6 +212,9 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
                               iovec{const_cast<std::byte*>(d.payload.data()),
                                     use_memfd || use_splice ? 0 : d.payload.size()}};
   auto sent = sys::sendAll(*fd, iov, use_memfd ? memfd->fd.get() : -1);
+  // The payload bytes this side copied: into the memfd above, or into the socket's buffers
+  // (writev); vmsplice lends the pages to the socket instead of copying them.
+  std::uint64_t copied = use_splice ? 0 : len;
   if (sent && use_splice) {
     sys::SplicePipe* pipe = nullptr;
     {
@@ -228,6 +231,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     iovec whole{const_cast<std::byte*>(d.payload.data()), d.payload.size()};
     sent = pipe != nullptr ? sys::vmspliceSend(*fd, d.payload, *pipe)
                            : sys::sendAll(*fd, std::span(&whole, 1));
+    copied = pipe != nullptr ? 0 : len;
     if (!sent) {
       const std::scoped_lock lock(mutex_);
       pipes_.erase(std::this_thread::get_id());  // may hold lent pages of a failed transfer
@@ -269,7 +273,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   }
   return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
           .reply_len = response->reply_len,
-          .copies = (len > 0 ? 1U : 0U) + response->copies,
+          .copied_bytes = copied + response->copied,
           .handler_ns = response->handler_ns,
           .done_ns = response->done_ns,
           .faults = response->faults};

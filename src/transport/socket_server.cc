@@ -37,7 +37,7 @@ class SocketSource final : public host::PayloadSource {
     if ((header_.flags & proto::kFlagChecksum) != 0 && proto::crc32c(dst) != header_.checksum) {
       return fail(Errc::kProtocol, "payload", "checksum mismatch");
     }
-    return dst.empty() ? 0U : 1U;
+    return static_cast<std::uint32_t>(dst.size());  // recv copied them out of the socket
   }
   // Bytes the receiver never asked for (it refused the payload) must leave the stream too.
   [[nodiscard]] Result<> drain() {
@@ -82,7 +82,7 @@ class MemfdSource final : public host::PayloadSource {
     RR_ASSIGN_OR_RETURN(const sys::Mapping src,
                         sys::Mapping::map(len_, PROT_READ, MAP_SHARED, fd_));
     std::memcpy(dst.data(), src.data(), dst.size());
-    return 1U;
+    return static_cast<std::uint32_t>(dst.size());
   }
   void detach() noexcept override {
     if (!mapped_.empty()) {
@@ -327,16 +327,18 @@ void SocketServer::serve(UniqueFd conn) {
     // The sender reads reply bytes by the same rule: the header never promises bytes that do
     // not follow. A reply over the buffer got kReplyTooLarge from the actor, with its length.
     const bool follows = proto::replyFollows(result.reply_len, header->reply_cap);
-    const auto sent =
-        sendResponse(fd,
-                     {.status = static_cast<std::uint32_t>(result.status),
-                      .reply_len = result.reply_len,
-                      .copies = result.copies,
-                      .handler_ns = result.handler_ns,
-                      .done_ns = result.done_ns,
-                      .faults = result.faults},
-                     follows ? std::span<const std::byte>(reply.first(result.reply_len))
-                             : std::span<const std::byte>{});
+    const auto sent = sendResponse(
+        fd,
+        {.status = static_cast<std::uint32_t>(result.status),
+         .reply_len = result.reply_len,
+         // One copy at most, of a payload under 4 GiB.
+         .copied =
+             static_cast<std::uint32_t>(std::min<std::uint64_t>(result.copied_bytes, UINT32_MAX)),
+         .handler_ns = result.handler_ns,
+         .done_ns = result.done_ns,
+         .faults = result.faults},
+        follows ? std::span<const std::byte>(reply.first(result.reply_len))
+                : std::span<const std::byte>{});
     if (!sent) {
       drop(sent.error().message());
       break;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -54,10 +55,18 @@ TEST(BenchChecksTest, AnIntactDataPathIsVerifiedInEveryMode) {
   const nlohmann::json rows = bench(dir, "", &exit_code);
   EXPECT_EQ(exit_code, 0);
   ASSERT_EQ(rows.size(), 12U) << "chain, in-place and fan-out for four systems";
+  // Copies observed at the copy sites, per receiver: the embedded memcpy; the socket's write
+  // and read (64 KiB is under network's splice threshold); kernel-memfd's copy into the memfd,
+  // which the receiver maps.
+  const std::map<std::string, double> copies = {
+      {"embedded", 1.0}, {"kernel", 2.0}, {"kernel-memfd", 1.0}, {"network", 2.0}};
   for (const auto& row : rows) {
     EXPECT_TRUE(row.value("verified", false)) << row.dump();
     EXPECT_EQ(row["runs"], 3) << row.dump();
     expectWindowsInOrder(row);
+    const double per_receiver = copies.at(row["system"].get<std::string>());
+    EXPECT_EQ(row["copies"].get<double>(), per_receiver * row["fanout"].get<double>())
+        << row.dump();
   }
 }
 

@@ -15,7 +15,7 @@ class RecordingEndpoint final : public Endpoint {
   void deliverAsync(const Delivery& d, Completion& completion) override {
     source = std::string(d.source);
     payload.assign(d.payload.begin(), d.payload.end());
-    DeliveryResult result{.status = Status::kOk, .reply_len = 0, .copies = 1};
+    DeliveryResult result{.status = Status::kOk, .reply_len = 0, .copied_bytes = d.size()};
     result.reply_len = static_cast<std::uint32_t>(reply_text.size());
     if (d.reply.empty()) {
       // no reply wanted: discarded, as the real endpoints do
@@ -156,8 +156,8 @@ TEST_F(ImportsTest, FanOutGroupReachesEveryMember) {
 // after the sender's copy into a memfd, say).
 class FailingAfterACopyEndpoint final : public Endpoint {
  public:
-  void deliverAsync(const Delivery& /*d*/, Completion& completion) override {
-    completion.done({.status = Status::kUnavailable, .copies = 1});
+  void deliverAsync(const Delivery& d, Completion& completion) override {
+    completion.done({.status = Status::kUnavailable, .copied_bytes = d.size()});
   }
 };
 

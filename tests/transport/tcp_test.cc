@@ -42,7 +42,7 @@ class SumReceiver final : public host::Endpoint {
     if (d.reply.size() >= sizeof sum) {
       std::memcpy(d.reply.data(), &sum, sizeof sum);
     }
-    c.done({.reply_len = sizeof sum, .copies = 1});
+    c.done({.reply_len = sizeof sum, .copied_bytes = d.size()});
   }
   std::atomic<int> handler_runs{0};
 };

@@ -51,7 +51,7 @@ class SumReceiver final : public host::Endpoint {
         c.done({.status = Status::kUnavailable});
         return;
       }
-      r.copies = *filled;
+      r.copied_bytes = *filled;
     }
     handler_runs.fetch_add(1);
     std::uint64_t sum = 0;
@@ -122,7 +122,7 @@ TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
       EXPECT_EQ(sum, byteSum(payload)) << n;
       if (n > 0) {
         // socket: the sender's write and the receiver's read; memfd: the sender's copy only
-        EXPECT_EQ(r.copies, threshold == 0 ? 1U : 2U) << n;
+        EXPECT_EQ(r.copied_bytes, (threshold == 0 ? 1U : 2U) * n) << n;
       }
     }
   }

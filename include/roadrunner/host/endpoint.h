@@ -26,8 +26,9 @@ class PayloadSource {
 
   /// Puts the payload into `dst` (exactly its size). `pages` is `dst` rounded up to whole 4 KiB
   /// pages when `dst` is page-aligned and that range lies inside the guest's current memory
-  /// (else empty): only then may a source map pages instead of copying. Returns the copies made
-  /// (0: mapped). On error the handler does not run.
+  /// (else empty): only then may a source map pages instead of copying. Returns the bytes it
+  /// copied into `dst` (0: mapped), counted where the copy is made. On error the handler does not
+  /// run.
   [[nodiscard]] virtual Result<std::uint32_t> fill(std::span<std::byte> dst,
                                                    std::span<std::byte> pages) = 0;
   /// The handler has returned and the guest is about to free the buffer: undo any mapping.
@@ -49,24 +50,34 @@ struct Delivery {
   }
 };
 
+/// How many whole copies of a `len`-byte payload `copied_bytes` makes, to the nearest (0 for an
+/// empty payload).
+[[nodiscard]] constexpr std::uint64_t copiesOf(std::uint64_t copied_bytes,
+                                               std::uint64_t len) noexcept {
+  return len == 0 ? 0 : (copied_bytes + len / 2) / len;
+}
+
 /// What came of a delivery. `reply_len` is the reply's full length, also when it did not fit.
 struct DeliveryResult {
   Status status = Status::kOk;
   std::uint32_t reply_len = 0;
-  std::uint32_t copies = 0;      ///< payload copies the host made (embedded: 1)
+  /// Payload bytes the hosts copied on the way (embedded: the payload's size once), observed:
+  /// each copy site adds what it copied, a system call the bytes it moved through the kernel's
+  /// buffers, a mapping nothing. copiesOf() turns it into whole copies.
+  std::uint64_t copied_bytes = 0;
   std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
   /// CLOCK_MONOTONIC once the handler had returned and the payload's pages were detached (the
   /// receiver has done with the bytes); 0 if it never ran
   std::uint64_t done_ns = 0;
   /// Page faults the receiving thread took from the payload's arrival to its detach (fresh
-  /// pages, mapped pages read, copy-on-write copies): observed, where `copies` is counted.
+  /// pages, mapped pages read, copy-on-write copies).
   /// Counted for payloads from 1 MiB, 0 below (the count costs two system calls)
   std::uint32_t faults = 0;
 };
 
 /// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status and
-/// reply length of the first failure (or the last success), and sums every delivery's copies,
-/// failed or not. Thread-safety: `done` from any thread, `wait` from one.
+/// reply length of the first failure (or the last success), and sums every delivery's copied
+/// bytes, failed or not. Thread-safety: `done` from any thread, `wait` from one.
 class Completion {
  public:
   explicit Completion(std::uint32_t pending) : pending_(pending) {}
@@ -76,7 +87,7 @@ class Completion {
       result_.status = result.status;
       result_.reply_len = result.reply_len;
     }
-    result_.copies += result.copies;
+    result_.copied_bytes += result.copied_bytes;
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
     result_.faults += result.faults;

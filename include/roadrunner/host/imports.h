@@ -30,8 +30,9 @@ struct TransferStats {
   std::atomic<std::uint64_t> sends{0};
   std::atomic<std::uint64_t> failures{0};
   std::atomic<std::uint64_t> bytes{0};
-  std::atomic<std::uint64_t> copies{0};
-  std::atomic<std::uint64_t> nanos{0};  ///< time spent in send, receiver included
+  std::atomic<std::uint64_t> copies{0};        ///< whole copies per send (copiesOf), summed
+  std::atomic<std::uint64_t> copied_bytes{0};  ///< DeliveryResult::copied_bytes, summed
+  std::atomic<std::uint64_t> nanos{0};         ///< time spent in send, receiver included
   // Receiving side.
   std::atomic<std::uint64_t> deliveries{0};  ///< messages that reached the handler
   std::atomic<std::uint64_t> delivered_bytes{0};

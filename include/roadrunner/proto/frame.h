@@ -48,7 +48,7 @@ struct RequestHeader {
 struct ResponseHeader {
   std::uint32_t status = 0;      ///< rr_status_t
   std::uint32_t reply_len = 0;   ///< the reply's full length; bytes follow only if it fit
-  std::uint32_t copies = 0;      ///< payload copies the receiving host made (0 when mapped)
+  std::uint32_t copied = 0;      ///< payload bytes the receiving host copied (0 when mapped)
   std::uint64_t handler_ns = 0;  ///< receiver's CLOCK_MONOTONIC at handler entry (0: never ran)
   /// receiver's CLOCK_MONOTONIC once the handler had returned and the payload's pages were
   /// detached from its memory (0: never ran)

@@ -52,7 +52,8 @@ struct InstanceReport {
   std::uint64_t sends = 0;
   std::uint64_t failures = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t copies = 0;
+  std::uint64_t copies = 0;        ///< whole copies, observed per send (host::copiesOf)
+  std::uint64_t copied_bytes = 0;  ///< payload bytes the hosts copied, observed at each copy site
   double send_seconds = 0;
   std::uint64_t handler_traps = 0;
   std::uint64_t deliveries = 0;  ///< receivers: messages that reached the handler

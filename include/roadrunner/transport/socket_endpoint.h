@@ -46,8 +46,11 @@ struct SocketEndpointOptions {
 ///   sender memory ─memcpy─▶ pooled size-sealed memfd ─SCM_RIGHTS─▶ mapped into receiver memory
 ///   the memfd is reused only after the response, so the receiver never sees it change
 /// Data path, TCP (large payloads): sender memory ─vmsplice─▶ pipe ─splice─▶ socket ─read─▶
-///   receiver's buffer; the pages stay lent to the kernel until the response, and the sender is
-///   blocked until then, so its buffer cannot change under the kernel.
+///   receiver's buffer (1 copy, by the receiver's read); the pages stay lent to the kernel until
+///   the response, and the sender is blocked until then, so its buffer cannot change under the
+///   kernel.
+/// DeliveryResult::copied_bytes adds what each side's copy sites copied: this side's writev or
+/// memcpy (vmsplice: nothing), and the receiving host's (proto::ResponseHeader::copied).
 ///
 /// Connections are persistent, one per calling thread, and replaced transparently when the
 /// receiver restarted (a hung-up idle connection is detected before sending) or refused a frame
