@@ -2,10 +2,14 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -45,12 +49,33 @@ Result<> shape(const std::vector<std::string>& prefix, const std::string& dev,
   return command(argv);
 }
 
+// Deletes the links of bench runs that ended without deleting theirs (killed, interrupted):
+// a namespace rrlinkPID whose process is gone, and its veth end.
+void sweepAbandoned() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
+    const std::string name = entry.path().filename().string();
+    int pid = 0;
+    const char* digits = name.c_str() + std::strlen("rrlink");
+    if (!name.starts_with("rrlink") ||
+        std::from_chars(digits, name.c_str() + name.size(), pid).ec != std::errc{} || pid <= 0 ||
+        ::kill(pid, 0) == 0 || errno != ESRCH) {
+      continue;
+    }
+    (void)command({"ip", "netns", "del", name});
+    if (::access(("/sys/class/net/rrlinkA" + std::to_string(pid)).c_str(), F_OK) == 0) {
+      (void)command({"ip", "link", "del", "rrlinkA" + std::to_string(pid)});
+    }
+  }
+}
+
 }  // namespace
 
 Result<TestLink> TestLink::create(const std::string& rate) {
   if (::geteuid() != 0) {
     return failErrno("test link: making a network namespace needs root", EPERM);
   }
+  sweepAbandoned();
   const auto id = std::to_string(::getpid());
   const std::string net = "10.233." + std::to_string(::getpid() % 250);
   TestLink link;

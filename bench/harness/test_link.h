@@ -17,8 +17,8 @@ namespace rr::bench {
 /// A shaped veth pair to a test host. Move-only.
 ///
 /// Ownership: owns the namespace and both veth ends (deleting the namespace deletes the pair);
-/// the destructor deletes them, so a run that fails or is interrupted by an error leaves no link
-/// behind.
+/// the destructor deletes them, so a run that fails leaves no link behind. The link of a run
+/// that was killed is deleted by the next create(): its name carries the pid of its owner.
 class TestLink {
  public:
   /// `rate` in tc's syntax ("1gbit"). Errors: EPERM without root, ENOENT without ip or tc,

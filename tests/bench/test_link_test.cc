@@ -1,12 +1,13 @@
 // The inter-node figure's link for real: a veth pair to a namespace of its own, shaped to the rate
 // asked for. Bytes cross it no faster than that rate, a rate tc refuses is an error that leaves
-// nothing behind, and the namespace and both veth ends are gone once the link is. Needs root and
-// iproute2; skipped otherwise.
+// nothing behind, the namespace and both veth ends are gone once the link is, and a link whose
+// run was killed is deleted by the next run's. Needs root and iproute2; skipped otherwise.
 
 #include "../../bench/harness/test_link.h"
 
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -95,6 +96,28 @@ TEST_F(TestLinkTest, LeavesNothingBehind) {
     EXPECT_EQ(leftovers().size(), 2U) << "our veth end and the namespace";
   }
   EXPECT_TRUE(leftovers().empty());
+}
+
+TEST_F(TestLinkTest, TheLinkOfAKilledRunIsDeletedByTheNext) {
+  const pid_t gone = ::fork();  // a pid that no process has once it is reaped
+  if (gone == 0) {
+    ::_exit(0);
+  }
+  ASSERT_GT(gone, 0);
+  ASSERT_EQ(::waitpid(gone, nullptr, 0), gone);
+  const std::string id = std::to_string(gone);
+  ASSERT_EQ(std::system(("ip netns add rrlink" + id + " && ip link add rrlinkA" + id +
+                         " type veth peer name rrlinkB" + id + " && ip link set rrlinkB" + id +
+                         " netns rrlink" + id)
+                            .c_str()),
+            0);
+  ASSERT_TRUE(exists("/run/netns/rrlink" + id));
+  {
+    const auto link = TestLink::create("1gbit");
+    ASSERT_TRUE(link) << link.error().message();
+  }
+  EXPECT_FALSE(exists("/run/netns/rrlink" + id));
+  EXPECT_FALSE(exists("/sys/class/net/rrlinkA" + id));
 }
 
 TEST_F(TestLinkTest, ARateTcRefusesIsAnErrorAndLeavesNothingBehind) {
