@@ -14,7 +14,15 @@ inline bool validUtf8(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
   for (std::size_t i = 0; i < n;) {
-    // ASCII eight bytes at a time, as Rust's validator does.
+    // ASCII 32 bytes at a time, then eight, as Rust's validator does in words.
+    if (i + 32 <= n) {
+      std::uint64_t w[4];
+      std::memcpy(w, p + i, 32);
+      if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ULL) == 0) {
+        i += 32;
+        continue;
+      }
+    }
     std::uint64_t word = 0;
     if (i + 8 <= n && (std::memcpy(&word, p + i, 8), (word & 0x8080808080808080ULL) == 0)) {
       i += 8;
