@@ -169,10 +169,24 @@ rusage usage() {
   return self;
 }
 
-// Reaps a forked child; returns its own peak RSS in bytes (wait4: that child alone).
-std::uint64_t reapPeakRss(pid_t pid) {
+// Reaps a forked child, killing it if it has not exited within `deadline`; returns its own peak
+// RSS in bytes (wait4: that child alone).
+std::uint64_t reapPeakRss(pid_t pid,
+                          std::chrono::milliseconds deadline = std::chrono::seconds(60)) {
   rusage child{};
-  while (::wait4(pid, nullptr, 0, &child) < 0 && errno == EINTR) {
+  const auto give_up = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    const pid_t r = ::wait4(pid, nullptr, WNOHANG, &child);
+    if (r == pid || (r < 0 && errno != EINTR)) {
+      break;
+    }
+    if (r == 0 && std::chrono::steady_clock::now() >= give_up) {
+      ::kill(pid, SIGKILL);
+      while (::wait4(pid, nullptr, 0, &child) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return static_cast<std::uint64_t>(child.ru_maxrss) * 1024;
 }
@@ -416,6 +430,10 @@ Result<json> nativeHttpRaw(std::uint64_t size, int runs, std::uint32_t fanout,
   std::vector<UniqueFd> conns;
   for (std::uint32_t k = 0; k < std::max(fanout, 1U); ++k) {
     RR_ASSIGN_OR_RETURN(const pid_t pid, startConsumer([&](int ready) {
+                          // The child's copies of the producer's ends of earlier consumers'
+                          // connections: kept open, a consumer that accepted one of those
+                          // (they share the listener) would never see it end.
+                          conns.clear();
                           if (::write(ready, "r", 1) != 1) {
                             ::_exit(1);
                           }

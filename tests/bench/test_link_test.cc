@@ -7,7 +7,6 @@
 
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "roadrunner/sys/socket.h"
+#include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 
 namespace rr::bench {
@@ -99,12 +99,11 @@ TEST_F(TestLinkTest, LeavesNothingBehind) {
 }
 
 TEST_F(TestLinkTest, TheLinkOfAKilledRunIsDeletedByTheNext) {
-  const pid_t gone = ::fork();  // a pid that no process has once it is reaped
-  if (gone == 0) {
-    ::_exit(0);
-  }
-  ASSERT_GT(gone, 0);
-  ASSERT_EQ(::waitpid(gone, nullptr, 0), gone);
+  // A pid that no process has once its child is reaped.
+  auto child = sys::Subprocess::spawn({.argv = {"true"}, .search_path = true});
+  ASSERT_TRUE(child) << child.error().message();
+  const pid_t gone = child->pid();
+  ASSERT_EQ(child->waitFor(std::chrono::seconds(10)).value_or(-1), 0);
   const std::string id = std::to_string(gone);
   ASSERT_EQ(std::system(("ip netns add rrlink" + id + " && ip link add rrlinkA" + id +
                          " type veth peer name rrlinkB" + id + " && ip link set rrlinkB" + id +
