@@ -28,4 +28,17 @@ if(RR_BUILD_GUESTS)
     string(TOUPPER ${name} upper)
     list(APPEND RR_GUEST_DEFINITIONS RR_GUEST_${upper}="${RR_GUEST_DIR}/${name}.wasm")
   endforeach()
+  # Rust and Go test guests: one crate or Go module per directory, tests/guests/rust/DIR and
+  # tests/guests/go/DIR, reach the tests as RR_GUEST_RUST_DIR and RR_GUEST_GO_DIR.
+  foreach(lang rust go)
+    file(GLOB _rr_dirs CONFIGURE_DEPENDS LIST_DIRECTORIES true
+         ${PROJECT_SOURCE_DIR}/tests/guests/${lang}/*)
+    foreach(dir ${_rr_dirs})
+      if(IS_DIRECTORY ${dir})
+        get_filename_component(name ${dir} NAME)
+        string(TOUPPER ${lang}_${name} upper)
+        list(APPEND RR_GUEST_DEFINITIONS RR_GUEST_${upper}="${RR_GUEST_DIR}/${lang}_${name}.wasm")
+      endif()
+    endforeach()
+  endforeach()
 endif()

@@ -1,0 +1,32 @@
+# Rust guests: crates built by Debian's cargo for wasm32-wasip1, offline, in the guest project.
+# Crates from outside the repository come only from Debian's registry (librust-*-dev packages,
+# /usr/share/cargo/registry); a network registry is never asked.
+#
+# rr_add_rust_guest(NAME DIR) -> ${RR_GUEST_OUT}/NAME.wasm
+#   DIR holds a crate whose package is named NAME: a [[bin]] for a command, a cdylib for a
+#   receiver (the SDK's receiver! macro makes its exports). Its Cargo.lock is committed and used
+#   as is (--locked).
+find_program(RR_CARGO cargo REQUIRED)
+set(RR_CARGO_HOME ${CMAKE_BINARY_DIR}/cargo-home)
+set(RR_CARGO_TARGET ${CMAKE_BINARY_DIR}/cargo-target)
+file(WRITE ${RR_CARGO_HOME}/config.toml
+     "[source.crates-io]\nreplace-with = \"debian\"\n\n"
+     "[source.debian]\ndirectory = \"/usr/share/cargo/registry\"\n\n"
+     "[net]\noffline = true\n")
+file(GLOB_RECURSE RR_RUST_SDK_SOURCES CONFIGURE_DEPENDS ${RR_SOURCE_DIR}/guest/rust/*.rs
+     ${RR_SOURCE_DIR}/guest/rust/*.toml)
+
+function(rr_add_rust_guest name dir)
+  file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/*.rs ${dir}/Cargo.toml ${dir}/Cargo.lock)
+  set(out ${RR_GUEST_OUT}/${name}.wasm)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -E env CARGO_HOME=${RR_CARGO_HOME} --unset=RUSTFLAGS
+            ${RR_CARGO} build --quiet --release --locked --offline --target wasm32-wasip1
+            --manifest-path ${dir}/Cargo.toml --target-dir ${RR_CARGO_TARGET}
+    COMMAND ${CMAKE_COMMAND} -E copy ${RR_CARGO_TARGET}/wasm32-wasip1/release/${name}.wasm ${out}
+    DEPENDS ${sources} ${RR_RUST_SDK_SOURCES}
+    COMMENT "cargo: ${name}.wasm"
+    VERBATIM)
+  add_custom_target(${name} ALL DEPENDS ${out})
+endfunction()
