@@ -1,6 +1,7 @@
 # Rust guests: crates built by Debian's cargo for wasm32-wasip1, offline, in the guest project.
-# Crates from outside the repository come only from Debian's registry (librust-*-dev packages,
-# /usr/share/cargo/registry); a network registry is never asked.
+# Crates declare `roadrunner = "0.1"` as they would a published crate; cargo's configuration here
+# (as in scripts/cargo) resolves it to guest/rust/roadrunner and every other crate from Debian's
+# registry (librust-*-dev packages, /usr/share/cargo/registry). No network registry is asked.
 #
 # rr_add_rust_guest(NAME DIR) -> ${RR_GUEST_OUT}/NAME.wasm
 #   DIR holds a crate whose package is named NAME: a [[bin]] for a command, a cdylib for a
@@ -12,7 +13,8 @@ set(RR_CARGO_TARGET ${CMAKE_BINARY_DIR}/cargo-target)
 file(WRITE ${RR_CARGO_HOME}/config.toml
      "[source.crates-io]\nreplace-with = \"debian\"\n\n"
      "[source.debian]\ndirectory = \"/usr/share/cargo/registry\"\n\n"
-     "[net]\noffline = true\n")
+     "[net]\noffline = true\n\n"
+     "[patch.crates-io]\nroadrunner = { path = \"${RR_SOURCE_DIR}/guest/rust/roadrunner\" }\n")
 file(GLOB_RECURSE RR_RUST_SDK_SOURCES CONFIGURE_DEPENDS ${RR_SOURCE_DIR}/guest/rust/*.rs
      ${RR_SOURCE_DIR}/guest/rust/*.toml)
 

@@ -99,7 +99,8 @@ int demoCommand(Args args) {
                      .dirs = {"/data:" + dir}},
                     {.name = "counter", .wasm = guests + "/text_counter.wasm"}},
       .edges = {{.from = "producer", .to = "counter"}}};
-  std::printf("demo: image pipeline, producer -> transform -> encoder, embedded mode\n");
+  std::printf(
+      "demo: image pipeline, producer (C) -> transform (Rust) -> encoder (C), embedded mode\n");
   writePpm(dir + "/card.ppm", 3000, 2000);
   runtime::Workflow image{
       .name = "image-pipeline",
@@ -107,7 +108,7 @@ int demoCommand(Args args) {
                      .wasm = guests + "/image_producer.wasm",
                      .args = {"/data/card.ppm"},
                      .dirs = {"/data:" + dir}},
-                    {.name = "transform", .wasm = guests + "/image_transform.wasm"},
+                    {.name = "transform", .wasm = guests + "/rust_image_transform.wasm"},
                     {.name = "encoder",
                      .wasm = guests + "/image_encoder.wasm",
                      .env = {"OUT=/data/card-gray.png"},

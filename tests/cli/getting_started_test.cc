@@ -1,174 +1,37 @@
-// docs/getting-started.md, run as written: every `$ ` line of its console blocks, in order, in one
-// shell, each command's output checked against the lines the page shows under it ("…" stands for
-// anything). The page's code blocks must equal the files in examples/first/ they name.
-//
-// The shell starts in a stand-in for the clone (guest/, examples/ and scripts/ of this checkout,
-// and bin/roadrunner, which is this build's binary), with HOME in a temporary directory.
+// docs/getting-started.md and the SDK pages, run as written (testing/console_page.h). Each page's
+// code blocks must equal the files in examples/first/ they name.
 
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include <gtest/gtest.h>
 
-#include "../testing/subprocess.h"
+#include "../testing/console_page.h"
 
 namespace rr {
 namespace {
 
-struct Step {
-  std::string command;
-  std::vector<std::string> expected;  // lines the output must contain, "…" as a wildcard
-};
-
-struct Block {
-  std::string language;
-  std::vector<std::string> lines;
-};
-
-std::vector<Block> fencedBlocks(const std::string& page) {
-  std::vector<Block> blocks;
-  std::istringstream in(page);
-  std::string line;
-  bool inside = false;
-  while (std::getline(in, line)) {
-    if (line.starts_with("```")) {
-      if (!inside) {
-        blocks.push_back({.language = line.substr(3), .lines = {}});
-      }
-      inside = !inside;
-    } else if (inside) {
-      blocks.back().lines.push_back(line);
-    }
-  }
-  return blocks;
-}
-
-std::vector<Step> steps(const std::vector<Block>& blocks) {
-  std::vector<Step> out;
-  for (const Block& b : blocks) {
-    if (b.language != "console") {
-      continue;
-    }
-    for (const std::string& line : b.lines) {
-      if (line.starts_with("$ ")) {
-        out.push_back({.command = line.substr(2), .expected = {}});
-      } else if (!out.empty() && !line.empty()) {
-        out.back().expected.push_back(line);
-      }
-    }
-  }
-  return out;
-}
-
-// Whether `line` holds the pieces of `pattern` between its "…"s, in order.
-bool matches(const std::string& line, const std::string& pattern) {
-  static const std::string kAny = "…";
-  std::size_t at = 0;
-  std::size_t from = 0;
-  while (true) {
-    const std::size_t cut = pattern.find(kAny, from);
-    const std::string piece = pattern.substr(from, cut == std::string::npos ? cut : cut - from);
-    const std::size_t found = line.find(piece, at);
-    if (found == std::string::npos || (from == 0 && cut != 0 && found != 0)) {
-      return false;
-    }
-    at = found + piece.size();
-    if (cut == std::string::npos) {
-      return true;
-    }
-    from = cut + kAny.size();
-  }
-}
-
-bool outputHas(const std::string& output, const std::string& pattern) {
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (matches(line, pattern)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-std::string join(const std::vector<std::string>& lines, std::size_t from = 0) {
-  std::string out;
-  for (std::size_t i = from; i < lines.size(); ++i) {
-    out += lines[i] + "\n";
-  }
-  return out;
-}
+using testing::Block;
 
 const std::string kPage = std::string(RR_SOURCE_DIR) + "/docs/getting-started.md";
 
 TEST(GettingStartedTest, CodeOnThePageIsTheCodeInExamples) {
-  const auto blocks = fencedBlocks(testing::slurp(kPage));
+  const auto blocks = testing::fencedBlocks(testing::slurp(kPage));
   int checked = 0;
   for (const Block& b : blocks) {
     if (b.language == "c" && !b.lines.empty() && b.lines[0].starts_with("// examples/")) {
       const std::string file = std::string(RR_SOURCE_DIR) + "/" + b.lines[0].substr(3);
-      EXPECT_EQ(join(b.lines, 1), testing::slurp(file)) << file;
+      EXPECT_EQ(testing::join(b.lines, 1), testing::slurp(file)) << file;
       ++checked;
     } else if (b.language == "json") {
       const std::string file = std::string(RR_SOURCE_DIR) + "/examples/first/first-embedded.json";
-      EXPECT_EQ(join(b.lines), testing::slurp(file)) << file;
+      EXPECT_EQ(testing::join(b.lines), testing::slurp(file)) << file;
       ++checked;
     }
   }
   EXPECT_EQ(checked, 3);
 }
 
-TEST(GettingStartedTest, EveryCommandRunsAsShown) {
-  const auto page_steps = steps(fencedBlocks(testing::slurp(kPage)));
-  ASSERT_GE(page_steps.size(), 5U);
-  EXPECT_LE(page_steps.size(), 10U) << "the page promises at most ten commands";
-
-  const testing::TempDir clone;
-  const testing::TempDir home;
-  for (const char* dir : {"guest", "examples", "scripts"}) {
-    std::filesystem::create_directory_symlink(std::string(RR_SOURCE_DIR) + "/" + dir,
-                                              clone.file(dir));
-  }
-  std::filesystem::create_directory(clone.file("bin"));
-  std::filesystem::create_symlink(RR_CLI, clone.file("bin/roadrunner"));
-
-  std::string script = "cd '" + clone.path() + "'\n";
-  for (std::size_t i = 0; i < page_steps.size(); ++i) {
-    script += page_steps[i].command + "\necho \"@@step " + std::to_string(i) + " $?\"\n";
-  }
-  const std::string script_path = home.file("page.sh");
-  std::ofstream(script_path) << script;
-  const testing::Outcome o = testing::run(
-      {"/bin/bash", "-c", "exec bash '" + script_path + "' 2>&1"},
-      {"HOME=" + home.path(), "RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
-
-  std::istringstream in(o.out);
-  std::string line;
-  std::string output;
-  std::size_t step = 0;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("@@step ")) {
-      output += line + "\n";
-      continue;
-    }
-    ASSERT_LT(step, page_steps.size());
-    const Step& s = page_steps[step];
-    EXPECT_EQ(line, "@@step " + std::to_string(step) + " 0") << "$ " << s.command << "\n" << output;
-    for (const std::string& want : s.expected) {
-      EXPECT_TRUE(outputHas(output, want))
-          << "$ " << s.command << "\nwanted: " << want << "\ngot:\n"
-          << output;
-    }
-    output.clear();
-    ++step;
-  }
-  EXPECT_EQ(step, page_steps.size())
-      << "the page's script stopped early (exit " << o.exit_code << "):\n"
-      << output << o.err;
-}
+TEST(GettingStartedTest, EveryCommandRunsAsShown) { testing::runPage(kPage); }
 
 }  // namespace
 }  // namespace rr

@@ -1,0 +1,45 @@
+//! The guest ABI's names and numbers, from `guest/include/roadrunner/guest/abi.h`.
+//!
+//! Retyped from the C header; `tests/runtime/rust_guest_test.cc` runs `tests/guests/rust/abi_dump`
+//! (which prints every item below) and compares each with the header's macro, so a drift fails
+//! the suite.
+
+/// The host's import module.
+pub const MODULE: &str = "roadrunner";
+/// The ABI version this SDK speaks (`RR_ABI_VERSION`), returned by the `rr_abi_version` export.
+pub const ABI_VERSION: u32 = 1;
+
+/// Import names.
+pub const IMPORT_SEND: &str = "send";
+pub const IMPORT_REPLY: &str = "reply";
+
+/// Export names.
+pub const EXPORT_ABI_VERSION: &str = "rr_abi_version";
+pub const EXPORT_ALLOC: &str = "rr_alloc";
+pub const EXPORT_ON_MESSAGE: &str = "rr_on_message";
+pub const EXPORT_RELEASE: &str = "rr_release";
+
+/// `rr_alloc` must return buffers aligned to at least this many bytes.
+pub const ALLOC_ALIGN: u32 = 8;
+/// Buffers aligned to a page and rounded up to whole pages let a host map pages.
+pub const PAGE_SIZE: u32 = 4096;
+
+/// Status codes (`RR_OK` … `RR_EEXITED`).
+pub const OK: u32 = 0;
+pub const EUNKNOWN_TARGET: u32 = 1;
+pub const ENOT_ALLOWED: u32 = 2;
+pub const ETOO_LARGE: u32 = 3;
+pub const ENOMEM: u32 = 4;
+pub const EBAD_ALLOC: u32 = 5;
+pub const ERECEIVER_FAILED: u32 = 6;
+pub const EHANDLER: u32 = 7;
+pub const EFAULT: u32 = 8;
+pub const EREPLY_TOO_LARGE: u32 = 9;
+pub const ENO_REPLY_CONTEXT: u32 = 10;
+pub const EUNAVAILABLE: u32 = 11;
+pub const ETIMEDOUT: u32 = 12;
+pub const EPROTO: u32 = 13;
+pub const EINVAL: u32 = 14;
+pub const EEXITED: u32 = 15;
+/// The largest status the ABI defines.
+pub const STATUS_MAX: u32 = EEXITED;

@@ -1,0 +1,140 @@
+//! Roadrunner guest SDK for Rust: functions on WasmEdge that hand bytes to each other through
+//! the Roadrunner host, with no serialization and no copy beyond the host's one.
+//!
+//! A sender (a WASI command, a `[[bin]]`):
+//!
+//! ```no_run
+//! let reply = &mut [0u8; 64];
+//! match roadrunner::request("counter", b"some words to count", reply) {
+//!     Ok(n) => println!("counter says {}", String::from_utf8_lossy(&reply[..n])),
+//!     Err(status) => eprintln!("send to counter: {status}"),
+//! }
+//! ```
+//!
+//! A receiver (a `cdylib`): one handler, and `receiver!` makes the exports the host calls.
+//!
+//! ```no_run
+//! fn handle(payload: &mut [u8], source: &str) -> Result<(), roadrunner::Status> {
+//!     eprintln!("{} bytes from {source}", payload.len());
+//!     roadrunner::reply(b"thanks")
+//! }
+//! roadrunner::receiver!(handle);
+//! ```
+//!
+//! The `unsafe` code is in this crate only, each block with the reason it is sound; user code
+//! needs none.
+
+pub mod abi;
+pub mod raw;
+mod receiver;
+mod status;
+
+pub use status::Status;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::receiver::{alloc, initialize, on_message, release};
+}
+
+/// A wasm32 address: linear memory is below 4 GiB, so every pointer and length fits in 32 bits.
+fn addr<T>(p: *const T) -> u32 {
+    p as usize as u32
+}
+
+/// A slice's length for the ABI. A wasm32 slice is never longer than 4 GiB - 1.
+fn len32(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// Delivers `payload` to the function named `target` and waits until its handler returned.
+pub fn send(target: &str, payload: &[u8]) -> Result<(), Status> {
+    let (result, _) = send_with_reply(target, payload, &mut []);
+    match result {
+        // The receiver replied, and the sender asked for no reply: that is no failure.
+        Err(Status::ReplyTooLarge) => Ok(()),
+        other => other,
+    }
+}
+
+/// Like `send`; the receiver's reply lands in `reply`. Returns the reply's length.
+/// `Err(Status::ReplyTooLarge)` when it did not fit; `send_with_reply` tells its full length.
+pub fn request(target: &str, payload: &[u8], reply: &mut [u8]) -> Result<usize, Status> {
+    let (result, reply_len) = send_with_reply(target, payload, reply);
+    result.map(|()| reply_len)
+}
+
+/// The ABI's `send` as it is: the status and the reply's full length, which is larger than
+/// `reply.len()` when the status is `ReplyTooLarge`.
+pub fn send_with_reply(
+    target: &str,
+    payload: &[u8],
+    reply: &mut [u8],
+) -> (Result<(), Status>, usize) {
+    let mut reply_len: u32 = 0;
+    // SAFETY: every pointer comes from a live Rust reference and its length from the same slice,
+    // so the host reads `target` and `payload` and writes at most `reply.len()` bytes of `reply`
+    // and the four bytes of `reply_len`, all inside this module's memory. The host is done with
+    // all of them when the call returns (the sender's thread is blocked in it until then).
+    let raw = unsafe {
+        raw::send(
+            addr(target.as_ptr()),
+            len32(target.len()),
+            addr(payload.as_ptr()),
+            len32(payload.len()),
+            addr(reply.as_mut_ptr()),
+            len32(reply.len()),
+            addr(&mut reply_len as *mut u32),
+        )
+    };
+    (Status::check(raw), reply_len as usize)
+}
+
+/// Sends to member `k` of the fan-out group `group` (the instance named `group#k`).
+pub fn send_to_member(group: &str, k: u32, payload: &[u8]) -> Result<(), Status> {
+    send(&format!("{group}#{k}"), payload)
+}
+
+/// Inside a handler: the bytes the sender receives as its reply. `Err(NoReplyContext)` outside
+/// one; a second reply replaces the first.
+pub fn reply(bytes: &[u8]) -> Result<(), Status> {
+    // SAFETY: the pointer and length come from one live slice; the host only reads it, before
+    // the call returns.
+    Status::check(unsafe { raw::reply(addr(bytes.as_ptr()), len32(bytes.len())) })
+}
+
+/// Makes a crate a receiver: exports `rr_on_message` calling `handler`, plus the SDK's
+/// `rr_alloc` (page-aligned, whole pages), `rr_release`, `rr_abi_version` and `_initialize`.
+///
+/// `handler: fn(&mut [u8], &str) -> Result<(), E>` gets the payload in place (the host's one
+/// copy landed there) and the sender's instance name. An `Err` reaches the sender as
+/// `Status::HandlerError`; a panic as `Status::ReceiverFailed`.
+#[macro_export]
+macro_rules! receiver {
+    ($handler:path) => {
+        #[export_name = "rr_on_message"]
+        pub extern "C" fn __roadrunner_on_message(
+            buf: u32,
+            len: u32,
+            source: u32,
+            source_len: u32,
+        ) -> i32 {
+            $crate::__private::on_message(buf, len, source, source_len, $handler)
+        }
+        #[export_name = "rr_alloc"]
+        pub extern "C" fn __roadrunner_alloc(len: u32) -> u32 {
+            $crate::__private::alloc(len)
+        }
+        #[export_name = "rr_release"]
+        pub extern "C" fn __roadrunner_release(buf: u32, len: u32) {
+            $crate::__private::release(buf, len)
+        }
+        #[export_name = "rr_abi_version"]
+        pub extern "C" fn __roadrunner_abi_version() -> u32 {
+            $crate::abi::ABI_VERSION
+        }
+        #[export_name = "_initialize"]
+        pub extern "C" fn __roadrunner_initialize() {
+            $crate::__private::initialize()
+        }
+    };
+}

@@ -1,0 +1,38 @@
+//! The host's imports as the ABI declares them, for code that must pass pointers the safe API
+//! never would (a test that provokes `RR_EFAULT`, say). Every call is `unsafe`.
+
+#[cfg(target_arch = "wasm32")]
+#[link(wasm_import_module = "roadrunner")]
+extern "C" {
+    /// `send(target, target_len, buf, len, reply, reply_cap, reply_len_out) -> status`.
+    #[link_name = "send"]
+    pub fn send(
+        target: u32,
+        target_len: u32,
+        buf: u32,
+        len: u32,
+        reply: u32,
+        reply_cap: u32,
+        reply_len_out: u32,
+    ) -> u32;
+    /// `reply(buf, len) -> status`, valid only inside `rr_on_message`.
+    #[link_name = "reply"]
+    pub fn reply(buf: u32, len: u32) -> u32;
+}
+
+// Off wasm32 (docs, `cargo check` on the host) the imports do not exist: every call is refused.
+#[cfg(not(target_arch = "wasm32"))]
+mod host_stubs {
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn send(_: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_ENO_REPLY_CONTEXT`.
+    pub unsafe fn reply(_: u32, _: u32) -> u32 {
+        crate::abi::ENO_REPLY_CONTEXT
+    }
+}
+#[cfg(not(target_arch = "wasm32"))]
+pub use host_stubs::{reply, send};

@@ -1,0 +1,49 @@
+//! Prints every name and number of the Rust SDK's `abi` module, one `NAME VALUE` line each, and
+//! every status's name: tests/runtime/rust_guest_test.cc compares them with abi.h and the C SDK.
+
+use roadrunner::abi;
+
+fn main() {
+    let strings = [
+        ("RR_ABI_MODULE", abi::MODULE),
+        ("RR_IMPORT_SEND", abi::IMPORT_SEND),
+        ("RR_IMPORT_REPLY", abi::IMPORT_REPLY),
+        ("RR_EXPORT_ABI_VERSION", abi::EXPORT_ABI_VERSION),
+        ("RR_EXPORT_ALLOC", abi::EXPORT_ALLOC),
+        ("RR_EXPORT_ON_MESSAGE", abi::EXPORT_ON_MESSAGE),
+        ("RR_EXPORT_RELEASE", abi::EXPORT_RELEASE),
+    ];
+    for (name, value) in strings {
+        println!("{name} {value}");
+    }
+    let numbers = [
+        ("RR_ABI_VERSION", abi::ABI_VERSION),
+        ("RR_ALLOC_ALIGN", abi::ALLOC_ALIGN),
+        ("RR_PAGE_SIZE", abi::PAGE_SIZE),
+        ("RR_OK", abi::OK),
+        ("RR_EUNKNOWN_TARGET", abi::EUNKNOWN_TARGET),
+        ("RR_ENOT_ALLOWED", abi::ENOT_ALLOWED),
+        ("RR_ETOO_LARGE", abi::ETOO_LARGE),
+        ("RR_ENOMEM", abi::ENOMEM),
+        ("RR_EBAD_ALLOC", abi::EBAD_ALLOC),
+        ("RR_ERECEIVER_FAILED", abi::ERECEIVER_FAILED),
+        ("RR_EHANDLER", abi::EHANDLER),
+        ("RR_EFAULT", abi::EFAULT),
+        ("RR_EREPLY_TOO_LARGE", abi::EREPLY_TOO_LARGE),
+        ("RR_ENO_REPLY_CONTEXT", abi::ENO_REPLY_CONTEXT),
+        ("RR_EUNAVAILABLE", abi::EUNAVAILABLE),
+        ("RR_ETIMEDOUT", abi::ETIMEDOUT),
+        ("RR_EPROTO", abi::EPROTO),
+        ("RR_EINVAL", abi::EINVAL),
+        ("RR_EEXITED", abi::EEXITED),
+        ("RR_STATUS_MAX", abi::STATUS_MAX),
+    ];
+    for (name, value) in numbers {
+        println!("{name} {value}");
+    }
+    // Each status's enum value round-trips and has the C SDK's name.
+    for raw in 1..=abi::STATUS_MAX + 1 {
+        let s = roadrunner::Status::from_raw(raw);
+        println!("status {} {} {}", raw, s.raw(), s.name());
+    }
+}
