@@ -3,10 +3,11 @@
 # (as in scripts/cargo) resolves it to guest/rust/roadrunner and every other crate from Debian's
 # registry (librust-*-dev packages, /usr/share/cargo/registry). No network registry is asked.
 #
-# rr_add_rust_guest(NAME DIR) -> ${RR_GUEST_OUT}/NAME.wasm
+# rr_add_rust_guest(NAME DIR [DEPENDS FILE...]) -> ${RR_GUEST_OUT}/NAME.wasm
 #   DIR holds a crate whose package is named NAME: a [[bin]] for a command, a cdylib for a
 #   receiver (the SDK's receiver! macro makes its exports). Its Cargo.lock is committed and used
-#   as is (--locked).
+#   as is (--locked). DEPENDS names sources outside DIR that the crate includes. A warning in a
+#   guest's own code fails its build, as -Werror does for the C guests.
 find_program(RR_CARGO cargo REQUIRED)
 set(RR_CARGO_HOME ${CMAKE_BINARY_DIR}/cargo-home)
 set(RR_CARGO_TARGET ${CMAKE_BINARY_DIR}/cargo-target)
@@ -19,11 +20,13 @@ file(GLOB_RECURSE RR_RUST_SDK_SOURCES CONFIGURE_DEPENDS ${RR_SOURCE_DIR}/guest/r
      ${RR_SOURCE_DIR}/guest/rust/*.toml)
 
 function(rr_add_rust_guest name dir)
+  cmake_parse_arguments(G "" "" "DEPENDS" ${ARGN})
   file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${dir}/*.rs ${dir}/Cargo.toml ${dir}/Cargo.lock)
+  list(APPEND sources ${G_DEPENDS})
   set(out ${RR_GUEST_OUT}/${name}.wasm)
   add_custom_command(
     OUTPUT ${out}
-    COMMAND ${CMAKE_COMMAND} -E env CARGO_HOME=${RR_CARGO_HOME} --unset=RUSTFLAGS
+    COMMAND ${CMAKE_COMMAND} -E env CARGO_HOME=${RR_CARGO_HOME} RUSTFLAGS=-Dwarnings
             ${RR_CARGO} build --quiet --release --locked --offline --target wasm32-wasip1
             --manifest-path ${dir}/Cargo.toml --target-dir ${RR_CARGO_TARGET}
     COMMAND ${CMAKE_COMMAND} -E copy ${RR_CARGO_TARGET}/wasm32-wasip1/release/${name}.wasm ${out}

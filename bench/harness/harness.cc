@@ -195,14 +195,16 @@ double steadyMedian(std::vector<double> samples) {
 // which with `in_place` also writes its whole buffer after checking it.
 Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size,
                       bool in_place) {
-  runtime::FunctionSpec receiver{.name = "receiver", .wasm = o.guest_dir + "/bench_receiver.wasm"};
+  const std::string prefix = o.guests == "rust" ? "/rust_" : "/";
+  runtime::FunctionSpec receiver{.name = "receiver",
+                                 .wasm = o.guest_dir + prefix + "bench_receiver.wasm"};
   if (in_place) {
     receiver.env.emplace_back("BENCH_IN_PLACE=1");
   }
   const runtime::Workflow w{
       .name = "bench-" + system,
       .functions = {{.name = "sender",
-                     .wasm = o.guest_dir + "/bench_sender.wasm",
+                     .wasm = o.guest_dir + prefix + "bench_sender.wasm",
                      .args = {"receiver", std::to_string(size), std::to_string(o.runs + 1)}},
                     std::move(receiver)},
       .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
@@ -228,6 +230,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
   json row{
       {"system", system},
       {"workload", in_place ? "in-place" : "chain"},
+      {"guests", o.guests},
       {"payload_bytes", size},
       {"fanout", 1},
       {"serialization_s", 0.0},
@@ -752,6 +755,7 @@ Result<> run(const Options& o) {
            {"network_path", o.serve_netns.empty() ? "loopback" : "veth"},
            {"splice_threshold", o.splice_threshold},
            {"runs", o.runs},
+           {"guests", o.guests},
            {"noisy", false},
            {"noisy_because", json::array()},
            {"skipped", json::array()},
@@ -761,7 +765,9 @@ Result<> run(const Options& o) {
   std::printf(
       "milliseconds; windows from the send call: to_handler (receiver holds the bytes), consumed "
       "(it has read them all), round (the send returned); cold: round 0's consumed; ratio: "
-      "consumed / the same run's limit doing the same work\n");
+      "consumed / the same run's limit doing the same work; Roadrunner's chain guests: %s\n",
+      o.guests == "rust" ? "Rust (rust_bench_sender, rust_bench_receiver)"
+                         : "C (bench_sender, bench_receiver)");
   printHeader();
   std::size_t step = 0;
   const std::size_t steps =

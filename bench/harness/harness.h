@@ -20,6 +20,9 @@ struct Options {
   std::uint64_t fanout_size = 10ULL << 20U;  ///< payload per receiver in the fan-out workload
   std::string json_path;                     ///< empty: no JSON
   std::string guest_dir;  ///< where bench_sender.wasm and bench_receiver.wasm are
+  /// The language of the chain's sender and receiver: "c" (bench_sender, bench_receiver) or
+  /// "rust" (rust_bench_sender, rust_bench_receiver, on the same payloads).
+  std::string guests = "c";
   std::string roadrunner_exe = "/proc/self/exe";  ///< runs `serve` for kernel systems
   /// Network system on a test host (scripts/bench-veth): receivers and the TCP limit's reader
   /// run in network namespace `serve_netns`, listening on `network_host`.

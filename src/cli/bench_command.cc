@@ -82,6 +82,11 @@ int benchCommand(Args args) {
                   "when run as root)")
       ->type_name("RATE")
       ->check(nonEmpty());
+  app->add_option("--guests", options.guests,
+                  "the language of Roadrunner's chain and in-place sender and receiver: c or "
+                  "rust (the Rust SDK's twins, on the same payloads; default c)")
+      ->type_name("LANG")
+      ->check(CLI::IsMember({"c", "rust"}));
   app->add_option("--json", options.json_path,
                   "write the results as JSON to FILE, and as CSV beside it")
       ->type_name("FILE")

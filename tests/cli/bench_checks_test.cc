@@ -25,11 +25,13 @@ namespace {
 const std::string kCache = "RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache";
 
 // Chain and fan-out, 64 KiB, in every Roadrunner mode; the rows of the JSON it wrote.
-nlohmann::json bench(const testing::TempDir& dir, const std::string& corruption, int* exit_code) {
+// `guests`: the chain's language (--guests).
+nlohmann::json bench(const testing::TempDir& dir, const std::string& corruption, int* exit_code,
+                     const std::string& guests = "c") {
   const testing::Outcome o =
       testing::run({RR_CLI, "bench", "--modes", "embedded,kernel,kernel-memfd,network", "--sizes",
                     "64K", "--runs", "3", "--in-place", "--fanout", "2", "--fanout-size", "64K",
-                    "--json", dir.file("out.json")},
+                    "--guests", guests, "--json", dir.file("out.json")},
                    {kCache, "RR_CORRUPT_FOR_TEST=" + corruption});
   *exit_code = o.exit_code;
   const auto parsed = nlohmann::json::parse(testing::slurp(dir.file("out.json")), nullptr, false);
@@ -70,7 +72,34 @@ TEST(BenchChecksTest, AnIntactDataPathIsVerifiedInEveryMode) {
   }
 }
 
+// The chain and in-place workloads with the Rust SDK's sender and receiver: the same checks,
+// the same copies, the language recorded in each chain row and in the run.
+TEST(BenchChecksTest, RustGuestsAreVerifiedInEveryMode) {
+  const testing::TempDir dir;
+  int exit_code = -1;
+  const nlohmann::json rows = bench(dir, "", &exit_code, "rust");
+  EXPECT_EQ(exit_code, 0);
+  ASSERT_EQ(rows.size(), 12U);
+  int rust_rows = 0;
+  for (const auto& row : rows) {
+    EXPECT_TRUE(row.value("verified", false)) << row.dump();
+    rust_rows += row.value("guests", "") == "rust" ? 1 : 0;
+  }
+  EXPECT_EQ(rust_rows, 8) << "chain and in-place for four systems";
+}
+
 class BrokenDataPathTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BrokenDataPathTest, FailsTheRustGuestsBenchInEveryMode) {
+  const testing::TempDir dir;
+  int exit_code = -1;
+  const nlohmann::json rows = bench(dir, GetParam(), &exit_code, "rust");
+  EXPECT_EQ(exit_code, 1);
+  ASSERT_EQ(rows.size(), 12U);
+  for (const auto& row : rows) {
+    EXPECT_FALSE(row.value("verified", true)) << GetParam() << ": " << row.dump();
+  }
+}
 
 TEST_P(BrokenDataPathTest, FailsTheBenchInEveryModeAndWorkload) {
   const testing::TempDir dir;

@@ -25,10 +25,12 @@
 //! needs none.
 
 pub mod abi;
+mod page_buf;
 pub mod raw;
 mod receiver;
 mod status;
 
+pub use page_buf::PageBuf;
 pub use status::Status;
 
 #[doc(hidden)]
