@@ -31,5 +31,9 @@ TEST(SdkRustPageTest, CodeOnThePageIsTheCodeInExamples) {
 
 TEST(SdkRustPageTest, EveryCommandRunsAsShown) { testing::runPage(kRustPage); }
 
+const std::string kCPage = std::string(RR_SOURCE_DIR) + "/docs/sdk-c.md";
+
+TEST(SdkCPageTest, EveryCommandRunsAsShown) { testing::runPage(kCPage); }
+
 }  // namespace
 }  // namespace rr
