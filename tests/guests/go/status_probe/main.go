@@ -8,6 +8,8 @@
 //	text:TARGET:WORD               Send the bytes of WORD ("TRAP", or an attack_receiver attack)
 //	member:GROUP:K:SIZE            SendToMember(GROUP, K, SIZE bytes)
 //	request:TARGET:SIZE:CAP:LEN    Request with a CAP-byte reply buffer; n must be LEN
+//	ask:TARGET:WANT:CAP            ask a big_reply_receiver for WANT reply bytes into a CAP-byte
+//	                               buffer; n must be WANT and, if the reply fit, every byte right
 //	fault-name, fault-payload      RawSend with a name or payload past the end of memory
 //	reply                          Reply outside a handler
 //	empty:SIZE                     Send to the empty name
@@ -20,6 +22,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -92,6 +95,22 @@ func run(step string) (roadrunner.Status, string) {
 		n, err := roadrunner.Request(f[1], payload(f[2]), make([]byte, capacity))
 		if want, _ := strconv.Atoi(f[4]); n != want {
 			return 1001, fmt.Sprintf("reply length %d, want %d", n, want)
+		}
+		return status(err), fmt.Sprintf("reply length %d", n)
+	case f[0] == "ask" && len(f) == 4:
+		want, _ := strconv.ParseUint(f[2], 10, 32)
+		capacity, _ := strconv.Atoi(f[3])
+		reply := make([]byte, capacity)
+		n, err := roadrunner.Request(f[1], binary.LittleEndian.AppendUint32(nil, uint32(want)), reply)
+		if uint64(n) != want {
+			return 1001, fmt.Sprintf("reply length %d, want %d", n, want)
+		}
+		if err == nil {
+			for i, b := range reply[:n] {
+				if b != byte(i*7+1) {
+					return 1002, fmt.Sprintf("reply byte %d is %d", i, b)
+				}
+			}
 		}
 		return status(err), fmt.Sprintf("reply length %d", n)
 	case step == "fault-name":
