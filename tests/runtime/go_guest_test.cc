@@ -3,13 +3,21 @@
 // to Go receivers, every status the ABI defines as the Go SDK sees it, and the SDK's Status
 // constants checked against abi.h.
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "roadrunner/base/unique_fd.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/host/status.h"
 #include "roadrunner/runtime/runner.h"
@@ -152,8 +160,8 @@ TEST_P(GoStatusTest, GoSenderObservesEveryStatus) {
       step("text:once:trap", RR_ERECEIVER_FAILED),
       step("send:once:10", RR_EUNAVAILABLE),
   };
-  // RR_EPROTO is not here: only a peer that breaks the wire protocol returns it, and no guest can
-  // make a Roadrunner host do that (tests/cli/checksum_test.cc forges a frame for it).
+  // RR_EPROTO is not here: only a peer that breaks the wire protocol returns it (a Roadrunner host
+  // does not), so GoSdkTest.PeerThatBreaksTheWireProtocolIsProto fakes one.
   const EdgeMode mode = GetParam();
   std::vector<EdgeSpec> edges = {{.from = "feeder", .to = "other", .mode = mode}};
   for (const char* to : {"sink", "small", "zero", "bogus", "misaligned", "failing", "victim",
@@ -256,6 +264,47 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
   EXPECT_EQ(failed, 0) << (failed > 0 && static_cast<std::size_t>(failed) <= args.size()
                                ? "differs from abi.h: " + args[static_cast<std::size_t>(failed) - 1]
                                : "99: the Go SDK has a constant abi.h does not");
+}
+
+// A kernel edge to a UNIX socket whose peer answers a request with a response header of garbage:
+// the Go sender gets RR_EPROTO.
+TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
+  const testing::TempDir dir;
+  const std::string path = dir.file("fake.sock");
+  const UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof address.sun_path);
+  std::memcpy(&address.sun_path[0], path.c_str(), path.size() + 1);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener.get(), 1), 0);
+  std::thread peer([&listener] {
+    pollfd ready{.fd = listener.get(), .events = POLLIN, .revents = 0};
+    if (::poll(&ready, 1, 60000) != 1) {
+      return;
+    }
+    const UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    const timeval wait{.tv_sec = 10, .tv_usec = 0};
+    ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
+    std::array<char, 4096> in{};
+    (void)::recv(conn.get(), in.data(), in.size(), 0);
+    std::array<unsigned char, 40> garbage{};
+    garbage.fill(0xFF);
+    (void)::send(conn.get(), garbage.data(), garbage.size(), MSG_NOSIGNAL);
+    while (::recv(conn.get(), in.data(), in.size(), 0) > 0) {  // until the sender hangs up
+    }
+  });
+  const Workflow w{
+      .functions = {{.name = "probe",
+                     .wasm = RR_GUEST_GO_STATUS_PROBE,
+                     .args = {step("send:fake:10", RR_EPROTO)}},
+                    {.name = "fake", .wasm = "runs-elsewhere.wasm"}},
+      .edges = {
+          {.from = "probe", .to = "fake", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
+  auto r = runWorkflow(w, options());
+  peer.join();
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
 }
 
 }  // namespace

@@ -11,8 +11,8 @@ import (
 	"roadrunner.dev/guest"
 )
 
-// trap executes Wasm's unreachable instruction (trap_wasm.s): a real trap, where a Go panic
-// would exit the instance instead.
+// trap executes Wasm's unreachable instruction (trap_wasm.s): a trap without the stack dump
+// that a Go panic (which also ends in a trap) prints.
 func trap()
 
 func init() {
