@@ -251,6 +251,7 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
   ASSERT_EQ(want.size(), RR_STATUS_MAX + 1U)
       << "a status was added to abi.h: add it here and to Go";
   std::vector<std::string> args;
+  args.reserve(want.size() + 1);
   for (const auto& [name, status] : want) {
     args.push_back("constant:" + std::string(name) + ":" + std::to_string(status) + ":" +
                    host::statusName(static_cast<host::Status>(status)));
