@@ -8,8 +8,8 @@ import (
 // A Handler handles one message. msg is the receiver's own buffer, filled by the host: the
 // handler may read and write it, but must not keep it (or a slice of it) after it returns,
 // because the buffer is reused. source is the sender's instance name ("producer", "worker#2").
-// A non-nil error reaches the sender as HandlerError, a panic (Go traps) as ReceiverFailed. The
-// handler runs inside a call from the host and must not wait for other goroutines.
+// A non-nil error reaches the sender as HandlerError, a panic (Go traps) as ReceiverFailed. It
+// runs inside a call from the host, where it may wait for goroutines that it started.
 type Handler func(msg []byte, source string) error
 
 var handler Handler
