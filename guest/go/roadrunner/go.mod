@@ -1,0 +1,3 @@
+module roadrunner.dev/guest
+
+go 1.24

@@ -1,0 +1,91 @@
+package roadrunner
+
+import (
+	"errors"
+	"unsafe"
+)
+
+// A Handler handles one message. msg is the receiver's own buffer, filled by the host: the
+// handler may read and write it, but must not keep it (or a slice of it) after it returns,
+// because the buffer is reused. source is the sender's instance name ("producer", "worker#2").
+// A non-nil error reaches the sender as HandlerError, a panic (Go traps) as ReceiverFailed. It
+// runs inside a call from the host, where it may wait for goroutines that it started.
+type Handler func(msg []byte, source string) error
+
+var handler Handler
+
+// Handle registers the function's handler. Call it from an init function (a receiver's main is
+// never run).
+func Handle(h Handler) { handler = h }
+
+// Buffers handed out by rr_alloc and not yet released, by address. Holding them here keeps the
+// collector from freeing memory the host is writing into.
+var live = map[uint32][]byte{}
+
+// A request for more than this returns 0 (NoMemory to the sender) instead of making the Go
+// runtime abort: wasm32 memory holds at most 4 GiB, Go's heap well under that.
+const maxAlloc = 1 << 31
+
+const pageSize = 4096 // RR_PAGE_SIZE
+
+func address(b []byte) uint32 {
+	// SAFETY: only the address is taken; b is not dereferenced. wasm32 addresses fit uint32.
+	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+}
+
+// rr_alloc returns a page-aligned buffer of len bytes rounded up to whole pages, or 0.
+//
+//go:wasmexport rr_alloc
+func rrAlloc(n uint32) uint32 {
+	if n == 0 || n > maxAlloc {
+		return 0
+	}
+	rounded := (n + pageSize - 1) &^ (pageSize - 1)
+	// Go's allocator page-aligns large objects; smaller ones get a page of slack to align in.
+	b := make([]byte, rounded)
+	if address(b)%pageSize != 0 {
+		b = make([]byte, rounded+pageSize)
+		skip := (pageSize - address(b)%pageSize) % pageSize
+		b = b[skip : skip+rounded : skip+rounded]
+	}
+	at := address(b)
+	live[at] = b
+	return at
+}
+
+// rr_release ends the host's use of a buffer from rr_alloc; the collector may then free it.
+//
+//go:wasmexport rr_release
+func rrRelease(buf, n uint32) {
+	delete(live, buf)
+}
+
+// rr_on_message calls the handler with the payload buffer and the sender's name.
+//
+//go:wasmexport rr_on_message
+func rrOnMessage(buf, n, source, sourceLen uint32) int32 {
+	if handler == nil {
+		return 1
+	}
+	var msg []byte
+	if n > 0 {
+		b, ok := live[buf]
+		if !ok || uint32(len(b)) < n {
+			return 1 // not a buffer of ours: the host broke the ABI
+		}
+		msg = b[:n:n]
+	}
+	name, ok := live[source]
+	if !ok || uint32(len(name)) < sourceLen {
+		return 1
+	}
+	err := handler(msg, string(name[:sourceLen]))
+	if err == nil {
+		return 0
+	}
+	var st Status
+	if errors.As(err, &st) && st != OK {
+		return int32(st)
+	}
+	return 1
+}
