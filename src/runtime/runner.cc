@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "roadrunner/base/log.h"
@@ -132,6 +133,16 @@ struct Run {
   std::string socket_dir;  ///< kernel edges: a private 0700 directory for the sockets
 };
 
+// A serving process's environment: the run's secret, and the run's AOT cache, where runWorkflow
+// has compiled its module.
+std::vector<std::string> servedEnv(const RunOptions& options, const std::string& secret) {
+  std::vector<std::string> env = {"RR_SECRET=" + secret};
+  if (!options.cache_dir.empty()) {
+    env.push_back("RR_AOT_DIR=" + options.cache_dir);
+  }
+  return env;
+}
+
 // Starts every function of the workflow into `run`, where `where` says it runs: served
 // functions first (targets before their senders), then in-process receivers, the socket
 // endpoints and the router's edges, then the commands; last, the output pump. On an error, what
@@ -242,10 +253,10 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
         RR_ASSIGN_OR_RETURN(out, run.pump.add(name, 1));
         RR_ASSIGN_OR_RETURN(err, run.pump.add(name, 2));
       }
-      RR_ASSIGN_OR_RETURN(auto process,
-                          ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
-                                               options.serve_prefix, name, {"RR_SECRET=" + secret},
-                                               options.ready_timeout));
+      RR_ASSIGN_OR_RETURN(
+          auto process, ServedProcess::spawn(options.roadrunner_exe, args, out.get(), err.get(),
+                                             options.serve_prefix, name, servedEnv(options, secret),
+                                             options.ready_timeout));
       address_of[name] = process.address();
       run.served.push_back(std::move(process));
       run.served_names.push_back(name);
@@ -451,11 +462,26 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
                       wasm::Engine::create({.interpreter = options.interpreter,
                                             .cache_dir = options.cache_dir,
                                             .interruptible = interruptible}));
+  // A served function's process compiles its module with its own limit's setting, into the
+  // cache it is given below; compiling that variant here first keeps a large module's compile
+  // (a Go module's takes about 40 s) out of the serving process's ready deadline.
+  std::optional<wasm::Engine> served_engine;
+  const bool any_served_variant_differs =
+      std::ranges::any_of(workflow.functions, [&](const FunctionSpec& f) {
+        return where.served(f.name) && (f.timeout_ms > 0) != interruptible;
+      });
+  if (any_served_variant_differs) {
+    RR_ASSIGN_OR_RETURN(served_engine, wasm::Engine::create({.interpreter = options.interpreter,
+                                                             .cache_dir = options.cache_dir,
+                                                             .interruptible = !interruptible}));
+  }
   std::map<std::string, wasm::Module> modules;
   for (const auto& f : workflow.functions) {
-    if (!remote_address.contains(f.name)) {  // a remote function's module lives on its node
-      RR_ASSIGN_OR_RETURN(modules[f.name], engine.prepare(f.wasm));
+    if (remote_address.contains(f.name)) {  // a remote function's module lives on its node
+      continue;
     }
+    const bool other_variant = where.served(f.name) && (f.timeout_ms > 0) != interruptible;
+    RR_ASSIGN_OR_RETURN(modules[f.name], (other_variant ? *served_engine : engine).prepare(f.wasm));
   }
 
   // Everything the run starts; its destructor ends it, on every path out of here. The engine

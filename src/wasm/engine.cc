@@ -41,6 +41,11 @@ void quietWasmEdgeLogs() noexcept { WasmEdge_LogSetErrorLevel(); }
 const char* wasmedgeVersion() noexcept { return WasmEdge_VersionGet(); }
 
 std::string defaultCacheDir() {
+  // The AOT directory itself: a workflow's runner sets it for the serving processes it starts,
+  // so that they read the code it compiled (runtime/runner.cc).
+  if (const char* dir = std::getenv("RR_AOT_DIR"); dir != nullptr && *dir != '\0') {
+    return dir;
+  }
   if (const char* dir = std::getenv("RR_CACHE_DIR"); dir != nullptr && *dir != '\0') {
     return std::string(dir) + "/aot";
   }

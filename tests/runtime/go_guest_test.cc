@@ -9,6 +9,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -27,15 +28,10 @@
 namespace rr::runtime {
 namespace {
 
-// A served function (kernel, network) compiles its module in `roadrunner serve`'s own AOT cache
-// before it reports that it listens, and a Go module takes WasmEdge most of a minute, past the
-// default deadline, the first time.
 RunOptions options() {
-  RunOptions o{.prefix_output = false,
-               .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
-               .roadrunner_exe = RR_CLI};
-  o.ready_timeout = std::chrono::minutes(5);
-  return o;
+  return {.prefix_output = false,
+          .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
+          .roadrunner_exe = RR_CLI};
 }
 
 const InstanceReport& find(const RunReport& r, const std::string& name) {
@@ -306,6 +302,38 @@ TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
   peer.join();
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
+}
+
+// A Go module takes WasmEdge about 40 s to compile, past a serving process's ready deadline.
+// The runner compiles a served function before it starts its process, in the variant that
+// process uses (here: without a time limit, while another function of the run has one, so the
+// run's own variant is interruptible), into the cache it hands down; the process then reports
+// ready at once. A fresh cache and a 15 s deadline: with either half missing, the start fails.
+TEST(GoServedStartTest, AServedGoReceiverIsCompiledBeforeItsProcessStarts) {
+  const testing::TempDir cache;
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "70000", "2"}},
+                    {.name = "sink", .wasm = RR_GUEST_GO_HASH_RECEIVER},
+                    {.name = "sender2", .wasm = RR_GUEST_SENDER, .args = {"limited", "100"}},
+                    {.name = "limited", .wasm = RR_GUEST_HASH_RECEIVER, .timeout_ms = 60000}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel},
+                {.from = "sender2", .to = "limited"}}};
+  RunOptions o = options();
+  o.cache_dir = cache.file("run");
+  o.ready_timeout = std::chrono::seconds(15);
+  // The serving process's own default cache is fresh too (it inherits our environment).
+  const char* saved = std::getenv("RR_CACHE_DIR");
+  const std::string restore = saved != nullptr ? saved : "";
+  ::setenv("RR_CACHE_DIR", cache.file("default").c_str(), 1);
+  auto r = runWorkflow(w, o);
+  if (saved != nullptr) {
+    ::setenv("RR_CACHE_DIR", restore.c_str(), 1);
+  } else {
+    ::unsetenv("RR_CACHE_DIR");
+  }
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  EXPECT_EQ(find(*r, "sender").exit_code, 0);
+  EXPECT_EQ(r->exit_code, 0);
 }
 
 }  // namespace
