@@ -481,7 +481,9 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
       continue;
     }
     const bool other_variant = where.served(f.name) && (f.timeout_ms > 0) != interruptible;
-    RR_ASSIGN_OR_RETURN(modules[f.name], (other_variant ? *served_engine : engine).prepare(f.wasm));
+    const wasm::Engine& compiler =
+        other_variant && served_engine.has_value() ? *served_engine : engine;
+    RR_ASSIGN_OR_RETURN(modules[f.name], compiler.prepare(f.wasm));
   }
 
   // Everything the run starts; its destructor ends it, on every path out of here. The engine

@@ -41,7 +41,11 @@ fn put_hex(p: &mut [u8], mut v: u64) {
 
 fn get_hex(p: &[u8]) -> u64 {
     p[..16].iter().fold(0, |v, &c| {
-        let digit = if c >= b'a' { c - b'a' + 10 } else { c.wrapping_sub(b'0') };
+        let digit = if c >= b'a' {
+            c - b'a' + 10
+        } else {
+            c.wrapping_sub(b'0')
+        };
         (v << 4) | u64::from(digit & 15)
     })
 }
@@ -55,7 +59,10 @@ pub fn stamp(p: &mut [u8], round: u32) -> u64 {
     }
     let mut off = HEADER;
     while off + HEADER <= n {
-        put_hex(&mut p[off..], (u64::from(round) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ off as u64);
+        put_hex(
+            &mut p[off..],
+            (u64::from(round) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ off as u64,
+        );
         off += PAGE;
     }
     let h = hash(&p[HEADER..]);
