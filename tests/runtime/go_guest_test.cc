@@ -23,16 +23,11 @@
 #include "roadrunner/host/status.h"
 #include "roadrunner/runtime/runner.h"
 
+#include "../testing/modes.h"
 #include "../testing/subprocess.h"
 
 namespace rr::runtime {
 namespace {
-
-RunOptions options() {
-  return {.prefix_output = false,
-          .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
-          .roadrunner_exe = RR_CLI};
-}
 
 const InstanceReport& find(const RunReport& r, const std::string& name) {
   for (const auto& i : r.instances) {
@@ -48,8 +43,6 @@ std::string step(const std::string& what, rr_status_t status) {
   return what + "=" + std::to_string(status);
 }
 
-std::string modeTestName(const ::testing::TestParamInfo<EdgeMode>& p) { return modeName(p.param); }
-
 constexpr std::uint32_t kSizes[] = {0U, 4097U, 3000000U};
 
 // A sender (SIZE bytes, 3 rounds, each reply the payload's hash) and a hash receiver.
@@ -62,7 +55,7 @@ class GoTransferTest : public ::testing::TestWithParam<EdgeMode> {
                                       .args = {"sink", std::to_string(size), "3"}},
                                      {.name = "sink", .wasm = receiver_wasm}},
                        .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
-      auto r = runWorkflow(w, options());
+      auto r = runWorkflow(w, testing::servedRunOptions());
       ASSERT_TRUE(r.has_value()) << r.error().message();
       EXPECT_EQ(find(*r, "sender").exit_code, 0) << size << " bytes: the reply hash must match";
       EXPECT_EQ(r->exit_code, 0) << size << " bytes";
@@ -92,7 +85,7 @@ TEST_P(GoTransferTest, GoRelayForwardsToCAndGoReceivers) {
                       {.name = "sink", .wasm = sink}},
         .edges = {{.from = "sender", .to = "relay", .mode = GetParam()},
                   {.from = "relay", .to = "sink", .mode = GetParam()}}};
-    auto r = runWorkflow(w, options());
+    auto r = runWorkflow(w, testing::servedRunOptions());
     ASSERT_TRUE(r.has_value()) << r.error().message();
     EXPECT_EQ(find(*r, "sender").exit_code, 0) << sink;
   }
@@ -106,7 +99,7 @@ TEST_P(GoTransferTest, FanOutToAGroupOfGoReceivers) {
                               step("member:worker:4:1", RR_EUNKNOWN_TARGET)}},
                     {.name = "worker", .wasm = RR_GUEST_GO_HASH_RECEIVER, .instances = 4}},
       .edges = {{.from = "sender", .to = "worker", .mode = GetParam()}}};
-  auto r = runWorkflow(w, options());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "sender").exit_code, 0) << "0: every step got the status it expected";
   if (GetParam() == EdgeMode::kEmbedded) {  // served members report in their own processes
@@ -118,10 +111,7 @@ TEST_P(GoTransferTest, FanOutToAGroupOfGoReceivers) {
   EXPECT_EQ(r->exit_code, 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, GoTransferTest,
-                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
-                                           EdgeMode::kNetwork),
-                         modeTestName);
+INSTANTIATE_TEST_SUITE_P(Modes, GoTransferTest, testing::everyMode(), testing::modeTestName);
 
 // The Go status_probe provokes every status it can against C and Go receivers; it exits with the
 // index of the first step that got another status than abi.h's number, so 0 is a pass.
@@ -180,7 +170,7 @@ TEST_P(GoStatusTest, GoSenderObservesEveryStatus) {
            {.name = "once", .wasm = RR_GUEST_ONCE_RECEIVER, .dirs = {"/state:" + state.path()}},
            {.name = "big", .wasm = RR_GUEST_BIG_REPLY_RECEIVER}},
       .edges = edges};
-  auto r = runWorkflow(w, options());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   const int failed = find(*r, "probe").exit_code;
   EXPECT_EQ(failed, 0) << "first step with another status: "
@@ -210,7 +200,7 @@ TEST_P(GoStatusTest, GoReceiverTrapsFailsAndRecovers) {
       .edges = {{.from = "probe", .to = "sink", .mode = GetParam()},
                 {.from = "probe", .to = "failing", .mode = GetParam()},
                 {.from = "probe", .to = "small", .mode = GetParam()}}};
-  auto r = runWorkflow(w, options());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1-based index of the first unexpected status";
   if (GetParam() == EdgeMode::kEmbedded) {  // a served function's traps stay in its process
@@ -218,10 +208,7 @@ TEST_P(GoStatusTest, GoReceiverTrapsFailsAndRecovers) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, GoStatusTest,
-                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
-                                           EdgeMode::kNetwork),
-                         modeTestName);
+INSTANTIATE_TEST_SUITE_P(Modes, GoStatusTest, testing::everyMode(), testing::modeTestName);
 
 // Every Status constant of the Go SDK has abi.h's number and the host's name for it (which the C
 // SDK's rr_status_name shares), so the Go numbers are never retyped unchecked.
@@ -255,7 +242,7 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
   args.push_back("constant:-:" + std::to_string(RR_STATUS_MAX + 1U) + ":unknown status");
   const Workflow w{
       .functions = {{.name = "probe", .wasm = RR_GUEST_GO_STATUS_PROBE, .args = args}}};
-  auto r = runWorkflow(w, options());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   const int failed = find(*r, "probe").exit_code;
   EXPECT_EQ(failed, 0) << (failed > 0 && static_cast<std::size_t>(failed) <= args.size()
@@ -298,7 +285,7 @@ TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
                     {.name = "fake", .wasm = "runs-elsewhere.wasm"}},
       .edges = {
           {.from = "probe", .to = "fake", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
-  auto r = runWorkflow(w, options());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   peer.join();
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
@@ -318,7 +305,7 @@ TEST(GoServedStartTest, AServedGoReceiverIsCompiledBeforeItsProcessStarts) {
                     {.name = "limited", .wasm = RR_GUEST_HASH_RECEIVER, .timeout_ms = 60000}},
       .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel},
                 {.from = "sender2", .to = "limited"}}};
-  RunOptions o = options();
+  RunOptions o = testing::servedRunOptions();
   o.cache_dir = cache.file("run");
   o.ready_timeout = std::chrono::seconds(15);
   // The serving process's own default cache is fresh too (it inherits our environment).

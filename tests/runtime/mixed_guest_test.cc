@@ -9,13 +9,13 @@
 
 #include "roadrunner/runtime/runner.h"
 
+#include "../testing/modes.h"
+
 namespace rr::runtime {
 namespace {
 
 std::map<std::string, int> exitCodes(const Workflow& w) {
-  auto r = runWorkflow(w, {.prefix_output = false,
-                           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
-                           .roadrunner_exe = RR_CLI});
+  auto r = runWorkflow(w, testing::servedRunOptions());
   EXPECT_TRUE(r.has_value()) << r.error().message();
   std::map<std::string, int> codes;
   if (r) {
@@ -70,12 +70,7 @@ TEST_P(MixedLanguageTest, AChainThroughRustGoAndC) {
   EXPECT_EQ(codes.at("(run)"), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, MixedLanguageTest,
-                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
-                                           EdgeMode::kNetwork),
-                         [](const ::testing::TestParamInfo<EdgeMode>& p) {
-                           return std::string(modeName(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, MixedLanguageTest, testing::everyMode(), testing::modeTestName);
 
 }  // namespace
 }  // namespace rr::runtime

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../testing/modes.h"
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
@@ -522,12 +523,7 @@ TEST_P(RouteAgreementTest, ReceiverRoutesEveryNameAsInEmbeddedMode) {
   EXPECT_EQ(testing::slurp(dir.file("routes")), expected);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RouteAgreementTest,
-                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
-                                           EdgeMode::kNetwork),
-                         [](const ::testing::TestParamInfo<EdgeMode>& p) {
-                           return std::string(modeName(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, RouteAgreementTest, testing::everyMode(), testing::modeTestName);
 }  // namespace
 }  // namespace rr::runtime
 
@@ -579,14 +575,7 @@ TEST_P(ReceiverSocketTest, ReceiverReachesItsGrantedAddressAndNoOther) {
   EXPECT_FALSE(other.connectionArrives(std::chrono::milliseconds(0)));
 }
 
-std::string modeTestName(const ::testing::TestParamInfo<EdgeMode>& param) {
-  return modeName(param.param);
-}
-
-INSTANTIATE_TEST_SUITE_P(Modes, ReceiverSocketTest,
-                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
-                                           EdgeMode::kNetwork),
-                         modeTestName);
+INSTANTIATE_TEST_SUITE_P(Modes, ReceiverSocketTest, testing::everyMode(), testing::modeTestName);
 
 }  // namespace
 }  // namespace rr::runtime

@@ -19,19 +19,14 @@
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/sys/socket.h"
 
+#include "../testing/modes.h"
 #include "../testing/subprocess.h"
 
 namespace rr::runtime {
 namespace {
 
-RunOptions modeOptions() {
-  return {.prefix_output = false,
-          .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
-          .roadrunner_exe = RR_CLI};
-}
-
 std::map<std::string, int> exitCodes(const Workflow& w) {
-  auto r = runWorkflow(w, modeOptions());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   EXPECT_TRUE(r.has_value()) << r.error().message();
   std::map<std::string, int> codes;
   if (r) {
@@ -148,7 +143,7 @@ TEST_P(RustGuestTest, FanOutToRustWorkersAndFanInToC) {
       .edges = {{.from = "source", .to = "worker", .mode = GetParam()},
                 {.from = "worker", .to = "sink", .mode = GetParam()},
                 {.from = "source", .to = "sink", .mode = GetParam()}}};
-  auto r = runWorkflow(w, modeOptions());
+  auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(r->exit_code, 0);
   for (const auto& i : r->instances) {
@@ -215,12 +210,7 @@ TEST_P(RustGuestTest, EveryStatusIsReachableFromRust) {
   EXPECT_EQ(exitCodes(w).at("probe"), 0) << "the line marked UNEXPECTED names the case";
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, RustGuestTest,
-                         ::testing::Values(EdgeMode::kEmbedded, EdgeMode::kKernel,
-                                           EdgeMode::kNetwork),
-                         [](const ::testing::TestParamInfo<EdgeMode>& p) {
-                           return std::string(modeName(p.param));
-                         });
+INSTANTIATE_TEST_SUITE_P(Modes, RustGuestTest, testing::everyMode(), testing::modeTestName);
 
 // A peer that answers every frame with garbage: the Rust sender gets RR_EPROTO.
 TEST(RustGuestStatusTest, APeerThatBreaksTheProtocolIsProtoForTheSender) {
