@@ -14,19 +14,6 @@
 namespace rr::runtime {
 namespace {
 
-std::map<std::string, int> exitCodes(const Workflow& w) {
-  auto r = runWorkflow(w, testing::servedRunOptions());
-  EXPECT_TRUE(r.has_value()) << r.error().message();
-  std::map<std::string, int> codes;
-  if (r) {
-    for (const auto& i : r->instances) {
-      codes[i.name] = i.exit_code;
-    }
-    codes["(run)"] = r->exit_code;
-  }
-  return codes;
-}
-
 class MixedLanguageTest : public ::testing::TestWithParam<EdgeMode> {};
 
 TEST_P(MixedLanguageTest, GoToRustAndRustToGo) {
@@ -45,7 +32,7 @@ TEST_P(MixedLanguageTest, GoToRustAndRustToGo) {
                 {.from = "r0", .to = "go", .mode = GetParam()},
                 {.from = "r1", .to = "go", .mode = GetParam()},
                 {.from = "r2", .to = "go", .mode = GetParam()}}};
-  const auto codes = exitCodes(w);
+  const auto codes = testing::exitCodes(w);
   for (const char* sender : {"g0", "g1", "g2", "r0", "r1", "r2"}) {
     EXPECT_EQ(codes.at(sender), 0) << sender << ": 0 is every reply hash matching";
   }
@@ -65,7 +52,7 @@ TEST_P(MixedLanguageTest, AChainThroughRustGoAndC) {
                 {.from = "a", .to = "b", .mode = m},
                 {.from = "b", .to = "c", .mode = m},
                 {.from = "c", .to = "sink", .mode = m}}};
-  const auto codes = exitCodes(w);
+  const auto codes = testing::exitCodes(w);
   EXPECT_EQ(codes.at("sender"), 0);
   EXPECT_EQ(codes.at("(run)"), 0);
 }

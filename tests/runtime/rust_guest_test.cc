@@ -25,18 +25,6 @@
 namespace rr::runtime {
 namespace {
 
-std::map<std::string, int> exitCodes(const Workflow& w) {
-  auto r = runWorkflow(w, testing::servedRunOptions());
-  EXPECT_TRUE(r.has_value()) << r.error().message();
-  std::map<std::string, int> codes;
-  if (r) {
-    for (const auto& i : r->instances) {
-      codes[i.name] = i.exit_code;
-    }
-  }
-  return codes;
-}
-
 // The crate's `abi` module prints each item; each must be abi.h's, and each status's name the
 // host's (which the C SDK shares).
 TEST(RustSdkAbiTest, EveryNameAndNumberIsAbiHs) {
@@ -112,7 +100,7 @@ TEST_P(RustGuestTest, PayloadsAndRepliesCrossLanguages) {
       w.functions.push_back({.name = "s" + size, .wasm = p.sender, .args = {"sink", size, "3"}});
       w.edges.push_back({.from = "s" + size, .to = "sink", .mode = GetParam()});
     }
-    const auto codes = exitCodes(w);
+    const auto codes = testing::exitCodes(w);
     for (const std::string size : {"0", "4097", "3000000"}) {
       EXPECT_EQ(codes.at("s" + size), 0) << size << " bytes: 0 is three matching hashes";
     }
@@ -129,7 +117,7 @@ TEST_P(RustGuestTest, AChainAlternatingLanguagesRelaysPayloadAndReply) {
       .edges = {{.from = "sender", .to = "a", .mode = GetParam()},
                 {.from = "a", .to = "b", .mode = GetParam()},
                 {.from = "b", .to = "sink", .mode = GetParam()}}};
-  EXPECT_EQ(exitCodes(w).at("sender"), 0);
+  EXPECT_EQ(testing::exitCodes(w).at("sender"), 0);
 }
 
 // The fan-out workload in Rust around C: a Rust source broadcasts to four Rust workers, each of
@@ -207,7 +195,7 @@ TEST_P(RustGuestTest, EveryStatusIsReachableFromRust) {
                 {.from = "relay", .to = "other", .mode = m},
                 {.from = "probe", .to = "once", .mode = m},
                 {.from = "probe", .to = "group", .mode = m}}};
-  EXPECT_EQ(exitCodes(w).at("probe"), 0) << "the line marked UNEXPECTED names the case";
+  EXPECT_EQ(testing::exitCodes(w).at("probe"), 0) << "the line marked UNEXPECTED names the case";
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, RustGuestTest, testing::everyMode(), testing::modeTestName);
@@ -242,7 +230,7 @@ TEST(RustGuestStatusTest, APeerThatBreaksTheProtocolIsProtoForTheSender) {
                     {.name = "broken", .wasm = "runs-elsewhere.wasm"}},
       .edges = {
           {.from = "probe", .to = "broken", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
-  const auto codes = exitCodes(w);
+  const auto codes = testing::exitCodes(w);
   stop = true;
   EXPECT_EQ(codes.at("probe"), 0) << "the line marked UNEXPECTED names the case";
 }

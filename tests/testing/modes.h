@@ -1,8 +1,9 @@
 #pragma once
 
-// Tests parameterized over the three edge modes, and the run options a test with served
-// functions needs.
+// Tests parameterized over the three edge modes, the run options a test with served functions
+// needs, and the exit codes of such a run.
 
+#include <map>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -27,6 +28,20 @@ inline runtime::RunOptions servedRunOptions() {
   return {.prefix_output = false,
           .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache",
           .roadrunner_exe = RR_CLI};
+}
+
+/// Runs `w` with servedRunOptions(): each instance's exit code by name, and the run's as "(run)".
+inline std::map<std::string, int> exitCodes(const runtime::Workflow& w) {
+  auto r = runtime::runWorkflow(w, servedRunOptions());
+  EXPECT_TRUE(r.has_value()) << r.error().message();
+  std::map<std::string, int> codes;
+  if (r) {
+    for (const auto& i : r->instances) {
+      codes[i.name] = i.exit_code;
+    }
+    codes["(run)"] = r->exit_code;
+  }
+  return codes;
 }
 
 }  // namespace rr::testing
