@@ -219,6 +219,35 @@ rr_packages_marker() {
   fi
 }
 
+# A plain Debian 12 node, for the tests that show the relocatable bundle (scripts/dist) needs no
+# build root: debootstrap's minimal system plus containerd, made once beside the build root
+# (RR_NODE_ROOT_DIR, default /var/cache/roadrunner/bookworm). Tests never change it; they run
+# on an overlay of it.
+rr_node_root=${RR_NODE_ROOT_DIR:-/var/cache/roadrunner/bookworm}
+rr_ensure_node_root() {
+  [ -f "$rr_node_root/.rr-node-ok" ] && return 0
+  [ "$(id -u)" = 0 ] || rr_die "creating the Debian 12 node root needs root"
+  command -v debootstrap >/dev/null || rr_die "the Debian 12 node root needs debootstrap"
+  mkdir -p "$(dirname "$rr_node_root")"
+  local lock
+  exec {lock}>"$rr_node_root.lock"
+  flock "$lock"
+  if [ ! -f "$rr_node_root/.rr-node-ok" ]; then
+    local mirror log="$rr_node_root.log"
+    mirror=$(rr_mirror)
+    rr_say "creating a Debian 12 node root in $rr_node_root from $mirror (about a minute, once)"
+    rm -rf "$rr_node_root"
+    if ! debootstrap --variant=minbase --include=containerd,iproute2 bookworm "$rr_node_root" \
+      "$mirror" >"$log" 2>&1; then
+      tail -n 5 "$log" >&2
+      exec {lock}>&-
+      rr_die "debootstrap bookworm failed (full log: $log)"
+    fi
+    echo node >"$rr_node_root/.rr-node-ok"
+  fi
+  exec {lock}>&-
+}
+
 # Runs "$@" in the build environment (natively, or inside the root).
 rr_run() {
   if [ "$(rr_mode)" = native ] || [ -n "${RR_IN_ROOT:-}" ]; then

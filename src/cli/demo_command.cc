@@ -7,6 +7,7 @@
 #include <string>
 
 #include "roadrunner/runtime/runner.h"
+#include "roadrunner/sys/subprocess.h"
 
 #include "cli.h"
 #include "options.h"
@@ -15,7 +16,7 @@ namespace rr::cli {
 
 std::string guestDir() {
   // The CLI lives in <build>/bin; guests and examples are built into <build>/guests.
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe");
+  const std::filesystem::path exe = sys::selfExecutable();
   return (exe.parent_path().parent_path() / "guests").string();
 }
 
@@ -24,7 +25,7 @@ namespace {
 // Where the demo leaves what it made: <build>/demo, beside the binary's build, replaced on every
 // run, so the user can open the picture afterwards.
 std::string demoDir() {
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe");
+  const std::filesystem::path exe = sys::selfExecutable();
   return (exe.parent_path().parent_path() / "demo").string();
 }
 

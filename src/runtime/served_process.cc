@@ -1,9 +1,8 @@
 #include "served_process.h"
 
-#include <filesystem>
-
 #include "roadrunner/base/try.h"
 #include "roadrunner/sys/pipe.h"
+#include "roadrunner/sys/subprocess.h"
 
 extern char** environ;
 
@@ -16,9 +15,7 @@ Result<ServedProcess> ServedProcess::spawn(
   RR_ASSIGN_OR_RETURN(sys::Pipe ready, sys::makePipe());
   constexpr int kReadyFd = 3;
   // "/proc/self/exe" would name the prefix's program (ip) once it runs: resolve it here.
-  std::error_code ec;
-  const auto resolved = std::filesystem::read_symlink(exe, ec);
-  const std::string program = exe == "/proc/self/exe" && !ec ? resolved.string() : exe;
+  const std::string program = exe == "/proc/self/exe" ? sys::selfExecutable() : exe;
   sys::SpawnOptions options{.argv = prefix, .search_path = true, .env = extra_env};
   options.argv.insert(options.argv.end(),
                       {program, "serve", "--ready-fd", std::to_string(kReadyFd)});

@@ -77,11 +77,7 @@ Flags parseFlags(int argc, char** argv) {
   return flags;
 }
 
-std::string selfPath() {
-  std::error_code ec;
-  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string() : p.string();
-}
+std::string selfPath() { return sys::selfExecutable(); }
 
 /// The roadrunner executable: $RR_SHIM_ROADRUNNER, else `roadrunner` beside this binary.
 std::string roadrunnerPath() {

@@ -12,6 +12,8 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
+#include <filesystem>
 
 extern char** environ;
 
@@ -247,6 +249,20 @@ Result<std::string> readReadyLine(int fd, std::chrono::milliseconds timeout) {
                 "expected 'ready ADDRESS', got '" + line.substr(0, line.find('\n')) + "'");
   }
   return line.substr(6, line.find('\n') - 6);
+}
+
+std::string selfExecutable() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    return "/proc/self/exe";
+  }
+  const char* launcher = std::getenv("RR_SELF_EXE");
+  const bool by_loader = exe.filename().string().starts_with("ld-linux");
+  if (by_loader && launcher != nullptr && launcher[0] == '/') {
+    return launcher;
+  }
+  return exe.string();
 }
 
 }  // namespace rr::sys

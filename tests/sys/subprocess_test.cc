@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <filesystem>
+
 #include <gtest/gtest.h>
 
 #include "roadrunner/sys/pipe.h"
@@ -98,6 +100,16 @@ TEST(ReadyLineTest, ChildThatExitsWithoutALineIsAProtocolError) {
   ASSERT_FALSE(address.has_value());
   EXPECT_EQ(address.error().code, Errc::kProtocol);
   EXPECT_EQ(p.waitFor(milliseconds(10'000)).value_or(-1), 1);
+}
+
+TEST(SelfExecutableTest, IsThisProgramEvenWithAnInheritedLauncherPath) {
+  // RR_SELF_EXE counts only under a bundle's loader (tests/dist/node_test.sh runs that case); a
+  // program started any other way must not follow a value its parent left in the environment.
+  ::setenv("RR_SELF_EXE", "/bin/false", 1);
+  const std::string self = selfExecutable();
+  ::unsetenv("RR_SELF_EXE");
+  EXPECT_EQ(self, std::filesystem::read_symlink("/proc/self/exe").string());
+  EXPECT_EQ(selfExecutable(), self);
 }
 
 }  // namespace

@@ -105,4 +105,12 @@ inline constexpr std::chrono::milliseconds kReadyDeadline{30'000};
 [[nodiscard]] Result<std::string> readReadyLine(int fd,
                                                 std::chrono::milliseconds timeout = kReadyDeadline);
 
+/// The path that starts this program again, for children that run it with other arguments
+/// (`up`'s served functions, the shim's long-lived process). Normally /proc/self/exe, resolved.
+/// A relocatable bundle (scripts/dist) starts its programs through their launcher, which runs
+/// the bundle's own dynamic loader on them; /proc/self/exe is then that loader, and the launcher
+/// names itself in RR_SELF_EXE. That variable counts only while the loader is /proc/self/exe, so
+/// a program started any other way never follows a value it inherited.
+[[nodiscard]] std::string selfExecutable();
+
 }  // namespace rr::sys
