@@ -6,6 +6,7 @@ owns. Every call has a deadline.
 """
 
 import importlib
+import json
 import os
 import re
 import subprocess
@@ -32,12 +33,13 @@ def load_api(out_dir):
         proto = [line for line in f if "gogo" not in line]
     with open(os.path.join(out_dir, "api.proto"), "w", encoding="utf-8") as f:
         f.writelines(proto)
-    subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", "-I", out_dir]
-        + ["--python_out", out_dir, "--grpc_python_out", out_dir, "api.proto"],
-        check=True,
-        cwd=out_dir,
+    protoc = [sys.executable, "-m", "grpc_tools.protoc", "-I", out_dir]
+    outputs = ["--python_out", out_dir, "--grpc_python_out", out_dir]
+    result = subprocess.run(
+        [*protoc, *outputs, "api.proto"], capture_output=True, text=True, timeout=60
     )
+    if result.returncode != 0:
+        raise AssertionError(f"grpc_tools.protoc {API_PROTO}: {result.stderr}")
     sys.path.insert(0, out_dir)
     with warnings.catch_warnings():
         # Debian's protobuf 3.21 warns of its own use of APIs that Python 3.13 deprecates.
@@ -64,7 +66,9 @@ class LogLine:
     text: str
 
 
-CRI_LOG_LINE = re.compile(r"^(\S+) (stdout|stderr) ([FP]) (.*)$")
+CRI_LOG_LINE = re.compile(
+    r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) (stdout|stderr) ([FP]) (.*)$"
+)
 
 
 def read_cri_log(path):
@@ -77,7 +81,7 @@ def read_cri_log(path):
             match = CRI_LOG_LINE.match(raw)
             if not match:
                 raise AssertionError(f"{path}: not a CRI log line: {raw!r}")
-            lines.append(LogLine(match.group(2), match.group(3), match.group(4)))
+            lines.append(LogLine(*match.group(3, 4, 5)))
     return lines
 
 
@@ -177,6 +181,19 @@ class CriClient:
     def container_status(self, container_id):
         request = self.api.ContainerStatusRequest(container_id=container_id)
         return self.runtime.ContainerStatus(request, timeout=RPC_SECONDS).status
+
+    def container_pid(self, container_id):
+        """The pid of the container's process, from containerd's verbose status (`crictl
+        inspect`)."""
+        request = self.api.ContainerStatusRequest(container_id=container_id, verbose=True)
+        info = self.runtime.ContainerStatus(request, timeout=RPC_SECONDS).info["info"]
+        return json.loads(info)["pid"]
+
+    def pod_pid(self, pod):
+        """The pid of the pod's sandbox process (`crictl inspectp`)."""
+        request = self.api.PodSandboxStatusRequest(pod_sandbox_id=pod.id, verbose=True)
+        info = self.runtime.PodSandboxStatus(request, timeout=RPC_SECONDS).info["info"]
+        return json.loads(info)["pid"]
 
     def wait_exited(self, container_id, seconds):
         """Polls ContainerStatus, as the kubelet's PLEG does, until the container exited."""

@@ -205,6 +205,16 @@ class CriTest(unittest.TestCase):
         prefix = subnet.rsplit(".", 1)[0] + "."
         self.assertTrue(ip.startswith(prefix), f"pod IP {ip!r} is not in {subnet}")
 
+    def assert_network_namespace(self, node, pod, container_id):
+        """The function runs in its pod's network namespace, which is the node's own for a pod
+        with hostNetwork and a namespace of its own otherwise."""
+        netns = lambda pid: os.readlink(f"/proc/{pid}/ns/net")  # noqa: E731
+        function = netns(node.client.container_pid(container_id))
+        self.assertEqual(function, netns(node.client.pod_pid(pod)))
+        host_network = pod.config.linux.security_context.namespace_options.network
+        on_node = host_network == node.client.api.NamespaceMode.NODE
+        self.assertEqual(function == netns(node.containerd.pid), on_node, function)
+
     def assert_no_processes_left(self, node):
         try:
             wait_for(
@@ -248,6 +258,7 @@ class OneNodeTest(CriTest):
         self.assert_logs(producer, status, receiver)
         self.assertIn("target 'counter' in kernel mode at unix:", self.a.log())
         self.assert_pod_ip_in(self.a, receiver, self.a.pod_subnet)
+        self.assert_network_namespace(self.a, receiver, receiver_id)
         [listed] = client.list_containers(receiver)
         self.assertEqual((listed.id, listed.metadata.name), (receiver_id, "counter"))
         self.assertEqual(listed.state, client.api.ContainerState.CONTAINER_RUNNING)
@@ -266,7 +277,7 @@ class TwoNodeTest(CriTest):
         mounts = {
             node.name: [(SECRET_DIR, self.write_secret(node, secret))] for node in (self.a, self.b)
         }
-        receiver, _ = self.run_receiver(
+        receiver, receiver_id = self.run_receiver(
             self.b,
             {
                 **annotations,
@@ -285,6 +296,7 @@ class TwoNodeTest(CriTest):
         self.assert_logs(producer, status, receiver)
         self.assertIn(f"target 'counter' in network mode at tcp:{self.b.ip}:", self.a.log())
         self.assert_pod_ip_in(self.a, producer, self.a.pod_subnet)
+        self.assert_network_namespace(self.b, receiver, receiver_id)
         self.remove_all_and_check_nothing_left(self.b)
         self.assert_no_processes_left(self.a)
 

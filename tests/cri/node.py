@@ -34,10 +34,6 @@ def ip(*args):
     run("ip", *args)
 
 
-def in_netns(netns, *command):
-    run("ip", "netns", "exec", netns, *command)
-
-
 def wait_for(what, predicate, seconds):
     """Polls predicate until it returns something true, for at most `seconds`."""
     deadline = time.monotonic() + seconds
@@ -167,22 +163,12 @@ state = "{d}/state"
             if e.code() == grpc.StatusCode.UNIMPLEMENTED:
                 raise AssertionError("the CRI plugin did not load") from e
             return False  # not serving yet
-        return all(condition.status for condition in status.status.conditions)
+        ready = {condition.type for condition in status.status.conditions if condition.status}
+        return {"RuntimeReady", "NetworkReady"} <= ready
 
     def import_image(self, tar):
-        run(
-            "ctr",
-            "-a",
-            self.socket,
-            "-n",
-            "k8s.io",
-            "images",
-            "import",
-            "--snapshotter",
-            "native",
-            tar,
-            seconds=60,
-        )
+        flags = "-n k8s.io images import --snapshotter native".split()
+        run("ctr", "-a", self.socket, *flags, tar, seconds=60)
 
     def log(self):
         with open(os.path.join(self.dir, "containerd.log"), encoding="utf-8") as f:
@@ -205,14 +191,14 @@ state = "{d}/state"
             except subprocess.TimeoutExpired:
                 self.containerd.kill()
                 self.containerd.wait()
-        for pid in processes_mentioning(self.dir + "/"):
+        for pid in self.leftover_processes():
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         wait_for(
             f"node {self.name}'s processes to end",
-            lambda: not processes_mentioning(self.dir + "/"),
+            lambda: not self.leftover_processes(),
             self.settings.seconds(10),
         )
 
@@ -229,26 +215,15 @@ class Cluster:
         for node in self.nodes:
             ip("netns", "add", node.netns)
             self.made_netns.append(node.netns)
-            in_netns(node.netns, "ip", "link", "set", "lo", "up")
-            in_netns(node.netns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward")
+            ip("-n", node.netns, "link", "set", "lo", "up")
+            # Node a routes its pods' packets to node b, as a node with a pod network does.
+            run("ip", "netns", "exec", node.netns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
         veth_a, veth_b = f"rrc{os.getpid()}a", f"rrc{os.getpid()}b"
-        ip(
-            "link",
-            "add",
-            veth_a,
-            "netns",
-            a.netns,
-            "type",
-            "veth",
-            "peer",
-            veth_b,
-            "netns",
-            b.netns,
-        )
+        ip(*f"link add {veth_a} netns {a.netns} type veth peer {veth_b} netns {b.netns}".split())
         for node, veth, other in ((a, veth_a, b), (b, veth_b, a)):
-            in_netns(node.netns, "ip", "addr", "add", node.ip + "/24", "dev", veth)
-            in_netns(node.netns, "ip", "link", "set", veth, "up")
-            in_netns(node.netns, "ip", "route", "add", other.pod_subnet, "via", other.ip)
+            ip("-n", node.netns, "addr", "add", node.ip + "/24", "dev", veth)
+            ip("-n", node.netns, "link", "set", veth, "up")
+            ip("-n", node.netns, "route", "add", other.pod_subnet, "via", other.ip)
 
     def start(self, api, api_grpc, images):
         self.create_network()
