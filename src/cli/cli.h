@@ -28,7 +28,7 @@ struct CommandHelp {
 inline constexpr std::array<CommandHelp, 9> kCommands = {{
     {"run",
      "FILE.wasm [--env K=V]... [--dir [GUEST:]HOST]... [--allow-net tcp:A.B.C.D:PORT]... "
-     "[--interpreter] [-- ARGS...]",
+     "[--interpreter] [--memory-limit-mib N] [-- ARGS...]",
      "run a WASI command function, like `wasmedge FILE.wasm`"},
     {"compile", "[-O0|-O1|-O2|-O3] FILE.wasm...",
      "AOT-compile modules into the cache, so that later runs start at once"},

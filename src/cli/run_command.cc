@@ -53,6 +53,11 @@ int runCommand(Args args) {
       ->check(parsesWith(parseNetGrant));
   app->add_flag("--interpreter", engine_options.interpreter,
                 "run with WasmEdge's interpreter instead of the AOT cache");
+  std::uint32_t memory_limit_mib = 0;
+  app->add_option("--memory-limit-mib", memory_limit_mib,
+                  "cap the guest's linear memory (1 to 4096; default WasmEdge's 4 GiB)")
+      ->type_name("N")
+      ->check(wholeNumber(1, 4096));
   app->footer(
       "Arguments after FILE.wasm, or after --, go to the guest (its argv[0] is FILE.wasm's file "
       "name). The exit status is the guest's.");
@@ -65,6 +70,7 @@ int runCommand(Args args) {
   for (const auto& grant : grants) {
     options.net_grants.push_back(*parseNetGrant(grant));
   }
+  options.max_memory_pages = memory_limit_mib * 16;  // 64 KiB pages; 0: no cap
   // Like wasmedge, the guest's argv[0] is the module's file name.
   options.args.insert(options.args.begin(), std::filesystem::path(file).filename().string());
 

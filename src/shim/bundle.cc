@@ -125,6 +125,9 @@ Result<BundleSpec> parseBundleConfig(std::string_view text) {
     if (linux.contains("cgroupsPath") && linux.at("cgroupsPath").is_string()) {
       spec.cgroups_path = linux.at("cgroupsPath").get<std::string>();
     }
+    if (linux.contains("resources")) {
+      RR_ASSIGN_OR_RETURN(spec.resources, parseResources(linux.at("resources").dump()));
+    }
     if (linux.contains("namespaces") && linux.at("namespaces").is_array()) {
       for (const auto& ns : linux.at("namespaces")) {
         if (ns.is_object() && ns.value("type", "") == "network" && ns.contains("path") &&

@@ -68,8 +68,8 @@ void forkAndWait(std::atomic<bool>& exited, ForkJob job) {
   job.spec.stdin_fd.reset();
   job.spec.stdout_fd.reset();
   job.spec.stderr_fd.reset();
-  if (!job.spec.cgroup_dir.empty()) {
-    moveIntoCgroup(child->pid(), job.spec.cgroup_dir);
+  for (const auto& dir : job.spec.cgroup_dirs) {
+    moveIntoCgroup(child->pid(), dir);
   }
   job.forked.set_value(child->pid());
   const int status = child->waitUntilExit();  // ends when the child does (~Child kills it)

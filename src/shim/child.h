@@ -28,8 +28,8 @@ struct ChildSpec {
   UniqueFd stdin_fd;
   UniqueFd stdout_fd;
   UniqueFd stderr_fd;
-  std::string netns_path;   ///< join this network namespace first ("" keeps the shim's)
-  std::string cgroup_dir;   ///< move the child here before it runs ("" for none)
+  std::string netns_path;  ///< join this network namespace first ("" keeps the shim's)
+  std::vector<std::string> cgroup_dirs;  ///< move the child into these before it runs
   bool ready_pipe = false;  ///< give the child fd 3, the write end of a pipe (readyFd())
 };
 

@@ -1,6 +1,6 @@
 // CliEngine: a task becomes a child `roadrunner` process.
-//   plain function       roadrunner run MODULE [--env K=V]... [--dir G:H]... [--allow-net G]...
-//                        -- ARGS
+//   plain function       roadrunner run MODULE [--memory-limit-mib N] [--env K=V]... [--dir G:H]...
+//                        [--allow-net G]... -- ARGS
 //   receiver             roadrunner serve MODULE --name N --listen ADDR --ready-fd 3 ...
 //   function + targets   roadrunner up BUNDLE/roadrunner-workflow.json --no-prefix
 
@@ -83,6 +83,7 @@ class CliEngine final : public Engine {
         env.push_back(kv);
       }
     }
+    const std::uint32_t memory_mib = linearMemoryCapMib(ctx.spec.resources);
     auto& argv = launch.argv;
     argv.push_back(roadrunner_);
     if (ctx.wiring.receiver) {
@@ -95,6 +96,9 @@ class CliEngine final : public Engine {
       for (const auto& t : ctx.targets) {
         argv.insert(argv.end(), {"--target", t.name + "=" + t.address});
       }
+      if (memory_mib != 0) {
+        argv.insert(argv.end(), {"--memory-limit-mib", std::to_string(memory_mib)});
+      }
     } else if (!ctx.targets.empty()) {
       nlohmann::json fn{{"wasm", module}, {"args", guest_args}, {"dirs", dirs}};
       nlohmann::json env_object = nlohmann::json::object();
@@ -105,6 +109,9 @@ class CliEngine final : public Engine {
       fn["env"] = env_object;
       if (!ctx.wiring.allow_net.empty()) {
         fn["network"] = ctx.wiring.allow_net;
+      }
+      if (memory_mib != 0) {
+        fn["memory_limit_mib"] = memory_mib;
       }
       nlohmann::json wf{{"name", ctx.id},
                         {"functions", {{ctx.wiring.name, fn}}},
@@ -129,6 +136,9 @@ class CliEngine final : public Engine {
       return launch;
     } else {
       argv.insert(argv.end(), {"run", module});
+      if (memory_mib != 0) {
+        argv.insert(argv.end(), {"--memory-limit-mib", std::to_string(memory_mib)});
+      }
     }
     if (ctx.wiring.interpreter) {
       argv.emplace_back("--interpreter");

@@ -175,8 +175,8 @@ int deleteCommand(const Flags& flags) {
       if (state.value("mounted", false)) {
         unmountRootfs(state.value("rootfs", bundle + "/rootfs"));
       }
-      if (const std::string cgroup = state.value("cgroup_dir", ""); !cgroup.empty()) {
-        // The group was just SIGKILLed; the cgroup empties once the kernel reaped it.
+      // The group was just SIGKILLed; each cgroup empties once the kernel reaped it.
+      for (const auto& cgroup : state.value("cgroup_dirs", std::vector<std::string>())) {
         for (int i = 0; i < 50 && ::rmdir(cgroup.c_str()) != 0 && errno == EBUSY; ++i) {
           ::usleep(10'000);
         }

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,9 +17,12 @@
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unix_address.h"
+#include "roadrunner/shim/cgroup.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 
+#include "cgroup1/stats/metrics.pb.h"
+#include "cgroup2/stats/metrics.pb.h"
 #include "events.pb.h"
 #include "mounts.h"
 #include "shim.pb.h"
@@ -30,7 +32,6 @@ namespace {
 
 namespace v2 = containerd::task::v2;
 constexpr std::string_view kService = "containerd.task.v2.Task";
-constexpr long kCgroup2Magic = 0x63677270;  // CGROUP2_SUPER_MAGIC
 
 RpcResult rpcError(RpcCode code, std::string message) {
   return std::unexpected(RpcStatus{.code = code, .message = std::move(message)});
@@ -80,24 +81,23 @@ Result<UniqueFd> openStdio(const std::string& path, int flags) {
   return fd;
 }
 
-/// The cgroup directory for linux.cgroupsPath, or "" when cgroups v2 is not mounted (logged).
-std::string cgroupDir(const std::string& id, const std::string& cgroups_path) {
-  struct statfs fs{};
-  if (::statfs("/sys/fs/cgroup", &fs) != 0 || fs.f_type != kCgroup2Magic) {
-    RR_LOG_WARN("{}: cgroup v2 is not mounted at /sys/fs/cgroup; running without a cgroup", id);
-    return "";
+/// The function's cgroup for linux.cgroupsPath, limited as linux.resources says; none (logged)
+/// where cgroups are not mounted or the cgroup cannot be made. A limit the kernel refuses fails
+/// Create: a pod must not run without the limits it asked for.
+Result<std::optional<Cgroup>> makeCgroup(const std::string& id, const BundleSpec& spec) {
+  if (spec.cgroups_path.empty()) {
+    return std::optional<Cgroup>();
   }
-  if (cgroups_path.empty()) {
-    return "";
+  auto cgroup = Cgroup::create(cgroupPath(spec.cgroups_path));
+  if (!cgroup) {
+    RR_LOG_WARN("{}: {}; running without a cgroup", id, cgroup.error().message());
+    return std::optional<Cgroup>();
   }
-  std::string dir = "/sys/fs/cgroup" + cgroupPath(cgroups_path);
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    RR_LOG_WARN("{}: cannot create cgroup {}: {}; running without a cgroup", id, dir, ec.message());
-    return "";
+  if (auto applied = cgroup->apply(spec.resources); !applied) {
+    cgroup->remove();
+    return std::unexpected(applied.error());
   }
-  return dir;
+  return std::optional<Cgroup>(std::move(*cgroup));
 }
 
 }  // namespace
@@ -146,11 +146,10 @@ RpcResult TaskService::handle(std::string_view service, std::string_view method,
     return std::string();  // stdin is /dev/null: nothing to close
   }
   if (method == "Stats") {
-    // No cgroup accounting yet: empty cgroup v2 metrics, which containerd's CRI decodes as
-    // zeros instead of failing every stats call.
-    v2::StatsResponse response;
-    response.mutable_stats()->set_type_url("io.containerd.cgroups.v2.Metrics");
-    return reply(response);
+    return stats(payload);
+  }
+  if (method == "Update") {
+    return update(payload);
   }
   return rpcError(RpcCode::kUnimplemented,
                   std::string(method) + " is not supported by the roadrunner runtime");
@@ -311,8 +310,10 @@ RpcResult TaskService::create(const std::string& payload) {
     RR_ASSIGN_OR_RETURN(child.stdin_fd, openStdio("", O_RDONLY));
     RR_ASSIGN_OR_RETURN(child.stdout_fd, openStdio(task.stdout_path, O_WRONLY));
     RR_ASSIGN_OR_RETURN(child.stderr_fd, openStdio(task.stderr_path, O_WRONLY));
-    child.cgroup_dir = cgroupDir(task.id, spec->cgroups_path);
-    task.cgroup_dir = child.cgroup_dir;
+    RR_ASSIGN_OR_RETURN(task.cgroup, makeCgroup(task.id, *spec));
+    if (task.cgroup) {
+      child.cgroup_dirs = task.cgroup->dirs();
+    }
     return child;
   }();
   if (!result) {
@@ -325,6 +326,9 @@ RpcResult TaskService::create(const std::string& payload) {
   if (!child) {
     if (task.mounted) {
       unmountRootfs(task.rootfs);
+    }
+    if (task.cgroup) {
+      task.cgroup->remove();
     }
     return fail_create(child.error());
   }
@@ -540,8 +544,8 @@ void TaskService::cleanup(Task& task) {
     unmountRootfs(task.rootfs);
     task.mounted = false;
   }
-  if (!task.cgroup_dir.empty()) {
-    ::rmdir(task.cgroup_dir.c_str());  // empty now; a cgroup someone else still uses stays
+  if (task.cgroup) {
+    task.cgroup->remove();
   }
   ::unlink((task.bundle + "/" + std::string(kStateFile)).c_str());
 }
@@ -667,13 +671,121 @@ TaskService::~TaskService() {
   child.reset();  // kills a child that still runs and joins its thread, whose on_exit takes mu_
 }
 
+namespace {
+
+/// containerd's cgroup v1 metrics, as its CRI reads them for ContainerStats.
+google::protobuf::Any metricsV1(const CgroupStats& s) {
+  io::containerd::cgroups::v1::Metrics m;
+  auto* usage = m.mutable_cpu()->mutable_usage();
+  usage->set_total(s.cpu_usage_ns);
+  usage->set_user(s.cpu_user_ns);
+  usage->set_kernel(s.cpu_system_ns);
+  auto* memory = m.mutable_memory();
+  memory->set_rss(s.memory_rss);
+  memory->set_total_rss(s.memory_rss);
+  memory->set_cache(s.memory_cache);
+  memory->set_total_cache(s.memory_cache);
+  memory->set_inactive_file(s.memory_inactive_file);
+  memory->set_total_inactive_file(s.memory_inactive_file);
+  memory->set_pg_fault(s.page_faults);
+  memory->set_total_pg_fault(s.page_faults);
+  memory->set_pg_maj_fault(s.major_page_faults);
+  memory->set_total_pg_maj_fault(s.major_page_faults);
+  memory->mutable_usage()->set_usage(s.memory_usage);
+  memory->mutable_usage()->set_limit(s.memory_limit);
+  m.mutable_pids()->set_current(s.pids);
+  google::protobuf::Any any;
+  any.set_type_url("io.containerd.cgroups.v1.Metrics");
+  any.set_value(m.SerializeAsString());
+  return any;
+}
+
+/// containerd's cgroup v2 metrics.
+google::protobuf::Any metricsV2(const CgroupStats& s) {
+  io::containerd::cgroups::v2::Metrics m;
+  m.mutable_cpu()->set_usage_usec(s.cpu_usage_ns / 1000);
+  m.mutable_cpu()->set_user_usec(s.cpu_user_ns / 1000);
+  m.mutable_cpu()->set_system_usec(s.cpu_system_ns / 1000);
+  auto* memory = m.mutable_memory();
+  memory->set_usage(s.memory_usage);
+  memory->set_usage_limit(s.memory_limit);
+  memory->set_anon(s.memory_rss);
+  memory->set_file(s.memory_cache);
+  memory->set_inactive_file(s.memory_inactive_file);
+  memory->set_pgfault(s.page_faults);
+  memory->set_pgmajfault(s.major_page_faults);
+  m.mutable_pids()->set_current(s.pids);
+  google::protobuf::Any any;
+  any.set_type_url("io.containerd.cgroups.v2.Metrics");
+  any.set_value(m.SerializeAsString());
+  return any;
+}
+
+}  // namespace
+
+RpcResult TaskService::stats(const std::string& payload) {
+  auto req = parse<v2::StatsRequest>(payload);
+  if (!req) {
+    return rpcError(req.error());
+  }
+  const std::scoped_lock lock(mu_);
+  auto task = find(req->id(), "");
+  if (!task) {
+    return rpcError(task.error());
+  }
+  v2::StatsResponse response;
+  const auto& cgroup = (*task)->cgroup;
+  if (!cgroup) {
+    // No cgroup to read: empty v2 metrics, which containerd's CRI decodes as zeros instead of
+    // failing every stats call.
+    response.mutable_stats()->set_type_url("io.containerd.cgroups.v2.Metrics");
+    return reply(response);
+  }
+  auto s = cgroup->stats();
+  if (!s) {
+    return rpcError(s.error());
+  }
+  *response.mutable_stats() =
+      cgroup->version() == Cgroup::Version::kV1 ? metricsV1(*s) : metricsV2(*s);
+  return reply(response);
+}
+
+RpcResult TaskService::update(const std::string& payload) {
+  auto req = parse<v2::UpdateTaskRequest>(payload);
+  if (!req) {
+    return rpcError(req.error());
+  }
+  const std::scoped_lock lock(mu_);
+  auto task = find(req->id(), "");
+  if (!task) {
+    return rpcError(task.error());
+  }
+  // containerd sends the OCI LinuxResources as JSON in the Any (typeurl's JSON encoding).
+  auto resources = parseResources(req->resources().value());
+  if (!resources) {
+    return rpcError(resources.error());
+  }
+  const auto& cgroup = (*task)->cgroup;
+  if (!cgroup.has_value()) {
+    return rpcError(RpcCode::kFailedPrecondition,
+                    "task '" + req->id() + "' runs without a cgroup; its resources cannot change");
+  }
+  if (auto applied = cgroup->apply(*resources); !applied) {
+    return rpcError(applied.error());
+  }
+  RR_LOG_INFO("{}: resources updated (the guest's linear-memory cap stays as it started)",
+              req->id());
+  return std::string();  // google.protobuf.Empty
+}
+
 void TaskService::writeState(const Task& task) const {
-  const nlohmann::json state{{"pid", task.child ? task.child->pid() : 0},
-                             {"registered_name", task.registered_name},
-                             {"socket_path", task.socket_path},
-                             {"rootfs", task.rootfs},
-                             {"mounted", task.mounted},
-                             {"cgroup_dir", task.cgroup_dir}};
+  const nlohmann::json state{
+      {"pid", task.child ? task.child->pid() : 0},
+      {"registered_name", task.registered_name},
+      {"socket_path", task.socket_path},
+      {"rootfs", task.rootfs},
+      {"mounted", task.mounted},
+      {"cgroup_dirs", task.cgroup ? task.cgroup->dirs() : std::vector<std::string>()}};
   const std::string text = state.dump() + "\n";
   (void)writeFileAtomic(task.bundle + "/" + std::string(kStateFile),
                         std::span(reinterpret_cast<const std::byte*>(text.data()), text.size()));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "roadrunner/shim/cgroup.h"
 #include "roadrunner/shim/engine.h"
 #include "roadrunner/shim/registry.h"
 
@@ -65,7 +66,7 @@ class TaskService {
     std::string listen_address;
     std::string socket_path;  ///< a receiver's UNIX socket, removed at Delete
     bool registered = false;
-    std::string cgroup_dir;  ///< the cgroup the function runs in, "" for none
+    std::optional<Cgroup> cgroup;  ///< the cgroup the function runs in, if one could be made
   };
 
   RpcResult create(const std::string& payload);
@@ -77,6 +78,8 @@ class TaskService {
   RpcResult pids(const std::string& payload);
   RpcResult connect(const std::string& payload);
   RpcResult shutdown(const std::string& payload);
+  RpcResult stats(const std::string& payload);
+  RpcResult update(const std::string& payload);
 
   [[nodiscard]] Result<Task*> find(const std::string& id, const std::string& exec_id);
   void onExit(const ChildExit& exit);

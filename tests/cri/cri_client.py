@@ -113,9 +113,10 @@ class CriClient:
         request = self.api.ImageStatusRequest(image=self.api.ImageSpec(image=ref))
         return self.images.ImageStatus(request, timeout=RPC_SECONDS)
 
-    def run_pod(self, name, log_root, annotations=None, host_network=False):
+    def run_pod(self, name, log_root, annotations=None, host_network=False, cgroup_parent=""):
         """RunPodSandbox with the roadrunner runtime handler, as for `runtimeClassName:
-        roadrunner`. The pod has its own network namespace (made by CNI) unless host_network."""
+        roadrunner`. The pod has its own network namespace (made by CNI) unless host_network;
+        with cgroup_parent (the kubelet's pod cgroup), each container gets a cgroup below it."""
         api = self.api
         uid = str(uuid.uuid4())
         log_dir = os.path.join(log_root, f"{K8S_NAMESPACE}_{name}_{uid}")
@@ -132,6 +133,7 @@ class CriClient:
             },
             annotations=annotations or {},
             linux=api.LinuxPodSandboxConfig(
+                cgroup_parent=cgroup_parent,
                 security_context=api.LinuxSandboxSecurityContext(
                     namespace_options=api.NamespaceOption(
                         network=network, pid=api.NamespaceMode.CONTAINER
@@ -147,8 +149,9 @@ class CriClient:
         request = self.api.PodSandboxStatusRequest(pod_sandbox_id=pod.id)
         return self.runtime.PodSandboxStatus(request, timeout=RPC_SECONDS).status
 
-    def create_container(self, pod, name, image, args=(), command=(), mounts=()):
-        """CreateContainer with its log at NAME/0.log under the pod's log directory."""
+    def create_container(self, pod, name, image, args=(), command=(), mounts=(), resources=None):
+        """CreateContainer with its log at NAME/0.log under the pod's log directory, and the
+        pod spec's limits as resources (a LinuxContainerResources)."""
         api = self.api
         config = api.ContainerConfig(
             metadata=api.ContainerMetadata(name=name),
@@ -166,6 +169,7 @@ class CriClient:
                 "io.kubernetes.pod.uid": pod.config.metadata.uid,
             },
             log_path=f"{name}/0.log",
+            linux=api.LinuxContainerConfig(resources=resources),
         )
         request = api.CreateContainerRequest(
             pod_sandbox_id=pod.id, config=config, sandbox_config=pod.config
@@ -215,6 +219,13 @@ class CriClient:
     def container_stats(self, container_id):
         request = self.api.ContainerStatsRequest(container_id=container_id)
         return self.runtime.ContainerStats(request, timeout=RPC_SECONDS).stats
+
+    def update_resources(self, container_id, resources):
+        """UpdateContainerResources, as the kubelet sends for an in-place pod resize."""
+        request = self.api.UpdateContainerResourcesRequest(
+            container_id=container_id, linux=resources
+        )
+        self.runtime.UpdateContainerResources(request, timeout=RPC_SECONDS)
 
     def stop_container(self, container_id, grace_seconds=10):
         request = self.api.StopContainerRequest(container_id=container_id, timeout=grace_seconds)

@@ -15,6 +15,9 @@ StopPodSandbox and RemovePodSandbox. It reads the CRI log files that `kubectl lo
   from CNI; the producer reaches the receiver in kernel mode.
 - Two nodes: the receiver on node b listens on TCP in the node's network (hostNetwork) with a
   mounted secret; the producer on node a, in a pod network, reaches it in network mode.
+- Resources: a pod's memory limit caps its function's linear memory and its cgroup; CPU limits
+  set the cgroup's quota; ContainerStats reports the cgroup's CPU and memory (what `kubectl top`
+  shows); UpdateContainerResources changes the limits of a running receiver.
 - Errors, with the message the kubelet gets back: a missing module, a file that is not Wasm,
   an unknown roadrunner.io/ annotation, a target that is not registered, and a second receiver
   with a name that a running one holds.
@@ -47,6 +50,9 @@ SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")
 COUNTER_IMAGE = "roadrunner.local/text-counter:1"
 PRODUCER_IMAGE = "roadrunner.local/text-producer:1"
 NOT_WASM_IMAGE = "roadrunner.local/not-wasm:1"
+GROW_IMAGE = "roadrunner.local/grow:1"
+MiB = 1024 * 1024
+CGROUP_MOUNT = "/sys/fs/cgroup"
 RECEIVER_PORT = 7000  # the receiver's node is a network namespace of its own, so it is free
 SECRET_DIR = "/var/run/secrets/roadrunner"
 # The whole run's deadline, below ctest's timeout: a test still running then fails, and the
@@ -119,6 +125,7 @@ def make_images(work_dir, settings, text):
             [f"{guests}/text_producer.wasm=/producer.wasm", f"{files}/in.txt=/in/in.txt"],
         ),
         (NOT_WASM_IMAGE, "/script.wasm", [f"{files}/script.wasm=/script.wasm"]),
+        (GROW_IMAGE, "/grow.wasm", [f"{guests}/grow.wasm=/grow.wasm"]),
     ]
     tars = []
     for name, entrypoint, contents in images:
@@ -159,11 +166,13 @@ class CriTest(unittest.TestCase):
         self.addCleanup(node.client.remove_pod, pod)
         return pod
 
-    def start(self, node, pod, image, args=(), command=(), mounts=()):
+    def start(self, node, pod, image, args=(), command=(), mounts=(), resources=None):
         """CreateContainer and StartContainer of one container named after its pod."""
         self.assertTrue(node.client.image_status(image).image.id, image)  # imagePullPolicy Never
         name = pod.config.metadata.name
-        container_id = node.client.create_container(pod, name, image, args, command, mounts)
+        container_id = node.client.create_container(
+            pod, name, image, args, command, mounts, resources
+        )
         node.client.start_container(container_id)
         return container_id
 
@@ -307,6 +316,115 @@ class TwoNodeTest(CriTest):
         with open(os.path.join(path, "secret"), "w", encoding="utf-8") as f:
             f.write(secret)
         return path
+
+
+class ResourcesTest(CriTest):
+    """The pod spec's limits and what `kubectl top` reads, through the function's cgroup (v1 or
+    v2, whichever the node mounts)."""
+
+    def setUp(self):
+        super().setUp()
+        version = cgroup_version()
+        if version is None:
+            self.skipTest(f"no cgroup hierarchy at {CGROUP_MOUNT}")
+        self.v1 = version == 1
+        # The kubelet makes a pod cgroup and removes it after the pod; here the test does.
+        self.parent = f"/roadrunner-cri-test-{os.getpid()}/{self.id().rsplit('.', 1)[1]}"
+        self.addCleanup(remove_cgroup, self.parent, self.v1)
+
+    def resources(self, memory_mib, cpu_quota=0, cpu_period=0, cpu_shares=0):
+        api = self.a.client.api
+        return api.LinuxContainerResources(
+            memory_limit_in_bytes=memory_mib * MiB,
+            cpu_quota=cpu_quota,
+            cpu_period=cpu_period,
+            cpu_shares=cpu_shares,
+        )
+
+    def cgroup_file(self, container_id, v1_name, v2_name):
+        controller = {"memory": "memory", "cpu": "cpu"}[v1_name.split(".")[0]]
+        if self.v1:
+            path = f"{CGROUP_MOUNT}/{controller}{self.parent}/{container_id}/{v1_name}"
+        else:
+            path = f"{CGROUP_MOUNT}{self.parent}/{container_id}/{v2_name}"
+        if not os.path.exists(path):
+            log = [line for line in self.a.log().splitlines() if "cgroup" in line]
+            raise AssertionError(f"no {path}; containerd's log says:\n" + "\n".join(log[-10:]))
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+
+    def test_memory_limit_caps_linear_memory(self):
+        limit_mib = random.choice([128, 160, 192])
+        pod = self.a.client.run_pod("grow", self.a.log_root, {}, cgroup_parent=self.parent)
+        self.addCleanup(self.a.client.remove_pod, pod)
+        container_id = self.start(
+            self.a, pod, GROW_IMAGE, args=["2048"], resources=self.resources(limit_mib)
+        )
+        status = self.a.client.wait_exited(container_id, Suite.settings.seconds(60))
+        stdout = log_text(self.log_path(pod), "stdout")
+        cap = limit_mib - 64  # the runtime's reserve (cgroup.h, linearMemoryCapMib)
+        self.assertEqual(stdout, f"memory.grow failed at {cap * 1024} KiB\n")
+        self.assertEqual(status.exit_code, 3, status)
+        self.remove_all_and_check_nothing_left(self.a)
+
+    def test_stats_and_update_of_a_running_receiver(self):
+        pod = self.a.client.run_pod(
+            "counter", self.a.log_root, {"roadrunner.io/role": "receiver"}, cgroup_parent=self.parent
+        )
+        self.addCleanup(self.a.client.remove_pod, pod)
+        container_id = self.start(
+            self.a,
+            pod,
+            COUNTER_IMAGE,
+            resources=self.resources(256, cpu_quota=50_000, cpu_period=100_000, cpu_shares=512),
+        )
+        client = self.a.client
+        limit = self.cgroup_file(container_id, "memory.limit_in_bytes", "memory.max")
+        self.assertEqual(int(limit), 256 * MiB)
+        if self.v1:
+            self.assertEqual(self.cgroup_file(container_id, "cpu.cfs_quota_us", ""), "50000")
+            self.assertEqual(self.cgroup_file(container_id, "cpu.shares", ""), "512")
+        else:
+            self.assertEqual(self.cgroup_file(container_id, "cpu.max", "cpu.max"), "50000 100000")
+        stats = client.container_stats(container_id)
+        print(f"ContainerStats:\n{text_format.MessageToString(stats)}")
+        self.assertGreater(stats.cpu.usage_core_nano_seconds.value, 0, stats)
+        # serve's own process is in the cgroup: the runtime, its libraries, the AOT code.
+        self.assertGreater(stats.memory.working_set_bytes.value, 1 * MiB, stats)
+        self.assertLess(stats.memory.working_set_bytes.value, 256 * MiB, stats)
+        new_limit = random.choice([384, 448, 512])
+        client.update_resources(
+            container_id, self.resources(new_limit, cpu_quota=20_000, cpu_period=100_000)
+        )
+        limit = self.cgroup_file(container_id, "memory.limit_in_bytes", "memory.max")
+        self.assertEqual(int(limit), new_limit * MiB)
+        if self.v1:
+            self.assertEqual(self.cgroup_file(container_id, "cpu.cfs_quota_us", ""), "20000")
+        status = client.container_status(container_id)
+        self.assertEqual(status.state, client.api.ContainerState.CONTAINER_RUNNING, status)
+        self.remove_all_and_check_nothing_left(self.a)
+
+
+def cgroup_version():
+    """2 for a unified hierarchy at CGROUP_MOUNT, 1 for v1 controllers, None for neither."""
+    if os.path.exists(f"{CGROUP_MOUNT}/cgroup.controllers"):
+        return 2
+    if os.path.exists(f"{CGROUP_MOUNT}/memory/memory.limit_in_bytes"):
+        return 1
+    return None
+
+
+def remove_cgroup(parent, v1):
+    """Removes the pod cgroup PARENT and its own parent, deepest first, in every hierarchy."""
+    roots = [f"{CGROUP_MOUNT}/{c}" for c in ("memory", "cpu", "cpuacct", "pids")] if v1 else [
+        CGROUP_MOUNT
+    ]
+    for root in roots:
+        for path in (parent, os.path.dirname(parent)):
+            try:
+                os.rmdir(root + path)
+            except FileNotFoundError:
+                pass
 
 
 class ErrorTest(CriTest):

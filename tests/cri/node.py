@@ -140,7 +140,11 @@ state = "{d}/state"
         env["RR_CACHE_DIR"] = self.settings.aot_cache
         with open(os.path.join(self.dir, "containerd.log"), "wb") as log:
             self.containerd = subprocess.Popen(
-                ["ip", "netns", "exec", self.netns, "containerd"]
+                # A mount namespace of its own, as `ip netns exec` would give, but keeping
+                # /sys as it is: `ip netns exec` remounts it, and the cgroup hierarchies under
+                # /sys/fs/cgroup would be gone for the shim.
+                ["unshare", "--mount", "--propagation", "private"]
+                + ["nsenter", f"--net=/run/netns/{self.netns}", "containerd"]
                 + ["--config", os.path.join(self.dir, "config.toml")],
                 env=env,
                 stdout=log,

@@ -1,7 +1,7 @@
 #pragma once
 
 // An OCI bundle's config.json, reduced to what the shim runs: the process, the mounts that
-// become WASI preopens, the annotations, the cgroup and the network namespace.
+// become WASI preopens, the annotations, the cgroup, its limits and the network namespace.
 
 #include <map>
 #include <string>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/shim/cgroup.h"
 
 namespace rr::shim {
 
@@ -29,6 +30,7 @@ struct BundleSpec {
   std::vector<BundleMount> mounts;
   std::map<std::string, std::string> annotations;
   std::string cgroups_path;  ///< linux.cgroupsPath ("" if none)
+  Resources resources;       ///< linux.resources: the limits the shim enforces
   std::string netns_path;    ///< linux.namespaces[network].path ("" if none or a new one)
 };
 
