@@ -1,14 +1,14 @@
 #include "roadrunner/base/tcp_address.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace rr {
 
-std::optional<TcpAddress> parseTcpAddress(std::string_view text) {
-  if (!text.starts_with("tcp:")) {
-    return std::nullopt;
-  }
-  const std::string_view rest = text.substr(4);
+namespace {
+
+/// "HOST:PORT", split at the last ':'.
+std::optional<TcpAddress> parseHostPort(std::string_view rest) {
   const auto colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
     return std::nullopt;
@@ -24,6 +24,36 @@ std::optional<TcpAddress> parseTcpAddress(std::string_view text) {
     return std::nullopt;
   }
   return TcpAddress{.host = std::string(rest.substr(0, colon)), .port = port};
+}
+
+bool dnsName(std::string_view name) {
+  if (name.empty() || name.size() > 253 || name.front() == '.' || name.front() == '-') {
+    return false;
+  }
+  return std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
+  });
+}
+
+}  // namespace
+
+std::optional<TcpAddress> parseTcpAddress(std::string_view text) {
+  if (!text.starts_with("tcp:")) {
+    return std::nullopt;
+  }
+  return parseHostPort(text.substr(4));
+}
+
+std::optional<TcpAddress> parseDnsAddress(std::string_view text) {
+  if (!text.starts_with("dns:")) {
+    return std::nullopt;
+  }
+  auto address = parseHostPort(text.substr(4));
+  if (!address || address->port == 0 || !dnsName(address->host)) {
+    return std::nullopt;
+  }
+  return address;
 }
 
 }  // namespace rr

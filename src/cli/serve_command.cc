@@ -22,6 +22,7 @@
 #include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/transport/auth.h"
+#include "roadrunner/transport/replica_endpoint.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
 
@@ -40,7 +41,7 @@ Result<std::string> secretFrom(const std::string& file) {
 }
 
 using Targets = std::vector<std::pair<std::string, transport::Address>>;
-using SocketEndpoints = std::vector<std::unique_ptr<transport::SocketEndpoint>>;
+using SocketEndpoints = std::vector<std::unique_ptr<host::Endpoint>>;
 
 // Routes for the served function's own sends, with embedded mode's answers: its targets, each
 // reachable as NAME and, for a group member given as "NAME#K", also as "NAME#K"; and the names
@@ -56,8 +57,16 @@ void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::stri
   }
   for (const auto& [target, address] : targets) {
     const std::string function = target.substr(0, target.find('#'));  // the served name
-    endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
-        address, function, transport::SocketEndpointOptions{.secret = secret}));
+    if (address.dns()) {
+      endpoints.push_back(std::make_unique<transport::ReplicaEndpoint>(
+          address.str(), transport::ReplicaEndpoint::dnsResolver(address.host, address.port),
+          function,
+          transport::ReplicaEndpointOptions{
+              .socket = {.connect_timeout_ms = 1000, .secret = secret}}));
+    } else {
+      endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
+          address, function, transport::SocketEndpointOptions{.secret = secret}));
+    }
     router.addEndpoint(function, endpoints.back().get());
     router.allow(instance, function);
     if (target != function) {
@@ -74,13 +83,14 @@ Result<std::pair<std::string, transport::Address>> parseTarget(const std::string
     return fail(Errc::kInvalidArgument, "serve",
                 "'" + text + "' is not NAME=ADDRESS (or NAME#K=ADDRESS)");
   }
-  RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(text.substr(eq + 1)));
+  RR_ASSIGN_OR_RETURN(auto address, transport::Address::parseTarget(text.substr(eq + 1)));
   return std::pair{text.substr(0, eq), std::move(address)};
 }
 
 constexpr std::string_view kAddressHelp =
     "ADDRESS is unix:PATH (kernel mode) or tcp:HOST:PORT (network mode; HOST an IPv4 address or "
-    "localhost, PORT 0 for a free port). Network mode needs a shared secret: --secret-file FILE, "
+    "localhost, PORT 0 for a free port); a --target may also be dns:NAME:PORT, the replicas "
+    "NAME resolves to. Network mode needs a shared secret: --secret-file FILE, "
     "else $RR_SECRET.";
 
 }  // namespace

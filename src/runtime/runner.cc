@@ -12,6 +12,7 @@
 #include "roadrunner/base/unix_address.h"
 #include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/transport/auth.h"
+#include "roadrunner/transport/replica_endpoint.h"
 #include "roadrunner/transport/socket_endpoint.h"
 
 #include "output_pump.h"
@@ -114,6 +115,7 @@ struct Run {
     commands.clear();
     receivers.clear();
     socket_endpoints.clear();
+    replica_endpoints.clear();
     served.clear();
     pump.join();
     if (!socket_dir.empty()) {
@@ -128,6 +130,7 @@ struct Run {
   std::vector<std::string> served_names;  ///< served[i] runs the instance served_names[i]
   std::vector<std::unique_ptr<transport::SocketEndpoint>> socket_endpoints;
   std::vector<std::string> socket_endpoint_function;
+  std::vector<std::unique_ptr<transport::ReplicaEndpoint>> replica_endpoints;  ///< dns: edges
   std::vector<Started> receivers;
   std::vector<Started> commands;
   std::string socket_dir;  ///< kernel edges: a private 0700 directory for the sockets
@@ -317,7 +320,18 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
     }
   }
   for (const auto& [name, address_text] : remote_address) {
-    RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(address_text));
+    RR_ASSIGN_OR_RETURN(auto address, transport::Address::parseTarget(address_text));
+    if (address.dns()) {
+      // Replicas behind one name: spread over, re-resolved as they scale.
+      run.replica_endpoints.push_back(std::make_unique<transport::ReplicaEndpoint>(
+          address_text, transport::ReplicaEndpoint::dnsResolver(address.host, address.port), name,
+          transport::ReplicaEndpointOptions{
+              .socket = {.connect_timeout_ms = 1000,
+                         .secret = remote_secret,
+                         .thread_private_fds = options.prefix_output}}));
+      run.router.addEndpoint(name, run.replica_endpoints.back().get());
+      continue;
+    }
     run.socket_endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
         std::move(address), name,
         transport::SocketEndpointOptions{.secret = remote_secret,
@@ -443,7 +457,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   RR_ASSIGN_OR_RETURN(const std::string secret, transport::randomSecret());
   std::string remote_secret;
   const bool remote_tcp = std::ranges::any_of(
-      remote_address, [](const auto& entry) { return entry.second.starts_with("tcp:"); });
+      remote_address, [](const auto& entry) { return !entry.second.starts_with("unix:"); });
   if (remote_tcp) {
     if (!workflow.secret_file.empty()) {
       RR_ASSIGN_OR_RETURN(remote_secret, transport::readSecretFile(workflow.secret_file));

@@ -270,12 +270,13 @@ Result<Workflow> parseWorkflow(std::string_view text, const std::string& base_di
         // this node (kernel), as the containerd shim wires containers.
         const bool fits = e.at("address").is_string() &&
                           ((edge.mode == EdgeMode::kNetwork &&
-                            parseTcpAddress(e.at("address").get<std::string>()).has_value()) ||
+                            (parseTcpAddress(e.at("address").get<std::string>()).has_value() ||
+                             parseDnsAddress(e.at("address").get<std::string>()).has_value())) ||
                            (edge.mode == EdgeMode::kKernel &&
                             parseUnixAddress(e.at("address").get<std::string>()).has_value()));
         if (!fits) {
           return bad("edge " + edge.from + " -> " + edge.to +
-                     ": 'address' (tcp:HOST:PORT) belongs to network edges, "
+                     ": 'address' (tcp:HOST:PORT or dns:NAME:PORT) belongs to network edges, "
                      "(unix:PATH) to kernel edges");
         }
         edge.address = e.at("address").get<std::string>();

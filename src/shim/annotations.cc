@@ -73,16 +73,16 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
         TargetSpec t{.name = std::string(trim(item.substr(0, eq)))};
         if (eq != std::string_view::npos) {
           t.address = std::string(trim(item.substr(eq + 1)));
-          if (!validTcp(t.address, false)) {
+          if (!validTcp(t.address, false) && !parseDnsAddress(t.address)) {
             return bad(key, "target '" + t.name + "': '" + t.address +
-                                "' is not tcp:HOST:PORT (receivers on this node are found "
-                                "by name)");
+                                "' is neither tcp:HOST:PORT nor dns:NAME:PORT (receivers on "
+                                "this node are found by name)");
           }
         }
         if (!validFunctionName(t.name)) {
           return bad(key, "'" + std::string(item) +
-                              "' is not NAME or NAME=tcp:HOST:PORT (NAME: 1-64 characters of "
-                              "[A-Za-z0-9_.-])");
+                              "' is not NAME, NAME=tcp:HOST:PORT or NAME=dns:NAME:PORT (NAME: "
+                              "1-64 characters of [A-Za-z0-9_.-])");
         }
         if (!seen.insert(t.name).second) {
           return bad(key, "target '" + t.name + "' is listed twice");

@@ -51,7 +51,8 @@ void forkAndWait(std::atomic<bool>& exited, ForkJob job) {
                                  .netns_fd = job.netns.get(),
                                  .fds = {{job.spec.stdin_fd.get(), 0},
                                          {job.spec.stdout_fd.get(), 1},
-                                         {job.spec.stderr_fd.get(), 2}}};
+                                         {job.spec.stderr_fd.get(), 2}},
+                                 .bind_files = job.spec.bind_files};
   if (job.ready_write.valid()) {
     options.fds.emplace_back(job.ready_write.get(), 3);
   }

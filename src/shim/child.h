@@ -30,6 +30,8 @@ struct ChildSpec {
   UniqueFd stderr_fd;
   std::string netns_path;  ///< join this network namespace first ("" keeps the shim's)
   std::vector<std::string> cgroup_dirs;  ///< move the child into these before it runs
+  /// (host file, path) bound over path in the child's own mount namespace (GatedSpawnOptions)
+  std::vector<std::pair<std::string, std::string>> bind_files;
   bool ready_pipe = false;  ///< give the child fd 3, the write end of a pipe (readyFd())
 };
 

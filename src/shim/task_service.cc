@@ -100,6 +100,21 @@ Result<std::optional<Cgroup>> makeCgroup(const std::string& id, const BundleSpec
   return std::optional<Cgroup>(std::move(*cgroup));
 }
 
+/// The pod's /etc/hosts and /etc/resolv.conf (the CRI plugin's single-file bind mounts): the
+/// function's own sends resolve names (a dns: target's Service) as the pod does, through the
+/// cluster's DNS, not the node's.
+std::vector<std::pair<std::string, std::string>> resolverFiles(const BundleSpec& spec) {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const auto& m : spec.mounts) {
+    if (m.isBind() && (m.destination == "/etc/hosts" || m.destination == "/etc/resolv.conf") &&
+        std::filesystem::is_regular_file(m.source) &&
+        std::filesystem::is_regular_file(m.destination)) {
+      files.emplace_back(m.source, m.destination);
+    }
+  }
+  return files;
+}
+
 }  // namespace
 
 TaskService::TaskService(ShimOptions options, std::function<void()> shutdown)
@@ -213,6 +228,9 @@ RpcResult TaskService::create(const std::string& payload) {
     const bool sandbox = ann.contains("io.kubernetes.cri.container-type") &&
                          ann.at("io.kubernetes.cri.container-type") == "sandbox";
     ChildSpec child{.env = {}, .netns_path = spec->netns_path};
+    if (!sandbox) {
+      child.bind_files = resolverFiles(*spec);
+    }
     if (sandbox) {
       // A pod's sandbox runs no function: a placeholder holds its place until killed.
       RR_LOG_INFO("{}: pod sandbox; a placeholder process stands in for it", task.id);
@@ -226,7 +244,9 @@ RpcResult TaskService::create(const std::string& payload) {
       bool network = false;
       for (const auto& t : ctx.wiring.targets) {
         RR_ASSIGN_OR_RETURN(const auto entry, registry_.lookup(t.name));
-        if (entry) {
+        // A dns: address names the replicas behind a Service, this node's among them: it wins
+        // over the node's registry, so deliveries spread over all of them.
+        if (entry && !t.address.starts_with("dns:")) {
           ctx.targets.push_back({t.name, entry->address});
         } else if (!t.address.empty()) {
           ctx.targets.push_back({t.name, t.address});
@@ -256,14 +276,23 @@ RpcResult TaskService::create(const std::string& payload) {
         RR_ASSIGN_OR_RETURN(const auto existing, registry_.lookup(ctx.wiring.name));
         // Refused here already, before anything runs; Start checks again when it registers.
         const auto existing_path = existing ? parseUnixAddress(existing->address) : std::nullopt;
-        if (existing && existing->owner != task.id &&
-            (!existing_path || std::filesystem::exists(*existing_path))) {
+        const bool taken = existing && existing->owner != task.id &&
+                           (!existing_path || std::filesystem::exists(*existing_path));
+        task.listen_address = ctx.listen_address;
+        if (taken && ctx.wiring.listen != "unix") {
+          // One more replica of a receiver on TCP: senders reach it by its address (a
+          // Service's dns: name), and the node's name stays with the first.
+          RR_LOG_INFO(
+              "{}: '{}' is registered by container {}; this replica is reached at its "
+              "address only",
+              task.id, ctx.wiring.name, existing->owner);
+        } else if (taken) {
           return failErrno(
               "register", EEXIST,
               "'" + ctx.wiring.name + "' is already registered by container " + existing->owner);
+        } else {
+          task.registered_name = ctx.wiring.name;
         }
-        task.registered_name = ctx.wiring.name;
-        task.listen_address = ctx.listen_address;
       }
       if (network) {
         if (ctx.wiring.secret_file.empty()) {
@@ -412,13 +441,21 @@ RpcResult TaskService::start(const std::string& payload) {
   if (!task_->registered_name.empty() && task_->status == Status::kRunning) {
     auto added = registry_.add(task_->registered_name,
                                {.address = task_->listen_address, .owner = task_->id});
-    if (!added) {
+    if (!added && added.error().code == std::errc::file_exists &&
+        !task_->listen_address.starts_with("unix:")) {
+      // A replica on TCP that started just after another one took the name (see Create).
+      RR_LOG_INFO("{}: {}; this replica is reached at its address only", id,
+                  added.error().message());
+      task_->registered_name.clear();
+    } else if (!added) {
       RR_LOG_ERROR("start {}: {}", id, added.error().message());
       (void)child->signal(SIGKILL, true);
       return rpcError(added.error());
     }
-    task_->registered = true;
-    RR_LOG_INFO("{}: '{}' registered at {}", id, task_->registered_name, task_->listen_address);
+    task_->registered = !task_->registered_name.empty();
+    if (task_->registered) {
+      RR_LOG_INFO("{}: '{}' registered at {}", id, task_->registered_name, task_->listen_address);
+    }
   }
   writeState(*task_);
   containerd::events::TaskStart event;

@@ -4,6 +4,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -66,6 +67,17 @@ int millisLeft(Clock::time_point deadline) {
   }
   if (o.netns_fd >= 0 && ::setns(o.netns_fd, CLONE_NEWNET) != 0) {
     die(errno);
+  }
+  if (!o.bind_files.empty()) {
+    if (::unshare(CLONE_NEWNS) != 0 ||
+        ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+      die(errno);
+    }
+    for (const auto& [from, to] : o.bind_files) {
+      if (::mount(from.c_str(), to.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        die(errno);
+      }
+    }
   }
   for (const auto& [from, to] : o.fds) {
     if (::dup2(from, to) < 0) {

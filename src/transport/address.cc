@@ -24,8 +24,28 @@ Result<Address> Address::parse(std::string_view text) {
   return Address{.kind = Kind::kTcp, .host = std::move(host), .port = tcp->port};
 }
 
+Result<Address> Address::parseTarget(std::string_view text) {
+  if (auto dns = parseDnsAddress(text)) {
+    return Address{.kind = Kind::kDns, .host = std::move(dns->host), .port = dns->port};
+  }
+  auto address = parse(text);
+  if (!address) {
+    return fail(Errc::kInvalidArgument, "address",
+                "'" + std::string(text) + "' is not unix:PATH, tcp:HOST:PORT or dns:NAME:PORT");
+  }
+  return address;
+}
+
 std::string Address::str() const {
-  return tcp() ? "tcp:" + host + ":" + std::to_string(port) : unixAddress(path);
+  switch (kind) {
+    case Kind::kTcp:
+      return "tcp:" + host + ":" + std::to_string(port);
+    case Kind::kDns:
+      return "dns:" + host + ":" + std::to_string(port);
+    case Kind::kUnix:
+      break;
+  }
+  return unixAddress(path);
 }
 
 }  // namespace rr::transport

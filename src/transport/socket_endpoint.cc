@@ -180,7 +180,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   auto fd = connection();
   if (!fd) {
     RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), fd.error().message());
-    return {.status = Status::kUnavailable};
+    return {.status = Status::kUnavailable, .not_sent = true};
   }
   const bool use_memfd = !address_.tcp() && len > 0 && len >= options_.memfd_threshold;
   const bool use_splice = address_.tcp() && len > 0 && len >= options_.splice_threshold;

@@ -133,7 +133,7 @@ const std::vector<UsageCase>& usageCases() {
        "is not NAME=ADDRESS"},
       {"ServeTargetBadAddress",
        {"serve", wasm, "--listen", listen, "--target", "sink=nowhere"},
-       "--target: 'nowhere' is not unix:PATH or tcp:HOST:PORT"},
+       "--target: 'nowhere' is not unix:PATH, tcp:HOST:PORT or dns:NAME:PORT"},
       {"ServeEnvWithoutEquals",
        {"serve", wasm, "--listen", listen, "--env", "KEY"},
        "--env: 'KEY' is not KEY=VALUE"},

@@ -138,7 +138,7 @@ class CriClient:
                     namespace_options=api.NamespaceOption(
                         network=network, pid=api.NamespaceMode.CONTAINER
                     )
-                )
+                ),
             ),
         )
         request = api.RunPodSandboxRequest(config=config, runtime_handler="roadrunner")

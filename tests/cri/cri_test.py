@@ -36,6 +36,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 import unittest
 from dataclasses import dataclass
 
@@ -369,7 +370,10 @@ class ResourcesTest(CriTest):
 
     def test_stats_and_update_of_a_running_receiver(self):
         pod = self.a.client.run_pod(
-            "counter", self.a.log_root, {"roadrunner.io/role": "receiver"}, cgroup_parent=self.parent
+            "counter",
+            self.a.log_root,
+            {"roadrunner.io/role": "receiver"},
+            cgroup_parent=self.parent,
         )
         self.addCleanup(self.a.client.remove_pod, pod)
         container_id = self.start(
@@ -416,15 +420,109 @@ def cgroup_version():
 
 def remove_cgroup(parent, v1):
     """Removes the pod cgroup PARENT and its own parent, deepest first, in every hierarchy."""
-    roots = [f"{CGROUP_MOUNT}/{c}" for c in ("memory", "cpu", "cpuacct", "pids")] if v1 else [
-        CGROUP_MOUNT
-    ]
+    roots = (
+        [f"{CGROUP_MOUNT}/{c}" for c in ("memory", "cpu", "cpuacct", "pids")]
+        if v1
+        else [CGROUP_MOUNT]
+    )
     for root in roots:
         for path in (parent, os.path.dirname(parent)):
             try:
                 os.rmdir(root + path)
             except FileNotFoundError:
                 pass
+
+
+class ReplicasTest(CriTest):
+    """Replicas of the receiver `counter`, each in its own pod network and on TCP (as a
+    Deployment's pods run), addressed from node a by a Service-like name that node a resolves to
+    their pod IPs: two on node b, then one of them removed, then one added on node a."""
+
+    SERVICE = "counter.default.svc.cluster.local"
+
+    def test_replicas_behind_one_name_scaled_across_nodes(self):
+        secret = os.urandom(32).hex() + "\n"
+        annotations = {"roadrunner.io/secret-file": SECRET_DIR + "/secret"}
+        mounts = {
+            node.name: [(SECRET_DIR, self.write_secret(node, secret))] for node in (self.a, self.b)
+        }
+        receiver = {
+            **annotations,
+            "roadrunner.io/name": "counter",
+            "roadrunner.io/listen": f"tcp:0.0.0.0:{RECEIVER_PORT}",
+        }
+        replicas = [
+            self.run_receiver(self.b, receiver, mounts=mounts["b"], pod_name=f"counter-{i}")
+            for i in (1, 2)
+        ]
+        ips = [self.b.client.pod_status(pod).network.ip for pod, _ in replicas]
+        self.assertEqual(len(set(ips)), 2, ips)
+        self.a.set_hosts([(ip, self.SERVICE) for ip in ips])
+        target = {"roadrunner.io/targets": f"counter=dns:{self.SERVICE}:{RECEIVER_PORT}"}
+
+        # Each producer reaches one of the replicas.
+        served = self.produce_until_both_served(replicas, {**annotations, **target}, mounts["a"])
+        self.assertEqual(served, {0, 1})
+
+        # Scale down: the first replica leaves the name's answer and its pod goes; producers
+        # reach the one left. Each resolves the name through its pod's /etc/hosts (what CRI
+        # copied from the node when the pod was made), not the node's: the node's file now names
+        # the replica that is gone, and would fail them.
+        self.a.set_hosts([(ips[1], self.SERVICE)])
+        self.b.client.remove_pod(replicas[0][0])
+        before = self.deliveries(replicas[1][0])
+        for _ in range(2):
+            pod = self.run_pod(self.a, "producer", {**annotations, **target})
+            self.a.set_hosts([(ips[0], self.SERVICE)])
+            container_id = self.start(
+                self.a, pod, PRODUCER_IMAGE, args=["/in/in.txt"], mounts=mounts["a"]
+            )
+            status = self.a.client.wait_exited(container_id, Suite.settings.seconds(30))
+            self.assertEqual((status.exit_code, status.reason), (0, "Completed"), status)
+            self.a.client.remove_pod(pod)
+            self.a.set_hosts([(ips[1], self.SERVICE)])
+        counted = lambda: self.deliveries(replicas[1][0]) == before + 2  # noqa: E731
+        wait_for("the replica left to count both", counted, Suite.settings.seconds(10))
+
+        # Scale up on the other node: a replica on node a joins the answer, and producers on
+        # node a reach both, the one beside them and the one on node b.
+        local = self.run_receiver(self.a, receiver, mounts=mounts["a"], pod_name="counter-3")
+        local_ip = self.a.client.pod_status(local[0]).network.ip
+        self.a.set_hosts([(ips[1], self.SERVICE), (local_ip, self.SERVICE)])
+        served = self.produce_until_both_served(
+            [replicas[1], local], {**annotations, **target}, mounts["a"], already=before + 2
+        )
+        self.assertEqual(served, {0, 1})
+        self.remove_all_and_check_nothing_left(self.b)
+        self.assert_no_processes_left(self.a)
+
+    def run_producer_once(self, annotations, mounts):
+        """One producer pod, run to completion and removed."""
+        pod, status = self.run_producer(self.a, annotations, mounts=mounts)
+        self.a.client.remove_pod(pod)
+        return pod, status
+
+    def deliveries(self, receiver_pod):
+        log = log_text(self.log_path(receiver_pod), "stderr")
+        return log.count(Suite.input.receiver_says())
+
+    def produce_until_both_served(self, replicas, annotations, mounts, already=0):
+        """Runs producers until each of two replicas has counted a delivery (the first one more
+        than `already`). Each producer starts its turn at a random replica: 12 tries miss one
+        with odds of 1 in 2048."""
+        floors = [already, 0]
+        served = set()
+        for _ in range(12):
+            _, status = self.run_producer_once(annotations, mounts)
+            self.assertEqual((status.exit_code, status.reason), (0, "Completed"), status)
+            # The receivers' stderr reaches their logs a moment after the producer ends.
+            time.sleep(0.2)
+            served = {i for i, (pod, _) in enumerate(replicas) if self.deliveries(pod) > floors[i]}
+            if served == {0, 1}:
+                break
+        return served
+
+    write_secret = TwoNodeTest.write_secret
 
 
 class ErrorTest(CriTest):

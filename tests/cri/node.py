@@ -77,6 +77,9 @@ class Node:
         self.shim_root = os.path.join(self.dir, "rr")
         self.log_root = os.path.join(self.dir, "pods")
         self.socket = os.path.join(self.dir, "containerd.sock")
+        # The node's /etc/hosts, as its cluster DNS would answer: bound over /etc/hosts for
+        # containerd and everything it starts (set_hosts).
+        self.hosts = os.path.join(self.dir, "hosts")
         self.settings = settings
         self.containerd = None
         self.client = None
@@ -130,10 +133,18 @@ state = "{d}/state"
         with open(os.path.join(self.dir, "cni", "10-pods.conflist"), "w", encoding="utf-8") as f:
             json.dump(self.cni_config(), f)
 
+    def set_hosts(self, entries):
+        """What names resolve to on the node: [(ip, name)]. Written in place, so the bind mount
+        sees it."""
+        with open(self.hosts, "w", encoding="utf-8") as f:
+            f.write("127.0.0.1 localhost\n")
+            f.writelines(f"{ip} {name}\n" for ip, name in entries)
+
     def start(self, api, api_grpc):
         """Starts containerd inside the node's network namespace and waits until its CRI plugin
         reports the runtime and the network ready, as the kubelet does before it runs pods."""
         self.write_configs()
+        self.set_hosts([])
         env = {k: v for k, v in os.environ.items() if not k.startswith("RR_")}
         env["PATH"] = self.settings.bin_dir + ":" + env.get("PATH", "/usr/bin:/bin")
         env["RR_SHIM_ROOT"] = self.shim_root
@@ -143,7 +154,8 @@ state = "{d}/state"
                 # A mount namespace of its own, as `ip netns exec` would give, but keeping
                 # /sys as it is: `ip netns exec` remounts it, and the cgroup hierarchies under
                 # /sys/fs/cgroup would be gone for the shim.
-                ["unshare", "--mount", "--propagation", "private"]
+                ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
+                + ['mount --bind "$0" /etc/hosts && exec "$@"', self.hosts]
                 + ["nsenter", f"--net=/run/netns/{self.netns}", "containerd"]
                 + ["--config", os.path.join(self.dir, "config.toml")],
                 env=env,

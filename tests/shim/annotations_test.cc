@@ -41,6 +41,10 @@ TEST(Annotations, Targets) {
   EXPECT_EQ(w->targets[1].address, "tcp:10.0.0.2:7000");
   EXPECT_EQ(w->targets[2].name, "log");
   EXPECT_TRUE(w->interpreter);
+  auto service = parseWiring(
+      {{"roadrunner.io/targets", "counter=dns:counter.default.svc.cluster.local:7000"}}, "p");
+  ASSERT_TRUE(service) << service.error().message();
+  EXPECT_EQ(service->targets[0].address, "dns:counter.default.svc.cluster.local:7000");
 }
 
 TEST(Annotations, AllowNetListsGrants) {
@@ -63,8 +67,10 @@ TEST(Annotations, MalformedValuesNameTheAnnotation) {
       {{{"roadrunner.io/targets", ""}}, "roadrunner.io/targets"},
       {{{"roadrunner.io/targets", "a,,b"}}, "roadrunner.io/targets"},
       {{{"roadrunner.io/targets", "a,a"}}, "listed twice"},
-      {{{"roadrunner.io/targets", "a=unix:/x.sock"}}, "not tcp:HOST:PORT"},
-      {{{"roadrunner.io/targets", "a=tcp:h:0"}}, "not tcp:HOST:PORT"},
+      {{{"roadrunner.io/targets", "a=unix:/x.sock"}}, "neither tcp:HOST:PORT nor dns:NAME:PORT"},
+      {{{"roadrunner.io/targets", "a=tcp:h:0"}}, "neither tcp:HOST:PORT nor dns:NAME:PORT"},
+      {{{"roadrunner.io/targets", "a=dns:h:0"}}, "neither tcp:HOST:PORT nor dns:NAME:PORT"},
+      {{{"roadrunner.io/targets", "a=dns:h_1:80"}}, "neither tcp:HOST:PORT nor dns:NAME:PORT"},
       {{{"roadrunner.io/targets", "me"}}, "cannot send to itself"},
       {{{"roadrunner.io/secret-file", "relative"}}, "roadrunner.io/secret-file"},
       {{{"roadrunner.io/interpreter", "yes"}}, "roadrunner.io/interpreter"},

@@ -19,4 +19,9 @@ struct TcpAddress {
 /// and the shim's `roadrunner.io/listen` and target annotations.
 [[nodiscard]] std::optional<TcpAddress> parseTcpAddress(std::string_view text);
 
+/// Parses "dns:NAME:PORT": NAME is a DNS name (1-253 characters of letters, digits, '-' and '.',
+/// as a Kubernetes Service's `NAME.NAMESPACE.svc.cluster.local`), resolved by the sender to every
+/// IPv4 address it has; PORT is 1-65535.
+[[nodiscard]] std::optional<TcpAddress> parseDnsAddress(std::string_view text);
+
 }  // namespace rr

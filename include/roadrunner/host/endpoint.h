@@ -73,11 +73,14 @@ struct DeliveryResult {
   /// pages, mapped pages read, copy-on-write copies).
   /// Counted for payloads from 1 MiB, 0 below (the count costs two system calls)
   std::uint32_t faults = 0;
+  /// The delivery failed before any of it left this process (no connection could be made): the
+  /// receiver cannot have run the handler, so another replica may take it without a duplicate.
+  bool not_sent = false;
 };
 
-/// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status and
-/// reply length of the first failure (or the last success), and sums every delivery's copied
-/// bytes, failed or not. Thread-safety: `done` from any thread, `wait` from one.
+/// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status,
+/// reply length and `not_sent` of the first failure (or the last success), and sums every
+/// delivery's copied bytes, failed or not. Thread-safety: `done` from any thread, `wait` from one.
 class Completion {
  public:
   explicit Completion(std::uint32_t pending) : pending_(pending) {}
@@ -86,6 +89,7 @@ class Completion {
     if (result_.status == Status::kOk) {
       result_.status = result.status;
       result_.reply_len = result.reply_len;
+      result_.not_sent = result.not_sent;  // a group: not sent only if its first failure was not
     }
     result_.copied_bytes += result.copied_bytes;
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);

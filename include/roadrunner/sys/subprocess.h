@@ -36,6 +36,10 @@ struct GatedSpawnOptions {
   int exec_error_fd = -1;  ///< write end: the errno of a failed setns, dup2 or exec
   int netns_fd = -1;       ///< >= 0: setns(CLONE_NEWNET) after the gate
   std::vector<std::pair<int, int>> fds;  ///< dup2(from, to) after the gate, in this order
+  /// (host file, path): after the gate, in a mount namespace of its own (private propagation),
+  /// each host file is bound over path. A Kubernetes pod's /etc/hosts and /etc/resolv.conf, so
+  /// the child resolves names as the pod does.
+  std::vector<std::pair<std::string, std::string>> bind_files;
 };
 
 /// A child process, reaped by its owner. Move-only.
