@@ -143,6 +143,21 @@ class RealCgroup : public ::testing::Test {
   static std::string uniquePath() {
     return "/roadrunner-cgroup-test-" + std::to_string(::getpid());
   }
+  /// Runs the shell's loop in `cgroup` to its end; then what the cgroup accounted.
+  static Result<CgroupStats> burnIn(const Cgroup& cgroup) {
+    auto p = sys::Subprocess::spawn(
+        {.argv = {"/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"}});
+    if (!p) {
+      return std::unexpected(p.error());
+    }
+    if (auto joined = cgroup.join(p->pid()); !joined) {
+      return std::unexpected(joined.error());
+    }
+    if (auto code = p->waitFor(std::chrono::seconds(60 * rr::testing::timeScale())); !code) {
+      return std::unexpected(code.error());
+    }
+    return cgroup.stats();
+  }
 };
 
 TEST_F(RealCgroup, V1AccountsTheCpuAndMemoryOfItsProcess) {
@@ -153,13 +168,7 @@ TEST_F(RealCgroup, V1AccountsTheCpuAndMemoryOfItsProcess) {
   ASSERT_TRUE(cgroup) << cgroup.error().message();
   ASSERT_TRUE(
       cgroup->apply({.memory_limit = 256 * kMiB, .cpu_quota = 50'000, .cpu_period = 100'000}));
-  auto p = sys::Subprocess::spawn(
-      {.argv = {"/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"}});
-  ASSERT_TRUE(p);
-  ASSERT_TRUE(cgroup->join(p->pid()));
-  auto code = p->waitFor(std::chrono::seconds(60 * rr::testing::timeScale()));
-  ASSERT_TRUE(code);
-  auto s = cgroup->stats();
+  auto s = burnIn(*cgroup);
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_GT(s->cpu_usage_ns, 10'000'000U) << "the shell's loop ran in the cgroup";
   EXPECT_EQ(s->memory_limit, static_cast<std::uint64_t>(256 * kMiB));
@@ -176,13 +185,7 @@ TEST_F(RealCgroup, V2AccountsTheCpuOfItsProcess) {
   }
   auto cgroup = Cgroup::create(uniquePath(), mount);
   ASSERT_TRUE(cgroup) << cgroup.error().message();
-  auto p = sys::Subprocess::spawn(
-      {.argv = {"/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"}});
-  ASSERT_TRUE(p);
-  ASSERT_TRUE(cgroup->join(p->pid()));
-  auto code = p->waitFor(std::chrono::seconds(60 * rr::testing::timeScale()));
-  ASSERT_TRUE(code);
-  auto s = cgroup->stats();
+  auto s = burnIn(*cgroup);
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_GT(s->cpu_usage_ns, 10'000'000U) << "cpu.stat's usage_usec, in ns";
   cgroup->remove();
