@@ -58,20 +58,34 @@ ReplicaEndpoint::ReplicaEndpoint(std::string display, Resolve resolve, std::stri
 
 ReplicaEndpoint::~ReplicaEndpoint() = default;
 
-void ReplicaEndpoint::refreshLocked(bool force) {
-  const auto now = Clock::now();
-  if (resolved_ && !force && now - resolved_at_ < options_.refresh) {
+void ReplicaEndpoint::refresh(bool force) {
+  {
+    const std::scoped_lock lock(mutex_);
+    const bool stale = !resolved_ || Clock::now() - resolved_at_ >= options_.refresh;
+    // One thread resolves while the others go on with the replicas known; before the first
+    // answer there are none, so every thread asks.
+    if ((!stale && !force) || (resolving_ && resolved_)) {
+      return;
+    }
+    resolving_ = true;
+  }
+  auto addresses = resolve_();  // DNS may take seconds: never under the lock
+  const std::scoped_lock lock(mutex_);
+  resolving_ = false;
+  resolved_ = true;
+  resolved_at_ = Clock::now();
+  if (!addresses) {
+    // A resolver that fails (DNS down) keeps the replicas it knew; the name is asked again at
+    // the next refresh.
+    RR_LOG_WARN("send to {} ({}): {}", target_, display_, addresses.error().message());
     return;
   }
-  resolved_ = true;
-  resolved_at_ = now;
-  auto addresses = resolve_();
-  if (!addresses) {
-    RR_LOG_WARN("send to {} ({}): {}", target_, display_, addresses.error().message());
-    addresses = std::vector<Address>();  // no replicas now; the old ones leave too
-  }
+  merge(std::move(*addresses));
+}
+
+void ReplicaEndpoint::merge(std::vector<Address> addresses) {
   std::vector<Replica> next;
-  for (auto& address : *addresses) {
+  for (auto& address : addresses) {
     auto same = std::ranges::find_if(
         replicas_, [&](const Replica& r) { return r.address.str() == address.str(); });
     if (same != replicas_.end()) {
@@ -96,8 +110,8 @@ void ReplicaEndpoint::refreshLocked(bool force) {
 }
 
 std::vector<std::shared_ptr<SocketEndpoint>> ReplicaEndpoint::candidates(bool force) {
+  refresh(force);
   const std::scoped_lock lock(mutex_);
-  refreshLocked(force);
   std::vector<std::shared_ptr<SocketEndpoint>> live;
   std::vector<std::shared_ptr<SocketEndpoint>> down;
   const auto now = Clock::now();
@@ -145,8 +159,8 @@ void ReplicaEndpoint::deliverAsync(const host::Delivery& delivery, host::Complet
 }
 
 std::vector<std::string> ReplicaEndpoint::replicas() {
+  refresh(false);
   const std::scoped_lock lock(mutex_);
-  refreshLocked(false);
   std::vector<std::string> out;
   out.reserve(replicas_.size());
   for (const auto& r : replicas_) {

@@ -30,7 +30,8 @@ struct ReplicaEndpointOptions {
 /// - **Spread.** Deliveries go to the live replicas in turn.
 /// - **Scaling.** The name is resolved again once the last resolution is older than `refresh`,
 ///   and at once when no replica could be reached: new replicas join, ones gone from the answer
-///   leave.
+///   leave. One thread asks while the others send to the replicas known; a failed resolution
+///   (DNS down) keeps them.
 /// - **Failures.** A delivery that could not connect to its replica (`not_sent`: the replica
 ///   never saw it) goes to the next replica, and the failed one is passed over for `down_for`.
 ///   A delivery that failed after its bytes left is never sent again: the replica may have run
@@ -71,7 +72,10 @@ class ReplicaEndpoint final : public host::Endpoint {
   /// The replicas to try, in order: the live ones from the next in turn, then the ones passed
   /// over. Resolves again first when the last resolution is stale or `force`.
   [[nodiscard]] std::vector<std::shared_ptr<SocketEndpoint>> candidates(bool force);
-  void refreshLocked(bool force);
+  /// Resolves the name if the last answer is stale (or `force`), outside the lock.
+  void refresh(bool force);
+  /// Replaces the replicas with `addresses`, keeping the endpoints of those that stay.
+  void merge(std::vector<Address> addresses);
   void markDown(const SocketEndpoint* endpoint);
   [[nodiscard]] host::DeliveryResult deliverOnce(const host::Delivery& delivery, bool force);
 
@@ -85,7 +89,8 @@ class ReplicaEndpoint final : public host::Endpoint {
   // own descriptor table (SocketEndpointOptions::thread_private_fds): bounded, oldest dropped.
   std::vector<std::shared_ptr<SocketEndpoint>> retired_;
   Clock::time_point resolved_at_{};
-  bool resolved_ = false;
+  bool resolved_ = false;   ///< an answer (or a failure) came at least once
+  bool resolving_ = false;  ///< a thread is asking now
   std::size_t next_ = 0;
 };
 

@@ -1,0 +1,157 @@
+// ReplicaEndpoint against real SocketServers on loopback (127.0.0.1 and 127.0.0.2), with a
+// resolver the test controls: the turns, a resolver that fails, a replica that goes away, and a
+// name with no replicas.
+
+#include "roadrunner/transport/replica_endpoint.h"
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "roadrunner/transport/socket_server.h"
+
+#include "../testing/subprocess.h"
+
+namespace rr::transport {
+namespace {
+
+using host::Status;
+using namespace std::chrono_literals;
+
+// Counts the deliveries it handled and replies with one byte.
+class CountingReceiver final : public host::Endpoint {
+ public:
+  void deliverAsync(const host::Delivery& d, host::Completion& c) override {
+    std::vector<std::byte> buf(d.size());
+    if (d.remote != nullptr && !d.remote->fill(buf, {})) {
+      c.done({.status = Status::kUnavailable});
+      return;
+    }
+    runs.fetch_add(1);
+    c.done({.reply_len = 0});
+  }
+  std::atomic<int> runs{0};
+};
+
+class ReplicaEndpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (std::size_t i = 0; i < servers_.size(); ++i) {
+      const std::string host = "127.0.0." + std::to_string(i + 1);
+      auto s = SocketServer::start(
+          *Address::parse("tcp:" + host + ":0"), &receivers_[i],
+          {.timeout_seconds = 2 * rr::testing::timeScale(), .name = "sink", .secret = "s3cret"});
+      ASSERT_TRUE(s.has_value()) << s.error().message();
+      servers_[i] = std::move(*s);
+    }
+    answer({0, 1});
+  }
+
+  /// What the name resolves to from now on: these servers.
+  void answer(const std::vector<std::size_t>& which) {
+    const std::scoped_lock lock(mutex_);
+    answer_.clear();
+    for (const std::size_t i : which) {
+      answer_.push_back(addresses_[i] = servers_[i] ? servers_[i]->address() : addresses_[i]);
+    }
+    failing_ = false;
+  }
+  void failResolving() {
+    const std::scoped_lock lock(mutex_);
+    failing_ = true;
+  }
+
+  ReplicaEndpoint endpoint() {
+    return ReplicaEndpoint("dns:test",
+                           [this]() -> Result<std::vector<Address>> {
+                             const std::scoped_lock lock(mutex_);
+                             ++resolutions_;
+                             if (failing_) {
+                               return fail(Errc::kNotFound, "resolve",
+                                           "test: the resolver is down");
+                             }
+                             return answer_;
+                           },
+                           "sink",
+                           {.socket = {.timeout_seconds = 2 * rr::testing::timeScale(),
+                                       .connect_timeout_ms = 200,
+                                       .secret = "s3cret"},
+                            .refresh = 0ms});
+  }
+
+  static Status send(ReplicaEndpoint& ep) {
+    const std::array<std::byte, 16> payload{};
+    return ep.deliver({.source = "test", .payload = payload, .reply = {}}).status;
+  }
+
+  std::array<CountingReceiver, 2> receivers_;
+  std::array<std::unique_ptr<SocketServer>, 2> servers_;
+  std::array<Address, 2> addresses_;
+  std::mutex mutex_;
+  std::vector<Address> answer_;
+  bool failing_ = false;
+  int resolutions_ = 0;
+};
+
+TEST_F(ReplicaEndpointTest, DeliveriesTakeTurnsOverTheReplicas) {
+  auto ep = endpoint();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(send(ep), Status::kOk) << i;
+  }
+  EXPECT_EQ(receivers_[0].runs.load(), 5);
+  EXPECT_EQ(receivers_[1].runs.load(), 5);
+  EXPECT_EQ(ep.replicas().size(), 2U);
+}
+
+TEST_F(ReplicaEndpointTest, AResolverThatFailsKeepsTheReplicasItKnew) {
+  auto ep = endpoint();
+  ASSERT_EQ(send(ep), Status::kOk);
+  failResolving();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(send(ep), Status::kOk) << i;
+  }
+  EXPECT_EQ(receivers_[0].runs.load() + receivers_[1].runs.load(), 5);
+  EXPECT_GT(resolutions_, 2) << "asked again on each refresh";
+}
+
+TEST_F(ReplicaEndpointTest, AReplicaThatGoesAwayIsPassedOverAndNothingRunsTwice) {
+  auto ep = endpoint();
+  ASSERT_EQ(send(ep), Status::kOk);
+  ASSERT_EQ(send(ep), Status::kOk);  // both replicas have a connection now
+  servers_[1].reset();               // gone, still in the name's answer
+  const int before = receivers_[0].runs.load();
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(send(ep), Status::kOk) << i;
+  }
+  EXPECT_EQ(receivers_[0].runs.load(), before + 6) << "each delivery ran once, on replica 0";
+  EXPECT_EQ(receivers_[1].runs.load(), 1);
+}
+
+TEST_F(ReplicaEndpointTest, ANewReplicaInTheAnswerGetsDeliveries) {
+  answer({0});
+  auto ep = endpoint();
+  ASSERT_EQ(send(ep), Status::kOk);
+  answer({0, 1});
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_EQ(send(ep), Status::kOk) << i;
+  }
+  EXPECT_EQ(receivers_[1].runs.load(), 2);
+}
+
+TEST_F(ReplicaEndpointTest, ANameWithNoReplicasIsUnavailable) {
+  answer({});
+  auto ep = endpoint();
+  const std::array<std::byte, 4> payload{};
+  const auto result = ep.deliver({.source = "test", .payload = payload, .reply = {}});
+  EXPECT_EQ(result.status, Status::kUnavailable);
+  EXPECT_TRUE(result.not_sent);
+  failResolving();
+  EXPECT_EQ(send(ep), Status::kUnavailable);
+}
+
+}  // namespace
+}  // namespace rr::transport
