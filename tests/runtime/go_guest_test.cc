@@ -3,26 +3,19 @@
 // to Go receivers, every status the ABI defines as the Go SDK sees it, and the SDK's Status
 // constants checked against abi.h.
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-
-#include <array>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "roadrunner/base/unique_fd.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/host/status.h"
 #include "roadrunner/runtime/runner.h"
 
+#include "../testing/garbage_peer.h"
 #include "../testing/modes.h"
 #include "../testing/subprocess.h"
 
@@ -255,29 +248,8 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
 TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
   const testing::TempDir dir;
   const std::string path = dir.file("fake.sock");
-  const UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof address.sun_path);
-  std::memcpy(&address.sun_path[0], path.c_str(), path.size() + 1);
-  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  ASSERT_EQ(::listen(listener.get(), 1), 0);
-  std::thread peer([&listener] {
-    pollfd ready{.fd = listener.get(), .events = POLLIN, .revents = 0};
-    if (::poll(&ready, 1, 60000) != 1) {
-      return;
-    }
-    const UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    const timeval wait{.tv_sec = 10, .tv_usec = 0};
-    ::setsockopt(conn.get(), SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-    std::array<char, 4096> in{};
-    (void)::recv(conn.get(), in.data(), in.size(), 0);
-    std::array<unsigned char, 40> garbage{};
-    garbage.fill(0xFF);
-    (void)::send(conn.get(), garbage.data(), garbage.size(), MSG_NOSIGNAL);
-    while (::recv(conn.get(), in.data(), in.size(), 0) > 0) {  // until the sender hangs up
-    }
-  });
+  const testing::GarbagePeer peer(path);
+  ASSERT_TRUE(peer.ok());
   const Workflow w{
       .functions = {{.name = "probe",
                      .wasm = RR_GUEST_GO_STATUS_PROBE,
@@ -286,7 +258,6 @@ TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
       .edges = {
           {.from = "probe", .to = "fake", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
   auto r = runWorkflow(w, testing::servedRunOptions());
-  peer.join();
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
 }

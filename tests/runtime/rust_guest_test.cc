@@ -2,14 +2,9 @@
 // WasmEdge: the SDK's names and numbers against abi.h, payloads and replies across languages in
 // every mode, a fan-out, and every status of the ABI reached and observed from Rust.
 
-#include <poll.h>
-#include <sys/socket.h>
-
-#include <atomic>
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -17,8 +12,8 @@
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/host/status.h"
 #include "roadrunner/runtime/runner.h"
-#include "roadrunner/sys/socket.h"
 
+#include "../testing/garbage_peer.h"
 #include "../testing/modes.h"
 #include "../testing/subprocess.h"
 
@@ -204,25 +199,8 @@ INSTANTIATE_TEST_SUITE_P(Modes, RustGuestTest, testing::everyMode(), testing::mo
 TEST(RustGuestStatusTest, APeerThatBreaksTheProtocolIsProtoForTheSender) {
   const testing::TempDir dir;
   const std::string path = dir.file("broken.sock");
-  auto listener = sys::listenUnix(path);
-  ASSERT_TRUE(listener.has_value()) << listener.error().message();
-  std::atomic<bool> stop{false};
-  std::jthread peer([&] {
-    while (!stop) {
-      pollfd p{.fd = listener->get(), .events = POLLIN, .revents = 0};
-      if (::poll(&p, 1, 50) != 1) {
-        continue;
-      }
-      auto conn = sys::acceptConnection(listener->get());
-      if (!conn) {
-        continue;
-      }
-      std::array<char, 4096> in{};
-      (void)::recv(conn->get(), in.data(), in.size(), 0);
-      const std::string garbage(64, '\xFF');
-      (void)::send(conn->get(), garbage.data(), garbage.size(), MSG_NOSIGNAL);
-    }
-  });
+  const testing::GarbagePeer peer(path);
+  ASSERT_TRUE(peer.ok());
   const Workflow w{
       .functions = {{.name = "probe",
                      .wasm = RR_GUEST_RUST_STATUS_PROBE,
@@ -231,7 +209,6 @@ TEST(RustGuestStatusTest, APeerThatBreaksTheProtocolIsProtoForTheSender) {
       .edges = {
           {.from = "probe", .to = "broken", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
   const auto codes = testing::exitCodes(w);
-  stop = true;
   EXPECT_EQ(codes.at("probe"), 0) << "the line marked UNEXPECTED names the case";
 }
 
