@@ -36,6 +36,10 @@ bool systemPath(const std::string& dest) {
   return false;
 }
 
+Result<std::string> moduleOf(const TaskContext& ctx) {
+  return ctx.module_path.empty() ? modulePath(ctx.spec, ctx.rootfs) : ctx.module_path;
+}
+
 class CliEngine final : public Engine {
  public:
   explicit CliEngine(std::string roadrunner) : roadrunner_(std::move(roadrunner)) {}
@@ -43,7 +47,7 @@ class CliEngine final : public Engine {
   [[nodiscard]] std::string_view name() const override { return "roadrunner-cli"; }
 
   [[nodiscard]] Result<> canHandle(const TaskContext& ctx) const override {
-    RR_ASSIGN_OR_RETURN(const std::string module, modulePath(ctx.spec, ctx.rootfs));
+    RR_ASSIGN_OR_RETURN(const std::string module, moduleOf(ctx));
     std::FILE* f = std::fopen(module.c_str(), "rbe");
     if (f == nullptr) {
       return fail(Errc::kNotFound, "module",
@@ -59,7 +63,7 @@ class CliEngine final : public Engine {
   }
 
   [[nodiscard]] Result<Launch> plan(const TaskContext& ctx) const override {
-    RR_ASSIGN_OR_RETURN(const std::string module, modulePath(ctx.spec, ctx.rootfs));
+    RR_ASSIGN_OR_RETURN(const std::string module, moduleOf(ctx));
     const std::vector<std::string> guest_args(ctx.spec.args.begin() + 1, ctx.spec.args.end());
     // Preopens: the rootfs as "/", then bind-mounted directories and tmpfs mounts.
     std::vector<std::string> dirs{"/:" + ctx.rootfs};

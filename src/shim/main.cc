@@ -30,6 +30,7 @@
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/unique_fd.h"
+#include "roadrunner/shim/content_store.h"
 #include "roadrunner/shim/registry.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
@@ -267,7 +268,9 @@ int main(int argc, char** argv) {
   try {
     const auto flags = rr::shim::parseFlags(argc, argv);
     if (flags.values.contains("v") || flags.values.contains("version")) {
-      std::printf("containerd-shim-roadrunner-v1 0.1.0\n");
+      std::printf(
+          "containerd-shim-roadrunner-v1 0.1.0 (images: rootfs%s)\n",
+          rr::shim::contentStoreBuilt() ? ", Wasm OCI artifacts" : " only; built without gRPC");
       return 0;
     }
     if (flags.action == "start") {

@@ -18,6 +18,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unix_address.h"
 #include "roadrunner/shim/cgroup.h"
+#include "roadrunner/shim/content_store.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 
@@ -113,6 +114,33 @@ std::vector<std::pair<std::string, std::string>> resolverFiles(const BundleSpec&
     }
   }
   return files;
+}
+
+/// A module that is no file of the rootfs may be a layer of the image (a Wasm OCI artifact):
+/// then it is fetched from containerd's content store into the bundle, and its path returned.
+/// "" when the module is in the rootfs, or when the image has no module layer (the engine
+/// then reports the missing file).
+Result<std::string> moduleFromLayer(const ShimOptions& options, const BundleSpec& spec,
+                                    const std::string& id, const std::string& bundle,
+                                    const std::string& rootfs) {
+  const auto in_rootfs = modulePath(spec, rootfs);
+  std::error_code ec;
+  if (in_rootfs && std::filesystem::exists(*in_rootfs, ec)) {
+    return std::string();
+  }
+  const ContentStore store(options.containerd_address, options.ns);
+  std::string path = bundle + "/module.wasm";
+  auto layer = fetchWasmModule(store, id, path);
+  if (!layer && layer.error().code == Errc::kNotFound) {
+    RR_LOG_INFO("{}: the module is not in the rootfs; {}", id, layer.error().message());
+    return std::string();
+  }
+  if (!layer) {
+    return std::unexpected(layer.error());
+  }
+  RR_LOG_INFO("{}: the module is the image's layer {} ({}, {} bytes)", id, layer->digest,
+              layer->media_type, layer->size);
+  return path;
 }
 
 }  // namespace
@@ -240,6 +268,8 @@ RpcResult TaskService::create(const std::string& payload) {
                                            : task.id;
       TaskContext ctx{
           .id = task.id, .bundle_dir = task.bundle, .rootfs = task.rootfs, .spec = *spec};
+      RR_ASSIGN_OR_RETURN(ctx.module_path,
+                          moduleFromLayer(options_, *spec, task.id, task.bundle, task.rootfs));
       RR_ASSIGN_OR_RETURN(ctx.wiring, parseWiring(ann, default_name));
       bool network = false;
       for (const auto& t : ctx.wiring.targets) {

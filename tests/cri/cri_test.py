@@ -52,6 +52,10 @@ COUNTER_IMAGE = "roadrunner.local/text-counter:1"
 PRODUCER_IMAGE = "roadrunner.local/text-producer:1"
 NOT_WASM_IMAGE = "roadrunner.local/not-wasm:1"
 GROW_IMAGE = "roadrunner.local/grow:1"
+# The counter as a Wasm OCI artifact (its module a layer, no rootfs), and the producer as a rootfs
+# image of the wasi/wasm platform.
+ARTIFACT_IMAGE = "roadrunner.local/text-counter-artifact:1"
+WASI_PRODUCER_IMAGE = "roadrunner.local/text-producer-wasi:1"
 MiB = 1024 * 1024
 CGROUP_MOUNT = "/sys/fs/cgroup"
 RECEIVER_PORT = 7000  # the receiver's node is a network namespace of its own, so it is free
@@ -129,12 +133,21 @@ def make_images(work_dir, settings, text):
         (NOT_WASM_IMAGE, "/script.wasm", [f"{files}/script.wasm=/script.wasm"]),
         (GROW_IMAGE, "/grow.wasm", [f"{guests}/grow.wasm=/grow.wasm"]),
     ]
+    images.append((WASI_PRODUCER_IMAGE, *images[2][1:]))
     tars = []
     for name, entrypoint, contents in images:
         tar = os.path.join(work_dir, name.split("/")[1].replace(":", "-") + ".tar")
-        run(script, tar, name, entrypoint, *contents)
-        tars.append(tar)
-    return tars
+        platform = ["--platform", "wasi/wasm"] if name == WASI_PRODUCER_IMAGE else []
+        run(script, *platform, tar, name, entrypoint, *contents)
+        tars.append((tar, platform))
+    artifact = os.path.join(work_dir, "artifact.tar")
+    run(
+        os.path.join(SOURCE_DIR, "scripts", "wasm-artifact"),
+        artifact,
+        ARTIFACT_IMAGE,
+        f"{guests}/text_counter.wasm",
+    )
+    return tars + [(artifact, [])]
 
 
 class Suite:
@@ -182,11 +195,19 @@ class CriTest(unittest.TestCase):
         name = pod.config.metadata.name
         return os.path.join(pod.log_dir, name, "0.log")
 
-    def run_receiver(self, node, annotations, host_network=False, mounts=(), pod_name="counter"):
+    def run_receiver(
+        self,
+        node,
+        annotations,
+        host_network=False,
+        mounts=(),
+        pod_name="counter",
+        image=COUNTER_IMAGE,
+    ):
         annotations = {"roadrunner.io/role": "receiver", **annotations}
         pod = self.run_pod(node, pod_name, annotations, host_network)
         try:
-            container_id = self.start(node, pod, COUNTER_IMAGE, mounts=mounts)
+            container_id = self.start(node, pod, image, mounts=mounts)
         except grpc.RpcError as e:
             log = log_text(self.log_path(pod), "stderr")
             raise AssertionError(f"{e.details()}\nthe receiver's stderr:\n{log}") from e
@@ -194,10 +215,10 @@ class CriTest(unittest.TestCase):
         self.assertEqual(status.state, node.client.api.ContainerState.CONTAINER_RUNNING, status)
         return pod, container_id
 
-    def run_producer(self, node, annotations, mounts=()):
+    def run_producer(self, node, annotations, mounts=(), image=PRODUCER_IMAGE):
         """The producer of producer.yaml, run to completion; returns its pod and status."""
         pod = self.run_pod(node, "producer", annotations)
-        container_id = self.start(node, pod, PRODUCER_IMAGE, args=["/in/in.txt"], mounts=mounts)
+        container_id = self.start(node, pod, image, args=["/in/in.txt"], mounts=mounts)
         status = node.client.wait_exited(container_id, Suite.settings.seconds(30))
         return pod, status
 
@@ -278,6 +299,26 @@ class OneNodeTest(CriTest):
         client.stop_container(receiver_id)
         stopped = client.container_status(receiver_id)
         self.assertEqual((stopped.exit_code, stopped.reason), (0, "Completed"), stopped)
+        self.remove_all_and_check_nothing_left(self.a)
+
+
+class ImageFormatTest(CriTest):
+    def test_wasm_oci_artifact_receiver_and_wasi_platform_producer(self):
+        """The counter's module is the artifact's application/wasm layer, read from containerd's
+        content store (the artifact has no rootfs); the producer's image is of the wasi/wasm
+        platform. The count proves the module ran."""
+        receiver, receiver_id = self.run_receiver(
+            self.a, {"roadrunner.io/name": "counter"}, image=ARTIFACT_IMAGE
+        )
+        producer, status = self.run_producer(
+            self.a, {"roadrunner.io/targets": "counter"}, image=WASI_PRODUCER_IMAGE
+        )
+        self.assert_logs(producer, status, receiver)
+        self.assertRegex(
+            self.a.log(),
+            rf"{receiver_id}: the module is the image's layer sha256:[0-9a-f]{{64}} "
+            r"\(application/wasm, \d+ bytes\)",
+        )
         self.remove_all_and_check_nothing_left(self.a)
 
 

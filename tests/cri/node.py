@@ -182,9 +182,9 @@ state = "{d}/state"
         ready = {condition.type for condition in status.status.conditions if condition.status}
         return {"RuntimeReady", "NetworkReady"} <= ready
 
-    def import_image(self, tar):
-        flags = "-n k8s.io images import --snapshotter native".split()
-        run("ctr", "-a", self.socket, *flags, tar, seconds=60)
+    def import_image(self, tar, flags=()):
+        common = "-n k8s.io images import --snapshotter native".split()
+        run("ctr", "-a", self.socket, *common, *flags, tar, seconds=60)
 
     def log(self):
         with open(os.path.join(self.dir, "containerd.log"), encoding="utf-8") as f:
@@ -245,8 +245,8 @@ class Cluster:
         self.create_network()
         for node in self.nodes:
             node.start(api, api_grpc)
-            for tar in images:
-                node.import_image(tar)
+            for tar, flags in images:
+                node.import_image(tar, flags)
 
     def stop(self):
         """Tears everything down, each step even when an earlier one failed; the network

@@ -112,7 +112,7 @@ cmp -s "$config" "$t/config.once" || fail "a second install changed containerd's
 cmp -s "$config.roadrunner-backup" "$t/config.orig" || fail "the backup is not the original config"
 [ "$(grep -c 'runtimes.roadrunner\]' "$config")" = 1 ] || fail "the runtime is not registered once"
 [ -L "$root/usr/local/bin/containerd-shim-roadrunner-v1" ] || fail "the shim is not on PATH"
-expect "containerd-shim-roadrunner-v1" "$(in_node containerd-shim-roadrunner-v1 -v)"
+expect "containerd-shim-roadrunner-v1 0.1.0 (images: rootfs, Wasm OCI artifacts)" "$(in_node containerd-shim-roadrunner-v1 -v)"
 
 step "4. Debian 12's containerd runs a function through the installed shim"
 "$top/scripts/oci-image" "$root/tmp/probe.tar" roadrunner.local/probe:1 /probe.wasm \
@@ -151,7 +151,7 @@ if [ -n "$installer_image" ]; then
   echo "$out"
   expect "registered the runtime roadrunner" "$out"
   [ "$(grep -c 'runtimes.roadrunner\]' "$config")" = 1 ] || fail "the image did not register the runtime"
-  expect "containerd-shim-roadrunner-v1" "$(in_node containerd-shim-roadrunner-v1 -v)"
+  expect "containerd-shim-roadrunner-v1 0.1.0 (images: rootfs, Wasm OCI artifacts)" "$(in_node containerd-shim-roadrunner-v1 -v)"
 fi
 kill "$containerd_pid"
 wait "$containerd_pid" 2>/dev/null || true

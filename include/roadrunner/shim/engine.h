@@ -28,6 +28,9 @@ struct TaskContext {
   std::string id;
   std::string bundle_dir;
   std::string rootfs;  ///< host path of the mounted rootfs
+  /// The module's host path when the image carries it as a layer (a Wasm OCI artifact); ""
+  /// means spec.args[0] inside the rootfs.
+  std::string module_path;
   BundleSpec spec;
   Wiring wiring;
   std::vector<ResolvedTarget> targets;
