@@ -1,0 +1,198 @@
+// PageMover on this kernel: whole pages move and the source reads as zeros afterwards; what
+// cannot move (offsets that differ within a page, partial pages, memory the kernel will not
+// move) is copied and reported; neither side's later writes reach the other; and 100,000
+// transfers leave the number of mappings and the resident memory where they were.
+
+#include "roadrunner/sys/page_move.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "roadrunner/sys/mapping.h"
+
+namespace rr::sys {
+namespace {
+
+const std::size_t kPage = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+
+Mapping privateMemory(std::size_t pages, int flags = MAP_PRIVATE | MAP_ANONYMOUS) {
+  auto m = Mapping::map(pages * kPage, PROT_READ | PROT_WRITE, flags);
+  EXPECT_TRUE(m.has_value());
+  return m ? std::move(*m) : Mapping();
+}
+
+/// Bytes that differ on every run and at every offset.
+std::vector<std::byte> randomBytes(std::size_t n) {
+  static std::mt19937_64 rng(
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::vector<std::byte> out(n);
+  for (auto& b : out) {
+    b = static_cast<std::byte>(rng());
+  }
+  return out;
+}
+
+bool allZero(std::span<const std::byte> bytes) {
+  return std::ranges::all_of(bytes, [](std::byte b) { return b == std::byte{0}; });
+}
+
+PageMover openMover() {
+  auto mover = PageMover::open();
+  if (!mover) {
+    ADD_FAILURE() << "this kernel (6.8 or later) has UFFDIO_MOVE: " << mover.error().message();
+    std::abort();
+  }
+  return std::move(*mover);
+}
+
+TEST(PageMove, WholePagesMoveAndTheSourceReadsZeros) {
+  const PageMover mover = openMover();
+  const Mapping src = privateMemory(64);
+  const Mapping dst = privateMemory(64);
+  const auto payload = randomBytes(src.size());
+  std::ranges::copy(payload, src.data());
+  std::ranges::fill(dst.bytes(), std::byte{0x5A});  // populated: discarded, not mixed in
+  const auto report = mover.transfer(dst.bytes(), src.bytes());
+  EXPECT_EQ(report.moved, src.size());
+  EXPECT_EQ(report.copied, 0U);
+  EXPECT_EQ(report.copy_reason, 0);
+  EXPECT_TRUE(std::ranges::equal(dst.bytes(), payload));
+  EXPECT_TRUE(allZero(src.bytes()));
+}
+
+TEST(PageMove, UnpopulatedSourcePagesArriveAsZeros) {
+  const PageMover mover = openMover();
+  const Mapping src = privateMemory(16);
+  const Mapping dst = privateMemory(16);
+  const auto first = randomBytes(kPage);
+  std::ranges::copy(first, src.data());  // pages 1..15 are never touched
+  std::ranges::fill(dst.bytes(), std::byte{0x77});
+  const auto report = mover.transfer(dst.bytes(), src.bytes());
+  EXPECT_EQ(report.moved, src.size());
+  EXPECT_TRUE(std::ranges::equal(dst.bytes().first(kPage), first));
+  EXPECT_TRUE(allZero(dst.bytes().subspan(kPage)));
+  EXPECT_TRUE(allZero(src.bytes()));
+}
+
+TEST(PageMove, PartialPagesAtTheEndsAreCopiedAndTheMiddleMoves) {
+  const PageMover mover = openMover();
+  const Mapping src = privateMemory(20);
+  const Mapping dst = privateMemory(20);
+  const std::size_t offset = 100;
+  const std::size_t len = 10 * kPage + 333;
+  const auto payload = randomBytes(len);
+  std::ranges::copy(payload, src.data() + offset);
+  const auto report =
+      mover.transfer(dst.bytes().subspan(offset, len), src.bytes().subspan(offset, len));
+  EXPECT_EQ(report.moved, 9 * kPage) << "the whole pages between the ends";
+  EXPECT_EQ(report.copied, len - 9 * kPage);
+  EXPECT_EQ(report.copy_reason, EINVAL);
+  EXPECT_TRUE(std::ranges::equal(dst.bytes().subspan(offset, len), payload));
+  EXPECT_TRUE(allZero(src.bytes()));
+}
+
+TEST(PageMove, OffsetsThatDifferWithinAPageAreCopied) {
+  const PageMover mover = openMover();
+  const Mapping src = privateMemory(8);
+  const Mapping dst = privateMemory(8);
+  const std::size_t len = 6 * kPage;
+  const auto payload = randomBytes(len);
+  std::ranges::copy(payload, src.data() + 37);
+  const auto report = mover.transfer(dst.bytes().subspan(1000, len), src.bytes().subspan(37, len));
+  EXPECT_EQ(report.moved, 0U);
+  EXPECT_EQ(report.copied, len);
+  EXPECT_EQ(report.copy_reason, EINVAL);
+  EXPECT_TRUE(std::ranges::equal(dst.bytes().subspan(1000, len), payload));
+  EXPECT_TRUE(allZero(src.bytes()));
+}
+
+TEST(PageMove, ADestinationTheKernelWillNotMoveIntoIsCopiedWithTheReason) {
+  const PageMover mover = openMover();
+  const Mapping src = privateMemory(8);
+  const Mapping shared = privateMemory(8, MAP_SHARED | MAP_ANONYMOUS);
+  const auto payload = randomBytes(src.size());
+  std::ranges::copy(payload, src.data());
+  const auto report = mover.transfer(shared.bytes(), src.bytes());
+  EXPECT_EQ(report.moved, 0U);
+  EXPECT_EQ(report.copied, src.size());
+  EXPECT_NE(report.copy_reason, 0);
+  EXPECT_TRUE(std::ranges::equal(shared.bytes(), payload));
+  EXPECT_TRUE(allZero(src.bytes()));
+}
+
+TEST(PageMove, LaterWritesOnEitherSideStayOnThatSide) {
+  const PageMover mover = openMover();
+  const Mapping src = privateMemory(4);
+  const Mapping dst = privateMemory(4);
+  const auto payload = randomBytes(src.size());
+  std::ranges::copy(payload, src.data());
+  ASSERT_EQ(mover.transfer(dst.bytes(), src.bytes()).moved, src.size());
+  std::ranges::fill(src.bytes(), std::byte{0xEE});  // the sender reuses its range
+  EXPECT_TRUE(std::ranges::equal(dst.bytes(), payload));
+  std::ranges::fill(dst.bytes(), std::byte{0x11});  // the receiver writes its buffer
+  EXPECT_TRUE(std::ranges::all_of(src.bytes(), [](std::byte b) { return b == std::byte{0xEE}; }));
+}
+
+TEST(PageMove, EmptyTransfersDoNothing) {
+  const PageMover mover = openMover();
+  const Mapping m = privateMemory(1);
+  const auto report = mover.transfer(m.bytes().first(0), m.bytes().first(0));
+  EXPECT_EQ(report.moved + report.copied, 0U);
+  EXPECT_EQ(report.copy_reason, 0);
+}
+
+std::size_t mappingCount() {
+  std::ifstream maps("/proc/self/maps");
+  std::size_t n = 0;
+  for (std::string line; std::getline(maps, line);) {
+    ++n;
+  }
+  return n;
+}
+
+std::size_t residentKib() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) {
+      return std::stoul(line.substr(6));
+    }
+  }
+  return 0;
+}
+
+// Registration splits a mapping and unregistration merges it again; a move leaves none behind.
+TEST(PageMove, AHundredThousandTransfersKeepMappingsAndMemoryFlat) {
+  const PageMover mover = openMover();
+  const Mapping a = privateMemory(64);
+  const Mapping b = privateMemory(64);
+  std::ranges::fill(a.bytes(), std::byte{1});
+  const std::size_t maps_before = mappingCount();
+  const std::size_t rss_before = residentKib();
+  std::size_t moved = 0;
+  for (int i = 0; i < 100'000; ++i) {
+    const std::size_t at = static_cast<std::size_t>(i % 60) * kPage;
+    const bool forth = i % 2 == 0;
+    auto from = (forth ? a : b).bytes().subspan(at, 4 * kPage);
+    auto to = (forth ? b : a).bytes().subspan(at, 4 * kPage);
+    from[0] = static_cast<std::byte>(i);
+    moved += mover.transfer(to, from).moved;
+    ASSERT_EQ(to[0], static_cast<std::byte>(i)) << "transfer " << i;
+  }
+  EXPECT_EQ(moved, std::size_t{100'000} * 4 * kPage);
+  EXPECT_EQ(mappingCount(), maps_before);
+  EXPECT_LT(residentKib(), rss_before + 1024) << "KiB resident";
+}
+
+}  // namespace
+}  // namespace rr::sys
