@@ -13,9 +13,14 @@ void storeU32(std::span<std::byte> out, std::uint32_t value) noexcept {
   std::memcpy(out.data(), &value, sizeof value);  // wasm is little-endian, so is x86-64
 }
 
+bool overlap(std::span<const std::byte> a, std::span<const std::byte> b) noexcept {
+  return !a.empty() && !b.empty() && a.data() < b.data() + b.size() &&
+         b.data() < a.data() + a.size();
+}
+
 }  // namespace
 
-Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
+Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind kind) {
   const auto start = std::chrono::steady_clock::now();
   const auto maybe_target = guestSlice(memory, args.target, args.target_len);
   const auto maybe_payload = guestSlice(memory, args.buf, args.len);
@@ -23,8 +28,15 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
   const auto maybe_reply_len = args.reply_len_out == 0
                                    ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
                                    : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
-  const auto finish = [&](Status status, std::uint64_t copied_bytes) {
+  const auto finish = [&](Status status, std::uint64_t copied_bytes, std::uint64_t moved_bytes = 0,
+                          bool taken = false) {
+    if (kind == SendKind::kMove && status != Status::kFault && !taken) {
+      // Not taken by the receiving side (another process, a group, a failed delivery): the
+      // bytes went by copy or not at all, and the range is cleared all the same.
+      std::memset(maybe_payload->data(), 0, maybe_payload->size());
+    }
     stats_->copies.fetch_add(copiesOf(copied_bytes, args.len), std::memory_order_relaxed);
+    stats_->moved_bytes.fetch_add(moved_bytes, std::memory_order_relaxed);
     stats_->sends.fetch_add(1, std::memory_order_relaxed);
     if (status == Status::kOk) {
       stats_->bytes.fetch_add(args.len, std::memory_order_relaxed);
@@ -45,6 +57,9 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
   if (args.target_len == 0 || args.target_len > kMaxTargetName) {
     return finish(Status::kInvalid, 0);
   }
+  if (kind == SendKind::kMove && overlap(*maybe_payload, *maybe_reply)) {
+    return finish(Status::kInvalid, 0);  // the reply would land in the range being cleared
+  }
   const std::string_view target(reinterpret_cast<const char*>(maybe_target->data()),
                                 maybe_target->size());
   const Router::Route route = router_->route(self_, target);
@@ -55,7 +70,12 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
   if (endpoints.size() > 1 && args.reply_cap > 0) {
     return finish(Status::kInvalid, 0);  // one reply buffer cannot take a group's replies
   }
-  const Delivery delivery{.source = self_, .payload = *maybe_payload, .reply = *maybe_reply};
+  const Delivery delivery{.source = self_,
+                          .payload = *maybe_payload,
+                          .reply = *maybe_reply,
+                          .take = kind == SendKind::kMove && endpoints.size() == 1
+                                      ? *maybe_payload
+                                      : std::span<std::byte>{}};
   Completion completion(static_cast<std::uint32_t>(endpoints.size()));
   for (Endpoint* endpoint : endpoints) {
     endpoint->deliverAsync(delivery, completion);
@@ -73,7 +93,7 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args) {
          .round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
          .faults = result.faults});
   }
-  return finish(result.status, result.copied_bytes);
+  return finish(result.status, result.copied_bytes, result.moved_bytes, result.taken);
 }
 
 Status Imports::reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len) {

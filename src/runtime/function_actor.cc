@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "roadrunner/base/log.h"
@@ -49,6 +50,20 @@ FunctionActor::FunctionActor(ActorConfig config)
       imports_(config_.name, config_.router, &stats_),
       exit_future_(exit_.get_future()) {
   imports_.recordTimings(config_.record_timings);
+  if (auto mover = sys::PageMover::open()) {
+    mover_.emplace(std::move(*mover));
+  } else {
+    RR_LOG_DEBUG("{}: move sends will copy: {}", config_.name, mover.error().message());
+  }
+}
+
+sys::TransferReport FunctionActor::take(std::span<std::byte> into, std::span<std::byte> from) {
+  if (mover_) {
+    return mover_->transfer(into, from);
+  }
+  std::memcpy(into.data(), from.data(), from.size());
+  std::memset(from.data(), 0, from.size());
+  return {.moved = 0, .copied = from.size(), .copy_reason = ENOSYS};
 }
 
 Result<std::unique_ptr<FunctionActor>> FunctionActor::start(ActorConfig config) {
@@ -227,6 +242,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   // 3. The one copy, straight from the sender's linear memory into the receiver's; or, for a
   //    remote sender, straight from the socket or memfd (which may map pages instead).
   std::uint64_t copied_bytes = 0;
+  std::uint64_t moved_bytes = 0;
+  bool taken = false;
   // Test builds may divert the payload on purpose (host/corrupt_for_test.h).
   std::vector<std::byte> diverted;
   std::span<std::byte> into = *dst;
@@ -254,6 +271,15 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                   filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable};
     }
     copied_bytes = *filled;
+  } else if (len > 0 && !d.take.empty() && diverted.empty()) {
+    const sys::TransferReport report = take(into, d.take);
+    copied_bytes = report.copied;
+    moved_bytes = report.moved;
+    taken = true;
+    if (report.copied >= RR_PAGE_SIZE) {
+      RR_LOG_DEBUG("{}: {} of {} bytes from {} copied, not moved: {}", config_.name, report.copied,
+                   len, d.source, std::strerror(report.copy_reason));
+    }
   } else if (len > 0) {
     std::memcpy(into.data(), d.payload.data(), len);
     copied_bytes = len;
@@ -298,12 +324,17 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     if (timed_out) {
       failed.status = Status::kTimedOut;
     }
+    failed.copied_bytes = copied_bytes;
+    failed.moved_bytes = moved_bytes;
+    failed.taken = taken;  // the sender's range was cleared by the move already
     return failed;
   }
   host::DeliveryResult out{
       .status = Status::kOk,
       .reply_len = reply.len,
       .copied_bytes = copied_bytes,
+      .moved_bytes = moved_bytes,
+      .taken = taken,
       .handler_ns = handler_ns,
       .done_ns = done_ns,
       .faults = count_faults ? static_cast<std::uint32_t>(std::min<std::uint64_t>(

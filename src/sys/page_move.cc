@@ -22,14 +22,11 @@ std::uint64_t address(const std::byte* p) { return reinterpret_cast<std::uintptr
 
 std::size_t pageSize() { return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)); }
 
-/// Copies `len` bytes and leaves the source reading as zeros: its whole pages are dropped
-/// (private anonymous memory refills with zeros), anything else is cleared.
+/// Copies `len` bytes and clears the source. Cleared, not dropped with MADV_DONTNEED: a
+/// source the kernel would not move may be a private file mapping (a payload mapped from a
+/// memfd), which would read as the file again, not as zeros.
 void copyAndClear(std::byte* dst, std::byte* src, std::size_t len) noexcept {
   std::memcpy(dst, src, len);
-  const std::size_t page = pageSize();
-  if (address(src) % page == 0 && len % page == 0 && ::madvise(src, len, MADV_DONTNEED) == 0) {
-    return;
-  }
   std::memset(src, 0, len);
 }
 

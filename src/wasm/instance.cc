@@ -57,6 +57,7 @@ constexpr std::string_view kLeverModule = "roadrunner_host";
 constexpr std::string_view kLeverFunction = "nop";
 
 // Host function trampolines: decode i32 arguments, hand spans to rr::host, never throw.
+template <host::Imports::SendKind kKind>
 WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
                          const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   if (stackNearlyExhausted()) {
@@ -71,7 +72,7 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
                               .reply = argU32(params, 4),
                               .reply_cap = argU32(params, 5),
                               .reply_len_out = argU32(params, 6)};
-    const host::Status status = imports->send(frameMemory(frame), args);
+    const host::Status status = imports->send(frameMemory(frame), args, kKind);
     results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
     return WasmEdge_Result_Success;
   } catch (...) {
@@ -211,7 +212,10 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
     imports = state->fallback_imports.get();
   }
   state->rr_module.reset(WasmEdge_ModuleInstanceCreate(wrap(RR_ABI_MODULE)));
-  addFunction(state->rr_module.get(), RR_IMPORT_SEND, hostSend, imports, 7);
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND, hostSend<host::Imports::SendKind::kLend>,
+              imports, 7);
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND_MOVE, hostSend<host::Imports::SendKind::kMove>,
+              imports, 7);
   addFunction(state->rr_module.get(), RR_IMPORT_REPLY, hostReply, imports, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {

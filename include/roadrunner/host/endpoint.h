@@ -42,8 +42,11 @@ struct Delivery {
   std::string_view source;             ///< the sending function's name
   std::span<const std::byte> payload;  ///< the bytes to deliver
   std::span<std::byte> reply;          ///< where the receiver's reply goes (may be empty)
-  PayloadSource* remote = nullptr;     ///< set: the payload comes from here, not `payload`
-  std::uint64_t remote_len = 0;        ///< the payload's size when `remote` is set
+  /// A move send to one receiver: the same bytes as `payload`, which the receiving side may take
+  /// (move their pages, leaving zeros). Empty: the payload is only lent.
+  std::span<std::byte> take;
+  PayloadSource* remote = nullptr;  ///< set: the payload comes from here, not `payload`
+  std::uint64_t remote_len = 0;     ///< the payload's size when `remote` is set
 
   [[nodiscard]] std::uint64_t size() const noexcept {
     return remote != nullptr ? remote_len : payload.size();
@@ -65,6 +68,11 @@ struct DeliveryResult {
   /// each copy site adds what it copied, a system call the bytes it moved through the kernel's
   /// buffers, a mapping nothing. copiesOf() turns it into whole copies.
   std::uint64_t copied_bytes = 0;
+  /// Payload bytes whose pages moved into the receiver's memory, no copy made (a move send).
+  std::uint64_t moved_bytes = 0;
+  /// The receiving side took `Delivery::take` (its bytes moved or were copied and cleared): the
+  /// sender's range already reads as zeros.
+  bool taken = false;
   std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
   /// CLOCK_MONOTONIC once the handler had returned and the payload's pages were detached (the
   /// receiver has done with the bytes); 0 if it never ran
@@ -92,6 +100,8 @@ class Completion {
       result_.not_sent = result.not_sent;  // a group: not sent only if its first failure was not
     }
     result_.copied_bytes += result.copied_bytes;
+    result_.moved_bytes += result.moved_bytes;
+    result_.taken = result_.taken || result.taken;
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
     result_.faults += result.faults;

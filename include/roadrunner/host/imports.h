@@ -32,6 +32,7 @@ struct TransferStats {
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> copies{0};        ///< whole copies per send (copiesOf), summed
   std::atomic<std::uint64_t> copied_bytes{0};  ///< DeliveryResult::copied_bytes, summed
+  std::atomic<std::uint64_t> moved_bytes{0};   ///< DeliveryResult::moved_bytes, summed
   std::atomic<std::uint64_t> nanos{0};         ///< time spent in send, receiver included
   // Receiving side.
   std::atomic<std::uint64_t> deliveries{0};  ///< messages that reached the handler
@@ -67,7 +68,13 @@ class Imports {
   /// The timings kept so far; from the instance's thread, or once it has ended.
   [[nodiscard]] std::vector<SendTiming> takeTimings() { return std::exchange(timings_, {}); }
 
-  [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args);
+  /// How a send treats the sender's payload.
+  enum class SendKind {
+    kLend,  ///< `send`: the receiver reads the bytes; the sender keeps them
+    kMove,  ///< `send_move`: the receiver takes them; the sender's range reads zeros after
+  };
+  [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args,
+                            SendKind kind = SendKind::kLend);
   [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
 
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).

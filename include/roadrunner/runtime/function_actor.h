@@ -7,6 +7,8 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +18,7 @@
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/host/imports.h"
 #include "roadrunner/host/router.h"
+#include "roadrunner/sys/page_move.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
 
@@ -48,6 +51,11 @@ struct ActorConfig {
 ///
 ///   sender memory ──memcpy (the one copy)──▶ buffer from receiver's rr_alloc ──▶ rr_on_message
 ///   owner: sender, unchanged until done()       owner: host, then the guest until rr_release
+///
+/// A move send (`send_move`) hands the sender's pages over instead (sys::PageMover):
+///
+///   sender memory ──UFFDIO_MOVE (no copy)──▶ buffer from receiver's rr_alloc ──▶ rr_on_message
+///   owner: host; reads zeros afterwards        owner: host, then the guest until rr_release
 ///
 /// A trap in the handler fails that delivery with kReceiverFailed and replaces the instance
 /// with a fresh one (its stack pointer and heap may be inconsistent after a trap).
@@ -91,11 +99,15 @@ class FunctionActor final : public host::Endpoint {
   [[nodiscard]] Result<> makeInstance();
   [[nodiscard]] host::DeliveryResult handle(const Job& job);
   [[nodiscard]] host::DeliveryResult trapped(const Error& error);
+  /// A move send's payload into `into`: whole pages move, the rest is copied; `from` reads
+  /// zeros afterwards.
+  [[nodiscard]] sys::TransferReport take(std::span<std::byte> into, std::span<std::byte> from);
 
   ActorConfig config_;
   host::TransferStats stats_;
   host::Imports imports_;
   std::unique_ptr<wasm::Instance> instance_;  // touched only by thread_
+  std::optional<sys::PageMover> mover_;       // empty: this kernel moves no pages
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> queue_;

@@ -38,12 +38,12 @@ class PageMover {
 
   /// Hands the bytes of `src` to `dst` (equal sizes) and leaves `src` reading as zeros: the
   /// whole pages both ranges share an offset for move, the rest is copied and its source
-  /// pages are dropped or zeroed. `dst`'s earlier contents are discarded.
+  /// cleared. `dst`'s earlier contents are discarded.
   ///
-  /// Preconditions (the caller's bounds checks): both ranges lie in mapped, read-write,
-  /// private anonymous memory of this process, do not overlap, and no other thread touches
-  /// them during the call (a touch of the destination while it is registered would wait for
-  /// a fault handler there is none of).
+  /// Preconditions (the caller's bounds checks): both ranges lie in mapped, read-write memory
+  /// of this process, do not overlap, and no other thread touches them during the call (a
+  /// touch of the destination while it is registered would wait for a fault handler there is
+  /// none of). Only private anonymous memory moves; other memory is copied.
   TransferReport transfer(std::span<std::byte> dst, std::span<std::byte> src) const noexcept;
 
  private:

@@ -5,6 +5,7 @@
  *
  * Imports, module "roadrunner" (all i32):
  *   send(target, target_len, buf, len, reply, reply_cap, reply_len_out) -> status
+ *   send_move(the same) -> status                   (hands buf's pages over; see below)
  *   reply(buf, len) -> status                       (only inside rr_on_message)
  * Exports a receiver provides (the SDK has defaults for all but the handler):
  *   rr_abi_version() -> RR_ABI_VERSION
@@ -23,6 +24,13 @@
 /* Import names. */
 #define RR_IMPORT_SEND "send"
 #define RR_IMPORT_REPLY "reply"
+/* send_move: a send that hands the payload over instead of lending it. When it returns, with
+ * any status but RR_EFAULT, [buf, buf + len) reads as zeros: the bytes went to the receiver (or
+ * were dropped with a failed delivery). Whole pages that the sender's buffer and the receiver's
+ * share an offset in move without a copy where the host can move them (embedded mode); the rest
+ * is copied. A module that imports it needs a host that provides it (an older host refuses the
+ * module at instantiation, naming the import). */
+#define RR_IMPORT_SEND_MOVE "send_move"
 
 /* Export names. */
 #define RR_EXPORT_ABI_VERSION "rr_abi_version"

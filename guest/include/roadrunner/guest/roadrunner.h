@@ -14,7 +14,8 @@
  *                                       and rr_release (frees after the handler returned).
  * The defaults are weak: a function overrides any of them by defining its own in another source
  * file, or, in the same file, defines ROADRUNNER_CUSTOM_ALLOC and its own rr_alloc.
- * A sending function calls rr_send() or rr_send_reply().
+ * A sending function calls rr_send() or rr_send_reply(), or hands its buffer over with
+ * rr_send_move() or rr_send_move_reply().
  */
 #ifndef ROADRUNNER_GUEST_ROADRUNNER_H
 #define ROADRUNNER_GUEST_ROADRUNNER_H
@@ -38,6 +39,9 @@ extern "C" {
 int32_t rr_raw_send(int32_t target, int32_t target_len, int32_t buf, int32_t len, int32_t reply,
                     int32_t reply_cap, int32_t reply_len_out) RR_IMPORT(RR_IMPORT_SEND);
 int32_t rr_raw_reply(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_REPLY);
+int32_t rr_raw_send_move(int32_t target, int32_t target_len, int32_t buf, int32_t len,
+                         int32_t reply, int32_t reply_cap, int32_t reply_len_out)
+    RR_IMPORT(RR_IMPORT_SEND_MOVE);
 
 /* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's
  * reply (up to reply_cap bytes) lands in reply and its length in *reply_len. */
@@ -54,6 +58,26 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_send(const 
                                                                           uint32_t len) {
   return rr_send_reply(target, buf, len, NULL, 0, NULL);
 }
+
+/* Like rr_send_reply, but hands the payload over: when it returns (any status but RR_EFAULT),
+ * buf's len bytes read as zeros and belong to the caller again, to refill or free. The pages of
+ * a buffer from rr_move_buffer() move to the receiver without a copy where the host can. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_move_reply(
+    const char* target, void* buf, uint32_t len, void* reply, uint32_t reply_cap,
+    uint32_t* reply_len) {
+  return (rr_status_t)rr_raw_send_move(
+      (int32_t)(uintptr_t)target, (int32_t)strlen(target), (int32_t)(uintptr_t)buf, (int32_t)len,
+      (int32_t)(uintptr_t)reply, (int32_t)reply_cap, (int32_t)(uintptr_t)reply_len);
+}
+
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_move(const char* target,
+                                                                               void* buf,
+                                                                               uint32_t len) {
+  return rr_send_move_reply(target, buf, len, NULL, 0, NULL);
+}
+
+/* A buffer for rr_send_move: page-aligned, whole pages (free() it). NULL if out of memory. */
+void* rr_move_buffer(uint32_t len);
 
 /* Inside a handler: the bytes the sender receives as its reply. */
 __attribute__((__warn_unused_result__)) static inline rr_status_t rr_reply(const void* buf,
@@ -86,6 +110,14 @@ extern "C" {
 #endif
 
 RR_EXPORT(RR_EXPORT_ABI_VERSION) uint32_t rr_abi_version(void) { return RR_ABI_VERSION; }
+
+void* rr_move_buffer(uint32_t len) {
+  const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
+  if (rounded < len) {
+    return NULL;
+  }
+  return aligned_alloc(RR_PAGE_SIZE, rounded ? rounded : RR_PAGE_SIZE);
+}
 
 const char* rr_status_name(rr_status_t status) {
   static const char* const kNames[] = {
