@@ -3,7 +3,9 @@
 // (bench_hash.h) so no two rounds send the same bytes. Each reply must be that round's seal,
 // which bench_receiver returns only for a payload that arrived whole; exit 0 only if every one
 // matched. Stamping and sealing happen before the send call, outside every measured window.
-// Usage: bench_sender TARGET SIZE RUNS
+// Usage: bench_sender TARGET SIZE RUNS [move]
+// With "move" each round hands its payload over (rr_send_move), which leaves the buffer reading
+// zeros, so each round fills it again first, also outside the window.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@ int main(int argc, char** argv) {
   const char* target = argv[1];
   uint32_t size = (uint32_t)strtoul(argv[2], NULL, 10);
   int runs = atoi(argv[3]);
+  const int move = argc > 4 && strcmp(argv[4], "move") == 0;
   uint8_t* buf = aligned_alloc(4096, size ? (size + 4095) & ~4095u : 4096);
   if (!buf) {
     fprintf(stderr, "cannot allocate %u bytes\n", size);
@@ -26,10 +29,14 @@ int main(int argc, char** argv) {
   }
   bench_fill(buf, size);
   for (int i = 0; i < runs; ++i) {
+    if (move && i > 0) {
+      bench_fill(buf, size);
+    }
     const uint64_t want = bench_stamp(buf, size, (uint32_t)i);
     uint64_t got = 0;
     uint32_t got_len = 0;
-    rr_status_t st = rr_send_reply(target, buf, size, &got, sizeof got, &got_len);
+    rr_status_t st = move ? rr_send_move_reply(target, buf, size, &got, sizeof got, &got_len)
+                          : rr_send_reply(target, buf, size, &got, sizeof got, &got_len);
     if (st != RR_OK) {
       fprintf(stderr, "send %d: %s\n", i, rr_status_name(st));
       return (int)st;

@@ -63,14 +63,14 @@ std::vector<std::string> servePrefix(const Options& o) {
 
 // How `system` connects sender and receiver, and the run options that go with it.
 runtime::EdgeMode modeOf(const std::string& system) {
-  return system == "embedded"  ? runtime::EdgeMode::kEmbedded
-         : system == "network" ? runtime::EdgeMode::kNetwork
-                               : runtime::EdgeMode::kKernel;
+  return system.starts_with("embedded") ? runtime::EdgeMode::kEmbedded
+         : system == "network"          ? runtime::EdgeMode::kNetwork
+                                        : runtime::EdgeMode::kKernel;
 }
 
 // Every system the bench knows, Roadrunner's modes first.
-constexpr std::array kRoadrunnerSystems = {"embedded", "kernel", "kernel-memfd",
-                                           "kernel-memfd-copy", "network"};
+constexpr std::array kRoadrunnerSystems = {"embedded",     "embedded-move",     "kernel",
+                                           "kernel-memfd", "kernel-memfd-copy", "network"};
 constexpr std::array kBaselines = {"wasmedge-http-raw",
                                    "native-http-raw",
                                    "wasmedge-http",
@@ -95,7 +95,7 @@ bool isWasmedgeHttp(const std::string& system) { return system.starts_with("wasm
 
 // The limit that does a system's work: the same mechanism with nothing on top.
 std::string limitOf(const std::string& system) {
-  if (system == "embedded") {
+  if (system.starts_with("embedded")) {
     return "memcpy_warm";
   }
   if (system == "kernel") {
@@ -191,6 +191,15 @@ double steadyMedian(std::vector<double> samples) {
   return summarize(std::move(samples)).median;
 }
 
+// bench_sender's arguments: embedded-move hands each round's payload over (rr_send_move).
+std::vector<std::string> senderArgs(const std::string& system, std::uint64_t size, int rounds) {
+  std::vector<std::string> args{"receiver", std::to_string(size), std::to_string(rounds)};
+  if (system == "embedded-move") {
+    args.emplace_back("move");
+  }
+  return args;
+}
+
 // One system's chain run: bench_sender sends the payload runs + 1 times to bench_receiver,
 // which with `in_place` also writes its whole buffer after checking it.
 Result<json> runChain(const Options& o, const std::string& system, std::uint64_t size,
@@ -205,11 +214,11 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
       .name = "bench-" + system,
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + prefix + "bench_sender.wasm",
-                     .args = {"receiver", std::to_string(size), std::to_string(o.runs + 1)}},
+                     .args = senderArgs(system, size, o.runs + 1)},
                     std::move(receiver)},
       .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
   RR_ASSIGN_OR_RETURN(const MeasuredRun run,
-                      measuredRun(w, runOptionsFor(o, system), system != "embedded"));
+                      measuredRun(w, runOptionsFor(o, system), !system.starts_with("embedded")));
   const runtime::RunReport& report = run.report;
   const runtime::InstanceReport* sender = nullptr;
   const runtime::InstanceReport* recv = nullptr;
@@ -239,6 +248,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
       {"peak_rss_bytes", run.peak_rss_bytes},
       {"copies", copiesPerSend(*sender, size)},
       {"copied_bytes", sender->sends > 0 ? sender->copied_bytes / sender->sends : 0},
+      {"moved_bytes", sender->sends > 0 ? sender->moved_bytes / sender->sends : 0},
       {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
                        windows.to_handler.size() == rounds && windows.consumed.size() == rounds}};
   addWindows(row, windows);
@@ -264,7 +274,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
                      .instances = n}},
       .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
   RR_ASSIGN_OR_RETURN(const MeasuredRun run,
-                      measuredRun(w, runOptionsFor(o, system), system != "embedded"));
+                      measuredRun(w, runOptionsFor(o, system), !system.starts_with("embedded")));
   const runtime::RunReport& report = run.report;
   const auto rounds = static_cast<std::size_t>(o.runs) + 1;
   Windows windows{.to_handler = std::vector<double>(rounds, 0.0)};
@@ -455,6 +465,9 @@ constexpr std::array kInterNodeSystems = {"network", "native-http-raw", "wasmedg
 // wasmedge-http when its raw variant is not also measured (the paper's fan-out baseline sent raw
 // bytes; the JSON one adds many minutes at N = 100 and no comparison the chain does not make).
 bool hasFanout(const Options& o, const std::string& system) {
+  if (system == "embedded-move") {
+    return false;  // a move hands the payload to one receiver
+  }
   if (!isBaseline(system)) {
     return true;
   }
@@ -737,6 +750,11 @@ Result<> run(const Options& o) {
     }
   }
   for (const auto& system : o.systems) {
+    if (system == "embedded-move" && o.guests != "c") {
+      return fail(Errc::kInvalidArgument, "bench",
+                  "embedded-move runs the C guests only (--guests c): the other SDKs have no "
+                  "send_move yet");
+    }
     if (isWasmedgeHttp(system)) {
       for (const std::uint64_t size : o.sizes) {
         RR_RETURN_IF_ERROR(wasmedgeHttpFits(size, system.ends_with("-raw")));
@@ -818,9 +836,9 @@ Result<> run(const Options& o) {
         RR_ASSIGN_OR_RETURN(json result, fanoutRow(o, system, size, n));
         const double mbps = result["throughput_MBps"].get<double>();
         const bool over_tcp = system == "network" || isBaseline(system);
-        const double limit_s = system == "embedded" ? 0
-                               : over_tcp           ? tcp_limit.median
-                                                    : unix_limit.median;
+        const double limit_s = system.starts_with("embedded") ? 0
+                               : over_tcp                     ? tcp_limit.median
+                                                              : unix_limit.median;
         const double limit_mbps = limit_s > 0 ? static_cast<double>(size) / limit_s / 1e6 : 0;
         const double ratio = limit_mbps > 0 ? mbps / limit_mbps : 0;
         if (limit_mbps > 0) {

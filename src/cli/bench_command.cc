@@ -36,7 +36,8 @@ int benchCommand(Args args) {
                 "also the in-place workload: Roadrunner's receivers write their whole buffer "
                 "after reading it");
   app->add_option("--modes,--systems", systems,
-                  "the systems to measure: embedded, kernel, kernel-memfd, kernel-memfd-copy, "
+                  "the systems to measure: embedded, embedded-move, kernel, kernel-memfd, "
+                  "kernel-memfd-copy, "
                   "network, and the baselines wasmedge-http-raw, native-http-raw, wasmedge-http, "
                   "native-http, redis, iceoryx, nats, grpc (default embedded,wasmedge-http-raw)")
       ->type_name("SYSTEM,...");
@@ -102,8 +103,8 @@ int benchCommand(Args args) {
     options.systems = splitList(systems);
   } else if (quick || paper) {
     options.systems = {
-        "embedded",        "kernel",        "kernel-memfd", "network", "wasmedge-http-raw",
-        "native-http-raw", "wasmedge-http", "native-http",  "redis"};
+        "embedded",          "embedded-move",   "kernel",        "kernel-memfd", "network",
+        "wasmedge-http-raw", "native-http-raw", "wasmedge-http", "native-http",  "redis"};
     if (paper) {  // the peers Debian ships, run by roadrunner-bench-peers
       options.systems.insert(options.systems.end(), {"iceoryx", "nats", "grpc"});
     }

@@ -88,7 +88,49 @@ TEST(BenchChecksTest, RustGuestsAreVerifiedInEveryMode) {
   EXPECT_EQ(rust_rows, 8) << "chain and in-place for four systems";
 }
 
+// embedded-move's chain and in-place rows, 64 KiB: the pages move, no copy is counted.
+nlohmann::json moveBench(const testing::TempDir& dir, const std::string& corruption,
+                         int* exit_code) {
+  const testing::Outcome o =
+      testing::run({RR_CLI, "bench", "--modes", "embedded-move", "--sizes", "64K", "--runs", "3",
+                    "--in-place", "--json", dir.file("move.json")},
+                   {kCache, "RR_CORRUPT_FOR_TEST=" + corruption});
+  *exit_code = o.exit_code;
+  const auto parsed = nlohmann::json::parse(testing::slurp(dir.file("move.json")), nullptr, false);
+  return parsed.is_object() ? parsed.value("results", nlohmann::json::array())
+                            : nlohmann::json::array();
+}
+
+TEST(BenchChecksTest, EmbeddedMoveRowsMovePagesAndAreVerified) {
+  const testing::TempDir dir;
+  int exit_code = -1;
+  const nlohmann::json rows = moveBench(dir, "", &exit_code);
+  EXPECT_EQ(exit_code, 0);
+  ASSERT_EQ(rows.size(), 2U) << "chain and in-place; a move has no fan-out";
+  for (const auto& row : rows) {
+    EXPECT_TRUE(row.value("verified", false)) << row.dump();
+    expectWindowsInOrder(row);
+    EXPECT_EQ(row["copies"].get<double>(), 0.0) << row.dump();
+    EXPECT_EQ(row["moved_bytes"], 64 * 1024) << row.dump();
+  }
+  const testing::Outcome rust =
+      testing::run({RR_CLI, "bench", "--modes", "embedded-move", "--guests", "rust"}, {kCache});
+  EXPECT_EQ(rust.exit_code, 1) << rust.err;
+  EXPECT_NE(rust.err.find("embedded-move runs the C guests only"), std::string::npos) << rust.err;
+}
+
 class BrokenDataPathTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BrokenDataPathTest, FailsTheMoveBench) {
+  const testing::TempDir dir;
+  int exit_code = -1;
+  const nlohmann::json rows = moveBench(dir, GetParam(), &exit_code);
+  EXPECT_EQ(exit_code, 1);
+  ASSERT_EQ(rows.size(), 2U);
+  for (const auto& row : rows) {
+    EXPECT_FALSE(row.value("verified", true)) << GetParam() << ": " << row.dump();
+  }
+}
 
 TEST_P(BrokenDataPathTest, FailsTheRustGuestsBenchInEveryMode) {
   const testing::TempDir dir;
