@@ -57,7 +57,8 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
   if (args.target_len == 0 || args.target_len > kMaxTargetName) {
     return finish(Status::kInvalid, 0);
   }
-  if (kind == SendKind::kMove && overlap(*maybe_payload, *maybe_reply)) {
+  if (kind == SendKind::kMove &&
+      (overlap(*maybe_payload, *maybe_reply) || overlap(*maybe_payload, *maybe_reply_len))) {
     return finish(Status::kInvalid, 0);  // the reply would land in the range being cleared
   }
   const std::string_view target(reinterpret_cast<const char*>(maybe_target->data()),

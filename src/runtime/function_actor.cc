@@ -50,16 +50,11 @@ FunctionActor::FunctionActor(ActorConfig config)
       imports_(config_.name, config_.router, &stats_),
       exit_future_(exit_.get_future()) {
   imports_.recordTimings(config_.record_timings);
-  if (auto mover = sys::PageMover::open()) {
-    mover_.emplace(std::move(*mover));
-  } else {
-    RR_LOG_DEBUG("{}: move sends will copy: {}", config_.name, mover.error().message());
-  }
 }
 
 sys::TransferReport FunctionActor::take(std::span<std::byte> into, std::span<std::byte> from) {
-  if (mover_) {
-    return mover_->transfer(into, from);
+  if (config_.mover != nullptr) {
+    return config_.mover->transfer(into, from);
   }
   std::memcpy(into.data(), from.data(), from.size());
   std::memset(from.data(), 0, from.size());

@@ -11,6 +11,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unix_address.h"
 #include "roadrunner/runtime/live_stats.h"
+#include "roadrunner/sys/page_move.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/replica_endpoint.h"
 #include "roadrunner/transport/socket_endpoint.h"
@@ -125,6 +126,9 @@ struct Run {
   }
 
   host::Router router;  ///< complete before the first command starts, read-only afterwards
+  /// The run's one userfaultfd, which every in-process receiver borrows for move sends (one
+  /// descriptor however many instances a fan-out has); empty: move sends copy.
+  std::optional<sys::PageMover> mover;
   OutputPump pump;
   std::vector<ServedProcess> served;
   std::vector<std::string> served_names;  ///< served[i] runs the instance served_names[i]
@@ -156,6 +160,11 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
                 const std::string& remote_secret) {
   const auto& receive_modes = where.receive_modes;
   const auto& remote_address = where.remote_address;
+  if (auto mover = sys::PageMover::open()) {
+    run.mover.emplace(std::move(*mover));
+  } else {
+    RR_LOG_DEBUG("move sends will copy: {}", mover.error().message());
+  }
   const auto isServed = [&](const std::string& name) { return where.served(name); };
   const auto startInstances = [&](const FunctionSpec& f, bool receiver,
                                   std::vector<Started>& into) -> Result<> {
@@ -185,7 +194,8 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
                                                 .timeout_ms = f.timeout_ms,
                                                 .stdout_fd = out.get(),
                                                 .stderr_fd = err.get(),
-                                                .record_timings = options.record_latencies}));
+                                                .record_timings = options.record_latencies,
+                                                .mover = run.mover ? &*run.mover : nullptr}));
       into.push_back({&f, std::move(out), std::move(err), std::move(actor)});
     }
     return {};

@@ -10,7 +10,8 @@
 //   move_sender TARGET hostile   hostile ranges, each status checked: a range past the end of
 //                                memory is RR_EFAULT (111), a reply buffer inside the payload
 //                                RR_EINVAL with the payload cleared all the same (112, 113),
-//                                no bytes RR_OK (114)
+//                                no bytes RR_OK (114), the reply's length inside the payload
+//                                RR_EINVAL (115)
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>
@@ -47,6 +48,11 @@ int main(int argc, char** argv) {
     }
     if (rr_raw_send_move(name, name_len, (int32_t)(uintptr_t)page, 0, 0, 0, 0) != RR_OK) {
       return 114;
+    }
+    uint64_t reply = 0;
+    if (rr_raw_send_move(name, name_len, (int32_t)(uintptr_t)page, 8192, (int32_t)(uintptr_t)&reply,
+                         sizeof reply, (int32_t)(uintptr_t)(page + 64)) != RR_EINVAL) {
+      return 115;
     }
     return 0;
   }

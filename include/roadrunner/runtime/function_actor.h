@@ -7,7 +7,6 @@
 #include <future>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -42,6 +41,9 @@ struct ActorConfig {
   /// Keep each delivery's send -> handler time (receivers) and each send's SendTiming
   /// (commands), for the benchmark.
   bool record_timings = false;
+  /// Moves a move send's pages into this receiver; borrowed, shared by the run's actors, and
+  /// outlives the actor. Null: move sends copy.
+  const sys::PageMover* mover = nullptr;
 };
 
 /// One function instance on its own thread, which owns its WasmEdge VM for life: nothing else
@@ -107,7 +109,6 @@ class FunctionActor final : public host::Endpoint {
   host::TransferStats stats_;
   host::Imports imports_;
   std::unique_ptr<wasm::Instance> instance_;  // touched only by thread_
-  std::optional<sys::PageMover> mover_;       // empty: this kernel moves no pages
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Job> queue_;
