@@ -5,20 +5,23 @@
 
 #include "roadrunner/sys/page_move.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "roadrunner/base/unique_fd.h"
 #include "roadrunner/sys/mapping.h"
 
 namespace rr::sys {
@@ -152,23 +155,42 @@ TEST(PageMove, EmptyTransfersDoNothing) {
   EXPECT_EQ(report.copy_reason, 0);
 }
 
-std::size_t mappingCount() {
-  std::ifstream maps("/proc/self/maps");
-  std::size_t n = 0;
-  for (std::string line; std::getline(maps, line);) {
-    ++n;
+/// The whole of a /proc file, read into a fixed buffer: no allocation, so the allocator (ASan's
+/// maps memory as it goes) cannot change what is measured.
+std::string_view procFile(const char* path, std::array<char, 1 << 16>& buffer) {
+  const UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  std::size_t used = 0;
+  while (fd.valid() && used < buffer.size()) {
+    const ssize_t n = ::read(fd.get(), buffer.data() + used, buffer.size() - used);
+    if (n <= 0) {
+      break;
+    }
+    used += static_cast<std::size_t>(n);
   }
-  return n;
+  return {buffer.data(), used};
+}
+
+std::size_t mappingCount() {
+  static std::array<char, 1 << 16> buffer;
+  return static_cast<std::size_t>(std::ranges::count(procFile("/proc/self/maps", buffer), '\n'));
 }
 
 std::size_t residentKib() {
-  std::ifstream status("/proc/self/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) {
-      return std::stoul(line.substr(6));
+  static std::array<char, 1 << 16> buffer;
+  const std::string_view status = procFile("/proc/self/status", buffer);
+  const std::size_t at = status.find("VmRSS:");
+  if (at == std::string_view::npos) {
+    return 0;
+  }
+  std::size_t kib = 0;
+  for (const char c : status.substr(at + 6)) {
+    if (c >= '0' && c <= '9') {
+      kib = kib * 10 + static_cast<std::size_t>(c - '0');
+    } else if (kib > 0 || c == '\n') {
+      break;
     }
   }
-  return 0;
+  return kib;
 }
 
 // Registration splits a mapping and unregistration merges it again; a move leaves none behind.
