@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   uint32_t size = (uint32_t)strtoul(argv[2], NULL, 10);
   int runs = atoi(argv[3]);
   const int move = argc > 4 && strcmp(argv[4], "move") == 0;
-  uint8_t* buf = aligned_alloc(4096, size ? (size + 4095) & ~4095u : 4096);
+  uint8_t* buf =
+      move ? rr_move_buffer(size) : aligned_alloc(4096, size ? (size + 4095) & ~4095u : 4096);
   if (!buf) {
     fprintf(stderr, "cannot allocate %u bytes\n", size);
     return 65;

@@ -122,4 +122,12 @@ TransferReport PageMover::transfer(std::span<std::byte> dst,
   return report;
 }
 
+Result<> adviseHugePages(std::span<std::byte> range) {
+  // ENOMEM only says that part of the range is not mapped; the mapped parts took the advice.
+  if (::madvise(range.data(), range.size(), MADV_HUGEPAGE) != 0 && errno != ENOMEM) {
+    return failErrno("madvise(MADV_HUGEPAGE)", errno);
+  }
+  return {};
+}
+
 }  // namespace rr::sys

@@ -175,15 +175,16 @@ std::size_t mappingCount() {
   return static_cast<std::size_t>(std::ranges::count(procFile("/proc/self/maps", buffer), '\n'));
 }
 
-std::size_t residentKib() {
+/// A "Name: N kB" figure of a /proc file.
+std::size_t procKib(const char* path, std::string_view name) {
   static std::array<char, 1 << 16> buffer;
-  const std::string_view status = procFile("/proc/self/status", buffer);
-  const std::size_t at = status.find("VmRSS:");
+  const std::string_view status = procFile(path, buffer);
+  const std::size_t at = status.find(name);
   if (at == std::string_view::npos) {
     return 0;
   }
   std::size_t kib = 0;
-  for (const char c : status.substr(at + 6)) {
+  for (const char c : status.substr(at + name.size())) {
     if (c >= '0' && c <= '9') {
       kib = kib * 10 + static_cast<std::size_t>(c - '0');
     } else if (kib > 0 || c == '\n') {
@@ -191,6 +192,43 @@ std::size_t residentKib() {
     }
   }
   return kib;
+}
+
+std::size_t residentKib() { return procKib("/proc/self/status", "VmRSS:"); }
+std::size_t hugePagesKib() { return procKib("/proc/self/smaps_rollup", "AnonHugePages:"); }
+
+/// `pages` huge pages' worth of memory starting on a huge-page boundary, inside `m`.
+std::span<std::byte> hugeAligned(const Mapping& m, std::size_t pages) {
+  const auto address = reinterpret_cast<std::uintptr_t>(m.data());
+  const std::size_t skip = (kHugePageSize - address % kHugePageSize) % kHugePageSize;
+  return m.bytes().subspan(skip, pages * kHugePageSize);
+}
+
+// Advised memory is backed by huge pages once touched, and they move whole: the process holds as
+// many huge pages after the transfer as before it (a split would leave 4 KiB pages behind).
+TEST(PageMove, AdvisedMemoryMovesAsWholeHugePages) {
+  std::array<char, 1 << 16> buffer{};
+  if (procFile("/sys/kernel/mm/transparent_hugepage/enabled", buffer).find("[never]") !=
+      std::string_view::npos) {
+    GTEST_SKIP() << "transparent huge pages are off on this machine";
+  }
+  const PageMover mover = openMover();
+  constexpr std::size_t kHugePages = 4;
+  const Mapping a = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
+  const Mapping b = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
+  const auto src = hugeAligned(a, kHugePages);
+  const auto dst = hugeAligned(b, kHugePages);
+  ASSERT_TRUE(adviseHugePages(a.bytes()));
+  const auto payload = randomBytes(src.size());
+  const std::size_t before = hugePagesKib();
+  std::ranges::copy(payload, src.data());
+  const std::size_t filled = hugePagesKib();
+  EXPECT_GE(filled, before + src.size() / 1024) << "the advised source has no huge pages";
+  const auto report = mover.transfer(dst, src);
+  EXPECT_EQ(report.moved, src.size());
+  EXPECT_GE(hugePagesKib(), filled) << "the huge pages were split on the way";
+  EXPECT_TRUE(std::ranges::equal(dst, payload));
+  EXPECT_TRUE(allZero(src));
 }
 
 // Registration splits a mapping and unregistration merges it again; a move leaves none behind.

@@ -55,4 +55,15 @@ class PageMover {
   UniqueFd fd_;
 };
 
+/// The size of a huge page: a transfer between ranges aligned to it moves one page-table entry
+/// per huge page instead of one per 4 KiB page.
+inline constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
+
+/// Asks the kernel to back `range` with huge pages as it is first touched (MADV_HUGEPAGE;
+/// transparent huge pages are opt-in on most distributions). Pages already present stay as they
+/// are. Applies to the mappings inside `range` even where it spans unmapped holes or
+/// inaccessible reservations, which later become accessible with the advice in place.
+/// Errors: EINVAL (no transparent huge pages in this kernel).
+[[nodiscard]] Result<> adviseHugePages(std::span<std::byte> range);
+
 }  // namespace rr::sys
