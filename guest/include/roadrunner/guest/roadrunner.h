@@ -76,8 +76,7 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_move(c
   return rr_send_move_reply(target, buf, len, NULL, 0, NULL);
 }
 
-/* A buffer for rr_send_move: page-aligned whole pages, huge-page aligned from RR_HUGE_PAGE_SIZE
- * up (free() it). NULL if out of memory. */
+/* A buffer for rr_send_move: page-aligned, whole pages (free() it). NULL if out of memory. */
 void* rr_move_buffer(uint32_t len);
 
 /* Inside a handler: the bytes the sender receives as its reply. */
@@ -112,17 +111,12 @@ extern "C" {
 
 RR_EXPORT(RR_EXPORT_ABI_VERSION) uint32_t rr_abi_version(void) { return RR_ABI_VERSION; }
 
-/* Page-aligned whole pages, and aligned to a huge page from RR_HUGE_PAGE_SIZE up. */
-static uint32_t rr_alignment_for(uint32_t len) {
-  return len >= RR_HUGE_PAGE_SIZE ? RR_HUGE_PAGE_SIZE : RR_PAGE_SIZE;
-}
-
 void* rr_move_buffer(uint32_t len) {
   const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
   if (rounded < len) {
     return NULL;
   }
-  return aligned_alloc(rr_alignment_for(rounded), rounded ? rounded : RR_PAGE_SIZE);
+  return aligned_alloc(RR_PAGE_SIZE, rounded ? rounded : RR_PAGE_SIZE);
 }
 
 const char* rr_status_name(rr_status_t status) {
@@ -149,14 +143,13 @@ const char* rr_status_name(rr_status_t status) {
 
 #ifdef ROADRUNNER_RECEIVER
 #ifndef ROADRUNNER_CUSTOM_ALLOC
-/* Page-aligned and rounded up to whole pages, so a host may map or move pages into the buffer;
- * huge-page aligned from RR_HUGE_PAGE_SIZE up. */
+/* Page-aligned and rounded up to whole pages, so a host may map pages into the buffer. */
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
   const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
   if (len == 0 || rounded < len) {
     return 0;
   }
-  return (uint32_t)(uintptr_t)aligned_alloc(rr_alignment_for(rounded), rounded);
+  return (uint32_t)(uintptr_t)aligned_alloc(RR_PAGE_SIZE, rounded);
 }
 #else
 __attribute__((export_name(RR_EXPORT_ALLOC))) uint32_t rr_alloc(uint32_t len);
