@@ -61,8 +61,8 @@ inline constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
 
 /// Asks the kernel to back `range` with huge pages as it is first touched (MADV_HUGEPAGE;
 /// transparent huge pages are opt-in on most distributions). Pages already present stay as they
-/// are. Applies to the mappings inside `range` even where it spans unmapped holes or
-/// inaccessible reservations, which later become accessible with the advice in place.
+/// are; a mapping that later replaces part of `range` (mmap with MAP_FIXED) comes without the
+/// advice, while one grown in place (mremap) keeps it. Unmapped holes in `range` are skipped.
 /// Errors: EINVAL (no transparent huge pages in this kernel).
 [[nodiscard]] Result<> adviseHugePages(std::span<std::byte> range);
 
