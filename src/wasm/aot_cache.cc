@@ -8,13 +8,19 @@
 #include <string>
 
 #include "roadrunner/base/file.h"
+#include "roadrunner/base/log.h"
 #include "roadrunner/base/sha256.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/file_lock.h"
 
 #include "handles.h"
 
 namespace rr::wasm {
 namespace {
+
+/// How long a compile waits for another process compiling the same module: more than the
+/// slowest compile measured (a 2.7 MB Go module, about a minute on a loaded core).
+constexpr std::chrono::minutes kCompileWait{10};
 
 std::span<const std::byte> asBytes(const std::string& s) {
   return std::as_bytes(std::span(s.data(), s.size()));
@@ -87,6 +93,18 @@ Result<AotCache::Entry> AotCache::compiled(std::span<const std::byte> wasm,
   const std::string path = pathFor(wasm);
   if (verified(path)) {
     return Entry{.path = path, .hit = true};
+  }
+  // One compile per entry at a time: a process that finds another compiling the same module
+  // waits for its object instead of compiling it too (a large module takes minutes, and two
+  // compiles share the cores). A lock not had within the limit is compiled without; publishing
+  // by rename keeps that correct.
+  auto lock = sys::FileLock::acquire(path + ".lock", kCompileWait);
+  if (lock && verified(path)) {
+    return Entry{.path = path, .hit = true};
+  }
+  if (!lock) {
+    RR_LOG_WARN("{}: compiling without the cache entry's lock: {}", display_name,
+                lock.error().message());
   }
   // The compiler's linker (lld, in process) exits the whole process when it cannot write its
   // output, so make sure there is room first: objects measured here are 1.2-3x the module,

@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <future>
+#include <latch>
+
 #include <gtest/gtest.h>
 
 #include "roadrunner/base/file.h"
@@ -54,6 +57,27 @@ TEST(AotCacheTest, EntryWithoutItsChecksumIsRebuilt) {
   auto again = engine->prepare(RR_GUEST_WASI_PROBE);
   ASSERT_TRUE(again.has_value()) << again.error().message();
   EXPECT_FALSE(again->cache_hit);
+}
+
+TEST(AotCacheTest, TwoCallersMissingOneEntryAtOnceCompileItOnce) {
+  const testing::TempDir cache;
+  auto c = AotCache::open(cache.path(), 0);
+  ASSERT_TRUE(c.has_value()) << c.error().message();
+  auto wasm = readFile(RR_GUEST_WASI_PROBE);
+  ASSERT_TRUE(wasm.has_value()) << wasm.error().message();
+  std::latch start(2);
+  const auto compile = [&] {
+    start.arrive_and_wait();
+    return c->compiled(*wasm, "probe");
+  };
+  auto a = std::async(std::launch::async, compile);
+  auto b = std::async(std::launch::async, compile);
+  auto first = a.get();
+  auto second = b.get();
+  ASSERT_TRUE(first.has_value()) << first.error().message();
+  ASSERT_TRUE(second.has_value()) << second.error().message();
+  EXPECT_NE(first->hit, second->hit) << "one compiles, the other waits for its object";
+  EXPECT_EQ(first->path, second->path);
 }
 
 TEST(AotCacheTest, KeyDependsOnTheModulesBytes) {

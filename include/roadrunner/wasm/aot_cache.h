@@ -14,7 +14,8 @@ namespace rr::wasm {
 /// or not + CPU (model and feature flags). Each entry is `<key>.so` with a sidecar
 /// `<key>.so.sha256` holding the object's own SHA-256; both are written to temporary files and
 /// renamed into place, and an entry whose object does not match its sidecar (truncated, corrupt,
-/// half-written) is rebuilt.
+/// half-written) is rebuilt. Processes missing the same entry at once compile it once: the
+/// first holds `<key>.so.lock` while it compiles and the others wait for its object.
 class AotCache {
  public:
   /// Creates the directory if needed; fails (naming it) if it cannot be created or written.
