@@ -107,6 +107,10 @@ TransferReport PageMover::transfer(std::span<std::byte> dst,
   const std::size_t tail = len - head - middle;
   int reason = 0;
   const std::size_t moved = movePages(d + head, s + head, middle, &reason);
+  // The source's page tables are left empty; dropping them lets the sender's next fill of the
+  // range fault whole huge pages again where its memory is advised (a 4 KiB page table in
+  // place makes every later fault a 4 KiB one).
+  (void)::madvise(s + head, moved, MADV_DONTNEED);  // only holes: nothing to fail on
   if (moved < middle) {
     copyAndClear(d + head + moved, s + head + moved, middle - moved);
   }

@@ -10,6 +10,7 @@
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
+#include "roadrunner/sys/page_move.h"
 
 #include "guest_signals.h"
 #include "handles.h"
@@ -79,6 +80,29 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
     RR_LOG_ERROR("send: exception escaped the host function");
     return trapWith(Trap::kHostBug);
   }
+}
+
+// send_move's context: the imports, and whether the sender's memory has been advised to use
+// huge pages yet.
+struct MoveSend {
+  host::Imports* imports = nullptr;
+  bool advised = false;  // touched only by the instance's thread
+};
+
+// send_move. At an instance's first move its linear memory is advised to use huge pages, so the
+// buffers it fills from then on move as whole 2 MiB page-table entries where they are 2 MiB
+// aligned (rr_move_buffer's large buffers are). The advice stays with the memory as it grows:
+// WasmEdge grows a linear memory in place (mremap), which keeps the mapping's flags.
+WasmEdge_Result hostSendMove(void* data, const WasmEdge_CallingFrameContext* frame,
+                             const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  auto* move = static_cast<MoveSend*>(data);
+  if (!move->advised) {
+    move->advised = true;
+    if (auto advised = sys::adviseHugePages(frameMemory(frame)); !advised) {
+      RR_LOG_DEBUG("send_move: pages move 4 KiB at a time: {}", advised.error().message());
+    }
+  }
+  return hostSend<host::Imports::SendKind::kMove>(move->imports, frame, params, results);
 }
 
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
@@ -171,6 +195,7 @@ struct Instance::State {
   WasmEdge_ModuleInstanceContext* wasi = nullptr;  // borrowed from vm
   WasiPolicyPtr wasi_policy;  // backs wasi's socket functions; destroyed before vm
   AsyncPtr stop_lever;        // made at the first call with a time limit
+  MoveSend move_send;         // send_move's host data
 };
 
 Instance::Instance(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -214,8 +239,8 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
   state->rr_module.reset(WasmEdge_ModuleInstanceCreate(wrap(RR_ABI_MODULE)));
   addFunction(state->rr_module.get(), RR_IMPORT_SEND, hostSend<host::Imports::SendKind::kLend>,
               imports, 7);
-  addFunction(state->rr_module.get(), RR_IMPORT_SEND_MOVE, hostSend<host::Imports::SendKind::kMove>,
-              imports, 7);
+  state->move_send.imports = imports;
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND_MOVE, hostSendMove, &state->move_send, 7);
   addFunction(state->rr_module.get(), RR_IMPORT_REPLY, hostReply, imports, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {

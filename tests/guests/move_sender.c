@@ -6,7 +6,8 @@
 //   - the sender's range reads as zeros;
 //   - with CHECK 1: the sender fills its range with 0xEE, and the receiver, asked with "CHECK",
 //     still hashes the payload it kept to the same value.
-// Prints "moved N" and exits 0, or exits with the status, or 100 + the check that failed.
+// Prints "moved N" and exits 0, or exits with the status, or 100 + the check that failed (104:
+// a buffer of RR_HUGE_PAGE_SIZE or more from rr_move_buffer not aligned to it).
 //   move_sender TARGET hostile   hostile ranges, each status checked: a range past the end of
 //                                memory is RR_EFAULT (111), a reply buffer inside the payload
 //                                RR_EINVAL with the payload cleared all the same (112, 113),
@@ -66,6 +67,10 @@ int main(int argc, char** argv) {
   uint8_t* base = rr_move_buffer(size + offset);
   if (base == NULL) {
     return 65;
+  }
+  if (size + offset >= RR_HUGE_PAGE_SIZE && (uintptr_t)base % RR_HUGE_PAGE_SIZE != 0) {
+    printf("rr_move_buffer(%u) is not aligned to a huge page\n", size + offset);
+    return 104;
   }
   uint8_t* buf = base + offset;
   for (uint32_t i = 0; i < size; ++i) {  // xorshift: every byte depends on the seed

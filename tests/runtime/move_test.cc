@@ -53,8 +53,10 @@ TEST_P(MoveTest, PageAlignedPayloadsArriveAndLeaveZerosBehind) {
         testing::servedRunOptions());
     ASSERT_TRUE(r.has_value()) << r.error().message();
     const InstanceReport& sender = find(*r, "sender");
-    ASSERT_EQ(sender.exit_code, 0) << "101: wrong hash, 102: range not cleared, 103: the "
-                                      "receiver's payload changed after the sender wrote";
+    ASSERT_EQ(sender.exit_code, 0)
+        << "101: wrong hash, 102: range not cleared, 103: the receiver's payload changed after "
+           "the sender wrote, 104: rr_move_buffer not huge-page aligned, 7: the receiver's "
+           "rr_alloc buffer not huge-page aligned (RR_EHANDLER)";
     if (GetParam() == EdgeMode::kEmbedded) {
       const std::uint64_t whole_pages = std::uint64_t{size} / 4096 * 4096;
       EXPECT_EQ(sender.moved_bytes, whole_pages);

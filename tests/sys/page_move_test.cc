@@ -231,6 +231,32 @@ TEST(PageMove, AdvisedMemoryMovesAsWholeHugePages) {
   EXPECT_TRUE(allZero(src));
 }
 
+// A range whose 4 KiB pages moved out (filled before its memory was advised) is refilled with
+// huge pages: the move leaves no page tables behind that would make every later fault 4 KiB.
+TEST(PageMove, ASourceMovedAsSmallPagesRefillsAsHugePages) {
+  std::array<char, 1 << 16> buffer{};
+  if (procFile("/sys/kernel/mm/transparent_hugepage/enabled", buffer).find("[never]") !=
+      std::string_view::npos) {
+    GTEST_SKIP() << "transparent huge pages are off on this machine";
+  }
+  const PageMover mover = openMover();
+  constexpr std::size_t kHugePages = 4;
+  const Mapping a = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
+  const Mapping b = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
+  const auto src = hugeAligned(a, kHugePages);
+  const auto dst = hugeAligned(b, kHugePages);
+  std::ranges::fill(src, std::byte{1});  // 4 KiB pages: not advised yet
+  ASSERT_TRUE(adviseHugePages(a.bytes()));
+  ASSERT_EQ(mover.transfer(dst, src).moved, src.size());
+  const std::size_t before = hugePagesKib();
+  const auto payload = randomBytes(src.size());
+  std::ranges::copy(payload, src.data());
+  EXPECT_GE(hugePagesKib(), before + src.size() / 1024)
+      << "the refilled source faulted 4 KiB pages into the page tables the move left";
+  EXPECT_EQ(mover.transfer(dst, src).moved, src.size());
+  EXPECT_TRUE(std::ranges::equal(dst, payload));
+}
+
 // Registration splits a mapping and unregistration merges it again; a move leaves none behind.
 TEST(PageMove, AHundredThousandTransfersKeepMappingsAndMemoryFlat) {
   const PageMover mover = openMover();

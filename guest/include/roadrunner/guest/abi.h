@@ -42,6 +42,10 @@
  * RR_PAGE_SIZE (and a length rounded up to it) let a host map pages instead of copying. */
 #define RR_ALLOC_ALIGN UINT32_C(8)
 #define RR_PAGE_SIZE UINT32_C(4096)
+/* A move between buffers that are both aligned to RR_HUGE_PAGE_SIZE hands over one page-table
+ * entry per 2 MiB instead of one per 4 KiB page (the host's pages are huge there). The C SDK's
+ * rr_move_buffer and rr_alloc align buffers of at least this size to it. */
+#define RR_HUGE_PAGE_SIZE UINT32_C(2097152)
 
 typedef uint32_t rr_status_t;
 

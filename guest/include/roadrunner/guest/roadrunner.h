@@ -76,7 +76,8 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_move(c
   return rr_send_move_reply(target, buf, len, NULL, 0, NULL);
 }
 
-/* A buffer for rr_send_move: page-aligned, whole pages (free() it). NULL if out of memory. */
+/* A buffer for rr_send_move: page-aligned whole pages, huge-page aligned from RR_HUGE_PAGE_SIZE
+ * up (free() it). NULL if out of memory. */
 void* rr_move_buffer(uint32_t len);
 
 /* Inside a handler: the bytes the sender receives as its reply. */
@@ -111,12 +112,17 @@ extern "C" {
 
 RR_EXPORT(RR_EXPORT_ABI_VERSION) uint32_t rr_abi_version(void) { return RR_ABI_VERSION; }
 
+/* Page-aligned whole pages, and aligned to a huge page from RR_HUGE_PAGE_SIZE up. */
+static uint32_t rr_alignment_for(uint32_t len) {
+  return len >= RR_HUGE_PAGE_SIZE ? RR_HUGE_PAGE_SIZE : RR_PAGE_SIZE;
+}
+
 void* rr_move_buffer(uint32_t len) {
   const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
   if (rounded < len) {
     return NULL;
   }
-  return aligned_alloc(RR_PAGE_SIZE, rounded ? rounded : RR_PAGE_SIZE);
+  return aligned_alloc(rr_alignment_for(rounded), rounded ? rounded : RR_PAGE_SIZE);
 }
 
 const char* rr_status_name(rr_status_t status) {
