@@ -84,6 +84,26 @@ TEST_P(MoveTest, BuffersAtDifferentOffsetsInAPageAreCopied) {
   }
 }
 
+// The C++ veneer: a MoveBuffer handed over and taken back, refilled for each of three rounds.
+TEST_P(MoveTest, TheCppVeneersBufferMovesAndComesBackEmptied) {
+  const std::uint32_t size = 3U << 20;
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_CPP_MOVE_SENDER,
+                                  .args = {"keeper", std::to_string(size), seed(), "3"}},
+                                 {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "keeper", .mode = GetParam()}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  const InstanceReport& sender = find(*r, "sender");
+  ASSERT_EQ(sender.exit_code, 0) << "101: wrong hash, 102: the buffer came back with bytes in it";
+  if (GetParam() == EdgeMode::kEmbedded) {
+    EXPECT_EQ(sender.moved_bytes, 3ULL * size);
+    EXPECT_EQ(sender.copies, 0U);
+  } else {
+    EXPECT_EQ(sender.moved_bytes, 0U);
+  }
+}
+
 TEST_P(MoveTest, HostileRangesGetStatuses) {
   EXPECT_EQ(testing::exitCodes(moveWorkflow(GetParam(), {"keeper", "hostile"})).at("sender"), 0)
       << "111: out of memory not EFAULT, 112: overlap not EINVAL, 113: not cleared, 114: empty, "

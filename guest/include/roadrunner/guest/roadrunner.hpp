@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <span>
 #include <string_view>
 
@@ -67,6 +68,69 @@ struct Reply {
                   static_cast<int32_t>(reply.size()),
                   static_cast<int32_t>(reinterpret_cast<uintptr_t>(&reply_len))));
   return {st, reply_len};
+}
+
+/// A buffer for move sends (rr_move_buffer: page-aligned whole pages, aligned to 2 MiB from
+/// 2 MiB up, so its pages can move to the receiver without a copy). Owns its memory; move-only.
+class MoveBuffer {
+ public:
+  /// `len` bytes, or an empty buffer if memory ran out.
+  [[nodiscard]] static MoveBuffer allocate(uint32_t len) noexcept {
+    return MoveBuffer(static_cast<std::byte*>(rr_move_buffer(len)), len);
+  }
+  MoveBuffer(MoveBuffer&& other) noexcept : data_(other.data_), len_(other.len_) {
+    other.data_ = nullptr;
+    other.len_ = 0;
+  }
+  MoveBuffer& operator=(MoveBuffer&& other) noexcept {
+    if (this != &other) {
+      std::free(data_);
+      data_ = other.data_;
+      len_ = other.len_;
+      other.data_ = nullptr;
+      other.len_ = 0;
+    }
+    return *this;
+  }
+  MoveBuffer(const MoveBuffer&) = delete;
+  MoveBuffer& operator=(const MoveBuffer&) = delete;
+  ~MoveBuffer() { std::free(data_); }
+
+  [[nodiscard]] bool empty() const noexcept { return data_ == nullptr; }
+  [[nodiscard]] std::span<std::byte> bytes() noexcept { return {data_, data_ ? len_ : 0}; }
+
+ private:
+  MoveBuffer(std::byte* data, uint32_t len) noexcept : data_(data), len_(len) {}
+  std::byte* data_;
+  uint32_t len_;
+};
+
+/// What a move send gives back: its status, the receiver's reply length, and the buffer, whose
+/// bytes now read as zeros (unless the status is kFault) and which is the sender's to refill.
+struct Moved {
+  Status status;
+  uint32_t reply_len;
+  MoveBuffer buffer;
+};
+
+/// Hands `payload`'s bytes to `target` instead of lending them (rr_send_move): in embedded mode
+/// its whole pages move without a copy. The call takes the buffer and gives it back emptied of
+/// its bytes, so the change of owner shows where it happens: `auto moved =
+/// sendMove("next", std::move(buf));`.
+[[nodiscard]] inline Moved sendMove(std::string_view target, MoveBuffer&& payload,
+                                    std::span<std::byte> reply = {}) noexcept {
+  MoveBuffer buffer = std::move(payload);
+  const std::span<std::byte> data = buffer.bytes();
+  uint32_t reply_len = 0;
+  const auto st = static_cast<Status>(
+      rr_raw_send_move(static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
+                       static_cast<int32_t>(target.size()),
+                       static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())),
+                       static_cast<int32_t>(data.size()),
+                       static_cast<int32_t>(reinterpret_cast<uintptr_t>(reply.data())),
+                       static_cast<int32_t>(reply.size()),
+                       static_cast<int32_t>(reinterpret_cast<uintptr_t>(&reply_len))));
+  return {st, reply_len, std::move(buffer)};
 }
 
 /// Inside a handler: the bytes the sender receives as its reply.
