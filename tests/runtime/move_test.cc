@@ -84,23 +84,28 @@ TEST_P(MoveTest, BuffersAtDifferentOffsetsInAPageAreCopied) {
   }
 }
 
-// The C++ veneer: a MoveBuffer handed over and taken back, refilled for each of three rounds.
-TEST_P(MoveTest, TheCppVeneersBufferMovesAndComesBackEmptied) {
+// The C++ veneer's MoveBuffer and the Rust SDK's PageBuf: handed over and taken back, refilled
+// for each of three rounds.
+TEST_P(MoveTest, TheCppAndRustBuffersMoveAndComeBackEmptied) {
   const std::uint32_t size = 3U << 20;
-  const Workflow w{.functions = {{.name = "sender",
-                                  .wasm = RR_GUEST_CPP_MOVE_SENDER,
-                                  .args = {"keeper", std::to_string(size), seed(), "3"}},
-                                 {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
-                   .edges = {{.from = "sender", .to = "keeper", .mode = GetParam()}}};
-  auto r = runWorkflow(w, testing::servedRunOptions());
-  ASSERT_TRUE(r.has_value()) << r.error().message();
-  const InstanceReport& sender = find(*r, "sender");
-  ASSERT_EQ(sender.exit_code, 0) << "101: wrong hash, 102: the buffer came back with bytes in it";
-  if (GetParam() == EdgeMode::kEmbedded) {
-    EXPECT_EQ(sender.moved_bytes, 3ULL * size);
-    EXPECT_EQ(sender.copies, 0U);
-  } else {
-    EXPECT_EQ(sender.moved_bytes, 0U);
+  for (const char* wasm : {RR_GUEST_CPP_MOVE_SENDER, RR_GUEST_RUST_MOVE_SENDER}) {
+    SCOPED_TRACE(wasm);
+    const Workflow w{.functions = {{.name = "sender",
+                                    .wasm = wasm,
+                                    .args = {"keeper", std::to_string(size), seed(), "3"}},
+                                   {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
+                     .edges = {{.from = "sender", .to = "keeper", .mode = GetParam()}}};
+    auto r = runWorkflow(w, testing::servedRunOptions());
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    const InstanceReport& sender = find(*r, "sender");
+    ASSERT_EQ(sender.exit_code, 0) << "101: wrong hash, 102: the buffer came back with bytes in "
+                                      "it, 104: not aligned to a huge page";
+    if (GetParam() == EdgeMode::kEmbedded) {
+      EXPECT_EQ(sender.moved_bytes, 3ULL * size);
+      EXPECT_EQ(sender.copies, 0U);
+    } else {
+      EXPECT_EQ(sender.moved_bytes, 0U);
+    }
   }
 }
 

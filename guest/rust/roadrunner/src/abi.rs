@@ -12,6 +12,7 @@ pub const ABI_VERSION: u32 = 1;
 /// Import names.
 pub const IMPORT_SEND: &str = "send";
 pub const IMPORT_REPLY: &str = "reply";
+pub const IMPORT_SEND_MOVE: &str = "send_move";
 
 /// Export names.
 pub const EXPORT_ABI_VERSION: &str = "rr_abi_version";
@@ -23,6 +24,9 @@ pub const EXPORT_RELEASE: &str = "rr_release";
 pub const ALLOC_ALIGN: u32 = 8;
 /// Buffers aligned to a page and rounded up to whole pages let a host map pages.
 pub const PAGE_SIZE: u32 = 4096;
+/// Buffers of at least this size aligned to it move as whole 2 MiB pages (`PageBuf` and the
+/// SDK's `rr_alloc` align them so).
+pub const HUGE_PAGE_SIZE: u32 = 2 << 20;
 
 /// Status codes (`RR_OK` … `RR_EEXITED`).
 pub const OK: u32 = 0;

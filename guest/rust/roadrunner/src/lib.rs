@@ -91,6 +91,46 @@ pub fn send_with_reply(
     (Status::check(raw), reply_len as usize)
 }
 
+/// What `send_move` gives back: the result (the reply's length, as `request`) and the buffer,
+/// whose bytes now read as zeros and which is the sender's to refill or drop.
+pub struct Moved {
+    pub result: Result<usize, Status>,
+    pub buffer: PageBuf,
+}
+
+/// Hands `payload`'s bytes to `target` instead of lending them (the ABI's `send_move`): in
+/// embedded mode its whole pages move to the receiver without a copy. The call takes the buffer
+/// and gives it back emptied, so the change of owner shows where it happens.
+///
+/// ```no_run
+/// let mut buf = roadrunner::PageBuf::zeroed(4 << 20).expect("memory");
+/// buf.fill(7);
+/// let moved = roadrunner::send_move("next", buf, &mut []);
+/// assert!(moved.buffer.iter().all(|&b| b == 0));
+/// ```
+pub fn send_move(target: &str, mut payload: PageBuf, reply: &mut [u8]) -> Moved {
+    let mut reply_len: u32 = 0;
+    let bytes: &mut [u8] = &mut payload;
+    // SAFETY: as in `send_with_reply`; the payload is borrowed mutably because the host empties
+    // it (its pages move away and it reads as zeros), inside this module's memory and before
+    // the call returns.
+    let raw = unsafe {
+        raw::send_move(
+            addr(target.as_ptr()),
+            len32(target.len()),
+            addr(bytes.as_mut_ptr()),
+            len32(bytes.len()),
+            addr(reply.as_mut_ptr()),
+            len32(reply.len()),
+            addr(&mut reply_len as *mut u32),
+        )
+    };
+    Moved {
+        result: Status::check(raw).map(|()| reply_len as usize),
+        buffer: payload,
+    }
+}
+
 /// Sends to member `k` of the fan-out group `group` (the instance named `group#k`).
 pub fn send_to_member(group: &str, k: u32, payload: &[u8]) -> Result<(), Status> {
     send(&format!("{group}#{k}"), payload)

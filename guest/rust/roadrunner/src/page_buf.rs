@@ -1,13 +1,14 @@
 //! `PageBuf`: an owned, zeroed byte buffer that starts on a page boundary and spans whole pages,
-//! the layout a host may map instead of copy.
+//! the layout a host may map instead of copy, and the buffer `send_move` hands over.
 
 use std::alloc::{self, Layout};
 use std::ops::{Deref, DerefMut};
 use std::ptr::NonNull;
 
-use crate::abi::PAGE_SIZE;
+use crate::abi::{HUGE_PAGE_SIZE, PAGE_SIZE};
 
-/// A page-aligned buffer of `len` bytes (its allocation rounded up to whole pages).
+/// A page-aligned buffer of `len` bytes (its allocation rounded up to whole pages), aligned to
+/// `HUGE_PAGE_SIZE` from that size up so that a move hands it over as whole 2 MiB pages.
 pub struct PageBuf {
     ptr: NonNull<u8>,
     len: usize,
@@ -22,9 +23,14 @@ impl PageBuf {
         Some(PageBuf { ptr, len })
     }
 
-    fn layout(len: usize) -> Option<Layout> {
+    pub(crate) fn layout(len: usize) -> Option<Layout> {
         let rounded = len.max(1).checked_next_multiple_of(PAGE_SIZE as usize)?;
-        Layout::from_size_align(rounded, PAGE_SIZE as usize).ok()
+        let align = if rounded >= HUGE_PAGE_SIZE as usize {
+            HUGE_PAGE_SIZE
+        } else {
+            PAGE_SIZE
+        };
+        Layout::from_size_align(rounded, align as usize).ok()
     }
 }
 

@@ -15,6 +15,18 @@ extern "C" {
         reply_cap: u32,
         reply_len_out: u32,
     ) -> u32;
+    /// `send_move(target, target_len, buf, len, reply, reply_cap, reply_len_out) -> status`:
+    /// as `send`, and `[buf, buf+len)` reads as zeros afterwards (any status but `RR_EFAULT`).
+    #[link_name = "send_move"]
+    pub fn send_move(
+        target: u32,
+        target_len: u32,
+        buf: u32,
+        len: u32,
+        reply: u32,
+        reply_cap: u32,
+        reply_len_out: u32,
+    ) -> u32;
     /// `reply(buf, len) -> status`, valid only inside `rr_on_message`.
     #[link_name = "reply"]
     pub fn reply(buf: u32, len: u32) -> u32;
@@ -29,10 +41,15 @@ mod host_stubs {
         crate::abi::EUNAVAILABLE
     }
     /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn send_move(_: u32, _: u32, _: u32, _: u32, _: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
     /// Never dereferences anything; always `RR_ENO_REPLY_CONTEXT`.
     pub unsafe fn reply(_: u32, _: u32) -> u32 {
         crate::abi::ENO_REPLY_CONTEXT
     }
 }
 #[cfg(not(target_arch = "wasm32"))]
-pub use host_stubs::{reply, send};
+pub use host_stubs::{reply, send, send_move};

@@ -2,16 +2,16 @@
 
 use std::alloc::{self, Layout};
 
-use crate::abi::PAGE_SIZE;
+use crate::page_buf::PageBuf;
 
-/// The layout of a buffer for `len` bytes: page-aligned and rounded up to whole pages, so a
-/// host may map pages into it. `None` for 0 bytes or a size past the address space.
+/// The layout of a buffer for `len` bytes: `PageBuf`'s (page-aligned whole pages, huge-page
+/// aligned from 2 MiB up), so a host may map or move pages into it. `None` for 0 bytes or a size
+/// past the address space.
 fn layout(len: u32) -> Option<Layout> {
     if len == 0 {
         return None;
     }
-    let rounded = (len as usize).checked_next_multiple_of(PAGE_SIZE as usize)?;
-    Layout::from_size_align(rounded, PAGE_SIZE as usize).ok()
+    PageBuf::layout(len as usize)
 }
 
 /// `rr_alloc`: a fresh buffer of at least `len` bytes, or 0 when it cannot allocate.
