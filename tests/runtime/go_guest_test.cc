@@ -68,6 +68,23 @@ TEST_P(GoTransferTest, GoSenderToGoReceiver) {
   transfer(RR_GUEST_GO_SENDER, RR_GUEST_GO_HASH_RECEIVER);
 }
 
+// SendMove: a MoveBuffer handed over and given back emptied, three rounds; in embedded mode all
+// of its whole pages move.
+TEST_P(GoTransferTest, GoSenderMovesItsBufferToCReceiver) {
+  const std::uint32_t size = 3U << 20;
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_GO_SENDER,
+                                  .args = {"sink", std::to_string(size), "3", "move"}},
+                                 {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  const InstanceReport& sender = find(*r, "sender");
+  ASSERT_EQ(sender.exit_code, 0) << "100: wrong hash, 102: the buffer came back with bytes in "
+                                    "it, 104: not aligned to a huge page";
+  EXPECT_EQ(sender.moved_bytes, GetParam() == EdgeMode::kEmbedded ? 3ULL * size : 0U);
+}
+
 TEST_P(GoTransferTest, GoRelayForwardsToCAndGoReceivers) {
   for (const std::string sink : {RR_GUEST_HASH_RECEIVER, RR_GUEST_GO_HASH_RECEIVER}) {
     const Workflow w{

@@ -1,10 +1,12 @@
 // A sending function for transfer tests, as tests/guests/sender.c. Usage:
 //
-//	sender TARGET SIZE [COUNT]
+//	sender TARGET SIZE [COUNT [move]]
 //
 // sends SIZE patterned bytes COUNT times; each reply must be the FNV-1a 64 hash of the payload,
-// 8 bytes little-endian (hash_receiver, relay). Exit status: the last status (0 ok), 100 if a
-// reply hash did not match, 64 on bad usage.
+// 8 bytes little-endian (hash_receiver, relay). With "move", each round hands a MoveBuffer over
+// with SendMove, which must come back reading as zeros, and is refilled. Exit status: the last
+// status (0 ok), 100 if a reply hash did not match, 102 if a moved buffer came back with bytes
+// in it, 104 if a buffer of 2 MiB or more is not aligned to 2 MiB, 64 on bad usage.
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"unsafe"
 
 	"roadrunner.dev/guest"
 )
@@ -40,10 +43,18 @@ func main() {
 			os.Exit(64)
 		}
 	}
-	buf := make([]byte, size)
-	for i := range buf {
-		buf[i] = byte(uint32(i)*7 + uint32(i)>>12)
+	move := len(os.Args) > 4 && os.Args[4] == "move"
+	moving := roadrunner.NewMoveBuffer(int(size))
+	buf := moving.Bytes()
+	if move && size >= 2<<20 && uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%(2<<20) != 0 {
+		os.Exit(104)
 	}
+	fill := func() {
+		for i := range buf {
+			buf[i] = byte(uint32(i)*7 + uint32(i)>>12)
+		}
+	}
+	fill()
 	st := roadrunner.OK
 	for round := 0; round < count; round++ {
 		// Every round sends different bytes (the round in the first byte of each page), so a
@@ -53,7 +64,19 @@ func main() {
 		}
 		want := fnv1a(buf)
 		var got [8]byte
-		n, err := roadrunner.Request(target, buf, got[:])
+		var n int
+		var err error
+		if move {
+			moving, n, err = roadrunner.SendMove(target, moving, got[:])
+			for _, b := range moving.Bytes() {
+				if b != 0 {
+					os.Exit(102)
+				}
+			}
+			fill()
+		} else {
+			n, err = roadrunner.Request(target, buf, got[:])
+		}
 		if err != nil {
 			if !errors.As(err, &st) {
 				st = roadrunner.HandlerError
