@@ -33,7 +33,8 @@ func address(b []byte) uint32 {
 	return uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
 }
 
-// rr_alloc returns a page-aligned buffer of len bytes rounded up to whole pages, or 0.
+// rr_alloc returns a page-aligned buffer of len bytes rounded up to whole pages (aligned to 2 MiB
+// from 2 MiB up), or 0.
 //
 //go:wasmexport rr_alloc
 func rrAlloc(n uint32) uint32 {
@@ -41,11 +42,15 @@ func rrAlloc(n uint32) uint32 {
 		return 0
 	}
 	rounded := (n + pageSize - 1) &^ (pageSize - 1)
-	// Go's allocator page-aligns large objects; smaller ones get a page of slack to align in.
+	align := uint32(pageSize)
+	if rounded >= hugePageSize {
+		align = hugePageSize // so a move hands it whole 2 MiB pages
+	}
+	// Go's allocator page-aligns large objects; anything else gets slack to align in.
 	b := make([]byte, rounded)
-	if address(b)%pageSize != 0 {
-		b = make([]byte, rounded+pageSize)
-		skip := (pageSize - address(b)%pageSize) % pageSize
+	if address(b)%align != 0 {
+		b = make([]byte, rounded+align)
+		skip := (align - address(b)%align) % align
 		b = b[skip : skip+rounded : skip+rounded]
 	}
 	at := address(b)
