@@ -309,6 +309,13 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   if (d.remote != nullptr) {
     d.remote->detach();  // before the guest frees the buffer (never free while mapped)
   }
+  if (moved_bytes > 0 && result) {
+    // A moved payload's pages go when its handler returns, as a mapped one's do (docs/abi.md),
+    // so a run of moves holds one payload's memory, not the last one's and the next one's.
+    if (const auto moved = host::guestSlice(instance_->memory(), buf, len)) {
+      sys::discard(*moved);
+    }
+  }
   const auto done_ns =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      std::chrono::steady_clock::now().time_since_epoch())

@@ -126,6 +126,18 @@ TransferReport PageMover::transfer(std::span<std::byte> dst,
   return report;
 }
 
+void discard(std::span<std::byte> range) noexcept {
+  const std::size_t page = pageSize();
+  const std::size_t head = std::min((page - address(range.data()) % page) % page, range.size());
+  const std::size_t middle = (range.size() - head) / page * page;
+  std::memset(range.data(), 0, head);
+  if (middle > 0) {
+    // Fails only for a range that is not mapped, which the caller's bounds checks rule out.
+    (void)::madvise(range.data() + head, middle, MADV_DONTNEED);
+  }
+  std::memset(range.data() + head + middle, 0, range.size() - head - middle);
+}
+
 Result<> adviseHugePages(std::span<std::byte> range) {
   // ENOMEM only says that part of the range is not mapped; the mapped parts took the advice.
   if (::madvise(range.data(), range.size(), MADV_HUGEPAGE) != 0 && errno != ENOMEM) {

@@ -55,6 +55,11 @@ class PageMover {
   UniqueFd fd_;
 };
 
+/// Makes `range` read as zeros, holding no memory where it can: its whole pages are dropped
+/// (MADV_DONTNEED) and the partial pages at its ends cleared. For private anonymous memory only:
+/// a private file mapping would read as the file again.
+void discard(std::span<std::byte> range) noexcept;
+
 /// The size of a huge page: a transfer between ranges aligned to it moves one page-table entry
 /// per huge page instead of one per 4 KiB page.
 inline constexpr std::size_t kHugePageSize = std::size_t{2} << 20;
