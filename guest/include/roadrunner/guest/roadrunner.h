@@ -149,13 +149,14 @@ const char* rr_status_name(rr_status_t status) {
 
 #ifdef ROADRUNNER_RECEIVER
 #ifndef ROADRUNNER_CUSTOM_ALLOC
-/* Page-aligned and rounded up to whole pages, so a host may map pages into the buffer. */
+/* Page-aligned and rounded up to whole pages, so a host may map or move pages into the buffer;
+ * huge-page aligned from RR_HUGE_PAGE_SIZE up. */
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
   const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
   if (len == 0 || rounded < len) {
     return 0;
   }
-  return (uint32_t)(uintptr_t)aligned_alloc(RR_PAGE_SIZE, rounded);
+  return (uint32_t)(uintptr_t)aligned_alloc(rr_alignment_for(rounded), rounded);
 }
 #else
 __attribute__((export_name(RR_EXPORT_ALLOC))) uint32_t rr_alloc(uint32_t len);
