@@ -204,20 +204,28 @@ std::span<std::byte> hugeAligned(const Mapping& m, std::size_t pages) {
   return m.bytes().subspan(skip, pages * kHugePageSize);
 }
 
-// Advised memory is backed by huge pages once touched, and they move whole: the process holds as
-// many huge pages after the transfer as before it (a split would leave 4 KiB pages behind).
-TEST(PageMove, AdvisedMemoryMovesAsWholeHugePages) {
-  std::array<char, 1 << 16> buffer{};
-  if (procFile("/sys/kernel/mm/transparent_hugepage/enabled", buffer).find("[never]") !=
-      std::string_view::npos) {
-    GTEST_SKIP() << "transparent huge pages are off on this machine";
+/// Two private ranges of four huge pages each, both starting on a huge-page boundary: `src` in
+/// `a`, `dst` in `b`. Skips the test on a machine with transparent huge pages off.
+class HugePageMove : public ::testing::Test {
+ protected:
+  static constexpr std::size_t kHugePages = 4;
+  void SetUp() override {
+    std::array<char, 1 << 16> buffer{};
+    if (procFile("/sys/kernel/mm/transparent_hugepage/enabled", buffer).find("[never]") !=
+        std::string_view::npos) {
+      GTEST_SKIP() << "transparent huge pages are off on this machine";
+    }
   }
   const PageMover mover = openMover();
-  constexpr std::size_t kHugePages = 4;
   const Mapping a = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
   const Mapping b = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
-  const auto src = hugeAligned(a, kHugePages);
-  const auto dst = hugeAligned(b, kHugePages);
+  const std::span<std::byte> src = hugeAligned(a, kHugePages);
+  const std::span<std::byte> dst = hugeAligned(b, kHugePages);
+};
+
+// Advised memory is backed by huge pages once touched, and they move whole: the process holds as
+// many huge pages after the transfer as before it (a split would leave 4 KiB pages behind).
+TEST_F(HugePageMove, AdvisedMemoryMovesAsWholeHugePages) {
   ASSERT_TRUE(adviseHugePages(a.bytes()));
   const auto payload = randomBytes(src.size());
   const std::size_t before = hugePagesKib();
@@ -233,18 +241,7 @@ TEST(PageMove, AdvisedMemoryMovesAsWholeHugePages) {
 
 // A range whose 4 KiB pages moved out (filled before its memory was advised) is refilled with
 // huge pages: the move leaves no page tables behind that would make every later fault 4 KiB.
-TEST(PageMove, ASourceMovedAsSmallPagesRefillsAsHugePages) {
-  std::array<char, 1 << 16> buffer{};
-  if (procFile("/sys/kernel/mm/transparent_hugepage/enabled", buffer).find("[never]") !=
-      std::string_view::npos) {
-    GTEST_SKIP() << "transparent huge pages are off on this machine";
-  }
-  const PageMover mover = openMover();
-  constexpr std::size_t kHugePages = 4;
-  const Mapping a = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
-  const Mapping b = privateMemory((kHugePages + 1) * kHugePageSize / kPage);
-  const auto src = hugeAligned(a, kHugePages);
-  const auto dst = hugeAligned(b, kHugePages);
+TEST_F(HugePageMove, ASourceMovedAsSmallPagesRefillsAsHugePages) {
   std::ranges::fill(src, std::byte{1});  // 4 KiB pages: not advised yet
   ASSERT_TRUE(adviseHugePages(a.bytes()));
   ASSERT_EQ(mover.transfer(dst, src).moved, src.size());
