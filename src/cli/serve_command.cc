@@ -188,6 +188,9 @@ int serveCommand(Args args) {
       ->check(parsesWith(parseNetGrant));
   app->add_flag("--interpreter", engine_options.interpreter,
                 "run with WasmEdge's interpreter instead of the AOT cache");
+  app->add_option("-O", engine_options.opt_level, "the AOT optimisation level (default 2)")
+      ->type_name("LEVEL")
+      ->check(wholeNumber(0, 3));
   app->add_option("--ready-fd", ready_fd,
                   "once listening, write `ready ADDRESS` to FD and close it, instead of the "
                   "line on stderr")

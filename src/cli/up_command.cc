@@ -29,6 +29,11 @@ int upCommand(Args args) {
       ->check(wholeNumber(10, 86400000));
   app->add_flag("--interpreter", options.interpreter,
                 "run with WasmEdge's interpreter instead of the AOT cache, served functions too");
+  app->add_option("-O", options.opt_level,
+                  "the AOT optimisation level, served functions too (default 2; 0 compiles a "
+                  "large module some 10x faster into slower code)")
+      ->type_name("LEVEL")
+      ->check(wholeNumber(0, 3));
   app->add_flag("--no-prefix", no_prefix,
                 "functions write straight to stdout and stderr, without the `NAME | ` prefix");
   app->add_option("--memfd-threshold", options.memfd_threshold,

@@ -242,6 +242,9 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       if (options.interpreter) {
         args.emplace_back("--interpreter");
       }
+      if (options.opt_level != wasm::EngineOptions{}.opt_level) {
+        args.insert(args.end(), {"-O", std::to_string(options.opt_level)});
+      }
       for (const auto& e : f.env) {
         args.insert(args.end(), {"--env", e});
       }
@@ -485,6 +488,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   RR_ASSIGN_OR_RETURN(const wasm::Engine engine,
                       wasm::Engine::create({.interpreter = options.interpreter,
                                             .cache_dir = options.cache_dir,
+                                            .opt_level = options.opt_level,
                                             .interruptible = interruptible}));
   // A served function's process compiles its module with its own limit's setting, into the
   // cache it is given below; compiling that variant here first keeps a large module's compile
@@ -497,6 +501,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   if (any_served_variant_differs) {
     RR_ASSIGN_OR_RETURN(served_engine, wasm::Engine::create({.interpreter = options.interpreter,
                                                              .cache_dir = options.cache_dir,
+                                                             .opt_level = options.opt_level,
                                                              .interruptible = !interruptible}));
   }
   std::map<std::string, wasm::Module> modules;

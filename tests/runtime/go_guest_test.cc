@@ -48,7 +48,7 @@ class GoTransferTest : public ::testing::TestWithParam<EdgeMode> {
                                       .args = {"sink", std::to_string(size), "3"}},
                                      {.name = "sink", .wasm = receiver_wasm}},
                        .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
-      auto r = runWorkflow(w, testing::servedRunOptions());
+      auto r = runWorkflow(w, testing::goRunOptions());
       ASSERT_TRUE(r.has_value()) << r.error().message();
       EXPECT_EQ(find(*r, "sender").exit_code, 0) << size << " bytes: the reply hash must match";
       EXPECT_EQ(r->exit_code, 0) << size << " bytes";
@@ -77,7 +77,7 @@ TEST_P(GoTransferTest, GoSenderMovesItsBufferToCReceiver) {
                                   .args = {"sink", std::to_string(size), "3", "move"}},
                                  {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
                    .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
-  auto r = runWorkflow(w, testing::servedRunOptions());
+  auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   const InstanceReport& sender = find(*r, "sender");
   ASSERT_EQ(sender.exit_code, 0) << "100: wrong hash, 102: the buffer came back with bytes in "
@@ -95,7 +95,7 @@ TEST_P(GoTransferTest, GoRelayForwardsToCAndGoReceivers) {
                       {.name = "sink", .wasm = sink}},
         .edges = {{.from = "sender", .to = "relay", .mode = GetParam()},
                   {.from = "relay", .to = "sink", .mode = GetParam()}}};
-    auto r = runWorkflow(w, testing::servedRunOptions());
+    auto r = runWorkflow(w, testing::goRunOptions());
     ASSERT_TRUE(r.has_value()) << r.error().message();
     EXPECT_EQ(find(*r, "sender").exit_code, 0) << sink;
   }
@@ -109,7 +109,7 @@ TEST_P(GoTransferTest, FanOutToAGroupOfGoReceivers) {
                               step("member:worker:4:1", RR_EUNKNOWN_TARGET)}},
                     {.name = "worker", .wasm = RR_GUEST_GO_HASH_RECEIVER, .instances = 4}},
       .edges = {{.from = "sender", .to = "worker", .mode = GetParam()}}};
-  auto r = runWorkflow(w, testing::servedRunOptions());
+  auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "sender").exit_code, 0) << "0: every step got the status it expected";
   if (GetParam() == EdgeMode::kEmbedded) {  // served members report in their own processes
@@ -180,7 +180,7 @@ TEST_P(GoStatusTest, GoSenderObservesEveryStatus) {
            {.name = "once", .wasm = RR_GUEST_ONCE_RECEIVER, .dirs = {"/state:" + state.path()}},
            {.name = "big", .wasm = RR_GUEST_BIG_REPLY_RECEIVER}},
       .edges = edges};
-  auto r = runWorkflow(w, testing::servedRunOptions());
+  auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   const int failed = find(*r, "probe").exit_code;
   EXPECT_EQ(failed, 0) << "first step with another status: "
@@ -210,7 +210,7 @@ TEST_P(GoStatusTest, GoReceiverTrapsFailsAndRecovers) {
       .edges = {{.from = "probe", .to = "sink", .mode = GetParam()},
                 {.from = "probe", .to = "failing", .mode = GetParam()},
                 {.from = "probe", .to = "small", .mode = GetParam()}}};
-  auto r = runWorkflow(w, testing::servedRunOptions());
+  auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1-based index of the first unexpected status";
   if (GetParam() == EdgeMode::kEmbedded) {  // a served function's traps stay in its process
@@ -252,7 +252,7 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
   args.push_back("constant:-:" + std::to_string(RR_STATUS_MAX + 1U) + ":unknown status");
   const Workflow w{
       .functions = {{.name = "probe", .wasm = RR_GUEST_GO_STATUS_PROBE, .args = args}}};
-  auto r = runWorkflow(w, testing::servedRunOptions());
+  auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   const int failed = find(*r, "probe").exit_code;
   EXPECT_EQ(failed, 0) << (failed > 0 && static_cast<std::size_t>(failed) <= args.size()
@@ -274,7 +274,7 @@ TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
                     {.name = "fake", .wasm = "runs-elsewhere.wasm"}},
       .edges = {
           {.from = "probe", .to = "fake", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
-  auto r = runWorkflow(w, testing::servedRunOptions());
+  auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
 }

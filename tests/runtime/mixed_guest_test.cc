@@ -32,7 +32,7 @@ TEST_P(MixedLanguageTest, GoToRustAndRustToGo) {
                 {.from = "r0", .to = "go", .mode = GetParam()},
                 {.from = "r1", .to = "go", .mode = GetParam()},
                 {.from = "r2", .to = "go", .mode = GetParam()}}};
-  const auto codes = testing::exitCodes(w);
+  const auto codes = testing::exitCodes(w, testing::goRunOptions());
   for (const char* sender : {"g0", "g1", "g2", "r0", "r1", "r2"}) {
     EXPECT_EQ(codes.at(sender), 0) << sender << ": 0 is every reply hash matching";
   }
@@ -52,7 +52,7 @@ TEST_P(MixedLanguageTest, AChainThroughRustGoAndC) {
                 {.from = "a", .to = "b", .mode = m},
                 {.from = "b", .to = "c", .mode = m},
                 {.from = "c", .to = "sink", .mode = m}}};
-  const auto codes = testing::exitCodes(w);
+  const auto codes = testing::exitCodes(w, testing::goRunOptions());
   EXPECT_EQ(codes.at("sender"), 0);
   EXPECT_EQ(codes.at("(run)"), 0);
 }

@@ -6,8 +6,12 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <span>
+#include <string>
 
 #include <gtest/gtest.h>
+
+#include "roadrunner/wasm/aot_cache.h"
 
 #include "../testing/modes.h"
 #include "../testing/serve_process.h"
@@ -282,6 +286,26 @@ TEST_F(KernelModeTest, FanOutToFourServedInstances) {
                     {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 4}},
       .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
   EXPECT_EQ(senderExit(w, options()), 0) << "one instance of a served group, by name";
+}
+
+// up -O LEVEL: the runner compiles at that level and hands the level to its serving processes,
+// so both modules of a kernel edge are in a fresh cache at that level and at no other.
+TEST_F(KernelModeTest, TheOptimisationLevelReachesTheServingProcesses) {
+  const testing::TempDir cache;
+  RunOptions o = options();
+  o.cache_dir = cache.path();
+  o.opt_level = 0;
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "5000"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  EXPECT_EQ(senderExit(w, o), 0);
+  for (const char* path : {RR_GUEST_SENDER, RR_GUEST_HASH_RECEIVER}) {
+    const std::string bytes = testing::slurp(path);
+    const auto wasm = std::as_bytes(std::span(bytes));
+    EXPECT_TRUE(wasm::AotCache::open(cache.path(), 0)->has(wasm)) << path;
+    EXPECT_FALSE(wasm::AotCache::open(cache.path(), 2)->has(wasm)) << path;
+  }
 }
 
 TEST_F(KernelModeTest, MixedModesIntoOneFunctionAreRefused) {

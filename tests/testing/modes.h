@@ -30,9 +30,20 @@ inline runtime::RunOptions servedRunOptions() {
           .roadrunner_exe = RR_CLI};
 }
 
-/// Runs `w` with servedRunOptions(): each instance's exit code by name, and the run's as "(run)".
-inline std::map<std::string, int> exitCodes(const runtime::Workflow& w) {
-  auto r = runtime::runWorkflow(w, servedRunOptions());
+/// servedRunOptions() compiling at -O0, for runs whose subject is a Go guest's behaviour: a Go
+/// module (1.7-2.6 MB, mostly Go's runtime) takes WasmEdge 50-80 s to compile at the default
+/// -O2 and 8 s at -O0, and the suite compiles each of them in two variants.
+inline runtime::RunOptions goRunOptions() {
+  auto o = servedRunOptions();
+  o.opt_level = 0;
+  return o;
+}
+
+/// Runs `w` (by default with servedRunOptions()): each instance's exit code by name, and the
+/// run's as "(run)".
+inline std::map<std::string, int> exitCodes(const runtime::Workflow& w,
+                                            const runtime::RunOptions& o = servedRunOptions()) {
+  auto r = runtime::runWorkflow(w, o);
   EXPECT_TRUE(r.has_value()) << r.error().message();
   std::map<std::string, int> codes;
   if (r) {

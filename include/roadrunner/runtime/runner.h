@@ -16,6 +16,7 @@ namespace rr::runtime {
 
 struct RunOptions {
   bool interpreter = false;
+  int opt_level = 2;          ///< AOT optimisation level, 0..3, here and in the serving processes
   bool prefix_output = true;  ///< each line of a function's output prefixed "name | "
   std::string cache_dir;      ///< empty: the default AOT cache
   /// Receivers keep each delivery's send -> handler time, commands each send's windows.
