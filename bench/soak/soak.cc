@@ -21,6 +21,7 @@ namespace {
 struct Sample {
   std::uint64_t rss = 0;
   std::uint64_t fds = 0;
+  std::uint64_t maps = 0;  ///< lines of /proc/PID/maps: the process's mappings
 };
 
 std::uint64_t rssOf(const std::string& pid) {
@@ -47,9 +48,18 @@ std::uint64_t fdsOf(const std::string& pid) {
   return n;
 }
 
+std::uint64_t mapsOf(const std::string& pid) {
+  std::ifstream in("/proc/" + pid + "/maps");
+  std::uint64_t n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+  }
+  return n;
+}
+
 // This process and its children (the serving processes of kernel and network edges).
 Sample sample() {
-  Sample s{.rss = rssOf("self"), .fds = fdsOf("self")};
+  Sample s{.rss = rssOf("self"), .fds = fdsOf("self"), .maps = mapsOf("self")};
   DIR* tasks = ::opendir("/proc/self/task");
   while (tasks != nullptr) {
     const dirent* t = ::readdir(tasks);
@@ -64,6 +74,7 @@ Sample sample() {
     while (children >> pid) {
       s.rss += rssOf(pid);
       s.fds += fdsOf(pid);
+      s.maps += mapsOf(pid);
     }
   }
   if (tasks != nullptr) {
@@ -77,8 +88,8 @@ Sample sample() {
 Result<> soak(const SoakOptions& o) {
   bool ok = true;
   bool short_run = false;  // a row with too few samples to judge
-  std::printf("%-13s %9s %9s %12s %12s %8s %8s %8s\n", "system", "transfers", "size", "RSS early",
-              "RSS end", "fds early", "fds end", "result");
+  std::printf("%-13s %9s %9s %12s %12s %8s %8s %9s %9s %8s\n", "system", "transfers", "size",
+              "RSS early", "RSS end", "fds early", "fds end", "maps early", "maps end", "result");
   for (const auto& system : o.systems) {
     // Small and large transfers in separate runs, so each run's samples compare like with like
     // (the first large send grows both linear memories and makes a splice pipe once).
@@ -88,18 +99,22 @@ Result<> soak(const SoakOptions& o) {
       if (count == 0) {
         continue;
       }
-      const runtime::EdgeMode mode = system == "embedded"  ? runtime::EdgeMode::kEmbedded
-                                     : system == "network" ? runtime::EdgeMode::kNetwork
-                                                           : runtime::EdgeMode::kKernel;
-      const runtime::Workflow w{
-          .name = "soak-" + system,
-          .functions = {{.name = "sender",
-                         .wasm = o.guest_dir + "/bench_soak_sender.wasm",
-                         .args = {"0", std::to_string(count), std::to_string(size)}},
-                        {.name = "receiver",
-                         .wasm = o.guest_dir + "/bench_receiver.wasm",
-                         .env = {"BENCH_NO_CHECK=1"}}},
-          .edges = {{.from = "sender", .to = "receiver", .mode = mode}}};
+      const bool move = system == "embedded-move";
+      const runtime::EdgeMode mode = system == "embedded" || move ? runtime::EdgeMode::kEmbedded
+                                     : system == "network"        ? runtime::EdgeMode::kNetwork
+                                                                  : runtime::EdgeMode::kKernel;
+      std::vector<std::string> sender_args = {"0", std::to_string(count), std::to_string(size)};
+      if (move) {
+        sender_args.emplace_back("move");
+      }
+      const runtime::Workflow w{.name = "soak-" + system,
+                                .functions = {{.name = "sender",
+                                               .wasm = o.guest_dir + "/bench_soak_sender.wasm",
+                                               .args = sender_args},
+                                              {.name = "receiver",
+                                               .wasm = o.guest_dir + "/bench_receiver.wasm",
+                                               .env = {"BENCH_NO_CHECK=1"}}},
+                                .edges = {{.from = "sender", .to = "receiver", .mode = mode}}};
       // A short unsampled run first: AOT compilation and the allocators' first growth belong
       // to start-up, not to the steady state the soak watches.
       runtime::Workflow warm_up = w;
@@ -129,59 +144,74 @@ Result<> soak(const SoakOptions& o) {
         return std::unexpected(report.error());
       }
       // Skip start-up and shutdown: compare the sample at 30 % of the run with the one at 90 %.
-      // Descriptors by windows around those points: a received memfd is open only while its
-      // transfer is in flight, so single samples read one more or one less at random. A leak
-      // puts the late window's fewest above the early window's most; one in flight does not.
+      // Descriptors and mappings by windows around those points: a received memfd is open, and
+      // mapped, only while its transfer is in flight, so single samples read one more or one
+      // less at random. A leak puts the late window's fewest above the early window's most; one
+      // in flight does not.
       const bool sender_ok = !report->instances.empty() && report->instances[0].exit_code == 0;
+      // A move soak that copied would soak the copy path: every large payload's pages must
+      // have moved, as the host counted them.
+      const bool moved = !move || !large ||
+                         (sender_ok && report->instances[0].moved_bytes == count * size &&
+                          report->instances[0].copies == 0);
       Sample early{};
       Sample late{};
       if (samples.size() >= 5) {
         const std::size_t n = samples.size();
         early = samples[n * 3 / 10];
         late = samples[n * 9 / 10];
-        const auto window = [&](std::size_t from, std::size_t to) {
+        const auto window = [&](std::uint64_t Sample::* field, std::size_t from, std::size_t to) {
           to = std::max(to, from + 1);
-          std::uint64_t fewest = samples[from].fds;
-          std::uint64_t most = samples[from].fds;
+          std::uint64_t fewest = samples[from].*field;
+          std::uint64_t most = samples[from].*field;
           for (std::size_t i = from; i < to; ++i) {
-            fewest = std::min(fewest, samples[i].fds);
-            most = std::max(most, samples[i].fds);
+            fewest = std::min(fewest, samples[i].*field);
+            most = std::max(most, samples[i].*field);
           }
           return std::pair{fewest, most};
         };
-        early.fds = window(n / 4, n * 35 / 100).second;
-        late.fds = window(n * 85 / 100, n * 95 / 100).first;
+        early.fds = window(&Sample::fds, n / 4, n * 35 / 100).second;
+        late.fds = window(&Sample::fds, n * 85 / 100, n * 95 / 100).first;
+        early.maps = window(&Sample::maps, n / 4, n * 35 / 100).second;
+        late.maps = window(&Sample::maps, n * 85 / 100, n * 95 / 100).first;
       }
-      const bool flat = late.fds <= early.fds &&
+      const bool flat = late.fds <= early.fds && late.maps <= early.maps &&
                         static_cast<double>(late.rss) <= static_cast<double>(early.rss) * 1.10;
       const bool sampled = samples.size() >= 5;
-      const bool pass = sender_ok && sampled && flat;
+      const bool pass = sender_ok && moved && sampled && flat;
       ok = ok && pass;
       short_run = short_run || (sender_ok && !sampled);
       const std::string size_text = large ? std::to_string(size >> 20).append(" MiB") : "1 KiB";
-      const char* verdict = pass ? "flat" : (!sender_ok ? "FAILED" : !sampled ? "SHORT" : "GREW");
+      const char* verdict = pass         ? "flat"
+                            : !sender_ok ? "FAILED"
+                            : !moved     ? "COPIED"
+                            : !sampled   ? "SHORT"
+                                         : "GREW";
       if (sampled) {
-        std::printf("%-13s %9llu %9s %9.1f MiB %9.1f MiB %8llu %8llu %8s\n", system.c_str(),
-                    static_cast<unsigned long long>(count), size_text.c_str(),
-                    static_cast<double>(early.rss) / (1 << 20),
-                    static_cast<double>(late.rss) / (1 << 20),
-                    static_cast<unsigned long long>(early.fds),
-                    static_cast<unsigned long long>(late.fds), verdict);
+        std::printf(
+            "%-13s %9llu %9s %9.1f MiB %9.1f MiB %8llu %8llu %9llu %9llu %8s\n", system.c_str(),
+            static_cast<unsigned long long>(count), size_text.c_str(),
+            static_cast<double>(early.rss) / (1 << 20), static_cast<double>(late.rss) / (1 << 20),
+            static_cast<unsigned long long>(early.fds), static_cast<unsigned long long>(late.fds),
+            static_cast<unsigned long long>(early.maps), static_cast<unsigned long long>(late.maps),
+            verdict);
       } else {
-        std::printf("%-13s %9llu %9s %13s %13s %8s %8s %8s\n", system.c_str(),
+        std::printf("%-13s %9llu %9s %13s %13s %8s %8s %9s %9s %8s\n", system.c_str(),
                     static_cast<unsigned long long>(count), size_text.c_str(), "-", "-", "-", "-",
-                    verdict);
+                    "-", "-", verdict);
       }
       std::fflush(stdout);
     }
   }
   if (short_run) {
     return fail(Errc::kInvalidArgument, "soak",
-                "a run (SHORT) ended before five samples, 50 ms apart, could show whether memory "
-                "or descriptors grow; give it more transfers");
+                "a run (SHORT) ended before five samples, 50 ms apart, could show whether memory, "
+                "descriptors or mappings grow; give it more transfers");
   }
   if (!ok) {
-    return fail(Errc::kInvalidArgument, "soak", "a transfer failed, or memory or descriptors grew");
+    return fail(Errc::kInvalidArgument, "soak",
+                "a transfer failed (or, moving, was copied), or memory, descriptors or "
+                "mappings grew");
   }
   return {};
 }

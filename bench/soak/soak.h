@@ -1,7 +1,8 @@
 #pragma once
 
 // roadrunner soak: many small and many large transfers through each mode, with the process's
-// (and its serving children's) resident memory and open descriptors sampled while it runs.
+// (and its serving children's) resident memory, open descriptors and mappings sampled while it
+// runs.
 
 #include <cstdint>
 #include <string>
@@ -12,7 +13,9 @@
 namespace rr::bench {
 
 struct SoakOptions {
-  std::vector<std::string> systems = {"embedded", "kernel", "kernel-memfd", "network"};
+  /// embedded-move: embedded, each send a move send from a page-aligned buffer.
+  std::vector<std::string> systems = {"embedded", "embedded-move", "kernel", "kernel-memfd",
+                                      "network"};
   std::uint64_t small = 100000;  ///< 1 KiB transfers
   std::uint64_t large = 1000;    ///< transfers of `large_size`
   std::uint64_t large_size = 16ULL << 20U;
@@ -20,9 +23,9 @@ struct SoakOptions {
   std::string roadrunner_exe = "/proc/self/exe";
 };
 
-/// Runs the soak and prints, per system, RSS and descriptor counts early in the run and at its
-/// end. Fails if a transfer failed, descriptors grew, or RSS grew by more than 10 % between the
-/// sample at 30 % of a run and the one at 95 %.
+/// Runs the soak and prints, per system, RSS, descriptor and mapping counts early in the run and
+/// at its end. Fails if a transfer failed, descriptors or mappings grew, or RSS grew by more than
+/// 10 % between the sample at 30 % of a run and the one at 90 %.
 [[nodiscard]] Result<> soak(const SoakOptions& options);
 
 }  // namespace rr::bench

@@ -161,7 +161,8 @@ int soakCommand(Args args) {
       ->type_name("BYTES")
       ->check(wholeNumber(1, (1ULL << 31U) - 1));
   app->add_option("--modes", modes,
-                  "the modes to soak: embedded, kernel, kernel-memfd, network (default all four)")
+                  "the modes to soak: embedded, embedded-move, kernel, kernel-memfd, network "
+                  "(default all five)")
       ->type_name("MODE,...")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
@@ -170,8 +171,8 @@ int soakCommand(Args args) {
               return "'" + value + "' names no mode";
             }
             for (const auto& mode : items) {
-              if (mode != "embedded" && mode != "kernel" && mode != "kernel-memfd" &&
-                  mode != "network") {
+              if (mode != "embedded" && mode != "embedded-move" && mode != "kernel" &&
+                  mode != "kernel-memfd" && mode != "network") {
                 return "unknown mode '" + mode + "'";
               }
             }
@@ -179,8 +180,9 @@ int soakCommand(Args args) {
           },
           ""));
   app->footer(
-      "Per mode, resident memory and open descriptors are sampled during each run; the soak "
-      "fails if a transfer fails, descriptors grow, or memory grows by more than 10 %.");
+      "Per mode, resident memory, open descriptors and mappings are sampled during each run; "
+      "the soak fails if a transfer fails, descriptors or mappings grow, or memory grows by "
+      "more than 10 %.");
   if (auto status = parse(*app, args)) {
     return *status;
   }
