@@ -5,7 +5,13 @@
 #   receiver (a file with the line `// roadrunner-guest: reactor`) as a reactor
 #   (-buildmode=c-shared), whose exports the SDK declares with //go:wasmexport.
 find_program(RR_GO go PATHS /usr/lib/go-1.24/bin NO_DEFAULT_PATH NO_CMAKE_FIND_ROOT_PATH REQUIRED)
-set(RR_GO_CACHE ${CMAKE_BINARY_DIR}/go-cache)
+# The build cache may be shared with other builds of the guests (RR_GUEST_CACHE, set by
+# cmake/Guests.cmake); Go's cache is safe for concurrent builds.
+if(RR_GUEST_CACHE)
+  set(RR_GO_CACHE ${RR_GUEST_CACHE}/go-cache)
+else()
+  set(RR_GO_CACHE ${CMAKE_BINARY_DIR}/go-cache)
+endif()
 file(GLOB_RECURSE RR_GO_SDK_SOURCES CONFIGURE_DEPENDS ${RR_SOURCE_DIR}/guest/go/*.go
      ${RR_SOURCE_DIR}/guest/go/*.mod)
 

@@ -2,6 +2,10 @@
 # Each guest's path reaches host tests as a compile definition RR_GUEST_<NAME>="...".
 include(ExternalProject)
 set(RR_GUEST_DIR ${PROJECT_BINARY_DIR}/guests)
+# Cargo's target directory and Go's build cache, shared by every preset's guest build: the
+# guests do not depend on how the host is built, and each preset compiling the Rust crates and
+# Go's runtime again cost a minute and a half of CPU. Both tools lock what they share.
+set(RR_GUEST_CACHE ${PROJECT_SOURCE_DIR}/build/guest-cache)
 set(RR_GUEST_DEFINITIONS "")
 if(RR_BUILD_GUESTS)
   ExternalProject_Add(rr_guests
@@ -12,6 +16,7 @@ if(RR_BUILD_GUESTS)
                -DCMAKE_BUILD_TYPE=Release
                -DRR_SOURCE_DIR=${PROJECT_SOURCE_DIR}
                -DRR_GUEST_OUT=${RR_GUEST_DIR}
+               -DRR_GUEST_CACHE=${RR_GUEST_CACHE}
                -DRR_BUILD_TESTS=${RR_BUILD_TESTS}
     BUILD_ALWAYS OFF
     INSTALL_COMMAND ""

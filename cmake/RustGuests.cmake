@@ -10,7 +10,13 @@
 #   guest's own code fails its build, as -Werror does for the C guests.
 find_program(RR_CARGO cargo REQUIRED)
 set(RR_CARGO_HOME ${CMAKE_BINARY_DIR}/cargo-home)
-set(RR_CARGO_TARGET ${CMAKE_BINARY_DIR}/cargo-target)
+# The target directory may be shared with other builds of the guests (RR_GUEST_CACHE, set by
+# cmake/Guests.cmake); cargo locks it while it builds.
+if(RR_GUEST_CACHE)
+  set(RR_CARGO_TARGET ${RR_GUEST_CACHE}/cargo-target)
+else()
+  set(RR_CARGO_TARGET ${CMAKE_BINARY_DIR}/cargo-target)
+endif()
 file(WRITE ${RR_CARGO_HOME}/config.toml
      "[source.crates-io]\nreplace-with = \"debian\"\n\n"
      "[source.debian]\ndirectory = \"/usr/share/cargo/registry\"\n\n"
