@@ -84,6 +84,11 @@ void ReplicaEndpoint::refresh(bool force) {
 }
 
 void ReplicaEndpoint::merge(std::vector<Address> addresses) {
+  if (addresses.size() > options_.max_replicas) {
+    RR_LOG_WARN("send to {} ({}): {} replicas resolved; the first {} are used", target_, display_,
+                addresses.size(), options_.max_replicas);
+    addresses.resize(options_.max_replicas);
+  }
   std::vector<Replica> next;
   for (auto& address : addresses) {
     auto same = std::ranges::find_if(
@@ -136,7 +141,9 @@ void ReplicaEndpoint::markDown(const SocketEndpoint* endpoint) {
 
 host::DeliveryResult ReplicaEndpoint::deliverOnce(const host::Delivery& delivery, bool force) {
   host::DeliveryResult result{.status = host::Status::kUnavailable, .not_sent = true};
-  for (const auto& endpoint : candidates(force)) {
+  auto tries = candidates(force);
+  tries.resize(std::min(tries.size(), options_.max_tries));
+  for (const auto& endpoint : tries) {
     result = endpoint->deliver(delivery);
     if (!result.not_sent) {
       return result;  // delivered, or failed after the bytes left: never sent again

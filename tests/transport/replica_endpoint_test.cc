@@ -6,8 +6,10 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 #include "roadrunner/transport/socket_server.h"
 
 #include "../testing/subprocess.h"
+#include "../testing/tcp_listener.h"
 
 namespace rr::transport {
 namespace {
@@ -151,6 +154,45 @@ TEST_F(ReplicaEndpointTest, ANameWithNoReplicasIsUnavailable) {
   EXPECT_TRUE(result.not_sent);
   failResolving();
   EXPECT_EQ(send(ep), Status::kUnavailable);
+}
+
+// A resolver may answer with thousands of addresses: the endpoint keeps the first max_replicas.
+TEST(ReplicaEndpointLimitsTest, AHugeAnswerIsCutToTheFirstMaxReplicas) {
+  std::vector<Address> many;
+  many.reserve(5000);
+  for (int i = 0; i < 5000; ++i) {
+    many.push_back(*Address::parse("tcp:10.1." + std::to_string(i / 250) + "." +
+                                   std::to_string((i % 250) + 1) + ":9"));
+  }
+  ReplicaEndpoint ep("dns:many", [&]() -> Result<std::vector<Address>> { return many; }, "sink",
+                     {});
+  const auto kept = ep.replicas();
+  ASSERT_EQ(kept.size(), ReplicaEndpointOptions{}.max_replicas);
+  EXPECT_EQ(kept.front(), many.front().str());
+  EXPECT_EQ(kept.back(), many[kept.size() - 1].str());
+}
+
+// A name whose 40 replicas all refuse: a delivery tries max_tries of them in each of its two
+// passes (8 connect time-outs of 100 ms), not all 40 twice (8 s).
+TEST(ReplicaEndpointLimitsTest, ADeliveryToUnreachableReplicasTriesMaxTriesOfThem) {
+  std::vector<Address> closed;
+  closed.reserve(40);
+  {
+    std::vector<std::unique_ptr<rr::testing::TcpListener>> listeners;
+    for (int i = 0; i < 40; ++i) {
+      listeners.push_back(std::make_unique<rr::testing::TcpListener>());
+      closed.push_back(*Address::parse("tcp:127.0.0.1:" + listeners.back()->portText()));
+    }
+  }  // closed: nothing listens on those ports now
+  ReplicaEndpoint ep("dns:gone", [&]() -> Result<std::vector<Address>> { return closed; }, "sink",
+                     {.socket = {.connect_timeout_ms = 100, .secret = "s3cret"}, .refresh = 0ms});
+  const auto start = std::chrono::steady_clock::now();
+  const std::array<std::byte, 4> payload{};
+  const auto result = ep.deliver({.source = "test", .payload = payload, .reply = {}});
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(result.status, Status::kUnavailable);
+  EXPECT_TRUE(result.not_sent);
+  EXPECT_LT(took, 3s) << "one delivery tried more than 2 x max_tries replicas";
 }
 
 }  // namespace

@@ -21,6 +21,13 @@ struct ReplicaEndpointOptions {
   std::chrono::milliseconds refresh{1000};
   /// How long a replica that refused a connection is passed over (unless none other is left).
   std::chrono::milliseconds down_for{2000};
+  /// The most replicas kept from one answer (the first, in the resolver's order; a warning says
+  /// how many were left out): a resolver can answer with thousands of addresses.
+  std::size_t max_replicas = 256;
+  /// The most replicas one delivery tries to connect to, per pass (a delivery makes a second
+  /// pass after resolving again), so a send to a name whose replicas are all unreachable ends
+  /// after 2 x max_tries connect timeouts, not one per replica.
+  std::size_t max_tries = 4;
 };
 
 /// A receiver that runs as several replicas behind one name, "dns:NAME:PORT": every IPv4
