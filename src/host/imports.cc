@@ -1,5 +1,6 @@
 #include "roadrunner/host/imports.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string_view>
@@ -77,7 +78,9 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
                           .take = kind == SendKind::kMove && endpoints.size() == 1
                                       ? *maybe_payload
                                       : std::span<std::byte>{}};
-  Completion completion(static_cast<std::uint32_t>(endpoints.size()));
+  Completion completion(
+      static_cast<std::uint32_t>(endpoints.size()),
+      std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); }));
   for (Endpoint* endpoint : endpoints) {
     endpoint->deliverAsync(delivery, completion);
   }

@@ -195,7 +195,8 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
                                                 .stdout_fd = out.get(),
                                                 .stderr_fd = err.get(),
                                                 .record_timings = options.record_latencies,
-                                                .mover = run.mover ? &*run.mover : nullptr}));
+                                                .mover = run.mover ? &*run.mover : nullptr,
+                                                .hand_off_spin = receiver}));
       into.push_back({&f, std::move(out), std::move(err), std::move(actor)});
     }
     return {};

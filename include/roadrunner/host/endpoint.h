@@ -1,6 +1,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -9,6 +10,7 @@
 #include <string_view>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/base/spin.h"
 #include "roadrunner/host/status.h"
 
 namespace rr::host {
@@ -91,7 +93,9 @@ struct DeliveryResult {
 /// delivery's copied bytes, failed or not. Thread-safety: `done` from any thread, `wait` from one.
 class Completion {
  public:
-  explicit Completion(std::uint32_t pending) : pending_(pending) {}
+  /// `spin`: wait() spins for handOffSpin() before it sleeps (every endpoint answers from a
+  /// thread of this process, Endpoint::spinsForCompletion).
+  explicit Completion(std::uint32_t pending, bool spin = false) : pending_(pending), spin_(spin) {}
   void done(const DeliveryResult& result) {
     const std::scoped_lock lock(mutex_);
     if (result_.status == Status::kOk) {
@@ -105,20 +109,27 @@ class Completion {
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
     result_.faults += result.faults;
-    if (--pending_ == 0) {
+    if (pending_.fetch_sub(1, std::memory_order_release) == 1) {
       cv_.notify_all();
     }
   }
+  /// Spins first if asked to (a delivery in process often ends within handOffSpin()), then
+  /// sleeps.
   [[nodiscard]] DeliveryResult wait() {
-    std::unique_lock lock(mutex_);
-    cv_.wait(lock, [this] { return pending_ == 0; });
+    if (spin_) {
+      (void)spinUntil([this] { return pending_.load(std::memory_order_acquire) == 0; },
+                      handOffSpin());
+    }
+    std::unique_lock lock(mutex_);  // done() may still hold it, after its last decrement
+    cv_.wait(lock, [this] { return pending_.load(std::memory_order_relaxed) == 0; });
     return result_;
   }
 
  private:
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::uint32_t pending_;
+  std::atomic<std::uint32_t> pending_;
+  const bool spin_;
   DeliveryResult result_;
 };
 
@@ -137,9 +148,13 @@ class Endpoint {
   /// (or the delivery failed). The caller keeps `delivery`'s memory unchanged until then.
   virtual void deliverAsync(const Delivery& delivery, Completion& completion) = 0;
 
+  /// Whether a sender waiting for this endpoint should spin before it sleeps: the handler runs
+  /// on a thread of this process that hands the result back within microseconds.
+  [[nodiscard]] virtual bool spinsForCompletion() const noexcept { return false; }
+
   /// Delivers and waits until the receiver's handler has returned.
   [[nodiscard]] DeliveryResult deliver(const Delivery& delivery) {
-    Completion completion(1);
+    Completion completion(1, spinsForCompletion());
     deliverAsync(delivery, completion);
     return completion.wait();
   }
