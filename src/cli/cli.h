@@ -33,15 +33,15 @@ inline constexpr std::array<CommandHelp, 9> kCommands = {{
     {"compile", "[-O0|-O1|-O2|-O3] FILE.wasm...",
      "AOT-compile modules into the cache, so that later runs start at once"},
     {"up",
-     "WORKFLOW.json [--stats] [--interpreter] [--no-prefix] [--memfd-threshold BYTES] "
-     "[--memfd-copy]",
+     "WORKFLOW.json [--stats] [--interpreter] [-O0|-O1|-O2|-O3] [--no-prefix] "
+     "[--memfd-threshold BYTES] [--memfd-copy]",
      "run the functions of a workflow, wired as it declares"},
     {"serve",
      "FUNCTION.wasm --listen unix:PATH|tcp:HOST:PORT [--name NAME] [--secret-file FILE] "
      "[--target NAME=ADDRESS]... [--known NAME]... [--max-payload BYTES] [--timeout SECONDS] "
      "[--handler-timeout-ms MS] [--allow-uid UID]... [--memfd-copy] [--memory-limit-mib N] "
      "[--env K=V]... [--dir [GUEST:]HOST]... [--allow-net tcp:A.B.C.D:PORT]... [--interpreter] "
-     "[--ready-fd FD] [-- ARGS...]",
+     "[-O0|-O1|-O2|-O3] [--ready-fd FD] [-- ARGS...]",
      "host one receiving function on a UNIX socket (kernel mode) or a TCP port (network mode) "
      "until SIGTERM or SIGINT"},
     {"send",
