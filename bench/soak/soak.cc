@@ -57,6 +57,45 @@ std::uint64_t mapsOf(const std::string& pid) {
   return n;
 }
 
+/// A run's early and late readings, from windows of its samples that skip start-up and
+/// shutdown: 25-50 % and 75-95 % of the run. A transfer in flight moves every reading: a
+/// received memfd is open and mapped only while its transfer lasts, and a moved payload is
+/// resident in the sender while it is filled, then in the receiver, then in neither, so single
+/// samples read up to a payload more or less at random. Descriptors and mappings compare the
+/// early window's most with the late window's fewest: one in flight is not a leak, one left
+/// behind per transfer is. Memory compares the two windows' fewest, the floor between payloads,
+/// which a leak raises and the phase of a sample does not.
+struct Readings {
+  Sample early;
+  Sample late;
+};
+
+Readings readings(const std::vector<Sample>& samples) {
+  const std::size_t n = samples.size();
+  const auto window = [&](std::size_t from_pct, std::size_t to_pct) {
+    const std::size_t from = n * from_pct / 100;
+    const std::size_t to = std::max(n * to_pct / 100, from + 1);
+    Sample fewest = samples[from];
+    Sample most = samples[from];
+    for (std::size_t i = from; i < to; ++i) {
+      fewest = {.rss = std::min(fewest.rss, samples[i].rss),
+                .fds = std::min(fewest.fds, samples[i].fds),
+                .maps = std::min(fewest.maps, samples[i].maps)};
+      most = {.rss = std::max(most.rss, samples[i].rss),
+              .fds = std::max(most.fds, samples[i].fds),
+              .maps = std::max(most.maps, samples[i].maps)};
+    }
+    return std::pair{fewest, most};
+  };
+  if (n < 5) {
+    return {};
+  }
+  const auto [early_fewest, early_most] = window(25, 50);
+  const auto [late_fewest, late_most] = window(75, 95);
+  return {.early = {.rss = early_fewest.rss, .fds = early_most.fds, .maps = early_most.maps},
+          .late = late_fewest};
+}
+
 // This process and its children (the serving processes of kernel and network edges).
 Sample sample() {
   Sample s{.rss = rssOf("self"), .fds = fdsOf("self"), .maps = mapsOf("self")};
@@ -88,8 +127,9 @@ Sample sample() {
 Result<> soak(const SoakOptions& o) {
   bool ok = true;
   bool short_run = false;  // a row with too few samples to judge
-  std::printf("%-13s %9s %9s %12s %12s %8s %8s %9s %9s %8s\n", "system", "transfers", "size",
-              "RSS early", "RSS end", "fds early", "fds end", "maps early", "maps end", "result");
+  std::printf("%-13s %9s %9s %8s %12s %12s %8s %8s %9s %9s %8s\n", "system", "transfers", "size",
+              "samples", "RSS early", "RSS end", "fds early", "fds end", "maps early", "maps end",
+              "result");
   for (const auto& system : o.systems) {
     // Small and large transfers in separate runs, so each run's samples compare like with like
     // (the first large send grows both linear memories and makes a splice pipe once).
@@ -143,38 +183,13 @@ Result<> soak(const SoakOptions& o) {
       if (!report) {
         return std::unexpected(report.error());
       }
-      // Skip start-up and shutdown: compare the sample at 30 % of the run with the one at 90 %.
-      // Descriptors and mappings by windows around those points: a received memfd is open, and
-      // mapped, only while its transfer is in flight, so single samples read one more or one
-      // less at random. A leak puts the late window's fewest above the early window's most; one
-      // in flight does not.
-      const bool sender_ok = !report->instances.empty() && report->instances[0].exit_code == 0;
       // A move soak that copied would soak the copy path: every large payload's pages must
       // have moved, as the host counted them.
+      const bool sender_ok = !report->instances.empty() && report->instances[0].exit_code == 0;
       const bool moved = !move || !large ||
                          (sender_ok && report->instances[0].moved_bytes == count * size &&
                           report->instances[0].copies == 0);
-      Sample early{};
-      Sample late{};
-      if (samples.size() >= 5) {
-        const std::size_t n = samples.size();
-        early = samples[n * 3 / 10];
-        late = samples[n * 9 / 10];
-        const auto window = [&](std::uint64_t Sample::* field, std::size_t from, std::size_t to) {
-          to = std::max(to, from + 1);
-          std::uint64_t fewest = samples[from].*field;
-          std::uint64_t most = samples[from].*field;
-          for (std::size_t i = from; i < to; ++i) {
-            fewest = std::min(fewest, samples[i].*field);
-            most = std::max(most, samples[i].*field);
-          }
-          return std::pair{fewest, most};
-        };
-        early.fds = window(&Sample::fds, n / 4, n * 35 / 100).second;
-        late.fds = window(&Sample::fds, n * 85 / 100, n * 95 / 100).first;
-        early.maps = window(&Sample::maps, n / 4, n * 35 / 100).second;
-        late.maps = window(&Sample::maps, n * 85 / 100, n * 95 / 100).first;
-      }
+      const auto [early, late] = readings(samples);
       const bool flat = late.fds <= early.fds && late.maps <= early.maps &&
                         static_cast<double>(late.rss) <= static_cast<double>(early.rss) * 1.10;
       const bool sampled = samples.size() >= 5;
@@ -189,16 +204,16 @@ Result<> soak(const SoakOptions& o) {
                                          : "GREW";
       if (sampled) {
         std::printf(
-            "%-13s %9llu %9s %9.1f MiB %9.1f MiB %8llu %8llu %9llu %9llu %8s\n", system.c_str(),
-            static_cast<unsigned long long>(count), size_text.c_str(),
-            static_cast<double>(early.rss) / (1 << 20), static_cast<double>(late.rss) / (1 << 20),
-            static_cast<unsigned long long>(early.fds), static_cast<unsigned long long>(late.fds),
-            static_cast<unsigned long long>(early.maps), static_cast<unsigned long long>(late.maps),
-            verdict);
+            "%-13s %9llu %9s %8zu %8.1f MiB %8.1f MiB %8llu %8llu %9llu %9llu %8s\n",
+            system.c_str(), static_cast<unsigned long long>(count), size_text.c_str(),
+            samples.size(), static_cast<double>(early.rss) / (1 << 20),
+            static_cast<double>(late.rss) / (1 << 20), static_cast<unsigned long long>(early.fds),
+            static_cast<unsigned long long>(late.fds), static_cast<unsigned long long>(early.maps),
+            static_cast<unsigned long long>(late.maps), verdict);
       } else {
-        std::printf("%-13s %9llu %9s %13s %13s %8s %8s %9s %9s %8s\n", system.c_str(),
-                    static_cast<unsigned long long>(count), size_text.c_str(), "-", "-", "-", "-",
-                    "-", "-", verdict);
+        std::printf("%-13s %9llu %9s %8zu %12s %12s %8s %8s %9s %9s %8s\n", system.c_str(),
+                    static_cast<unsigned long long>(count), size_text.c_str(), samples.size(), "-",
+                    "-", "-", "-", "-", "-", verdict);
       }
       std::fflush(stdout);
     }

@@ -25,7 +25,7 @@ struct SoakOptions {
 
 /// Runs the soak and prints, per system, RSS, descriptor and mapping counts early in the run and
 /// at its end. Fails if a transfer failed, descriptors or mappings grew, or RSS grew by more than
-/// 10 % between the sample at 30 % of a run and the one at 90 %.
+/// 10 % between its floor (lowest sample) in 25-50 % of a run and its floor in 75-95 %.
 [[nodiscard]] Result<> soak(const SoakOptions& options);
 
 }  // namespace rr::bench
