@@ -4,7 +4,10 @@
 // (RR_EHANDLER). Its environment chooses the workload:
 //   BENCH_NO_REPLY  (fan-out) only checks;
 //   BENCH_IN_PLACE  after the check, also writes every byte of its buffer in place;
-//   BENCH_NO_CHECK  (the soak, whose payloads are not sealed) only accepts.
+//   BENCH_NO_CHECK  (the soak, whose payloads are not sealed) only accepts;
+//   BENCH_STAMPS    (fan-out) checks each page's stamp (16 bytes a page) instead of every byte,
+//                   as a function that routes or samples its input would: its Nth payload must
+//                   carry round N's stamps (rounds arrive in order).
 #define ROADRUNNER_RECEIVER
 #include <roadrunner/guest/roadrunner.h>
 #include <stdlib.h>
@@ -15,6 +18,8 @@ enum { kUnread = -1 };
 static int no_check = kUnread;
 static int no_reply = kUnread;
 static int in_place = kUnread;
+static int stamps = kUnread;
+static uint32_t rounds_seen;
 
 static int flag(int* cached, const char* name) {
   if (*cached == kUnread) {
@@ -32,6 +37,9 @@ int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t
   // The buffer is this function's own memory, handed to it for the handler's use.
   uint8_t* bytes = (uint8_t*)buf;
   uint64_t seal = 0;
+  if (flag(&stamps, "BENCH_STAMPS")) {
+    return bench_check_stamps(bytes, len, rounds_seen++) ? 0 : 1;
+  }
   if (!bench_check_and_poison(bytes, len, &seal)) {
     return 1;
   }

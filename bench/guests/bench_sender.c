@@ -3,9 +3,10 @@
 // (bench_hash.h) so no two rounds send the same bytes. Each reply must be that round's seal,
 // which bench_receiver returns only for a payload that arrived whole; exit 0 only if every one
 // matched. Stamping and sealing happen before the send call, outside every measured window.
-// Usage: bench_sender TARGET SIZE RUNS [move]
+// Usage: bench_sender TARGET SIZE RUNS [move|shared]
 // With "move" each round hands its payload over (rr_send_move), which leaves the buffer reading
-// zeros, so each round fills it again first, also outside the window.
+// zeros, so each round fills it again first, also outside the window. With "shared" the payload
+// sits in a shared buffer (rr_shared_buffer), whose pages an embedded receiver maps.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>
@@ -22,8 +23,10 @@ int main(int argc, char** argv) {
   uint32_t size = (uint32_t)strtoul(argv[2], NULL, 10);
   int runs = atoi(argv[3]);
   const int move = argc > 4 && strcmp(argv[4], "move") == 0;
-  uint8_t* buf =
-      move ? rr_move_buffer(size) : aligned_alloc(4096, size ? (size + 4095) & ~4095u : 4096);
+  const int shared = argc > 4 && strcmp(argv[4], "shared") == 0;
+  uint8_t* buf = move     ? rr_move_buffer(size)
+                 : shared ? rr_shared_buffer(size ? size : 1)
+                          : aligned_alloc(4096, size ? (size + 4095) & ~4095u : 4096);
   if (!buf) {
     fprintf(stderr, "cannot allocate %u bytes\n", size);
     return 65;

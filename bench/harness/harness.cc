@@ -69,8 +69,9 @@ runtime::EdgeMode modeOf(const std::string& system) {
 }
 
 // Every system the bench knows, Roadrunner's modes first.
-constexpr std::array kRoadrunnerSystems = {"embedded",     "embedded-move",     "kernel",
-                                           "kernel-memfd", "kernel-memfd-copy", "network"};
+constexpr std::array kRoadrunnerSystems = {"embedded", "embedded-move", "embedded-shared",
+                                           "kernel",   "kernel-memfd",  "kernel-memfd-copy",
+                                           "network"};
 constexpr std::array kBaselines = {"wasmedge-http-raw",
                                    "native-http-raw",
                                    "wasmedge-http",
@@ -191,11 +192,14 @@ double steadyMedian(std::vector<double> samples) {
   return summarize(std::move(samples)).median;
 }
 
-// bench_sender's arguments: embedded-move hands each round's payload over (rr_send_move).
+// bench_sender's arguments: embedded-move hands each round's payload over (rr_send_move),
+// embedded-shared sends from a shared buffer (rr_shared_buffer), whose pages receivers map.
 std::vector<std::string> senderArgs(const std::string& system, std::uint64_t size, int rounds) {
   std::vector<std::string> args{"receiver", std::to_string(size), std::to_string(rounds)};
   if (system == "embedded-move") {
     args.emplace_back("move");
+  } else if (system == "embedded-shared") {
+    args.emplace_back("shared");
   }
   return args;
 }
@@ -249,6 +253,7 @@ Result<json> runChain(const Options& o, const std::string& system, std::uint64_t
       {"copies", copiesPerSend(*sender, size)},
       {"copied_bytes", sender->sends > 0 ? sender->copied_bytes / sender->sends : 0},
       {"moved_bytes", sender->sends > 0 ? sender->moved_bytes / sender->sends : 0},
+      {"mapped_bytes", sender->sends > 0 ? sender->mapped_bytes / sender->sends : 0},
       {"verified", report.exit_code == 0 && sender->exit_code == 0 &&
                        windows.to_handler.size() == rounds && windows.consumed.size() == rounds}};
   addWindows(row, windows);
@@ -267,10 +272,13 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
       .name = "bench-fanout-" + system,
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + "/bench_fan_sender.wasm",
-                     .args = {std::to_string(size), std::to_string(o.runs + 1)}},
+                     .args = {std::to_string(size), std::to_string(o.runs + 1),
+                              system == "embedded-shared" ? "shared" : "copy"}},
                     {.name = "receiver",
                      .wasm = o.guest_dir + "/bench_receiver.wasm",
-                     .env = {"BENCH_NO_REPLY=1"},
+                     .env = o.fanout_stamps
+                                ? std::vector<std::string>{"BENCH_NO_REPLY=1", "BENCH_STAMPS=1"}
+                                : std::vector<std::string>{"BENCH_NO_REPLY=1"},
                      .instances = n}},
       .edges = {{.from = "sender", .to = "receiver", .mode = modeOf(system)}}};
   RR_ASSIGN_OR_RETURN(const MeasuredRun run,
@@ -304,6 +312,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
            {"workload", "fanout"},
            {"payload_bytes", size},
            {"fanout", n},
+           {"receiver_reads", o.fanout_stamps ? "stamps" : "every byte"},
            {"serialization_s", 0.0},
            {"cpu_user_s", run.cpu_user_s},
            {"cpu_sys_s", run.cpu_sys_s},
@@ -311,6 +320,8 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
            {"copies", sender != nullptr ? copiesPerSend(*sender, size) : 0.0},
            {"copied_bytes",
             sender != nullptr && sender->sends > 0 ? sender->copied_bytes / sender->sends : 0},
+           {"mapped_bytes",
+            sender != nullptr && sender->sends > 0 ? sender->mapped_bytes / sender->sends : 0},
            // Every member checked every round's payload (bench_receiver); a damaged one fails the
            // send, and so the sender.
            {"verified", report.exit_code == 0 && sender != nullptr && sender->exit_code == 0 &&
@@ -750,10 +761,11 @@ Result<> run(const Options& o) {
     }
   }
   for (const auto& system : o.systems) {
-    if (system == "embedded-move" && o.guests != "c") {
+    if ((system == "embedded-move" || system == "embedded-shared") && o.guests != "c") {
       return fail(Errc::kInvalidArgument, "bench",
-                  "embedded-move runs the C guests only (--guests c): the other SDKs have no "
-                  "send_move yet");
+                  system +
+                      " runs the C guests only (--guests c): the other SDKs' benchmark "
+                      "senders have no move or shared buffers");
     }
     if (isWasmedgeHttp(system)) {
       for (const std::uint64_t size : o.sizes) {

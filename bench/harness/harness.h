@@ -18,7 +18,10 @@ struct Options {
   int runs = 20;                     ///< measured rounds after the cold one (and samples per limit)
   std::vector<std::uint32_t> fanouts;        ///< fan-out workload: N receivers each get every send
   std::uint64_t fanout_size = 10ULL << 20U;  ///< payload per receiver in the fan-out workload
-  std::string json_path;                     ///< empty: no JSON
+  /// Fan-out receivers check each page's stamp (16 bytes a page) instead of every byte, as a
+  /// function that routes or samples its input does (bench_receiver's BENCH_STAMPS).
+  bool fanout_stamps = false;
+  std::string json_path;  ///< empty: no JSON
   std::string guest_dir;  ///< where bench_sender.wasm and bench_receiver.wasm are
   /// The language of the chain's sender and receiver: "c" (bench_sender, bench_receiver) or
   /// "rust" (rust_bench_sender, rust_bench_receiver, on the same payloads).

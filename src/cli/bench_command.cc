@@ -36,8 +36,8 @@ int benchCommand(Args args) {
                 "also the in-place workload: Roadrunner's receivers write their whole buffer "
                 "after reading it");
   app->add_option("--modes,--systems", systems,
-                  "the systems to measure: embedded, embedded-move, kernel, kernel-memfd, "
-                  "kernel-memfd-copy, "
+                  "the systems to measure: embedded, embedded-move, embedded-shared, kernel, "
+                  "kernel-memfd, kernel-memfd-copy, "
                   "network, and the baselines wasmedge-http-raw, native-http-raw, wasmedge-http, "
                   "native-http, redis, iceoryx, nats, grpc (default embedded,wasmedge-http-raw)")
       ->type_name("SYSTEM,...");
@@ -58,6 +58,9 @@ int benchCommand(Args args) {
                   "the fan-out workload's payload per receiver (default 10M)")
       ->type_name("SIZE")
       ->check(payloadSizes(false));
+  app->add_flag("--fanout-stamps", options.fanout_stamps,
+                "Roadrunner's fan-out receivers check each page's stamp (16 bytes a page) "
+                "instead of every byte, as a function that routes or samples its input does");
   app->add_option("--splice-threshold", splice_threshold,
                   "network: payloads of at least SIZE go out with vmsplice (default 256K)")
       ->type_name("SIZE")
@@ -103,8 +106,9 @@ int benchCommand(Args args) {
     options.systems = splitList(systems);
   } else if (quick || paper) {
     options.systems = {
-        "embedded",          "embedded-move",   "kernel",        "kernel-memfd", "network",
-        "wasmedge-http-raw", "native-http-raw", "wasmedge-http", "native-http",  "redis"};
+        "embedded", "embedded-move",     "embedded-shared", "kernel",        "kernel-memfd",
+        "network",  "wasmedge-http-raw", "native-http-raw", "wasmedge-http", "native-http",
+        "redis"};
     if (paper) {  // the peers Debian ships, run by roadrunner-bench-peers
       options.systems.insert(options.systems.end(), {"iceoryx", "nats", "grpc"});
     }

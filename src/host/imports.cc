@@ -21,7 +21,8 @@ bool overlap(std::span<const std::byte> a, std::span<const std::byte> b) noexcep
 
 }  // namespace
 
-Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind kind) {
+Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind kind,
+                     std::optional<SharedView> shared) {
   const auto start = std::chrono::steady_clock::now();
   const auto maybe_target = guestSlice(memory, args.target, args.target_len);
   const auto maybe_payload = guestSlice(memory, args.buf, args.len);
@@ -29,15 +30,17 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
   const auto maybe_reply_len = args.reply_len_out == 0
                                    ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
                                    : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
-  const auto finish = [&](Status status, std::uint64_t copied_bytes, std::uint64_t moved_bytes = 0,
-                          bool taken = false) {
+  const auto finish = [&](Status status, std::uint64_t copied_bytes,
+                          const DeliveryResult& result = {}) {
+    const bool taken = result.taken;
     if (kind == SendKind::kMove && status != Status::kFault && !taken) {
       // Not taken by the receiving side (another process, a group, a failed delivery): the
       // bytes went by copy or not at all, and the range is cleared all the same.
       std::memset(maybe_payload->data(), 0, maybe_payload->size());
     }
     stats_->copies.fetch_add(copiesOf(copied_bytes, args.len), std::memory_order_relaxed);
-    stats_->moved_bytes.fetch_add(moved_bytes, std::memory_order_relaxed);
+    stats_->moved_bytes.fetch_add(result.moved_bytes, std::memory_order_relaxed);
+    stats_->mapped_bytes.fetch_add(result.mapped_bytes, std::memory_order_relaxed);
     stats_->sends.fetch_add(1, std::memory_order_relaxed);
     if (status == Status::kOk) {
       stats_->bytes.fetch_add(args.len, std::memory_order_relaxed);
@@ -77,7 +80,8 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
                           .reply = *maybe_reply,
                           .take = kind == SendKind::kMove && endpoints.size() == 1
                                       ? *maybe_payload
-                                      : std::span<std::byte>{}};
+                                      : std::span<std::byte>{},
+                          .shared = shared};
   Completion completion(
       static_cast<std::uint32_t>(endpoints.size()),
       std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); }));
@@ -97,7 +101,7 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
          .round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
          .faults = result.faults});
   }
-  return finish(result.status, result.copied_bytes, result.moved_bytes, result.taken);
+  return finish(result.status, result.copied_bytes, result);
 }
 
 Status Imports::reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len) {

@@ -12,6 +12,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/host/guest_memory.h"
+#include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/usage.h"
 
 namespace rr::runtime {
@@ -42,6 +43,30 @@ Result<> redirectThreadOutput(int out_fd, int err_fd) {
     ::close(err_fd);
   }
   return {};
+}
+
+// A payload in the sender's shared buffer: its whole pages are mapped over the receiver's
+// page-aligned buffer `into` (MAP_PRIVATE, so the receiver's writes stay its own) and the
+// partial page at its end, which shares its page with other bytes of the sender's, is copied.
+// Returns the mapped range, empty if the kernel refused the mapping (the caller copies it all).
+std::span<std::byte> mapShared(std::span<std::byte> into, std::span<const std::byte> payload,
+                               const host::SharedView& view) {
+  const std::span<std::byte> pages = into.first(into.size() & ~std::size_t{RR_PAGE_SIZE - 1});
+  // This thread may have a descriptor table of its own: open the memfd through the sender's.
+  auto file = sys::openThreadFd(view.tid, view.fd, view.inode);
+  if (!file) {
+    RR_LOG_DEBUG("shared payload copied, not mapped: {}", file.error().message());
+    return {};
+  }
+  if (auto mapped = sys::replaceWithFile(pages, file->get(), static_cast<off_t>(view.offset));
+      !mapped) {
+    RR_LOG_DEBUG("shared payload copied, not mapped: {}", mapped.error().message());
+    (void)sys::replaceWithZeroPages(pages);  // a failed MAP_FIXED may have unmapped the range
+    return {};
+  }
+  std::memcpy(into.data() + pages.size(), payload.data() + pages.size(),
+              into.size() - pages.size());
+  return pages;
 }
 
 }  // namespace
@@ -247,6 +272,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   //    remote sender, straight from the socket or memfd (which may map pages instead).
   std::uint64_t copied_bytes = 0;
   std::uint64_t moved_bytes = 0;
+  std::uint64_t mapped_bytes = 0;
+  std::span<std::byte> shared_mapped;  // receiver pages mapped from the sender's shared buffer
   bool taken = false;
   // Test builds may divert the payload on purpose (host/corrupt_for_test.h).
   std::vector<std::byte> diverted;
@@ -260,7 +287,8 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     const std::uint64_t rounded =
         (std::uint64_t{len} + RR_PAGE_SIZE - 1) & ~std::uint64_t{RR_PAGE_SIZE - 1};
     std::span<std::byte> pages;
-    if (buf % RR_PAGE_SIZE == 0 && rounded <= UINT32_MAX && diverted.empty()) {
+    if (buf % RR_PAGE_SIZE == 0 && rounded <= UINT32_MAX && diverted.empty() &&
+        !instance_->sharesPages(buf, rounded)) {
       pages = host::guestSlice(memory, buf, static_cast<std::uint32_t>(rounded)).value_or(pages);
     }
     auto filled = d.remote->fill(into, pages);
@@ -283,6 +311,15 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     if (report.copied >= RR_PAGE_SIZE) {
       RR_LOG_DEBUG("{}: {} of {} bytes from {} copied, not moved: {}", config_.name, report.copied,
                    len, d.source, std::strerror(report.copy_reason));
+    }
+  } else if (len >= RR_PAGE_SIZE && d.shared && diverted.empty() && buf % RR_PAGE_SIZE == 0 &&
+             !instance_->sharesPages(buf, len)) {
+    shared_mapped = mapShared(into, d.payload, *d.shared);
+    copied_bytes = shared_mapped.empty() ? 0 : len - shared_mapped.size();
+    mapped_bytes = shared_mapped.size();
+    if (shared_mapped.empty()) {
+      std::memcpy(into.data(), d.payload.data(), len);
+      copied_bytes = len;
     }
   } else if (len > 0) {
     std::memcpy(into.data(), d.payload.data(), len);
@@ -318,6 +355,14 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   if (d.remote != nullptr) {
     d.remote->detach();  // before the guest frees the buffer (never free while mapped)
   }
+  if (!shared_mapped.empty()) {
+    // Back to private zero pages before the guest frees the buffer, and before the sender,
+    // told the delivery is done, writes its shared buffer again: no receiver sees that.
+    if (auto undone = sys::replaceWithZeroPages(shared_mapped); !undone) {
+      RR_LOG_ERROR("{}: shared payload stays mapped in guest memory: {}", config_.name,
+                   undone.error().message());
+    }
+  }
   if (moved_bytes > 0 && result) {
     // A moved payload's pages go when its handler returns, as a mapped one's do (docs/abi.md),
     // so a run of moves holds one payload's memory, not the last one's and the next one's.
@@ -337,6 +382,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     }
     failed.copied_bytes = copied_bytes;
     failed.moved_bytes = moved_bytes;
+    failed.mapped_bytes = mapped_bytes;
     failed.taken = taken;  // the sender's range was cleared by the move already
     return failed;
   }
@@ -345,6 +391,7 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
       .reply_len = reply.len,
       .copied_bytes = copied_bytes,
       .moved_bytes = moved_bytes,
+      .mapped_bytes = mapped_bytes,
       .taken = taken,
       .handler_ns = handler_ns,
       .done_ns = done_ns,

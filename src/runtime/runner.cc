@@ -533,6 +533,7 @@ InstanceReport reportOf(FunctionActor& actor, bool receiver) {
                         .copies = st.copies.load(),
                         .copied_bytes = st.copied_bytes.load(),
                         .moved_bytes = st.moved_bytes.load(),
+                        .mapped_bytes = st.mapped_bytes.load(),
                         .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,
                         .handler_traps = actor.handlerTraps(),
                         .deliveries = st.deliveries.load(),

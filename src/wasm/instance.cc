@@ -11,6 +11,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/sys/page_move.h"
+#include "roadrunner/wasm/shared_pages.h"
 
 #include "guest_signals.h"
 #include "handles.h"
@@ -57,6 +58,15 @@ WasmEdge_Result hostNop(void* /*data*/, const WasmEdge_CallingFrameContext* /*fr
 constexpr std::string_view kLeverModule = "roadrunner_host";
 constexpr std::string_view kLeverFunction = "nop";
 
+// The host data of the roadrunner module's functions: the instance's imports, its shared
+// buffers, and whether its memory has been advised to use huge pages yet. Touched only by the
+// instance's thread.
+struct HostData {
+  host::Imports* imports = nullptr;
+  SharedPages shared;
+  bool advised = false;
+};
+
 // Host function trampolines: decode i32 arguments, hand spans to rr::host, never throw.
 template <host::Imports::SendKind kKind>
 WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
@@ -65,7 +75,7 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
     return trapWith(Trap::kStackExhausted);
   }
   try {
-    auto* imports = static_cast<host::Imports*>(data);
+    auto* host_data = static_cast<HostData*>(data);
     const host::SendArgs args{.target = argU32(params, 0),
                               .target_len = argU32(params, 1),
                               .buf = argU32(params, 2),
@@ -73,7 +83,10 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
                               .reply = argU32(params, 4),
                               .reply_cap = argU32(params, 5),
                               .reply_len_out = argU32(params, 6)};
-    const host::Status status = imports->send(frameMemory(frame), args, kKind);
+    const host::Status status = host_data->imports->send(
+        frameMemory(frame), args, kKind,
+        kKind == host::Imports::SendKind::kLend ? host_data->shared.find(args.buf, args.len)
+                                                : std::nullopt);
     results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
     return WasmEdge_Result_Success;
   } catch (...) {
@@ -82,27 +95,38 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
   }
 }
 
-// send_move's context: the imports, and whether the sender's memory has been advised to use
-// huge pages yet.
-struct MoveSend {
-  host::Imports* imports = nullptr;
-  bool advised = false;  // touched only by the instance's thread
-};
-
 // send_move. At an instance's first move its linear memory is advised to use huge pages, so the
 // buffers it fills from then on move as whole 2 MiB page-table entries where they are 2 MiB
 // aligned (rr_move_buffer's large buffers are). The advice stays with the memory as it grows:
 // WasmEdge grows a linear memory in place (mremap), which keeps the mapping's flags.
 WasmEdge_Result hostSendMove(void* data, const WasmEdge_CallingFrameContext* frame,
                              const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
-  auto* move = static_cast<MoveSend*>(data);
-  if (!move->advised) {
-    move->advised = true;
+  auto* host_data = static_cast<HostData*>(data);
+  if (!host_data->advised) {
+    host_data->advised = true;
     if (auto advised = sys::adviseHugePages(frameMemory(frame)); !advised) {
       RR_LOG_DEBUG("send_move: pages move 4 KiB at a time: {}", advised.error().message());
     }
   }
-  return hostSend<host::Imports::SendKind::kMove>(move->imports, frame, params, results);
+  return hostSend<host::Imports::SendKind::kMove>(data, frame, params, results);
+}
+
+// share_pages and unshare_pages (SharedPages).
+template <bool kShare>
+WasmEdge_Result hostSharePages(void* data, const WasmEdge_CallingFrameContext* frame,
+                               const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    auto& shared = static_cast<HostData*>(data)->shared;
+    const std::span<std::byte> memory = frameMemory(frame);
+    const host::Status status = kShare
+                                    ? shared.share(memory, argU32(params, 0), argU32(params, 1))
+                                    : shared.unshare(memory, argU32(params, 0), argU32(params, 1));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("share_pages: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
 }
 
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
@@ -195,7 +219,7 @@ struct Instance::State {
   WasmEdge_ModuleInstanceContext* wasi = nullptr;  // borrowed from vm
   WasiPolicyPtr wasi_policy;  // backs wasi's socket functions; destroyed before vm
   AsyncPtr stop_lever;        // made at the first call with a time limit
-  MoveSend move_send;         // send_move's host data
+  HostData host_data;         // the roadrunner module's host data
 };
 
 Instance::Instance(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -237,11 +261,15 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
     imports = state->fallback_imports.get();
   }
   state->rr_module.reset(WasmEdge_ModuleInstanceCreate(wrap(RR_ABI_MODULE)));
+  state->host_data.imports = imports;
   addFunction(state->rr_module.get(), RR_IMPORT_SEND, hostSend<host::Imports::SendKind::kLend>,
-              imports, 7);
-  state->move_send.imports = imports;
-  addFunction(state->rr_module.get(), RR_IMPORT_SEND_MOVE, hostSendMove, &state->move_send, 7);
+              &state->host_data, 7);
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND_MOVE, hostSendMove, &state->host_data, 7);
   addFunction(state->rr_module.get(), RR_IMPORT_REPLY, hostReply, imports, 2);
+  addFunction(state->rr_module.get(), RR_IMPORT_SHARE_PAGES, hostSharePages<true>,
+              &state->host_data, 2);
+  addFunction(state->rr_module.get(), RR_IMPORT_UNSHARE_PAGES, hostSharePages<false>,
+              &state->host_data, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {
     state->lever_module.reset(WasmEdge_ModuleInstanceCreate(wrap(kLeverModule)));
@@ -360,6 +388,10 @@ std::span<std::byte> Instance::memory() const {
   return active == nullptr
              ? std::span<std::byte>{}
              : wholeMemory(WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport)));
+}
+
+bool Instance::sharesPages(std::uint64_t offset, std::uint64_t len) const noexcept {
+  return state_->host_data.shared.overlaps(offset, len);
 }
 
 Result<> Instance::makeStopLever() {

@@ -3,10 +3,14 @@
 #include "roadrunner/sys/mapping.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -81,6 +85,56 @@ TEST(MappingTest, FilePagesOverAFixedRangeAndBackToZeroPages) {
   EXPECT_EQ(first, 'm');
   ASSERT_TRUE(replaceWithZeroPages(memory.bytes()).has_value());
   EXPECT_EQ(memory.data()[0], std::byte{0});
+}
+
+// A range backed by a fresh memfd: another range maps the same bytes privately at an offset,
+// with no copy; the mapper's writes stay its own, the owner's writes reach a mapping until it
+// has written that page itself.
+TEST(MappingTest, SharedPagesMapElsewhereCopyOnWrite) {
+  const Mapping owner = anonymous();
+  const Mapping reader = anonymous();
+  owner.data()[0] = std::byte{7};
+  auto memfd = replaceWithSharedPages(owner.bytes());
+  ASSERT_TRUE(memfd.has_value()) << memfd.error().message();
+  EXPECT_EQ(owner.data()[0], std::byte{0}) << "fresh shared pages read as zeros";
+  std::memset(owner.data(), 'a', kSize);
+  owner.data()[4096] = std::byte{'b'};
+  const std::span<std::byte> window = reader.bytes().first(kSize - 4096);
+  ASSERT_TRUE(replaceWithFile(window, memfd->get(), 4096).has_value());
+  EXPECT_EQ(reader.data()[0], std::byte{'b'}) << "mapped from the offset";
+  reader.data()[1] = std::byte{'r'};
+  EXPECT_EQ(owner.data()[4097], std::byte{'a'}) << "the reader's write stays private";
+  ASSERT_TRUE(replaceWithZeroPages(window).has_value());
+  EXPECT_EQ(reader.data()[0], std::byte{0});
+}
+
+// A descriptor reopened through another thread's table, also when this thread's own table is
+// not shared with it; a descriptor that names another file now is refused.
+TEST(MappingTest, AThreadsDescriptorOpensFromAnotherTable) {
+  const Mapping owner = anonymous();
+  auto memfd = replaceWithSharedPages(owner.bytes());
+  ASSERT_TRUE(memfd.has_value());
+  struct stat st{};
+  ASSERT_EQ(::fstat(memfd->get(), &st), 0);
+  const int tid = static_cast<int>(::gettid());
+  // The opened descriptor lives in the thread's own table: checked there.
+  bool opened = false;
+  ino_t opened_ino = 0;
+  Result<UniqueFd> stale = std::unexpected(Error::make(Errc::kOk, "unset"));
+  std::thread([&] {
+    if (::unshare(CLONE_FILES) != 0) {
+      return;
+    }
+    auto file = openThreadFd(tid, memfd->get(), st.st_ino);
+    struct stat got{};
+    opened = file.has_value() && ::fstat(file->get(), &got) == 0;
+    opened_ino = got.st_ino;
+    stale = openThreadFd(tid, memfd->get(), st.st_ino + 1);
+  }).join();
+  EXPECT_TRUE(opened);
+  EXPECT_EQ(opened_ino, st.st_ino);
+  ASSERT_FALSE(stale.has_value());
+  EXPECT_EQ(stale.error().code, std::error_code(ESTALE, std::generic_category()));
 }
 
 TEST(PipeTest, BothEndsAreCloseOnExecAndCarryBytes) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -37,6 +38,17 @@ class PayloadSource {
   virtual void detach() noexcept {}
 };
 
+/// Where a payload's bytes also live: from byte `offset` (a multiple of the page size) of the
+/// memfd that backs the sender's shared buffer (wasm::SharedPages): descriptor `fd` of thread
+/// `tid`, inode `inode`. A function's thread may have a descriptor table of its own
+/// (FunctionActor), so a receiver opens the memfd through the sender thread's table.
+struct SharedView {
+  int fd = -1;
+  int tid = 0;
+  std::uint64_t inode = 0;
+  std::uint64_t offset = 0;
+};
+
 /// One message on its way to a receiver. Every span points into the sender's linear memory and
 /// stays valid only while `Endpoint::deliver` runs: the sender is blocked in its `send` call
 /// until then, so its memory neither changes nor grows.
@@ -47,6 +59,9 @@ struct Delivery {
   /// A move send to one receiver: the same bytes as `payload`, which the receiving side may take
   /// (move their pages, leaving zeros). Empty: the payload is only lent.
   std::span<std::byte> take;
+  /// Set when `payload` lies in the sender's shared buffer: a receiving side in this process
+  /// may map its whole pages (MAP_PRIVATE) instead of copying them.
+  std::optional<SharedView> shared;
   PayloadSource* remote = nullptr;  ///< set: the payload comes from here, not `payload`
   std::uint64_t remote_len = 0;     ///< the payload's size when `remote` is set
 
@@ -72,6 +87,9 @@ struct DeliveryResult {
   std::uint64_t copied_bytes = 0;
   /// Payload bytes whose pages moved into the receiver's memory, no copy made (a move send).
   std::uint64_t moved_bytes = 0;
+  /// Payload bytes whose pages were mapped copy-on-write from the sender's shared buffer into
+  /// the receiver's memory, no copy made (Delivery::shared); a group: every member's, summed.
+  std::uint64_t mapped_bytes = 0;
   /// The receiving side took `Delivery::take` (its bytes moved or were copied and cleared): the
   /// sender's range already reads as zeros.
   bool taken = false;
@@ -105,6 +123,7 @@ class Completion {
     }
     result_.copied_bytes += result.copied_bytes;
     result_.moved_bytes += result.moved_bytes;
+    result_.mapped_bytes += result.mapped_bytes;
     result_.taken = result_.taken || result.taken;
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -33,6 +34,7 @@ struct TransferStats {
   std::atomic<std::uint64_t> copies{0};        ///< whole copies per send (copiesOf), summed
   std::atomic<std::uint64_t> copied_bytes{0};  ///< DeliveryResult::copied_bytes, summed
   std::atomic<std::uint64_t> moved_bytes{0};   ///< DeliveryResult::moved_bytes, summed
+  std::atomic<std::uint64_t> mapped_bytes{0};  ///< DeliveryResult::mapped_bytes, summed
   std::atomic<std::uint64_t> nanos{0};         ///< time spent in send, receiver included
   // Receiving side.
   std::atomic<std::uint64_t> deliveries{0};  ///< messages that reached the handler
@@ -73,8 +75,11 @@ class Imports {
     kLend,  ///< `send`: the receiver reads the bytes; the sender keeps them
     kMove,  ///< `send_move`: the receiver takes them; the sender's range reads zeros after
   };
+  /// `shared`: where the payload also lives when it lies in the sender's shared buffer (the
+  /// caller looks it up in its wasm::SharedPages), so receivers may map its pages.
   [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args,
-                            SendKind kind = SendKind::kLend);
+                            SendKind kind = SendKind::kLend,
+                            std::optional<SharedView> shared = std::nullopt);
   [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
 
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).

@@ -56,6 +56,7 @@ struct InstanceReport {
   std::uint64_t copies = 0;        ///< whole copies, observed per send (host::copiesOf)
   std::uint64_t copied_bytes = 0;  ///< payload bytes the hosts copied, observed at each copy site
   std::uint64_t moved_bytes = 0;   ///< payload bytes whose pages moved (move sends), no copy
+  std::uint64_t mapped_bytes = 0;  ///< bytes mapped from a shared buffer, receivers summed
   double send_seconds = 0;
   std::uint64_t handler_traps = 0;
   std::uint64_t deliveries = 0;  ///< receivers: messages that reached the handler

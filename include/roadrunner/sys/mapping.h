@@ -5,10 +5,12 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <utility>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/base/unique_fd.h"
 
 namespace rr::sys {
 
@@ -52,10 +54,22 @@ class Mapping {
   std::size_t size_ = 0;
 };
 
-/// Maps `fd` from offset 0 over `pages`, MAP_PRIVATE | MAP_FIXED, read-write: writes stay
-/// private. Ownership: none; `pages` belongs to someone else (a guest's linear memory), who
-/// must call `replaceWithZeroPages` before it reuses the range. Errors: mmap's.
-[[nodiscard]] Result<> replaceWithFile(std::span<std::byte> pages, int fd);
+/// Maps `fd` from `offset` (a multiple of the page size) over `pages`, MAP_PRIVATE | MAP_FIXED,
+/// read-write: writes stay private. Ownership: none; `pages` belongs to someone else (a guest's
+/// linear memory), who must call `replaceWithZeroPages` before it reuses the range.
+/// Errors: mmap's.
+[[nodiscard]] Result<> replaceWithFile(std::span<std::byte> pages, int fd, off_t offset = 0);
+/// Puts a fresh memfd of `pages.size()` bytes over `pages`, MAP_SHARED | MAP_FIXED, read-write,
+/// so that the same bytes can be mapped elsewhere (`replaceWithFile`) with no copy. The range
+/// reads as zeros afterwards. Returns the memfd. Ownership: the caller owns the descriptor;
+/// `pages` belongs to someone else (a guest's linear memory), who undoes this with
+/// `replaceWithZeroPages`. Errors: memfd_create's, ftruncate's, mmap's.
+[[nodiscard]] Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages);
+/// Opens, read-only, the file behind descriptor `fd` of thread `tid` of this process (through
+/// /proc/self/task/TID/fd/FD, so also when that thread has a descriptor table of its own), if
+/// it is still inode `inode`. Errors: open's, fstat's; ESTALE when the descriptor now names
+/// another file.
+[[nodiscard]] Result<UniqueFd> openThreadFd(int tid, int fd, std::uint64_t inode);
 /// Puts private anonymous (zero) pages over `pages`, MAP_FIXED: undoes `replaceWithFile`.
 /// Errors: mmap's.
 [[nodiscard]] Result<> replaceWithZeroPages(std::span<std::byte> pages);

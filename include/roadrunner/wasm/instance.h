@@ -62,6 +62,9 @@ class Instance {
 
   /// The whole linear memory at its current size. Valid until the guest runs again.
   [[nodiscard]] std::span<std::byte> memory() const;
+  /// Whether any byte of [offset, offset + len) of the memory lies in a shared buffer (the
+  /// `share_pages` import): the host must not map other pages over it.
+  [[nodiscard]] bool sharesPages(std::uint64_t offset, std::uint64_t len) const noexcept;
 
   [[nodiscard]] const std::string& path() const noexcept;
 

@@ -7,6 +7,8 @@
  *   send(target, target_len, buf, len, reply, reply_cap, reply_len_out) -> status
  *   send_move(the same) -> status                   (hands buf's pages over; see below)
  *   reply(buf, len) -> status                       (only inside rr_on_message)
+ *   share_pages(buf, len) -> status                 (backs a buffer with shareable pages)
+ *   unshare_pages(buf, len) -> status               (undoes share_pages before a free)
  * Exports a receiver provides (the SDK has defaults for all but the handler):
  *   rr_abi_version() -> RR_ABI_VERSION
  *   rr_alloc(len) -> ptr                            (0: cannot allocate)
@@ -31,6 +33,16 @@
  * is copied. A module that imports it needs a host that provides it (an older host refuses the
  * module at instantiation, naming the import). */
 #define RR_IMPORT_SEND_MOVE "send_move"
+/* share_pages: backs [buf, buf + len) (both multiples of RR_PAGE_SIZE) with pages the host can
+ * share; the range reads as zeros afterwards. A send (not send_move) whose payload starts on a
+ * page of such a range maps the payload's whole pages into each receiver in the same process,
+ * copy-on-write, instead of copying them: a group of N receivers costs no copy. Each receiver's
+ * writes stay its own; the sender's writes after the send returns reach no receiver. At most 64
+ * shared ranges at once per instance, none overlapping another (RR_EINVAL; asking again for the
+ * same range is RR_OK); RR_ENOMEM when 64 are shared. unshare_pages gives a shared range back
+ * to private zero pages: call it before the range is freed or reused for anything else. */
+#define RR_IMPORT_SHARE_PAGES "share_pages"
+#define RR_IMPORT_UNSHARE_PAGES "unshare_pages"
 
 /* Export names. */
 #define RR_EXPORT_ABI_VERSION "rr_abi_version"

@@ -42,6 +42,8 @@ int32_t rr_raw_reply(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_REPLY);
 int32_t rr_raw_send_move(int32_t target, int32_t target_len, int32_t buf, int32_t len,
                          int32_t reply, int32_t reply_cap, int32_t reply_len_out)
     RR_IMPORT(RR_IMPORT_SEND_MOVE);
+int32_t rr_raw_share_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_SHARE_PAGES);
+int32_t rr_raw_unshare_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_UNSHARE_PAGES);
 
 /* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's
  * reply (up to reply_cap bytes) lands in reply and its length in *reply_len. */
@@ -79,6 +81,14 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_move(c
 /* A buffer for rr_send_move: page-aligned whole pages, huge-page aligned from RR_HUGE_PAGE_SIZE
  * up (free() it). NULL if out of memory. */
 void* rr_move_buffer(uint32_t len);
+
+/* A shared buffer of len bytes (zeros): rr_send() from it to receivers in the same process
+ * (embedded edges, a group's members included) maps its whole pages into each receiver
+ * copy-on-write instead of copying them. Page-aligned whole pages; at most 64 at once per
+ * function. Free it with rr_shared_buffer_free(buf, len), never free(). NULL if the host cannot
+ * share more pages or is out of memory. */
+void* rr_shared_buffer(uint32_t len);
+void rr_shared_buffer_free(void* buf, uint32_t len);
 
 /* Inside a handler: the bytes the sender receives as its reply. */
 __attribute__((__warn_unused_result__)) static inline rr_status_t rr_reply(const void* buf,
@@ -123,6 +133,29 @@ void* rr_move_buffer(uint32_t len) {
     return NULL;
   }
   return aligned_alloc(rr_alignment_for(rounded), rounded ? rounded : RR_PAGE_SIZE);
+}
+
+void* rr_shared_buffer(uint32_t len) {
+  const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
+  if (len == 0 || rounded < len) {
+    return NULL;
+  }
+  void* buf = aligned_alloc(rr_alignment_for(rounded), rounded);
+  if (buf != NULL && rr_raw_share_pages((int32_t)(uintptr_t)buf, (int32_t)rounded) != RR_OK) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+void rr_shared_buffer_free(void* buf, uint32_t len) {
+  const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
+  if (buf != NULL) {
+    /* Private pages again before the allocator reuses the range; a range that was never
+     * shared is refused and freed all the same. */
+    (void)rr_raw_unshare_pages((int32_t)(uintptr_t)buf, (int32_t)rounded);
+    free(buf);
+  }
 }
 
 const char* rr_status_name(rr_status_t status) {

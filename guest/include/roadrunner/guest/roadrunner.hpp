@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "roadrunner/guest/roadrunner.h"
 
@@ -132,6 +133,38 @@ struct Moved {
                        static_cast<int32_t>(reinterpret_cast<uintptr_t>(&reply_len))));
   return {st, reply_len, std::move(buffer)};
 }
+
+/// A buffer whose pages the host can share (rr_shared_buffer): send(target, buf.bytes()) to
+/// receivers in the same process maps its whole pages into each of them copy-on-write, so a
+/// group of any size costs no copy. The sender keeps its bytes. Owns its memory; move-only.
+class SharedBuffer {
+ public:
+  /// `len` bytes (zeros), or an empty buffer if the host cannot share more pages.
+  [[nodiscard]] static SharedBuffer allocate(uint32_t len) noexcept {
+    return SharedBuffer(static_cast<std::byte*>(rr_shared_buffer(len)), len);
+  }
+  SharedBuffer(SharedBuffer&& other) noexcept
+      : data_(std::exchange(other.data_, nullptr)), len_(std::exchange(other.len_, 0)) {}
+  SharedBuffer& operator=(SharedBuffer&& other) noexcept {
+    if (this != &other) {
+      rr_shared_buffer_free(data_, len_);
+      data_ = std::exchange(other.data_, nullptr);
+      len_ = std::exchange(other.len_, 0);
+    }
+    return *this;
+  }
+  SharedBuffer(const SharedBuffer&) = delete;
+  SharedBuffer& operator=(const SharedBuffer&) = delete;
+  ~SharedBuffer() { rr_shared_buffer_free(data_, len_); }
+
+  [[nodiscard]] bool empty() const noexcept { return data_ == nullptr; }
+  [[nodiscard]] std::span<std::byte> bytes() noexcept { return {data_, data_ ? len_ : 0}; }
+
+ private:
+  SharedBuffer(std::byte* data, uint32_t len) noexcept : data_(data), len_(len) {}
+  std::byte* data_;
+  uint32_t len_;
+};
 
 /// Inside a handler: the bytes the sender receives as its reply.
 [[nodiscard]] inline Status reply(std::span<const std::byte> data) noexcept {

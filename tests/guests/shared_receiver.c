@@ -1,0 +1,73 @@
+// roadrunner-guest: reactor
+// Checks every byte of a payload from shared_sender (its seed and round are in its first 16
+// bytes), then overwrites the first half of its buffer with 0xAB (the writes must stay its own;
+// the second half stays as it arrived) and keeps it.
+// "CHECK" checks that the kept buffer reads as it was left (0xAB, then the payload) or as zeros
+// (the host dropped a mapped payload's pages when the handler returned), never as the sender's
+// later bytes. A failed
+// check fails the handler (RR_EHANDLER for the sender): 2 a wrong payload, 3 the kept buffer
+// changed.
+#define ROADRUNNER_IMPLEMENTATION
+#include <roadrunner/guest/roadrunner.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "shared_pattern.h"
+
+static uint8_t* kept;
+static uint32_t kept_len;
+static uint64_t kept_seed;
+static uint32_t kept_round;
+
+RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
+  return (uint32_t)(uintptr_t)rr_move_buffer(len ? len : 1);
+}
+
+RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf, uint32_t len) {
+  (void)len;
+  if ((uint8_t*)(uintptr_t)buf != kept) {
+    free((void*)(uintptr_t)buf);
+  }
+}
+
+static int kept_is_intact(void) {
+  for (uint32_t i = 0; i < kept_len; ++i) {
+    const uint8_t left = i < kept_len / 2 ? 0xAB : pattern_byte(kept_seed, kept_round, i);
+    if (kept[i] != left && kept[i] != 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+RR_EXPORT(RR_EXPORT_ON_MESSAGE)
+int32_t rr_on_message(uint32_t buf, uint32_t len, uint32_t source, uint32_t source_len) {
+  (void)source;
+  (void)source_len;
+  uint8_t* p = (uint8_t*)(uintptr_t)buf;
+  if (len == 5 && memcmp(p, "CHECK", 5) == 0) {
+    return kept_is_intact() ? 0 : 3;
+  }
+  uint64_t head[2] = {0, 0};
+  if (len >= 16) {
+    memcpy(head, p, 16);
+  }
+  if (!matches(p, len, head[0], (uint32_t)head[1])) {
+    return 2;
+  }
+  memset(p, 0xAB, len / 2);
+  free(kept);
+  kept = p;
+  kept_len = len;
+  kept_seed = head[0];
+  kept_round = (uint32_t)head[1];
+  return 0;
+}
+
+int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len) {
+  (void)buf;
+  (void)len;
+  (void)source;
+  (void)source_len;
+  return 0;  // unused: rr_on_message above is the handler
+}

@@ -1,0 +1,94 @@
+// Shared buffers (share_pages, rr_shared_buffer) on real WasmEdge with real guests: a send from
+// one maps the payload's whole pages into every receiver of a group, copy-on-write, and copies
+// only the partial page at its end; each receiver checks every byte, then writes its buffer,
+// and neither the sender nor another receiver sees those writes; the sender's writes after the
+// send reach no receiver. Kernel and network edges copy (the pages stay in this process) with
+// the same results. Payloads differ on every run and every round.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+#include "roadrunner/runtime/runner.h"
+
+#include "../testing/modes.h"
+
+namespace rr::runtime {
+namespace {
+
+const InstanceReport& find(const RunReport& r, const std::string& name) {
+  for (const auto& i : r.instances) {
+    if (i.name == name) {
+      return i;
+    }
+  }
+  static const InstanceReport kNone{};
+  ADD_FAILURE() << "no instance " << name;
+  return kNone;
+}
+
+std::string seed() {
+  return std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+Workflow sharedWorkflow(EdgeMode mode, std::uint32_t members, std::vector<std::string> args) {
+  return {
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SHARED_SENDER, .args = std::move(args)},
+                    {.name = "members", .wasm = RR_GUEST_SHARED_RECEIVER, .instances = members}},
+      .edges = {{.from = "sender", .to = "members", .mode = mode}}};
+}
+
+class SharedTest : public ::testing::TestWithParam<EdgeMode> {};
+
+// With prefixed output each function's thread has a descriptor table of its own, so a receiver
+// cannot use the sender's descriptor for the memfd: both ways must map.
+TEST_P(SharedTest, AGroupGetsTheSamePagesCopyOnWrite) {
+  constexpr std::uint32_t kMembers = 4;
+  constexpr std::uint64_t kRounds = 3;
+  for (const auto& [size, prefixed] :
+       {std::pair{(3U << 20) + 100, false}, std::pair{64U << 10, false},
+        std::pair{(1U << 20) + 1, true}}) {
+    SCOPED_TRACE(std::to_string(size) + (prefixed ? ", own descriptor tables" : ""));
+    RunOptions options = testing::servedRunOptions();
+    options.prefix_output = prefixed;
+    auto r = runWorkflow(
+        sharedWorkflow(GetParam(), kMembers,
+                       {"members", std::to_string(size), seed(), std::to_string(kRounds)}),
+        options);
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    const InstanceReport& sender = find(*r, "sender");
+    ASSERT_EQ(sender.exit_code, 0)
+        << "7: a receiver saw a wrong payload or, at CHECK, the sender's later bytes "
+           "(RR_EHANDLER), 101: a receiver's write reached the sender";
+    const std::uint64_t whole_pages = std::uint64_t{size} / 4096 * 4096;
+    const std::uint64_t checks = kRounds * kMembers * 5;  // the CHECK messages, copied
+    if (GetParam() == EdgeMode::kEmbedded) {
+      EXPECT_EQ(sender.mapped_bytes, kRounds * kMembers * whole_pages);
+      EXPECT_EQ(sender.copied_bytes, kRounds * kMembers * (size - whole_pages) + checks)
+          << "the partial last page for each member, then the CHECKs";
+    } else {
+      EXPECT_EQ(sender.mapped_bytes, 0U) << "pages are shared inside one process only";
+    }
+  }
+}
+
+TEST_P(SharedTest, HostileRangesGetStatuses) {
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_SHARED_SENDER,
+                                  .args = {"receiver", "hostile"}},
+                                 {.name = "receiver", .wasm = RR_GUEST_SHARED_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "receiver", .mode = GetParam()}}};
+  EXPECT_EQ(testing::exitCodes(w).at("sender"), 0)
+      << "111: past memory not EFAULT, 112-113: unaligned or empty not EINVAL, 114: not zeros, "
+         "115: the same range again not OK, 116: overlap not EINVAL, 117: an unknown unshare "
+         "not EINVAL, 118: a send from the range failed, 119: unshared pages not zeros, "
+         "120-122: 64 ranges, then ENOMEM, then room after a free, 123: growing memory failed";
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, SharedTest, testing::everyMode(), testing::modeTestName);
+
+}  // namespace
+}  // namespace rr::runtime

@@ -1,0 +1,87 @@
+// SharedPages: the table behind share_pages and unshare_pages, on a plain mapping standing in
+// for a linear memory. Every hostile range gets its status; a range stays shared until it is
+// unshared; the table never holds more than kMaxRanges.
+
+#include "roadrunner/wasm/shared_pages.h"
+
+#include <sys/mman.h>
+
+#include <cstring>
+
+#include <gtest/gtest.h>
+
+#include "roadrunner/guest/abi.h"
+#include "roadrunner/sys/mapping.h"
+
+namespace rr::wasm {
+namespace {
+
+constexpr std::uint32_t kPage = RR_PAGE_SIZE;
+constexpr std::uint32_t kMemory = 256 * kPage;
+
+sys::Mapping memoryMapping() {
+  auto m = sys::Mapping::map(kMemory, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+  EXPECT_TRUE(m.has_value());
+  return std::move(*m);
+}
+
+TEST(SharedPagesTest, HostileRangesGetStatuses) {
+  const sys::Mapping m = memoryMapping();
+  SharedPages shared;
+  EXPECT_EQ(shared.share(m.bytes(), kMemory - kPage, 2 * kPage), Status::kFault);
+  EXPECT_EQ(shared.share(m.bytes(), 0xFFFFF000U, 0x2000U), Status::kFault) << "wraps past 4 GiB";
+  EXPECT_EQ(shared.share(m.bytes(), 100, kPage), Status::kInvalid);
+  EXPECT_EQ(shared.share(m.bytes(), kPage, 100), Status::kInvalid);
+  EXPECT_EQ(shared.share(m.bytes(), kPage, 0), Status::kInvalid);
+  ASSERT_EQ(shared.share(m.bytes(), 4 * kPage, 4 * kPage), Status::kOk);
+  EXPECT_EQ(shared.share(m.bytes(), 4 * kPage, 4 * kPage), Status::kOk) << "the same range";
+  EXPECT_EQ(shared.share(m.bytes(), 6 * kPage, 4 * kPage), Status::kInvalid) << "overlaps";
+  EXPECT_EQ(shared.share(m.bytes(), 2 * kPage, 3 * kPage), Status::kInvalid) << "overlaps";
+  EXPECT_EQ(shared.unshare(m.bytes(), 4 * kPage, kPage), Status::kInvalid) << "part of one";
+  EXPECT_EQ(shared.unshare(m.bytes(), 9 * kPage, kPage), Status::kInvalid) << "never shared";
+  EXPECT_EQ(shared.size(), 1U);
+}
+
+TEST(SharedPagesTest, FindsPayloadsThatStartOnASharedPage) {
+  const sys::Mapping m = memoryMapping();
+  SharedPages shared;
+  ASSERT_EQ(shared.share(m.bytes(), 4 * kPage, 4 * kPage), Status::kOk);
+  const auto whole = shared.find(4 * kPage, 4 * kPage);
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(whole->offset, 0U);
+  EXPECT_GE(whole->fd, 0);
+  const auto inner = shared.find(5 * kPage, 100);
+  ASSERT_TRUE(inner.has_value());
+  EXPECT_EQ(inner->offset, kPage);
+  EXPECT_FALSE(shared.find(5 * kPage + 8, 100)) << "not page-aligned";
+  EXPECT_FALSE(shared.find(7 * kPage, 2 * kPage)) << "runs past the range";
+  EXPECT_FALSE(shared.find(0, kPage)) << "not shared";
+  EXPECT_TRUE(shared.overlaps(7 * kPage, 2 * kPage));
+  EXPECT_FALSE(shared.overlaps(8 * kPage, kPage));
+  EXPECT_FALSE(shared.overlaps(0, 4 * kPage));
+}
+
+TEST(SharedPagesTest, UnsharedPagesAreZerosAndAnotherRangeCanTakeThem) {
+  const sys::Mapping m = memoryMapping();
+  SharedPages shared;
+  ASSERT_EQ(shared.share(m.bytes(), 4 * kPage, 4 * kPage), Status::kOk);
+  std::memset(m.data() + 4 * kPage, 'x', 4 * kPage);
+  ASSERT_EQ(shared.unshare(m.bytes(), 4 * kPage, 4 * kPage), Status::kOk);
+  EXPECT_EQ(m.data()[4 * kPage], std::byte{0});
+  EXPECT_FALSE(shared.overlaps(4 * kPage, 4 * kPage));
+  EXPECT_EQ(shared.share(m.bytes(), 6 * kPage, 4 * kPage), Status::kOk);
+}
+
+TEST(SharedPagesTest, HoldsAtMostItsLimit) {
+  const sys::Mapping m = memoryMapping();
+  SharedPages shared;
+  for (std::uint32_t i = 0; i < SharedPages::kMaxRanges; ++i) {
+    ASSERT_EQ(shared.share(m.bytes(), i * kPage, kPage), Status::kOk) << i;
+  }
+  EXPECT_EQ(shared.share(m.bytes(), 200 * kPage, kPage), Status::kNoMemory);
+  ASSERT_EQ(shared.unshare(m.bytes(), 0, kPage), Status::kOk);
+  EXPECT_EQ(shared.share(m.bytes(), 200 * kPage, kPage), Status::kOk);
+}
+
+}  // namespace
+}  // namespace rr::wasm
