@@ -85,6 +85,22 @@ TEST_P(GoTransferTest, GoSenderMovesItsBufferToCReceiver) {
   EXPECT_EQ(sender.moved_bytes, GetParam() == EdgeMode::kEmbedded ? 3ULL * size : 0U);
 }
 
+// NewSharedBuffer: a receiver in the process maps its whole pages (no copy), three rounds.
+TEST_P(GoTransferTest, GoSenderSharesItsBufferWithCReceiver) {
+  const std::uint32_t size = (1U << 20) + 4096;
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_GO_SENDER,
+                                  .args = {"sink", std::to_string(size), "3", "shared"}},
+                                 {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
+  auto r = runWorkflow(w, testing::goRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  const InstanceReport& sender = find(*r, "sender");
+  ASSERT_EQ(sender.exit_code, 0) << "100: wrong hash, 101: the shared bytes changed, 65: no "
+                                    "pages shared";
+  EXPECT_EQ(sender.mapped_bytes, GetParam() == EdgeMode::kEmbedded ? 3ULL * size : 0U);
+}
+
 TEST_P(GoTransferTest, GoRelayForwardsToCAndGoReceivers) {
   for (const std::string sink : {RR_GUEST_HASH_RECEIVER, RR_GUEST_GO_HASH_RECEIVER}) {
     const Workflow w{

@@ -75,6 +75,28 @@ TEST_P(SharedTest, AGroupGetsTheSamePagesCopyOnWrite) {
   }
 }
 
+// The Rust SDK's SharedBuf: the same broadcast, from Rust.
+TEST_P(SharedTest, TheRustSharedBufferMapsIntoEveryMember) {
+  constexpr std::uint32_t kMembers = 3;
+  constexpr std::uint32_t kSize = (2U << 20) + 4096;
+  const Workflow w{
+      .functions = {{.name = "sender",
+                     .wasm = RR_GUEST_RUST_SHARED_SENDER,
+                     .args = {"members", std::to_string(kSize), seed(), "2"}},
+                    {.name = "members", .wasm = RR_GUEST_SHARED_RECEIVER, .instances = kMembers}},
+      .edges = {{.from = "sender", .to = "members", .mode = GetParam()}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  const InstanceReport& sender = find(*r, "sender");
+  ASSERT_EQ(sender.exit_code, 0) << "7: a receiver saw a wrong payload or the sender's later "
+                                    "bytes, 101: a receiver's write reached the sender";
+  if (GetParam() == EdgeMode::kEmbedded) {
+    EXPECT_EQ(sender.mapped_bytes, 2ULL * kMembers * kSize);
+  } else {
+    EXPECT_EQ(sender.mapped_bytes, 0U);
+  }
+}
+
 TEST_P(SharedTest, HostileRangesGetStatuses) {
   const Workflow w{.functions = {{.name = "sender",
                                   .wasm = RR_GUEST_SHARED_SENDER,

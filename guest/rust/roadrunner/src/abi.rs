@@ -13,6 +13,8 @@ pub const ABI_VERSION: u32 = 1;
 pub const IMPORT_SEND: &str = "send";
 pub const IMPORT_REPLY: &str = "reply";
 pub const IMPORT_SEND_MOVE: &str = "send_move";
+pub const IMPORT_SHARE_PAGES: &str = "share_pages";
+pub const IMPORT_UNSHARE_PAGES: &str = "unshare_pages";
 
 /// Export names.
 pub const EXPORT_ABI_VERSION: &str = "rr_abi_version";

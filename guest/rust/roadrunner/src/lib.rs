@@ -30,7 +30,7 @@ pub mod raw;
 mod receiver;
 mod status;
 
-pub use page_buf::PageBuf;
+pub use page_buf::{PageBuf, SharedBuf};
 pub use status::Status;
 
 #[doc(hidden)]

@@ -23,6 +23,12 @@ impl PageBuf {
         Some(PageBuf { ptr, len })
     }
 
+    /// The allocation's address and size (whole pages), as the host's imports take them.
+    pub(crate) fn pages(&self) -> (u32, u32) {
+        let size = Self::layout(self.len).map_or(0, |l| l.size());
+        (self.ptr.as_ptr() as usize as u32, size as u32)
+    }
+
     pub(crate) fn layout(len: usize) -> Option<Layout> {
         let rounded = len.max(1).checked_next_multiple_of(PAGE_SIZE as usize)?;
         let align = if rounded >= HUGE_PAGE_SIZE as usize {
@@ -58,5 +64,46 @@ impl Drop for PageBuf {
             // never changes), and freed only here, once.
             unsafe { alloc::dealloc(self.ptr.as_ptr(), layout) }
         }
+    }
+}
+
+/// A `PageBuf` whose pages the host can share (the ABI's `share_pages`): `roadrunner::send` from
+/// it to receivers in the same process maps its whole pages into each of them copy-on-write, so
+/// a group of any size costs no copy. The sender keeps its bytes. At most 64 at once per function.
+pub struct SharedBuf {
+    buf: PageBuf,
+}
+
+impl SharedBuf {
+    /// A zeroed shared buffer of `len` bytes, or `None` when memory is short or the host shares
+    /// no more pages for this function.
+    pub fn zeroed(len: usize) -> Option<SharedBuf> {
+        let buf = PageBuf::zeroed(len)?;
+        let (at, size) = buf.pages();
+        // SAFETY: `[at, at+size)` is `buf`'s own allocation, whole pages, which the host only
+        // replaces with zero pages of its own; nothing else refers to it yet.
+        let status = unsafe { crate::raw::share_pages(at, size) };
+        (status == crate::abi::OK).then_some(SharedBuf { buf })
+    }
+}
+
+impl Deref for SharedBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl DerefMut for SharedBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        &mut self.buf
+    }
+}
+
+impl Drop for SharedBuf {
+    fn drop(&mut self) {
+        let (at, size) = self.buf.pages();
+        // SAFETY: the range `zeroed` shared; private zero pages again before `buf` frees it.
+        let _ = unsafe { crate::raw::unshare_pages(at, size) };
     }
 }

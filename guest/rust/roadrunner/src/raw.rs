@@ -30,6 +30,13 @@ extern "C" {
     /// `reply(buf, len) -> status`, valid only inside `rr_on_message`.
     #[link_name = "reply"]
     pub fn reply(buf: u32, len: u32) -> u32;
+    /// `share_pages(buf, len) -> status`: backs `[buf, buf+len)` (whole pages) with pages the
+    /// host can map into receivers; the range reads as zeros afterwards.
+    #[link_name = "share_pages"]
+    pub fn share_pages(buf: u32, len: u32) -> u32;
+    /// `unshare_pages(buf, len) -> status`: private zero pages again, before the range is freed.
+    #[link_name = "unshare_pages"]
+    pub fn unshare_pages(buf: u32, len: u32) -> u32;
 }
 
 // Off wasm32 (docs, `cargo check` on the host) the imports do not exist: every call is refused.
@@ -50,6 +57,16 @@ mod host_stubs {
     pub unsafe fn reply(_: u32, _: u32) -> u32 {
         crate::abi::ENO_REPLY_CONTEXT
     }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn share_pages(_: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn unshare_pages(_: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
 }
 #[cfg(not(target_arch = "wasm32"))]
-pub use host_stubs::{reply, send, send_move};
+pub use host_stubs::{reply, send, send_move, share_pages, unshare_pages};

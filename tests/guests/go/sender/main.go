@@ -1,12 +1,15 @@
 // A sending function for transfer tests, as tests/guests/sender.c. Usage:
 //
-//	sender TARGET SIZE [COUNT [move]]
+//	sender TARGET SIZE [COUNT [move|shared]]
 //
 // sends SIZE patterned bytes COUNT times; each reply must be the FNV-1a 64 hash of the payload,
 // 8 bytes little-endian (hash_receiver, relay). With "move", each round hands a MoveBuffer over
-// with SendMove, which must come back reading as zeros, and is refilled. Exit status: the last
-// status (0 ok), 100 if a reply hash did not match, 102 if a moved buffer came back with bytes
-// in it, 104 if a buffer of 2 MiB or more is not aligned to 2 MiB, 64 on bad usage.
+// with SendMove, which must come back reading as zeros, and is refilled. With "shared", the
+// payload sits in a SharedBuffer, whose pages an embedded receiver maps; after each send the
+// sender's bytes must be unchanged. Exit status: the last status (0 ok), 100 if a reply hash did
+// not match, 101 if a shared buffer's bytes changed, 102 if a moved buffer came back with bytes
+// in it, 104 if a buffer of 2 MiB or more is not aligned to 2 MiB, 65 if no pages could be
+// shared, 64 on bad usage.
 package main
 
 import (
@@ -46,6 +49,14 @@ func main() {
 	move := len(os.Args) > 4 && os.Args[4] == "move"
 	moving := roadrunner.NewMoveBuffer(int(size))
 	buf := moving.Bytes()
+	if len(os.Args) > 4 && os.Args[4] == "shared" {
+		shared, err := roadrunner.NewSharedBuffer(int(size))
+		if err != nil {
+			os.Exit(65)
+		}
+		defer shared.Free()
+		buf = shared.Bytes()
+	}
 	if move && size >= 2<<20 && uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%(2<<20) != 0 {
 		os.Exit(104)
 	}
@@ -76,6 +87,9 @@ func main() {
 			fill()
 		} else {
 			n, err = roadrunner.Request(target, buf, got[:])
+			if fnv1a(buf) != want {
+				os.Exit(101)
+			}
 		}
 		if err != nil {
 			if !errors.As(err, &st) {
