@@ -97,6 +97,29 @@ TEST_P(SharedTest, TheRustSharedBufferMapsIntoEveryMember) {
   }
 }
 
+// A receiver whose buffer lies in a shared range of its own gets the payload copied there: the
+// host never maps another function's pages over it. The relay then forwards from that buffer,
+// and the sink must get what the relay received, mapped from the relay's own memfd.
+TEST(SharedRelayTest, ABufferInTheReceiversOwnSharedRangeIsCopiedInto) {
+  constexpr std::uint32_t kSize = 1U << 20;
+  constexpr std::uint64_t kRounds = 2;
+  const Workflow w{
+      .functions = {{.name = "sender",
+                     .wasm = RR_GUEST_SHARED_SENDER,
+                     .args = {"relay", std::to_string(kSize), seed(), std::to_string(kRounds)}},
+                    {.name = "relay",
+                     .wasm = RR_GUEST_SHARED_RECEIVER,
+                     .env = {"SHARED_FORWARD=sink"}},
+                    {.name = "sink", .wasm = RR_GUEST_SHARED_RECEIVER}},
+      .edges = {{.from = "sender", .to = "relay"}, {.from = "relay", .to = "sink"}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_EQ(find(*r, "sender").exit_code, 0)
+      << "7: the sink saw a wrong payload (2) or the relay's forward failed (4)";
+  EXPECT_EQ(find(*r, "sender").mapped_bytes, 0U) << "copied into the relay's shared buffer";
+  EXPECT_EQ(find(*r, "relay").mapped_bytes, kRounds * kSize) << "mapped from the relay's memfd";
+}
+
 TEST_P(SharedTest, HostileRangesGetStatuses) {
   const Workflow w{.functions = {{.name = "sender",
                                   .wasm = RR_GUEST_SHARED_SENDER,
