@@ -1,6 +1,7 @@
 // Fuzzes the guest-ABI host functions with arbitrary pointers, lengths and target names against
 // the linear memory of a real WasmEdge instance (interpreter): every call returns a status and
-// touches nothing outside the guest's memory (ASan watches the host side).
+// touches nothing outside the guest's memory (ASan watches the host side). share_pages and
+// unshare_pages run on the same arguments, so sends also come from shared ranges.
 
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include "roadrunner/host/imports.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
+#include "roadrunner/wasm/shared_pages.h"
 
 namespace {
 
@@ -43,6 +45,7 @@ struct World {
   rr::host::TransferStats stats;
   rr::host::Imports imports{"fuzz", &router, &stats};
   std::unique_ptr<rr::wasm::Instance> instance;
+  rr::wasm::SharedPages shared;
 };
 
 std::uint32_t take(const std::uint8_t*& data, std::size_t& size) {
@@ -76,7 +79,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       name && (selector & 2U) != 0) {
     std::memcpy(name->data(), "sink", std::min<std::size_t>(name->size(), 4));
   }
-  const auto status = world.imports.send(memory, a);
+  if ((selector & 12U) != 0) {
+    const auto shared = (selector & 4U) != 0 ? world.shared.share(memory, a.buf, a.len)
+                                             : world.shared.unshare(memory, a.buf, a.len);
+    if (static_cast<std::uint32_t>(shared) > RR_STATUS_MAX ||
+        world.shared.size() > rr::wasm::SharedPages::kMaxRanges) {
+      __builtin_trap();
+    }
+  }
+  const auto status = world.imports.send(memory, a, rr::host::Imports::SendKind::kLend,
+                                         world.shared.find(a.buf, a.len));
   if (static_cast<std::uint32_t>(status) > RR_STATUS_MAX) {
     __builtin_trap();
   }
