@@ -17,20 +17,11 @@
 
 #include "../testing/garbage_peer.h"
 #include "../testing/modes.h"
+#include "../testing/report.h"
 #include "../testing/subprocess.h"
 
 namespace rr::runtime {
 namespace {
-
-const InstanceReport& find(const RunReport& r, const std::string& name) {
-  for (const auto& i : r.instances) {
-    if (i.name == name) {
-      return i;
-    }
-  }
-  static const InstanceReport kNone{.name = "<missing>", .exit_code = -1};
-  return kNone;
-}
 
 std::string step(const std::string& what, rr_status_t status) {
   return what + "=" + std::to_string(status);
@@ -50,7 +41,8 @@ class GoTransferTest : public ::testing::TestWithParam<EdgeMode> {
                        .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
       auto r = runWorkflow(w, testing::goRunOptions());
       ASSERT_TRUE(r.has_value()) << r.error().message();
-      EXPECT_EQ(find(*r, "sender").exit_code, 0) << size << " bytes: the reply hash must match";
+      EXPECT_EQ(testing::instanceNamed(*r, "sender").exit_code, 0)
+          << size << " bytes: the reply hash must match";
       EXPECT_EQ(r->exit_code, 0) << size << " bytes";
     }
   }
@@ -79,7 +71,7 @@ TEST_P(GoTransferTest, GoSenderMovesItsBufferToCReceiver) {
                    .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  const InstanceReport& sender = find(*r, "sender");
+  const InstanceReport& sender = testing::instanceNamed(*r, "sender");
   ASSERT_EQ(sender.exit_code, 0) << "100: wrong hash, 102: the buffer came back with bytes in "
                                     "it, 104: not aligned to a huge page";
   EXPECT_EQ(sender.moved_bytes, GetParam() == EdgeMode::kEmbedded ? 3ULL * size : 0U);
@@ -95,7 +87,7 @@ TEST_P(GoTransferTest, GoSenderSharesItsBufferWithCReceiver) {
                    .edges = {{.from = "sender", .to = "sink", .mode = GetParam()}}};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  const InstanceReport& sender = find(*r, "sender");
+  const InstanceReport& sender = testing::instanceNamed(*r, "sender");
   ASSERT_EQ(sender.exit_code, 0) << "100: wrong hash, 101: the shared bytes changed, 65: no "
                                     "pages shared";
   EXPECT_EQ(sender.mapped_bytes, GetParam() == EdgeMode::kEmbedded ? 3ULL * size : 0U);
@@ -113,7 +105,7 @@ TEST_P(GoTransferTest, GoRelayForwardsToCAndGoReceivers) {
                   {.from = "relay", .to = "sink", .mode = GetParam()}}};
     auto r = runWorkflow(w, testing::goRunOptions());
     ASSERT_TRUE(r.has_value()) << r.error().message();
-    EXPECT_EQ(find(*r, "sender").exit_code, 0) << sink;
+    EXPECT_EQ(testing::instanceNamed(*r, "sender").exit_code, 0) << sink;
   }
 }
 
@@ -127,11 +119,12 @@ TEST_P(GoTransferTest, FanOutToAGroupOfGoReceivers) {
       .edges = {{.from = "sender", .to = "worker", .mode = GetParam()}}};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_EQ(find(*r, "sender").exit_code, 0) << "0: every step got the status it expected";
+  EXPECT_EQ(testing::instanceNamed(*r, "sender").exit_code, 0)
+      << "0: every step got the status it expected";
   if (GetParam() == EdgeMode::kEmbedded) {  // served members report in their own processes
     for (int k = 0; k < 4; ++k) {
       const std::string name = "worker#" + std::to_string(k);
-      EXPECT_EQ(find(*r, name).deliveries, k == 2 ? 2U : 1U) << name;
+      EXPECT_EQ(testing::instanceNamed(*r, name).deliveries, k == 2 ? 2U : 1U) << name;
     }
   }
   EXPECT_EQ(r->exit_code, 0);
@@ -198,12 +191,12 @@ TEST_P(GoStatusTest, GoSenderObservesEveryStatus) {
       .edges = edges};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  const int failed = find(*r, "probe").exit_code;
+  const int failed = testing::instanceNamed(*r, "probe").exit_code;
   EXPECT_EQ(failed, 0) << "first step with another status: "
                        << (failed > 0 && static_cast<std::size_t>(failed) <= steps.size()
                                ? steps[static_cast<std::size_t>(failed) - 1]
                                : "-");
-  EXPECT_EQ(find(*r, "feeder").exit_code, 0);
+  EXPECT_EQ(testing::instanceNamed(*r, "feeder").exit_code, 0);
 }
 
 // The statuses a Go receiver produces: a trap (its instance is rebuilt, _initialize included, and
@@ -228,7 +221,8 @@ TEST_P(GoStatusTest, GoReceiverTrapsFailsAndRecovers) {
                 {.from = "probe", .to = "small", .mode = GetParam()}}};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1-based index of the first unexpected status";
+  EXPECT_EQ(testing::instanceNamed(*r, "probe").exit_code, 0)
+      << "1-based index of the first unexpected status";
   if (GetParam() == EdgeMode::kEmbedded) {  // a served function's traps stay in its process
     EXPECT_EQ(r->exit_code, 1) << "a trapped handler fails the workflow";
   }
@@ -270,7 +264,7 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
       .functions = {{.name = "probe", .wasm = RR_GUEST_GO_STATUS_PROBE, .args = args}}};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  const int failed = find(*r, "probe").exit_code;
+  const int failed = testing::instanceNamed(*r, "probe").exit_code;
   EXPECT_EQ(failed, 0) << (failed > 0 && static_cast<std::size_t>(failed) <= args.size()
                                ? "differs from abi.h: " + args[static_cast<std::size_t>(failed) - 1]
                                : "99: the Go SDK has a constant abi.h does not");
@@ -292,7 +286,7 @@ TEST(GoSdkTest, PeerThatBreaksTheWireProtocolIsProto) {
           {.from = "probe", .to = "fake", .mode = EdgeMode::kKernel, .address = "unix:" + path}}};
   auto r = runWorkflow(w, testing::goRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_EQ(find(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
+  EXPECT_EQ(testing::instanceNamed(*r, "probe").exit_code, 0) << "1: another status than RR_EPROTO";
 }
 
 // A Go module takes WasmEdge about 40 s to compile, past a serving process's ready deadline.
@@ -323,7 +317,7 @@ TEST(GoServedStartTest, AServedGoReceiverIsCompiledBeforeItsProcessStarts) {
     ::unsetenv("RR_CACHE_DIR");
   }
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  EXPECT_EQ(find(*r, "sender").exit_code, 0);
+  EXPECT_EQ(testing::instanceNamed(*r, "sender").exit_code, 0);
   EXPECT_EQ(r->exit_code, 0);
 }
 

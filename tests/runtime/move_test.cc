@@ -14,24 +14,10 @@
 #include "roadrunner/runtime/runner.h"
 
 #include "../testing/modes.h"
+#include "../testing/report.h"
 
 namespace rr::runtime {
 namespace {
-
-const InstanceReport& find(const RunReport& r, const std::string& name) {
-  for (const auto& i : r.instances) {
-    if (i.name == name) {
-      return i;
-    }
-  }
-  static const InstanceReport kNone{};
-  ADD_FAILURE() << "no instance " << name;
-  return kNone;
-}
-
-std::string seed() {
-  return std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
 
 Workflow moveWorkflow(EdgeMode mode, std::vector<std::string> args) {
   return {.functions = {{.name = "sender", .wasm = RR_GUEST_MOVE_SENDER, .args = std::move(args)},
@@ -44,11 +30,11 @@ class MoveTest : public ::testing::TestWithParam<EdgeMode> {};
 TEST_P(MoveTest, PageAlignedPayloadsArriveAndLeaveZerosBehind) {
   for (const std::uint32_t size : {4096U, 3U << 20, 5000U}) {
     SCOPED_TRACE(size);
-    auto r =
-        runWorkflow(moveWorkflow(GetParam(), {"keeper", std::to_string(size), seed(), "0", "1"}),
-                    testing::servedRunOptions());
+    auto r = runWorkflow(
+        moveWorkflow(GetParam(), {"keeper", std::to_string(size), testing::freshSeed(), "0", "1"}),
+        testing::servedRunOptions());
     ASSERT_TRUE(r.has_value()) << r.error().message();
-    const InstanceReport& sender = find(*r, "sender");
+    const InstanceReport& sender = testing::instanceNamed(*r, "sender");
     ASSERT_EQ(sender.exit_code, 0)
         << "101: wrong hash, 102: range not cleared, 103: the receiver's payload changed after "
            "the sender wrote, 104: rr_move_buffer not huge-page aligned, 7: the receiver's "
@@ -67,11 +53,11 @@ TEST_P(MoveTest, PageAlignedPayloadsArriveAndLeaveZerosBehind) {
 
 TEST_P(MoveTest, BuffersAtDifferentOffsetsInAPageAreCopied) {
   const std::uint32_t size = 1U << 20;
-  auto r =
-      runWorkflow(moveWorkflow(GetParam(), {"keeper", std::to_string(size), seed(), "100", "1"}),
-                  testing::servedRunOptions());
+  auto r = runWorkflow(
+      moveWorkflow(GetParam(), {"keeper", std::to_string(size), testing::freshSeed(), "100", "1"}),
+      testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  const InstanceReport& sender = find(*r, "sender");
+  const InstanceReport& sender = testing::instanceNamed(*r, "sender");
   ASSERT_EQ(sender.exit_code, 0);
   EXPECT_EQ(sender.moved_bytes, 0U);
   if (GetParam() == EdgeMode::kEmbedded) {
@@ -86,14 +72,15 @@ TEST_P(MoveTest, TheCppAndRustBuffersMoveAndComeBackEmptied) {
   const std::uint32_t size = 3U << 20;
   for (const char* wasm : {RR_GUEST_CPP_MOVE_SENDER, RR_GUEST_RUST_MOVE_SENDER}) {
     SCOPED_TRACE(wasm);
-    const Workflow w{.functions = {{.name = "sender",
-                                    .wasm = wasm,
-                                    .args = {"keeper", std::to_string(size), seed(), "3"}},
-                                   {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
-                     .edges = {{.from = "sender", .to = "keeper", .mode = GetParam()}}};
+    const Workflow w{
+        .functions = {{.name = "sender",
+                       .wasm = wasm,
+                       .args = {"keeper", std::to_string(size), testing::freshSeed(), "3"}},
+                      {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
+        .edges = {{.from = "sender", .to = "keeper", .mode = GetParam()}}};
     auto r = runWorkflow(w, testing::servedRunOptions());
     ASSERT_TRUE(r.has_value()) << r.error().message();
-    const InstanceReport& sender = find(*r, "sender");
+    const InstanceReport& sender = testing::instanceNamed(*r, "sender");
     ASSERT_EQ(sender.exit_code, 0) << "101: wrong hash, 102: the buffer came back with bytes in "
                                       "it, 104: not aligned to a huge page";
     if (GetParam() == EdgeMode::kEmbedded) {
@@ -134,17 +121,18 @@ TEST(MoveMemoryTest, ARunOfMovesHoldsOnePayloadAtATime) {
   GTEST_SKIP() << "a sanitizer's shadow memory counts in the resident set";
 #endif
   constexpr std::uint32_t kSize = 96U << 20;
-  const Workflow w{.functions = {{.name = "sender",
-                                  .wasm = RR_GUEST_CPP_MOVE_SENDER,
-                                  .args = {"keeper", std::to_string(kSize), seed(), "3"}},
-                                 {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
-                   .edges = {{.from = "sender", .to = "keeper", .mode = EdgeMode::kEmbedded}}};
+  const Workflow w{
+      .functions = {{.name = "sender",
+                     .wasm = RR_GUEST_CPP_MOVE_SENDER,
+                     .args = {"keeper", std::to_string(kSize), testing::freshSeed(), "3"}},
+                    {.name = "keeper", .wasm = RR_GUEST_KEEPER_RECEIVER}},
+      .edges = {{.from = "sender", .to = "keeper", .mode = EdgeMode::kEmbedded}}};
   resetPeak();
   const std::uint64_t before = residentBytes("VmRSS:");
   auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  ASSERT_EQ(find(*r, "sender").exit_code, 0);
-  ASSERT_EQ(find(*r, "sender").moved_bytes, 3ULL * kSize);
+  ASSERT_EQ(testing::instanceNamed(*r, "sender").exit_code, 0);
+  ASSERT_EQ(testing::instanceNamed(*r, "sender").moved_bytes, 3ULL * kSize);
   const std::uint64_t grew = residentBytes("VmHWM:") - before;
   EXPECT_LT(grew, kSize + kSize / 2) << "peak " << (grew >> 20U) << " MiB over the baseline for "
                                      << (kSize >> 20U) << " MiB payloads";
@@ -155,16 +143,17 @@ TEST(MoveConcurrencyTest, SendersMovingAtOnceShareTheRunsMover) {
   Workflow w;
   for (int i = 0; i < 4; ++i) {
     const std::string n = std::to_string(i);
-    w.functions.push_back({.name = "sender" + n,
-                           .wasm = RR_GUEST_MOVE_SENDER,
-                           .args = {"keeper" + n, std::to_string(2U << 20), seed() + n, "0", "1"}});
+    w.functions.push_back(
+        {.name = "sender" + n,
+         .wasm = RR_GUEST_MOVE_SENDER,
+         .args = {"keeper" + n, std::to_string(2U << 20), testing::freshSeed() + n, "0", "1"}});
     w.functions.push_back({.name = "keeper" + n, .wasm = RR_GUEST_KEEPER_RECEIVER});
     w.edges.push_back({.from = "sender" + n, .to = "keeper" + n, .mode = EdgeMode::kEmbedded});
   }
   auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
   for (int i = 0; i < 4; ++i) {
-    const InstanceReport& sender = find(*r, "sender" + std::to_string(i));
+    const InstanceReport& sender = testing::instanceNamed(*r, "sender" + std::to_string(i));
     EXPECT_EQ(sender.exit_code, 0) << i;
     EXPECT_EQ(sender.moved_bytes, 2U << 20) << i;
   }

@@ -14,6 +14,7 @@
 #include "roadrunner/wasm/aot_cache.h"
 
 #include "../testing/modes.h"
+#include "../testing/report.h"
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
 #include "../testing/tcp_listener.h"
@@ -38,21 +39,14 @@ class RunnerTest : public ::testing::Test {
   static RunOptions options() {
     return {.prefix_output = false, .cache_dir = std::string(RR_BINARY_DIR) + "/test-aot-cache"};
   }
-  static const InstanceReport& find(const RunReport& r, const std::string& name) {
-    for (const auto& i : r.instances) {
-      if (i.name == name) {
-        return i;
-      }
-    }
-    static const InstanceReport kNone{.name = "<missing>", .exit_code = -1};
-    return kNone;
-  }
   static RunReport mustRun(const Workflow& w) {
     auto r = runWorkflow(w, options());
     EXPECT_TRUE(r.has_value()) << r.error().message();
     return r ? *r : RunReport{.exit_code = -1};
   }
-  static int senderStatus(const Workflow& w) { return find(mustRun(w), "sender").exit_code; }
+  static int senderStatus(const Workflow& w) {
+    return testing::instanceNamed(mustRun(w), "sender").exit_code;
+  }
 };
 
 class TransferSizeTest : public RunnerTest, public ::testing::WithParamInterface<std::uint32_t> {};
@@ -61,13 +55,13 @@ TEST_P(TransferSizeTest, BytesArriveIntactAndCostOneCopy) {
   const Workflow w{.functions = {sender("sink", std::to_string(GetParam()), "2"), receiver("sink")},
                    .edges = {{.from = "sender", .to = "sink"}}};
   const RunReport report = mustRun(w);
-  const InstanceReport& s = find(report, "sender");
+  const InstanceReport& s = testing::instanceNamed(report, "sender");
   EXPECT_EQ(s.exit_code, 0) << "the reply hash proves the bytes arrived intact";
   EXPECT_EQ(s.sends, 2U);
   EXPECT_EQ(s.bytes, 2ULL * GetParam());
   EXPECT_EQ(s.copies, GetParam() == 0 ? 0U : 2U);
   EXPECT_EQ(s.copied_bytes, 2ULL * GetParam()) << "observed where the copy is made";
-  EXPECT_EQ(find(report, "sink").deliveries, 2U);
+  EXPECT_EQ(testing::instanceNamed(report, "sink").deliveries, 2U);
   EXPECT_EQ(report.exit_code, 0);
 }
 
@@ -80,9 +74,9 @@ TEST_F(RunnerTest, ChainOfThreeRelaysPayloadAndReply) {
   const Workflow w{.functions = {sender("relay", "300000"), relay, receiver("sink")},
                    .edges = {{.from = "sender", .to = "relay"}, {.from = "relay", .to = "sink"}}};
   const RunReport report = mustRun(w);
-  EXPECT_EQ(find(report, "sender").exit_code, 0);
-  EXPECT_EQ(find(report, "relay").deliveries, 1U);
-  EXPECT_EQ(find(report, "sink").deliveries, 1U);
+  EXPECT_EQ(testing::instanceNamed(report, "sender").exit_code, 0);
+  EXPECT_EQ(testing::instanceNamed(report, "relay").deliveries, 1U);
+  EXPECT_EQ(testing::instanceNamed(report, "sink").deliveries, 1U);
 }
 
 TEST_F(RunnerTest, FanOutOfEightThenFanInOfEight) {
@@ -95,13 +89,14 @@ TEST_F(RunnerTest, FanOutOfEightThenFanInOfEight) {
                 {.from = "worker", .to = "sink"},
                 {.from = "source", .to = "sink"}}};
   const RunReport report = mustRun(w);
-  EXPECT_EQ(find(report, "source").exit_code, 0);
+  EXPECT_EQ(testing::instanceNamed(report, "source").exit_code, 0);
   for (int i = 0; i < 8; ++i) {
     const std::string name = "worker#" + std::to_string(i);
-    EXPECT_EQ(find(report, name).deliveries, 1U) << name;
-    EXPECT_EQ(find(report, name).sends, 1U) << name;
+    EXPECT_EQ(testing::instanceNamed(report, name).deliveries, 1U) << name;
+    EXPECT_EQ(testing::instanceNamed(report, name).sends, 1U) << name;
   }
-  EXPECT_EQ(find(report, "sink").deliveries, 9U);  // 8 partial sums and the report request
+  EXPECT_EQ(testing::instanceNamed(report, "sink").deliveries,
+            9U);  // 8 partial sums and the report request
 }
 
 TEST_F(RunnerTest, UnknownTargetIsAStatusForTheSender) {
@@ -170,8 +165,9 @@ TEST_F(RunnerTest, ReceiverThatCannotRestartAfterATrapStopsServing) {
                                   .dirs = {"/state:" + state.path()}}},
                    .edges = {{.from = "sender", .to = "victim"}}};
   const RunReport report = mustRun(w);
-  EXPECT_EQ(find(report, "sender").exit_code, 0) << "ok, trap, then unavailable twice";
-  EXPECT_EQ(find(report, "victim").handler_traps, 1U);
+  EXPECT_EQ(testing::instanceNamed(report, "sender").exit_code, 0)
+      << "ok, trap, then unavailable twice";
+  EXPECT_EQ(testing::instanceNamed(report, "victim").handler_traps, 1U);
 }
 
 TEST_F(RunnerTest, HandlerTrapFailsThatDeliveryAndTheReceiverKeepsServing) {
@@ -180,8 +176,9 @@ TEST_F(RunnerTest, HandlerTrapFailsThatDeliveryAndTheReceiverKeepsServing) {
   const Workflow w{.functions = {trapper, receiver("sink")},
                    .edges = {{.from = "trapper", .to = "sink"}}};
   const RunReport report = mustRun(w);
-  EXPECT_EQ(find(report, "trapper").exit_code, 0) << "trap -> receiver failed, then ok";
-  EXPECT_EQ(find(report, "sink").handler_traps, 1U);
+  EXPECT_EQ(testing::instanceNamed(report, "trapper").exit_code, 0)
+      << "trap -> receiver failed, then ok";
+  EXPECT_EQ(testing::instanceNamed(report, "sink").handler_traps, 1U);
   EXPECT_EQ(report.exit_code, 1) << "a trapped handler fails the workflow";
 }
 

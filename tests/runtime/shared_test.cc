@@ -15,24 +15,10 @@
 #include "roadrunner/runtime/runner.h"
 
 #include "../testing/modes.h"
+#include "../testing/report.h"
 
 namespace rr::runtime {
 namespace {
-
-const InstanceReport& find(const RunReport& r, const std::string& name) {
-  for (const auto& i : r.instances) {
-    if (i.name == name) {
-      return i;
-    }
-  }
-  static const InstanceReport kNone{};
-  ADD_FAILURE() << "no instance " << name;
-  return kNone;
-}
-
-std::string seed() {
-  return std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
-}
 
 Workflow sharedWorkflow(EdgeMode mode, std::uint32_t members, std::vector<std::string> args) {
   return {
@@ -54,12 +40,12 @@ TEST_P(SharedTest, AGroupGetsTheSamePagesCopyOnWrite) {
     SCOPED_TRACE(std::to_string(size) + (prefixed ? ", own descriptor tables" : ""));
     RunOptions options = testing::servedRunOptions();
     options.prefix_output = prefixed;
-    auto r = runWorkflow(
-        sharedWorkflow(GetParam(), kMembers,
-                       {"members", std::to_string(size), seed(), std::to_string(kRounds)}),
-        options);
+    auto r = runWorkflow(sharedWorkflow(GetParam(), kMembers,
+                                        {"members", std::to_string(size), testing::freshSeed(),
+                                         std::to_string(kRounds)}),
+                         options);
     ASSERT_TRUE(r.has_value()) << r.error().message();
-    const InstanceReport& sender = find(*r, "sender");
+    const InstanceReport& sender = testing::instanceNamed(*r, "sender");
     ASSERT_EQ(sender.exit_code, 0)
         << "7: a receiver saw a wrong payload or, at CHECK, the sender's later bytes "
            "(RR_EHANDLER), 101: a receiver's write reached the sender";
@@ -82,12 +68,12 @@ TEST_P(SharedTest, TheRustSharedBufferMapsIntoEveryMember) {
   const Workflow w{
       .functions = {{.name = "sender",
                      .wasm = RR_GUEST_RUST_SHARED_SENDER,
-                     .args = {"members", std::to_string(kSize), seed(), "2"}},
+                     .args = {"members", std::to_string(kSize), testing::freshSeed(), "2"}},
                     {.name = "members", .wasm = RR_GUEST_SHARED_RECEIVER, .instances = kMembers}},
       .edges = {{.from = "sender", .to = "members", .mode = GetParam()}}};
   auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  const InstanceReport& sender = find(*r, "sender");
+  const InstanceReport& sender = testing::instanceNamed(*r, "sender");
   ASSERT_EQ(sender.exit_code, 0) << "7: a receiver saw a wrong payload or the sender's later "
                                     "bytes, 101: a receiver's write reached the sender";
   if (GetParam() == EdgeMode::kEmbedded) {
@@ -103,21 +89,23 @@ TEST_P(SharedTest, TheRustSharedBufferMapsIntoEveryMember) {
 TEST(SharedRelayTest, ABufferInTheReceiversOwnSharedRangeIsCopiedInto) {
   constexpr std::uint32_t kSize = 1U << 20;
   constexpr std::uint64_t kRounds = 2;
-  const Workflow w{
-      .functions = {{.name = "sender",
-                     .wasm = RR_GUEST_SHARED_SENDER,
-                     .args = {"relay", std::to_string(kSize), seed(), std::to_string(kRounds)}},
-                    {.name = "relay",
-                     .wasm = RR_GUEST_SHARED_RECEIVER,
-                     .env = {"SHARED_FORWARD=sink"}},
-                    {.name = "sink", .wasm = RR_GUEST_SHARED_RECEIVER}},
-      .edges = {{.from = "sender", .to = "relay"}, {.from = "relay", .to = "sink"}}};
+  const Workflow w{.functions = {{.name = "sender",
+                                  .wasm = RR_GUEST_SHARED_SENDER,
+                                  .args = {"relay", std::to_string(kSize), testing::freshSeed(),
+                                           std::to_string(kRounds)}},
+                                 {.name = "relay",
+                                  .wasm = RR_GUEST_SHARED_RECEIVER,
+                                  .env = {"SHARED_FORWARD=sink"}},
+                                 {.name = "sink", .wasm = RR_GUEST_SHARED_RECEIVER}},
+                   .edges = {{.from = "sender", .to = "relay"}, {.from = "relay", .to = "sink"}}};
   auto r = runWorkflow(w, testing::servedRunOptions());
   ASSERT_TRUE(r.has_value()) << r.error().message();
-  ASSERT_EQ(find(*r, "sender").exit_code, 0)
+  ASSERT_EQ(testing::instanceNamed(*r, "sender").exit_code, 0)
       << "7: the sink saw a wrong payload (2) or the relay's forward failed (4)";
-  EXPECT_EQ(find(*r, "sender").mapped_bytes, 0U) << "copied into the relay's shared buffer";
-  EXPECT_EQ(find(*r, "relay").mapped_bytes, kRounds * kSize) << "mapped from the relay's memfd";
+  EXPECT_EQ(testing::instanceNamed(*r, "sender").mapped_bytes, 0U)
+      << "copied into the relay's shared buffer";
+  EXPECT_EQ(testing::instanceNamed(*r, "relay").mapped_bytes, kRounds * kSize)
+      << "mapped from the relay's memfd";
 }
 
 TEST_P(SharedTest, HostileRangesGetStatuses) {
