@@ -108,7 +108,9 @@ TEST(SharedPagesTest, TenThousandRoundsLeaveNoMappingBehind) {
     m.data()[at] = std::byte{1};
     ASSERT_EQ(shared.unshare(m.bytes(), at, 2 * kPage), Status::kOk) << i;
   }
-  EXPECT_EQ(mappingCount(), before);
+  // A few mappings of slack: a sanitizer's allocator maps memory of its own as the test runs
+  // (ASan: 275 -> 279). A range left behind per round would add hundreds (323 against 124).
+  EXPECT_LE(mappingCount(), before + 16);
   EXPECT_EQ(shared.size(), 0U);
 }
 
