@@ -87,8 +87,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       __builtin_trap();
     }
   }
-  const auto status = world.imports.send(memory, a, rr::host::Imports::SendKind::kLend,
-                                         world.shared.find(a.buf, a.len));
+  const auto kind = (selector & 16U) != 0 ? rr::host::Imports::SendKind::kMove
+                                          : rr::host::Imports::SendKind::kLend;
+  const auto status = world.imports.send(memory, a, kind, &world.shared);
   if (static_cast<std::uint32_t>(status) > RR_STATUS_MAX) {
     __builtin_trap();
   }

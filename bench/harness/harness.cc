@@ -69,9 +69,19 @@ runtime::EdgeMode modeOf(const std::string& system) {
 }
 
 // Every system the bench knows, Roadrunner's modes first.
-constexpr std::array kRoadrunnerSystems = {"embedded", "embedded-move", "embedded-shared",
-                                           "kernel",   "kernel-memfd",  "kernel-memfd-copy",
-                                           "network"};
+constexpr std::array kRoadrunnerSystems = {"embedded",    "embedded-move", "embedded-shared",
+                                           "kernel",      "kernel-memfd",  "kernel-memfd-copy",
+                                           "kernel-move", "kernel-shared", "network"};
+
+// The systems whose payload sits in a shared buffer (rr_shared_buffer) or a move buffer: the
+// C guests' senders only.
+bool sendsFromSpecialBuffers(const std::string& system) {
+  return system == "embedded-move" || system == "embedded-shared" || system == "kernel-move" ||
+         system == "kernel-shared";
+}
+
+// A move hands the payload to one receiver: no fan-out.
+bool movesPayload(const std::string& system) { return system.ends_with("-move"); }
 constexpr std::array kBaselines = {"wasmedge-http-raw",
                                    "native-http-raw",
                                    "wasmedge-http",
@@ -99,8 +109,8 @@ std::string limitOf(const std::string& system) {
   if (system.starts_with("embedded")) {
     return "memcpy_warm";
   }
-  if (system == "kernel") {
-    return "unix";
+  if (system == "kernel" || system == "kernel-move" || system == "kernel-shared") {
+    return "unix";  // the zero-copy paths against what a socket does with one copy each way
   }
   if (system.starts_with("kernel-memfd") || system == "iceoryx") {
     return "memfd";
@@ -132,7 +142,7 @@ runtime::RunOptions runOptionsFor(const Options& o, const std::string& system) {
   return {.prefix_output = false,
           .record_latencies = true,
           .roadrunner_exe = o.roadrunner_exe,
-          .memfd_threshold = system.starts_with("kernel-memfd") ? 0 : UINT64_MAX,
+          .memfd_threshold = system.starts_with("kernel-") ? 0 : UINT64_MAX,
           .memfd_map = system != "kernel-memfd-copy",
           .splice_threshold = o.splice_threshold,
           .network_host = o.network_host,
@@ -193,13 +203,16 @@ double steadyMedian(std::vector<double> samples) {
 }
 
 // bench_sender's arguments: embedded-move hands each round's payload over (rr_send_move),
-// embedded-shared sends from a shared buffer (rr_shared_buffer), whose pages receivers map.
+// embedded-shared and kernel-shared send from a shared buffer (rr_shared_buffer), whose pages
+// receivers map, and kernel-move moves from one (its memfd passes to the receiving process).
 std::vector<std::string> senderArgs(const std::string& system, std::uint64_t size, int rounds) {
   std::vector<std::string> args{"receiver", std::to_string(size), std::to_string(rounds)};
   if (system == "embedded-move") {
     args.emplace_back("move");
-  } else if (system == "embedded-shared") {
+  } else if (system == "embedded-shared" || system == "kernel-shared") {
     args.emplace_back("shared");
+  } else if (system == "kernel-move") {
+    args.emplace_back("shared-move");
   }
   return args;
 }
@@ -273,7 +286,7 @@ Result<json> runFanout(const Options& o, const std::string& system, std::uint64_
       .functions = {{.name = "sender",
                      .wasm = o.guest_dir + "/bench_fan_sender.wasm",
                      .args = {std::to_string(size), std::to_string(o.runs + 1),
-                              system == "embedded-shared" ? "shared" : "copy"}},
+                              system.ends_with("-shared") ? "shared" : "copy"}},
                     {.name = "receiver",
                      .wasm = o.guest_dir + "/bench_receiver.wasm",
                      .env = o.fanout_stamps
@@ -476,8 +489,8 @@ constexpr std::array kInterNodeSystems = {"network", "native-http-raw", "wasmedg
 // wasmedge-http when its raw variant is not also measured (the paper's fan-out baseline sent raw
 // bytes; the JSON one adds many minutes at N = 100 and no comparison the chain does not make).
 bool hasFanout(const Options& o, const std::string& system) {
-  if (system == "embedded-move") {
-    return false;  // a move hands the payload to one receiver
+  if (movesPayload(system)) {
+    return false;
   }
   if (!isBaseline(system)) {
     return true;
@@ -761,7 +774,7 @@ Result<> run(const Options& o) {
     }
   }
   for (const auto& system : o.systems) {
-    if ((system == "embedded-move" || system == "embedded-shared") && o.guests != "c") {
+    if (sendsFromSpecialBuffers(system) && o.guests != "c") {
       return fail(Errc::kInvalidArgument, "bench",
                   system +
                       " runs the C guests only (--guests c): the other SDKs' benchmark "

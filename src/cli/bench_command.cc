@@ -37,7 +37,7 @@ int benchCommand(Args args) {
                 "after reading it");
   app->add_option("--modes,--systems", systems,
                   "the systems to measure: embedded, embedded-move, embedded-shared, kernel, "
-                  "kernel-memfd, kernel-memfd-copy, "
+                  "kernel-memfd, kernel-memfd-copy, kernel-move, kernel-shared, "
                   "network, and the baselines wasmedge-http-raw, native-http-raw, wasmedge-http, "
                   "native-http, redis, iceoryx, nats, grpc (default embedded,wasmedge-http-raw)")
       ->type_name("SYSTEM,...");
@@ -105,10 +105,19 @@ int benchCommand(Args args) {
   if (app->count("--modes") > 0) {
     options.systems = splitList(systems);
   } else if (quick || paper) {
-    options.systems = {
-        "embedded", "embedded-move",     "embedded-shared", "kernel",        "kernel-memfd",
-        "network",  "wasmedge-http-raw", "native-http-raw", "wasmedge-http", "native-http",
-        "redis"};
+    options.systems = {"embedded",
+                       "embedded-move",
+                       "embedded-shared",
+                       "kernel",
+                       "kernel-memfd",
+                       "kernel-move",
+                       "kernel-shared",
+                       "network",
+                       "wasmedge-http-raw",
+                       "native-http-raw",
+                       "wasmedge-http",
+                       "native-http",
+                       "redis"};
     if (paper) {  // the peers Debian ships, run by roadrunner-bench-peers
       options.systems.insert(options.systems.end(), {"iceoryx", "nats", "grpc"});
     }

@@ -22,7 +22,7 @@ bool overlap(std::span<const std::byte> a, std::span<const std::byte> b) noexcep
 }  // namespace
 
 Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind kind,
-                     std::optional<SharedView> shared) {
+                     SharedBuffers* shared_buffers) {
   const auto start = std::chrono::steady_clock::now();
   const auto maybe_target = guestSlice(memory, args.target, args.target_len);
   const auto maybe_payload = guestSlice(memory, args.buf, args.len);
@@ -30,10 +30,18 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
   const auto maybe_reply_len = args.reply_len_out == 0
                                    ? std::optional<std::span<std::byte>>(std::span<std::byte>{})
                                    : guestSlice(memory, args.reply_len_out, sizeof(std::uint32_t));
+  const std::optional<SharedView> shared = shared_buffers != nullptr && maybe_payload
+                                               ? shared_buffers->find(args.buf, args.len)
+                                               : std::nullopt;
   const auto finish = [&](Status status, std::uint64_t copied_bytes,
                           const DeliveryResult& result = {}) {
-    const bool taken = result.taken;
-    if (kind == SendKind::kMove && status != Status::kFault && !taken) {
+    const bool cleared = kind == SendKind::kMove && status != Status::kFault && !result.taken;
+    if (result.shared_held) {
+      // Before the sender runs again: nothing it writes may reach a receiver still mapping it.
+      shared_buffers->detach(memory, args.buf, args.len, cleared);
+    } else if (cleared && shared) {
+      shared_buffers->clear(memory, args.buf, args.len);
+    } else if (cleared) {
       // Not taken by the receiving side (another process, a group, a failed delivery): the
       // bytes went by copy or not at all, and the range is cleared all the same.
       std::memset(maybe_payload->data(), 0, maybe_payload->size());

@@ -38,7 +38,7 @@ constexpr auto kCrcTable = makeCrcTable();
 }  // namespace
 
 // Layout: magic u32 @0, version u8 @4, flags u8 @5, source_len u16 @6, target_len u16 @8,
-// reserved u16 @10, reply_cap u32 @12, payload_len u64 @16, checksum u32 @24, reserved u32 @28,
+// reserved u16 @10, reply_cap u32 @12, payload_len u64 @16, checksum u32 @24, memfd_page u32 @28,
 // send_ns u64 @32.
 void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept {
   std::memset(out.data(), 0, kRequestHeaderSize);
@@ -50,6 +50,7 @@ void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept {
   put(out, 12, h.reply_cap);
   put(out, 16, h.payload_len);
   put(out, 24, h.checksum);
+  put(out, 28, h.memfd_page);
   put(out, 32, h.send_ns);
 }
 
@@ -70,12 +71,16 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
   h.reply_cap = get<std::uint32_t>(in, 12);
   h.payload_len = get<std::uint64_t>(in, 16);
   h.checksum = get<std::uint32_t>(in, 24);
+  h.memfd_page = get<std::uint32_t>(in, 28);
   h.send_ns = get<std::uint64_t>(in, 32);
   if ((h.flags & ~kKnownFlags) != 0) {
     return bad("unknown flags");
   }
-  if (get<std::uint16_t>(in, 10) != 0 || get<std::uint32_t>(in, 28) != 0) {
+  if (get<std::uint16_t>(in, 10) != 0) {
     return bad("reserved bytes are not zero");
+  }
+  if (h.memfd_page != 0 && (h.flags & kFlagMemfd) == 0) {
+    return bad("memfd page on a frame without a memfd");
   }
   if (h.source_len == 0 || h.source_len > kMaxName || h.target_len == 0 ||
       h.target_len > kMaxName) {

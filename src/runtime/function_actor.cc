@@ -303,6 +303,17 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                   filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable};
     }
     copied_bytes = *filled;
+  } else if (len >= RR_PAGE_SIZE && d.shared && diverted.empty() && buf % RR_PAGE_SIZE == 0 &&
+             !instance_->sharesPages(buf, len)) {
+    // Before a move's take: a move from a shared buffer maps too, and the sender's host then
+    // clears its range by releasing those pages (SharedBuffers::clear).
+    shared_mapped = mapShared(into, d.payload, *d.shared);
+    copied_bytes = shared_mapped.empty() ? 0 : len - shared_mapped.size();
+    mapped_bytes = shared_mapped.size();
+    if (shared_mapped.empty()) {
+      std::memcpy(into.data(), d.payload.data(), len);
+      copied_bytes = len;
+    }
   } else if (len > 0 && !d.take.empty() && diverted.empty()) {
     const sys::TransferReport report = take(into, d.take);
     copied_bytes = report.copied;
@@ -311,15 +322,6 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     if (report.copied >= RR_PAGE_SIZE) {
       RR_LOG_DEBUG("{}: {} of {} bytes from {} copied, not moved: {}", config_.name, report.copied,
                    len, d.source, std::strerror(report.copy_reason));
-    }
-  } else if (len >= RR_PAGE_SIZE && d.shared && diverted.empty() && buf % RR_PAGE_SIZE == 0 &&
-             !instance_->sharesPages(buf, len)) {
-    shared_mapped = mapShared(into, d.payload, *d.shared);
-    copied_bytes = shared_mapped.empty() ? 0 : len - shared_mapped.size();
-    mapped_bytes = shared_mapped.size();
-    if (shared_mapped.empty()) {
-      std::memcpy(into.data(), d.payload.data(), len);
-      copied_bytes = len;
     }
   } else if (len > 0) {
     std::memcpy(into.data(), d.payload.data(), len);

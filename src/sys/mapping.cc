@@ -10,6 +10,9 @@
 #include <cstdio>
 #include <string>
 
+#include "roadrunner/base/try.h"
+#include "roadrunner/sys/socket.h"
+
 namespace rr::sys {
 
 Result<Mapping> Mapping::map(std::size_t size, int prot, int flags, int fd, off_t offset) {
@@ -36,19 +39,42 @@ Result<> replaceWithFile(std::span<std::byte> pages, int fd, off_t offset) {
   return {};
 }
 
-Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages) {
-  UniqueFd fd(::memfd_create("roadrunner-shared", MFD_CLOEXEC));
-  if (!fd.valid()) {
-    return failErrno("memfd_create");
-  }
-  if (::ftruncate(fd.get(), static_cast<off_t>(pages.size())) != 0) {
-    return failErrno("ftruncate(memfd)");
+Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages, bool keep_bytes) {
+  RR_ASSIGN_OR_RETURN(UniqueFd fd, makeSizeSealedMemfd(pages.size()));
+  if (keep_bytes) {
+    const auto written = ::pwrite(fd.get(), pages.data(), pages.size(), 0);
+    if (written < 0 || static_cast<std::size_t>(written) != pages.size()) {
+      return failErrno("pwrite(memfd)", written < 0 ? errno : EIO);
+    }
   }
   if (::mmap(pages.data(), pages.size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd.get(),
              0) == MAP_FAILED) {
     return failErrno("mmap(memfd over fixed pages)");
   }
   return fd;
+}
+
+Result<> preadExact(int fd, std::span<std::byte> out, std::uint64_t offset) {
+  for (std::size_t done = 0; done < out.size();) {
+    const auto n =
+        ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      return failErrno("pread", n < 0 ? errno : EIO);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<> punchHole(int fd, std::uint64_t offset, std::uint64_t len) {
+  if (len > 0 && ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                             static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
+    return failErrno("fallocate(punch hole)");
+  }
+  return {};
 }
 
 Result<UniqueFd> openThreadFd(int tid, int fd, std::uint64_t inode) {

@@ -8,6 +8,7 @@
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/guest/abi.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/transport/auth.h"
@@ -159,6 +160,23 @@ Result<SocketEndpoint::Memfd*> SocketEndpoint::memfdFor(std::size_t len) {
   return slot.get();
 }
 
+Result<SocketEndpoint::PassedMemfd> SocketEndpoint::memfdPayload(const host::Delivery& d) {
+  if (d.shared) {
+    // Read-only: the receiving host maps it MAP_PRIVATE and can never write the sender's pages.
+    auto opened = sys::openThreadFd(d.shared->tid, d.shared->fd, d.shared->inode);
+    if (opened) {
+      const int fd = opened->get();
+      return PassedMemfd{.shared = std::move(*opened),
+                         .fd = fd,
+                         .page = static_cast<std::uint32_t>(d.shared->offset / RR_PAGE_SIZE)};
+    }
+    RR_LOG_DEBUG("send to {}: shared payload copied: {}", target_, opened.error().message());
+  }
+  RR_ASSIGN_OR_RETURN(Memfd * memfd, memfdFor(d.payload.size()));
+  std::memcpy(memfd->map.data(), d.payload.data(), d.payload.size());  // the sender side's copy
+  return PassedMemfd{.fd = memfd->fd.get(), .copied = d.payload.size()};
+}
+
 void SocketEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
   if (!options_.own_thread) {
     completion.done(transfer(delivery));
@@ -184,15 +202,14 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   }
   const bool use_memfd = !address_.tcp() && len > 0 && len >= options_.memfd_threshold;
   const bool use_splice = address_.tcp() && len > 0 && len >= options_.splice_threshold;
-  Memfd* memfd = nullptr;
+  PassedMemfd memfd;
   if (use_memfd) {
-    auto m = memfdFor(len);
+    auto m = memfdPayload(d);
     if (!m) {
       RR_LOG_WARN("send to {}: {}", target_, m.error().message());
       return {.status = Status::kUnavailable};
     }
-    memfd = *m;
-    std::memcpy(memfd->map.data(), d.payload.data(), len);  // the sender side's one copy
+    memfd = std::move(*m);
   }
   // Never more than the server buffers: then "the reply fit" means the same at both ends.
   const auto reply_cap =
@@ -203,6 +220,7 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
                         .target_len = static_cast<std::uint16_t>(target_.size()),
                         .reply_cap = reply_cap,
                         .payload_len = len,
+                        .memfd_page = memfd.page,
                         .send_ns = send_ns},
                        header);
   std::array<iovec, 4> iov = {iovec{header.data(), header.size()},
@@ -211,10 +229,10 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
                               // Straight from the sender's linear memory: no staging buffer.
                               iovec{const_cast<std::byte*>(d.payload.data()),
                                     use_memfd || use_splice ? 0 : d.payload.size()}};
-  auto sent = sys::sendAll(*fd, iov, use_memfd ? memfd->fd.get() : -1);
+  auto sent = sys::sendAll(*fd, iov, memfd.fd);
   // The payload bytes this side copied: into the memfd above, or into the socket's buffers
   // (writev); vmsplice lends the pages to the socket instead of copying them.
-  std::uint64_t copied = use_splice ? 0 : len;
+  std::uint64_t copied = use_memfd ? memfd.copied : use_splice ? 0 : len;
   if (sent && use_splice) {
     sys::SplicePipe* pipe = nullptr;
     {
@@ -244,13 +262,14 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     dropConnection();
     const Error& e = sent ? received.error() : sent.error();
     RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), e.message());
-    return {.status = statusFor(e)};
+    // The receiving host may have the shared memfd, and no word that it let go of it.
+    return {.status = statusFor(e), .shared_held = memfd.shared.valid()};
   }
   auto response = proto::decodeResponse(raw);
   if (!response) {
     dropConnection();
     RR_LOG_WARN("send to {}: {}", target_, response.error().message());
-    return {.status = Status::kProto};
+    return {.status = Status::kProto, .shared_held = memfd.shared.valid()};
   }
   // A server refuses a frame over its payload limit with kTooLarge, then closes the connection.
   // Our write may still have succeeded (the frame fit the socket buffer, or the payload was a
@@ -274,6 +293,10 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
           .reply_len = response->reply_len,
           .copied_bytes = copied + response->copied,
+          // The shared buffer's pages the receiver mapped: the payload less what it copied.
+          .mapped_bytes = memfd.shared.valid() && response->handler_ns != 0
+                              ? len - std::min<std::uint64_t>(response->copied, len)
+                              : 0,
           .handler_ns = response->handler_ns,
           .done_ns = response->done_ns,
           .faults = response->faults};

@@ -14,6 +14,7 @@
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/guest/abi.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/socket.h"
@@ -62,27 +63,31 @@ class SocketSource final : public host::PayloadSource {
   bool broken_ = false;
 };
 
-// A payload passed as a size-sealed memfd: mapped over the guest's buffer when it is page
-// aligned (zero copies), copied from a mapping otherwise.
+// A payload passed as a size-sealed memfd from its page `page`: its whole pages mapped over the
+// guest's buffer when that is page-aligned (zero copies) and the partial page at its end copied,
+// so the guest never sees the memfd's bytes past the payload (the sender's other data, in its
+// shared buffer) nor loses its own bytes past the buffer; all of it copied otherwise.
 class MemfdSource final : public host::PayloadSource {
  public:
-  MemfdSource(int fd, std::uint64_t len, bool map) : fd_(fd), len_(len), map_(map) {}
+  MemfdSource(int fd, std::uint32_t page, bool map)
+      : fd_(fd), offset_(std::uint64_t{page} * RR_PAGE_SIZE), map_(map) {}
   Result<std::uint32_t> fill(std::span<std::byte> dst, std::span<std::byte> pages) override {
     if (dst.empty()) {
       return 0U;
     }
-    struct stat st{};
-    if (map_ && !pages.empty() && ::fstat(fd_, &st) == 0 &&
-        static_cast<std::uint64_t>(st.st_size) >= pages.size()) {
+    const std::size_t whole =
+        map_ ? std::min(pages.size(), dst.size() & ~std::size_t{RR_PAGE_SIZE - 1}) : 0;
+    if (whole > 0) {
       // MAP_PRIVATE: the guest may write its buffer without touching the sender's memfd.
-      RR_RETURN_IF_ERROR(sys::replaceWithFile(pages, fd_));
-      mapped_ = pages;
-      return 0U;
+      RR_RETURN_IF_ERROR(
+          sys::replaceWithFile(pages.first(whole), fd_, static_cast<off_t>(offset_)));
+      mapped_ = pages.first(whole);
     }
-    RR_ASSIGN_OR_RETURN(const sys::Mapping src,
-                        sys::Mapping::map(len_, PROT_READ, MAP_SHARED, fd_));
-    std::memcpy(dst.data(), src.data(), dst.size());
-    return static_cast<std::uint32_t>(dst.size());
+    const std::span<std::byte> rest = dst.subspan(whole);
+    if (!rest.empty()) {
+      RR_RETURN_IF_ERROR(sys::preadExact(fd_, rest, offset_ + whole));
+    }
+    return static_cast<std::uint32_t>(rest.size());
   }
   void detach() noexcept override {
     if (!mapped_.empty()) {
@@ -102,7 +107,7 @@ class MemfdSource final : public host::PayloadSource {
 
  private:
   int fd_;
-  std::uint64_t len_;
+  std::uint64_t offset_;
   bool map_;
   std::span<std::byte> mapped_;
 };
@@ -289,7 +294,9 @@ void SocketServer::serve(UniqueFd conn) {
       break;
     }
     if (memfd) {
-      if (auto ok = sys::checkSizeSealed(passed.get(), header->payload_len); !ok) {
+      const std::uint64_t end = std::uint64_t{header->memfd_page} * RR_PAGE_SIZE +
+                                header->payload_len;  // < 2^45 + max_payload: no overflow
+      if (auto ok = sys::checkSizeSealed(passed.get(), end); !ok) {
         drop(ok.error().message());
         break;
       }
@@ -302,7 +309,7 @@ void SocketServer::serve(UniqueFd conn) {
     }
     const std::span<std::byte> reply = std::span(reply_buffer).first(reply_cap);
     SocketSource stream(fd, header->payload_len, *header);
-    MemfdSource mapped(passed.get(), header->payload_len, options_.memfd_map);
+    MemfdSource mapped(passed.get(), header->memfd_page, options_.memfd_map);
     const std::string_view target = std::string_view(names).substr(header->source_len);
     if (!options_.name.empty() && target != options_.name) {
       if (!memfd && !stream.drain()) {

@@ -83,10 +83,8 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
                               .reply = argU32(params, 4),
                               .reply_cap = argU32(params, 5),
                               .reply_len_out = argU32(params, 6)};
-    const host::Status status = host_data->imports->send(
-        frameMemory(frame), args, kKind,
-        kKind == host::Imports::SendKind::kLend ? host_data->shared.find(args.buf, args.len)
-                                                : std::nullopt);
+    const host::Status status =
+        host_data->imports->send(frameMemory(frame), args, kKind, &host_data->shared);
     results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
     return WasmEdge_Result_Success;
   } catch (...) {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/guest/abi.h"
@@ -77,6 +78,54 @@ std::optional<SharedView> SharedPages::find(std::uint32_t buf, std::uint32_t len
     }
   }
   return std::nullopt;
+}
+
+SharedPages::Range* SharedPages::holding(std::uint32_t buf, std::uint32_t len) noexcept {
+  const auto it = std::ranges::find_if(ranges_, [&](const Range& r) {
+    return buf >= r.buf && std::uint64_t{buf} + len <= std::uint64_t{r.buf} + r.len;
+  });
+  return it == ranges_.end() ? nullptr : &*it;
+}
+
+void SharedPages::clear(std::span<std::byte> memory, std::uint32_t buf,
+                        std::uint32_t len) noexcept {
+  const Range* r = holding(buf, len);
+  const auto bytes = guestSlice(memory, buf, len);
+  if (r == nullptr || !bytes) {
+    return;
+  }
+  // The whole pages leave the memfd; the partial page at the end holds other bytes of the range.
+  const std::uint32_t whole = buf % RR_PAGE_SIZE == 0 ? len / RR_PAGE_SIZE * RR_PAGE_SIZE : 0;
+  if (auto punched = sys::punchHole(r->fd.get(), buf - r->buf, whole); !punched) {
+    RR_LOG_WARN("send_move({:#x}, {}): {}; zeroing instead", buf, len, punched.error().message());
+    std::memset(bytes->data(), 0, whole);
+  }
+  std::memset(bytes->data() + whole, 0, len - whole);
+}
+
+void SharedPages::detach(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len,
+                         bool cleared) noexcept {
+  Range* r = holding(buf, len);
+  const auto pages = r != nullptr ? guestSlice(memory, r->buf, r->len) : std::nullopt;
+  if (!pages) {
+    return;
+  }
+  struct stat st{};
+  auto fd = sys::replaceWithSharedPages(*pages, /*keep_bytes=*/true);
+  if (!fd || ::fstat(fd->get(), &st) != 0) {
+    // The range cannot leave the old memfd: it leaves sharing instead, as zero pages.
+    RR_LOG_ERROR("shared range {:#x}+{} unshared, a receiver may still map it: {}", r->buf, r->len,
+                 fd ? "fstat failed" : fd.error().message());
+    (void)sys::replaceWithZeroPages(*pages);
+    ranges_.erase(ranges_.begin() + (r - ranges_.data()));
+    return;
+  }
+  r->fd = std::move(*fd);
+  r->tid = static_cast<int>(::gettid());
+  r->inode = static_cast<std::uint64_t>(st.st_ino);
+  if (cleared) {
+    clear(memory, buf, len);
+  }
 }
 
 bool SharedPages::overlaps(std::uint64_t buf, std::uint64_t len) const noexcept {

@@ -7,6 +7,9 @@
 //   - it overwrites its buffer with 0xEE and sends "CHECK": each receiver checks that the
 //     payload it kept reads as the round's bytes or as zeros, never as the sender's 0xEE (a
 //     receiver that saw them fails its handler: RR_EHANDLER).
+//   shared_sender TARGET SIZE SEED ROUNDS move
+// The same with rr_send_move: after each send the buffer must read as zeros (else 102), and it
+// stays a shared buffer that the next round fills again.
 // Prints "shared N" and exits 0, or exits with the status, or 100 + the check that failed.
 //   shared_sender TARGET hostile   hostile ranges, each status checked (see below: 111-122)
 #define ROADRUNNER_IMPLEMENTATION
@@ -93,18 +96,26 @@ int main(int argc, char** argv) {
   const uint32_t size = (uint32_t)strtoul(argv[2], NULL, 10);
   const uint64_t seed = strtoull(argv[3], NULL, 10);
   const int rounds = atoi(argv[4]);
+  const int move = argc > 5 && strcmp(argv[5], "move") == 0;
   uint8_t* buf = rr_shared_buffer(size);
   if (buf == NULL) {
     return 65;
   }
   for (int round = 0; round < rounds; ++round) {
     fill(buf, size, seed, (uint32_t)round);
-    rr_status_t st = rr_send(target, buf, size);
+    rr_status_t st = move ? rr_send_move(target, buf, size) : rr_send(target, buf, size);
     if (st != RR_OK) {
       printf("send: %s\n", rr_status_name(st));
       return (int)st;
     }
-    if (!matches(buf, size, seed, (uint32_t)round)) {
+    if (move) {
+      for (uint32_t i = 0; i < size; ++i) {
+        if (buf[i] != 0) {
+          printf("byte %u of a moved buffer is %u, not 0\n", i, buf[i]);
+          return 102;
+        }
+      }
+    } else if (!matches(buf, size, seed, (uint32_t)round)) {
       printf("a receiver's write reached the sender's buffer\n");
       return 101;
     }

@@ -23,6 +23,7 @@ TEST(FrameTest, RequestRoundTrips) {
                         .reply_cap = 64,
                         .payload_len = 1ULL << 33,
                         .checksum = 0xABCD,
+                        .memfd_page = 0xFFFFFFFF,
                         .send_ns = 123456789};
   auto d = decodeRequest(encoded(h), UINT64_MAX);
   ASSERT_TRUE(d.has_value()) << d.error().message();
@@ -32,6 +33,7 @@ TEST(FrameTest, RequestRoundTrips) {
   EXPECT_EQ(d->reply_cap, 64U);
   EXPECT_EQ(d->payload_len, 1ULL << 33);
   EXPECT_EQ(d->checksum, 0xABCDU);
+  EXPECT_EQ(d->memfd_page, 0xFFFFFFFFU);
   EXPECT_EQ(d->send_ns, 123456789U);
 }
 
@@ -81,6 +83,7 @@ TEST(FrameTest, MalformedHeadersAreRejectedWithAReason) {
                         {4, std::byte{1}, "unsupported frame version"},  // before done_ns
                         {5, std::byte{0x80}, "unknown flags"},
                         {10, std::byte{1}, "reserved"},
+                        {28, std::byte{1}, "memfd page on a frame without a memfd"},
                         {6, std::byte{0}, "name length"}};
   for (const Case& c : cases) {
     auto buf = encoded(ok);

@@ -2,8 +2,9 @@
 // one maps the payload's whole pages into every receiver of a group, copy-on-write, and copies
 // only the partial page at its end; each receiver checks every byte, then writes its buffer,
 // and neither the sender nor another receiver sees those writes; the sender's writes after the
-// send reach no receiver. Kernel and network edges copy (the pages stay in this process) with
-// the same results. Payloads differ on every run and every round.
+// send reach no receiver. Kernel edges map them too, through the memfd passed to the serving
+// process (from RunOptions::memfd_threshold); network edges copy, with the same results.
+// Payloads differ on every run and every round.
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +30,17 @@ Workflow sharedWorkflow(EdgeMode mode, std::uint32_t members, std::vector<std::s
 
 class SharedTest : public ::testing::TestWithParam<EdgeMode> {};
 
+// Whether a receiver maps a shared payload of `size` bytes: in this process (embedded), or in
+// another through the memfd (kernel, from RunOptions::memfd_threshold); never over TCP.
+bool mapsShared(EdgeMode mode, std::uint64_t size) {
+  return mode == EdgeMode::kEmbedded ||
+         (mode == EdgeMode::kKernel && size >= RunOptions{}.memfd_threshold);
+}
+
+// The bytes the hosts copy for one "CHECK" message: once in process, twice over a socket (the
+// sender's write and the receiver's read).
+std::uint64_t checkBytes(EdgeMode mode) { return mode == EdgeMode::kEmbedded ? 5 : 10; }
+
 // With prefixed output each function's thread has a descriptor table of its own, so a receiver
 // cannot use the sender's descriptor for the memfd: both ways must map.
 TEST_P(SharedTest, AGroupGetsTheSamePagesCopyOnWrite) {
@@ -50,13 +62,13 @@ TEST_P(SharedTest, AGroupGetsTheSamePagesCopyOnWrite) {
         << "7: a receiver saw a wrong payload or, at CHECK, the sender's later bytes "
            "(RR_EHANDLER), 101: a receiver's write reached the sender";
     const std::uint64_t whole_pages = std::uint64_t{size} / 4096 * 4096;
-    const std::uint64_t checks = kRounds * kMembers * 5;  // the CHECK messages, copied
-    if (GetParam() == EdgeMode::kEmbedded) {
+    const std::uint64_t checks = kRounds * kMembers * checkBytes(GetParam());
+    if (mapsShared(GetParam(), size)) {
       EXPECT_EQ(sender.mapped_bytes, kRounds * kMembers * whole_pages);
       EXPECT_EQ(sender.copied_bytes, kRounds * kMembers * (size - whole_pages) + checks)
           << "the partial last page for each member, then the CHECKs";
     } else {
-      EXPECT_EQ(sender.mapped_bytes, 0U) << "pages are shared inside one process only";
+      EXPECT_EQ(sender.mapped_bytes, 0U);
     }
   }
 }
@@ -76,10 +88,32 @@ TEST_P(SharedTest, TheRustSharedBufferMapsIntoEveryMember) {
   const InstanceReport& sender = testing::instanceNamed(*r, "sender");
   ASSERT_EQ(sender.exit_code, 0) << "7: a receiver saw a wrong payload or the sender's later "
                                     "bytes, 101: a receiver's write reached the sender";
-  if (GetParam() == EdgeMode::kEmbedded) {
-    EXPECT_EQ(sender.mapped_bytes, 2ULL * kMembers * kSize);
-  } else {
-    EXPECT_EQ(sender.mapped_bytes, 0U);
+  EXPECT_EQ(sender.mapped_bytes, mapsShared(GetParam(), kSize) ? 2ULL * kMembers * kSize : 0U);
+}
+
+// A move from a shared buffer: the receiver maps the pages (embedded: from the sender's memfd
+// in this process; kernel: the memfd passed to the serving process), the sender's range reads
+// as zeros after every send, and no copy is made but the partial last page.
+TEST_P(SharedTest, AMoveFromASharedBufferMapsAndLeavesZeros) {
+  constexpr std::uint64_t kRounds = 3;
+  for (const std::uint32_t size : {(4U << 20) + 100, 8192U}) {
+    SCOPED_TRACE(size);
+    auto r = runWorkflow(sharedWorkflow(GetParam(), 1,
+                                        {"members", std::to_string(size), testing::freshSeed(),
+                                         std::to_string(kRounds), "move"}),
+                         testing::servedRunOptions());
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    const InstanceReport& sender = testing::instanceNamed(*r, "sender");
+    ASSERT_EQ(sender.exit_code, 0) << "7: the receiver saw a wrong payload or the sender's later "
+                                      "bytes, 102: the moved range did not read as zeros";
+    const std::uint64_t whole_pages = size / 4096 * 4096;
+    if (mapsShared(GetParam(), size)) {
+      EXPECT_EQ(sender.mapped_bytes, kRounds * whole_pages);
+      EXPECT_EQ(sender.copied_bytes, kRounds * (size - whole_pages + checkBytes(GetParam())))
+          << "the partial last page and the CHECK each round";
+    } else {
+      EXPECT_EQ(sender.mapped_bytes, 0U);
+    }
   }
 }
 

@@ -5,11 +5,14 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -121,8 +124,9 @@ TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
       ASSERT_EQ(r.status, Status::kOk) << n << " bytes, threshold " << threshold;
       EXPECT_EQ(sum, byteSum(payload)) << n;
       if (n > 0) {
-        // socket: the sender's write and the receiver's read; memfd: the sender's copy only
-        EXPECT_EQ(r.copied_bytes, (threshold == 0 ? 1U : 2U) * n) << n;
+        // socket: the sender's write and the receiver's read; memfd: the sender's copy, and
+        // the receiver's of the partial last page (the rest is mapped)
+        EXPECT_EQ(r.copied_bytes, threshold == 0 ? n + n % 4096 : 2 * n) << n;
       }
     }
   }
@@ -150,6 +154,135 @@ class FileSizeLimit {
   rlimit old_{};
   sighandler_t old_handler_ = SIG_DFL;
 };
+
+// A receiver that fills its buffer, notes what arrived, then holds the buffer until `release`
+// before it reads it again, the way a long handler would: what it reads then must still be what
+// arrived, whatever the sender did meanwhile. Its memory starts as zeros, so `tail_clean` says
+// whether any byte past the payload in its last page came from the sender.
+class HoldingReceiver final : public host::Endpoint {
+ public:
+  void deliverAsync(const host::Delivery& d, host::Completion& c) override {
+    const std::size_t len = d.size();
+    const std::size_t rounded = (len + 4095) / 4096 * 4096;
+    auto mem = sys::Mapping::map(rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    if (!mem || d.remote == nullptr) {
+      c.done({.status = Status::kNoMemory});
+      return;
+    }
+    const std::span<std::byte> dst(mem->data(), len);
+    auto filled = d.remote->fill(dst, mem->bytes());
+    if (!filled) {
+      c.done({.status = Status::kUnavailable});
+      return;
+    }
+    arrived.assign(dst.begin(), dst.end());
+    tail_clean = std::ranges::all_of(mem->bytes().subspan(len),
+                                     [](std::byte b) { return b == std::byte{0}; });
+    for (int i = 0; i < 1000 && !release.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    unchanged = std::ranges::equal(dst, arrived);
+    d.remote->detach();
+    finished.store(true);
+    c.done({.copied_bytes = *filled, .handler_ns = 1});  // the handler ran
+  }
+  std::atomic<bool> release{true};
+  std::atomic<bool> finished{false};
+  std::vector<std::byte> arrived;
+  bool tail_clean = false;
+  bool unchanged = false;
+};
+
+// A sender's shared buffer: the range [kBuf, kBuf + kRange) of a mapping standing in for its
+// linear memory, backed by a size-sealed memfd the way wasm::SharedPages backs one.
+class SharedBufferSender {
+ public:
+  static constexpr std::size_t kBuf = 8 * 4096;
+  static constexpr std::size_t kRange = 16 * 4096;
+  SharedBufferSender() {
+    auto m = sys::Mapping::map(32 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
+    EXPECT_TRUE(m.has_value());
+    memory_ = std::move(*m);
+    share();
+  }
+  // Backs the range with a fresh memfd holding its bytes: what SharedPages::detach does.
+  void share() {
+    auto fd = sys::replaceWithSharedPages(range(), /*keep_bytes=*/true);
+    ASSERT_TRUE(fd.has_value()) << fd.error().message();
+    fd_ = std::move(*fd);
+  }
+  [[nodiscard]] std::span<std::byte> range() const { return memory_.bytes().subspan(kBuf, kRange); }
+  // The payload `len` bytes from `offset` in the range, and where it also lives.
+  [[nodiscard]] host::Delivery delivery(std::size_t offset, std::size_t len) const {
+    struct stat st{};
+    EXPECT_EQ(::fstat(fd_.get(), &st), 0);
+    return {.source = "test",
+            .payload = range().subspan(offset, len),
+            .shared = host::SharedView{.fd = fd_.get(),
+                                       .tid = static_cast<int>(::gettid()),
+                                       .inode = static_cast<std::uint64_t>(st.st_ino),
+                                       .offset = offset}};
+  }
+
+ private:
+  sys::Mapping memory_;
+  UniqueFd fd_;
+};
+
+// A payload in the sender's shared buffer passes as its memfd, read-only, from the payload's
+// page: no copy on the sending side, its whole pages mapped on the receiving side and only the
+// partial last page copied, never the sender's bytes that follow it.
+TEST(UnixTransportSharedTest, ASharedPayloadPassesItsMemfdAndIsMappedNotCopied) {
+  const testing::TempDir dir;
+  HoldingReceiver receiver;
+  auto server = SocketServer::start(Address{.path = dir.file("sink.sock")}, &receiver,
+                                    {.max_payload = 64U << 20U, .name = "sink"});
+  ASSERT_TRUE(server.has_value()) << server.error().message();
+  SocketEndpoint ep(Address{.path = dir.file("sink.sock")}, "sink", {.memfd_threshold = 0});
+  SharedBufferSender sender;
+  const auto bytes = pattern(SharedBufferSender::kRange);
+  std::ranges::copy(bytes, sender.range().begin());
+  constexpr std::size_t kLen = 5 * 4096 + 100;
+  const auto r = ep.deliver(sender.delivery(2 * 4096, kLen));
+  ASSERT_EQ(r.status, Status::kOk);
+  EXPECT_TRUE(std::ranges::equal(receiver.arrived, sender.range().subspan(2 * 4096, kLen)));
+  EXPECT_TRUE(receiver.tail_clean) << "the sender's bytes past the payload reached the receiver";
+  EXPECT_EQ(r.mapped_bytes, 5U * 4096) << "whole pages mapped";
+  EXPECT_EQ(r.copied_bytes, 100U) << "the partial last page, by the receiver; none by the sender";
+  EXPECT_FALSE(r.shared_held);
+}
+
+// A sender that gives up waiting (its progress time-out) while the receiver still holds the
+// pages gets shared_held: once its range moves to a fresh memfd, nothing it writes reaches that
+// receiver. Without the move the receiver sees the writes: the check can fail.
+TEST(UnixTransportSharedTest, ASenderThatGaveUpWritesNothingTheReceiverStillHoldsSees) {
+  for (const bool detach : {true, false}) {
+    SCOPED_TRACE(detach ? "range moved to a fresh memfd" : "range left as it was");
+    const testing::TempDir dir;
+    HoldingReceiver receiver;
+    receiver.release = false;
+    auto server = SocketServer::start(Address{.path = dir.file("sink.sock")}, &receiver,
+                                      {.max_payload = 64U << 20U, .name = "sink"});
+    ASSERT_TRUE(server.has_value()) << server.error().message();
+    SocketEndpoint ep(Address{.path = dir.file("sink.sock")}, "sink",
+                      {.memfd_threshold = 0, .timeout_seconds = 1});
+    SharedBufferSender sender;
+    std::ranges::copy(pattern(SharedBufferSender::kRange), sender.range().begin());
+    const auto r = ep.deliver(sender.delivery(0, 8 * 4096));
+    EXPECT_EQ(r.status, Status::kTimedOut);
+    EXPECT_TRUE(r.shared_held);
+    if (detach) {
+      sender.share();
+    }
+    std::ranges::fill(sender.range(), std::byte{0xEE});
+    receiver.release = true;
+    for (int i = 0; i < 1000 && !receiver.finished; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(receiver.finished);
+    EXPECT_EQ(receiver.unchanged, detach);
+  }
+}
 
 TEST_F(UnixTransportTest, MemfdSlotThatFailsToGrowKeepsServingSmallerPayloads) {
   // The sending thread's memfd slot holds 64 KiB. A 1 MiB payload needs a larger memfd, which

@@ -5,7 +5,9 @@
 #include "roadrunner/wasm/shared_pages.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <array>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -72,6 +74,56 @@ TEST(SharedPagesTest, UnsharedPagesAreZerosAndAnotherRangeCanTakeThem) {
   EXPECT_EQ(m.data()[4 * kPage], std::byte{0});
   EXPECT_FALSE(shared.overlaps(4 * kPage, 4 * kPage));
   EXPECT_EQ(shared.share(m.bytes(), 6 * kPage, 4 * kPage), Status::kOk);
+}
+
+// After a move: the payload's whole pages leave the memfd (they read as zeros through every
+// mapping of it), the partial page at its end is zeroed up to the payload's end only, and the
+// rest of the range keeps its bytes.
+TEST(SharedPagesTest, ClearZeroesThePayloadAndNothingElse) {
+  const sys::Mapping m = memoryMapping();
+  SharedPages shared;
+  ASSERT_EQ(shared.share(m.bytes(), 8 * kPage, 8 * kPage), Status::kOk);
+  std::memset(m.data() + 8 * kPage, 0x5A, 8 * kPage);
+  const auto view = shared.find(9 * kPage, 3 * kPage + 100);
+  ASSERT_TRUE(view.has_value());
+  auto other = sys::openThreadFd(view->tid, view->fd, view->inode);
+  ASSERT_TRUE(other.has_value()) << other.error().message();
+  shared.clear(m.bytes(), 9 * kPage, 3 * kPage + 100);
+  for (std::uint32_t i = 8 * kPage; i < 16 * kPage; ++i) {
+    const bool payload = i >= 9 * kPage && i < 12 * kPage + 100;
+    ASSERT_EQ(static_cast<int>(m.data()[i]), payload ? 0 : 0x5A) << "byte " << i;
+  }
+  std::array<std::byte, kPage> page{};
+  ASSERT_EQ(::pread(other->get(), page.data(), page.size(), 2 * kPage), kPage);
+  EXPECT_EQ(page[0], std::byte{0}) << "the memfd itself no longer holds the moved page";
+}
+
+// Detach: the range moves to a fresh memfd with the same bytes, so writes from then on never
+// reach whoever still maps the old one; with `cleared`, the payload reads as zeros after.
+TEST(SharedPagesTest, DetachLeavesTheOldMemfdAsItWas) {
+  for (const bool cleared : {false, true}) {
+    SCOPED_TRACE(cleared ? "move" : "lend");
+    const sys::Mapping m = memoryMapping();
+    SharedPages shared;
+    ASSERT_EQ(shared.share(m.bytes(), 8 * kPage, 4 * kPage), Status::kOk);
+    std::memset(m.data() + 8 * kPage, 0x5A, 4 * kPage);
+    const auto before = shared.find(8 * kPage, kPage);
+    ASSERT_TRUE(before.has_value());
+    auto old_fd = sys::openThreadFd(before->tid, before->fd, before->inode);
+    ASSERT_TRUE(old_fd.has_value());
+    auto receiver = sys::Mapping::map(4 * kPage, PROT_READ, MAP_PRIVATE, old_fd->get());
+    ASSERT_TRUE(receiver.has_value());
+    shared.detach(m.bytes(), 9 * kPage, kPage, cleared);
+    std::memset(m.data() + 10 * kPage, 0xEE, kPage);  // the sender writes again
+    EXPECT_EQ(static_cast<int>(receiver->data()[2 * kPage]), 0x5A) << "the receiver's view";
+    EXPECT_EQ(static_cast<int>(receiver->data()[kPage]), 0x5A);
+    EXPECT_EQ(static_cast<int>(m.data()[8 * kPage]), 0x5A) << "the sender's other bytes";
+    EXPECT_EQ(static_cast<int>(m.data()[9 * kPage]), cleared ? 0 : 0x5A);
+    const auto after = shared.find(8 * kPage, kPage);
+    ASSERT_TRUE(after.has_value());
+    EXPECT_NE(after->inode, before->inode) << "a fresh memfd";
+    EXPECT_EQ(shared.size(), 1U);
+  }
 }
 
 TEST(SharedPagesTest, HoldsAtMostItsLimit) {

@@ -9,8 +9,8 @@ func sharePages(buf, n uint32) uint32
 func unsharePages(buf, n uint32) uint32
 
 // A SharedBuffer holds bytes whose pages the host can share (the share_pages import): Send from
-// it to receivers in the same process maps its whole pages into each of them copy-on-write, so
-// a group of any size costs no copy. The sender keeps its bytes. A function holds at most 64 at
+// it maps its whole pages into each receiver copy-on-write (in the same process, and over kernel
+// edges from 1 MiB through its memfd), so a group of any size costs no copy. The sender keeps its bytes. A function holds at most 64 at
 // once; Free gives one back.
 type SharedBuffer struct {
 	b     []byte

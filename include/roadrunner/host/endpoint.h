@@ -12,6 +12,7 @@
 
 #include "roadrunner/base/error.h"
 #include "roadrunner/base/spin.h"
+#include "roadrunner/host/shared_buffers.h"
 #include "roadrunner/host/status.h"
 
 namespace rr::host {
@@ -36,17 +37,6 @@ class PayloadSource {
                                                    std::span<std::byte> pages) = 0;
   /// The handler has returned and the guest is about to free the buffer: undo any mapping.
   virtual void detach() noexcept {}
-};
-
-/// Where a payload's bytes also live: from byte `offset` (a multiple of the page size) of the
-/// memfd that backs the sender's shared buffer (wasm::SharedPages): descriptor `fd` of thread
-/// `tid`, inode `inode`. A function's thread may have a descriptor table of its own
-/// (FunctionActor), so a receiver opens the memfd through the sender thread's table.
-struct SharedView {
-  int fd = -1;
-  int tid = 0;
-  std::uint64_t inode = 0;
-  std::uint64_t offset = 0;
 };
 
 /// One message on its way to a receiver. Every span points into the sender's linear memory and
@@ -104,6 +94,9 @@ struct DeliveryResult {
   /// The delivery failed before any of it left this process (no connection could be made): the
   /// receiver cannot have run the handler, so another replica may take it without a duplicate.
   bool not_sent = false;
+  /// The payload's shared pages were passed to another process whose host never said it was
+  /// done with them (no response came): that receiver may still map them (SharedBuffers::detach).
+  bool shared_held = false;
 };
 
 /// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status,
@@ -125,6 +118,7 @@ class Completion {
     result_.moved_bytes += result.moved_bytes;
     result_.mapped_bytes += result.mapped_bytes;
     result_.taken = result_.taken || result.taken;
+    result_.shared_held = result_.shared_held || result.shared_held;
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
     result_.faults += result.faults;

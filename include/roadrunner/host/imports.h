@@ -75,11 +75,11 @@ class Imports {
     kLend,  ///< `send`: the receiver reads the bytes; the sender keeps them
     kMove,  ///< `send_move`: the receiver takes them; the sender's range reads zeros after
   };
-  /// `shared`: where the payload also lives when it lies in the sender's shared buffer (the
-  /// caller looks it up in its wasm::SharedPages), so receivers may map its pages.
+  /// `shared`: the sender's shared buffers (its wasm::SharedPages; may be null). When the
+  /// payload lies in one, receivers may map its pages instead of copying them, and a move
+  /// clears the range by releasing its pages.
   [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args,
-                            SendKind kind = SendKind::kLend,
-                            std::optional<SharedView> shared = std::nullopt);
+                            SendKind kind = SendKind::kLend, SharedBuffers* shared = nullptr);
   [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
 
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).

@@ -6,8 +6,9 @@
 //   request  = RequestHeader (40 bytes, little-endian) | source name | target name | payload
 //   response = ResponseHeader (40 bytes)                 | reply bytes (see replyFollows)
 //
-// With kFlagMemfd the payload does not follow on the stream: it travels as a sealed memfd passed
-// with SCM_RIGHTS alongside the header.
+// With kFlagMemfd the payload does not follow on the stream: it travels as a size-sealed memfd
+// passed with SCM_RIGHTS alongside the header, from page `memfd_page` of it (a pooled memfd the
+// sender copied into: page 0; the sender's shared buffer: where the payload starts in it).
 
 #include <algorithm>
 #include <cstddef>
@@ -42,7 +43,8 @@ struct RequestHeader {
   std::uint32_t reply_cap = 0;  ///< most reply bytes the sender takes
   std::uint64_t payload_len = 0;
   std::uint32_t checksum = 0;
-  std::uint64_t send_ns = 0;  ///< sender's CLOCK_MONOTONIC at its send call (same node only)
+  std::uint32_t memfd_page = 0;  ///< with kFlagMemfd: the payload's first page in the memfd
+  std::uint64_t send_ns = 0;     ///< sender's CLOCK_MONOTONIC at its send call (same node only)
 };
 
 struct ResponseHeader {
@@ -59,7 +61,8 @@ struct ResponseHeader {
 
 /// Writes the header into `out` (at least kRequestHeaderSize bytes).
 void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
-/// Checks magic, version, flags, name lengths (1..kMaxName) and `payload_len <= max_payload`.
+/// Checks magic, version, flags, name lengths (1..kMaxName), `payload_len <= max_payload` and
+/// that `memfd_page` is 0 without kFlagMemfd.
 /// Errc::kProtocol with the reason otherwise; Errc::kTooLarge... is reported as kProtocol too.
 [[nodiscard]] Result<RequestHeader> decodeRequest(std::span<const std::byte> in,
                                                   std::uint64_t max_payload);

@@ -60,11 +60,23 @@ class Mapping {
 /// Errors: mmap's.
 [[nodiscard]] Result<> replaceWithFile(std::span<std::byte> pages, int fd, off_t offset = 0);
 /// Puts a fresh memfd of `pages.size()` bytes over `pages`, MAP_SHARED | MAP_FIXED, read-write,
-/// so that the same bytes can be mapped elsewhere (`replaceWithFile`) with no copy. The range
-/// reads as zeros afterwards. Returns the memfd. Ownership: the caller owns the descriptor;
-/// `pages` belongs to someone else (a guest's linear memory), who undoes this with
-/// `replaceWithZeroPages`. Errors: memfd_create's, ftruncate's, mmap's.
-[[nodiscard]] Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages);
+/// so that the same bytes can be mapped elsewhere (`replaceWithFile`) with no copy. The memfd's
+/// size is sealed (`makeSizeSealedMemfd`), so whoever maps it can never be cut short. The range
+/// reads as zeros afterwards, or with `keep_bytes` as before (its bytes are copied into the new
+/// memfd first: a range that was backed by another memfd leaves that one unchanged from then
+/// on). Returns the memfd. Ownership: the caller owns the descriptor; `pages` belongs to someone
+/// else (a guest's linear memory), who undoes this with `replaceWithZeroPages`.
+/// Errors: memfd_create's, ftruncate's, fcntl's, pwrite's, mmap's.
+[[nodiscard]] Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages,
+                                                      bool keep_bytes = false);
+/// Reads exactly `out.size()` bytes of file `fd` from `offset` (pread, retried on EINTR and
+/// short reads). Errors: pread's; EIO for a file that ends first.
+[[nodiscard]] Result<> preadExact(int fd, std::span<std::byte> out, std::uint64_t offset);
+/// Releases `len` bytes of memfd `fd` from `offset` (both multiples of the page size): they read
+/// as zeros afterwards, through every MAP_SHARED mapping, and their pages go back to the kernel.
+/// A MAP_PRIVATE mapping elsewhere that has not yet copied a page sees its zeros too: only for
+/// bytes no receiver maps any more. Errors: fallocate's.
+[[nodiscard]] Result<> punchHole(int fd, std::uint64_t offset, std::uint64_t len);
 /// Opens, read-only, the file behind descriptor `fd` of thread `tid` of this process (through
 /// /proc/self/task/TID/fd/FD, so also when that thread has a descriptor table of its own), if
 /// it is still inode `inode`. Errors: open's, fstat's; ESTALE when the descriptor now names

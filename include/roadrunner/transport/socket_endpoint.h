@@ -45,6 +45,11 @@ struct SocketEndpointOptions {
 /// Data path, memfd (1 copy by the sender; the receiver maps the pages):
 ///   sender memory ─memcpy─▶ pooled size-sealed memfd ─SCM_RIGHTS─▶ mapped into receiver memory
 ///   the memfd is reused only after the response, so the receiver never sees it change
+/// Data path, shared buffer (0 copies; a payload in the sender's shared buffer, lent or moved):
+///   sender's shared memfd, reopened read-only ─SCM_RIGHTS─▶ mapped into receiver memory at the
+///   payload's page; the sender is blocked until the response, which comes after the receiver
+///   has unmapped it. No response (a time-out, a lost peer): DeliveryResult::shared_held, and
+///   the sender's range moves to a fresh memfd before its guest runs again.
 /// Data path, TCP (large payloads): sender memory ─vmsplice─▶ pipe ─splice─▶ socket ─read─▶
 ///   receiver's buffer (1 copy, by the receiver's read); the pages stay lent to the kernel until
 ///   the response, and the sender is blocked until then, so its buffer cannot change under the
@@ -88,6 +93,15 @@ class SocketEndpoint final : public host::Endpoint {
   [[nodiscard]] Result<int> connection();
   void dropConnection();
   [[nodiscard]] Result<Memfd*> memfdFor(std::size_t len);
+  // What a memfd frame passes: the descriptor (owned by `shared` or the pool), the payload's
+  // first page in it, and the bytes this side copied to get it there.
+  struct PassedMemfd {
+    UniqueFd shared;
+    int fd = -1;
+    std::uint32_t page = 0;
+    std::uint64_t copied = 0;
+  };
+  [[nodiscard]] Result<PassedMemfd> memfdPayload(const host::Delivery& d);
   [[nodiscard]] Result<UniqueFd> connect() const;
 
   Address address_;

@@ -11,11 +11,12 @@
 #include <vector>
 
 #include "roadrunner/base/unique_fd.h"
-#include "roadrunner/host/endpoint.h"
+#include "roadrunner/host/shared_buffers.h"
 #include "roadrunner/host/status.h"
 
 namespace rr::wasm {
 
+using host::SharedBuffers;
 using host::SharedView;
 using host::Status;
 
@@ -27,8 +28,9 @@ using host::Status;
 /// with the instance (the table must not outlive it: it lives in the instance's state).
 /// Thread-safety: none. Changed only by the instance's thread; read by receivers' threads only
 /// while the instance is blocked in a send, which cannot change it.
-class SharedPages {
+class SharedPages final : public SharedBuffers {
  public:
+  SharedPages() = default;
   static constexpr std::size_t kMaxRanges = 64;
 
   /// Backs [buf, buf + len) with a fresh memfd; the range reads as zeros afterwards.
@@ -40,9 +42,11 @@ class SharedPages {
   /// kInvalid: no shared range is exactly that; kNoMemory: the kernel refused the mapping.
   [[nodiscard]] Status unshare(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
 
-  /// The memfd holding [buf, buf + len) when `buf` is page-aligned and the range lies inside one
-  /// shared range; nullopt otherwise.
-  [[nodiscard]] std::optional<SharedView> find(std::uint32_t buf, std::uint32_t len) const noexcept;
+  [[nodiscard]] std::optional<SharedView> find(std::uint32_t buf,
+                                               std::uint32_t len) const noexcept override;
+  void clear(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len) noexcept override;
+  void detach(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len,
+              bool cleared) noexcept override;
   /// Whether any byte of [buf, buf + len) is shared (a receiver's buffer there must not be
   /// mapped over: its memfd would no longer back it).
   [[nodiscard]] bool overlaps(std::uint64_t buf, std::uint64_t len) const noexcept;
@@ -56,6 +60,7 @@ class SharedPages {
     int tid = 0;  ///< the thread whose descriptor table holds `fd`
     std::uint64_t inode = 0;
   };
+  [[nodiscard]] Range* holding(std::uint32_t buf, std::uint32_t len) noexcept;
   std::vector<Range> ranges_;
 };
 

@@ -82,11 +82,13 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_move(c
  * up (free() it). NULL if out of memory. */
 void* rr_move_buffer(uint32_t len);
 
-/* A shared buffer of len bytes (zeros): rr_send() from it to receivers in the same process
- * (embedded edges, a group's members included) maps its whole pages into each receiver
- * copy-on-write instead of copying them. Page-aligned whole pages; at most 64 at once per
- * function. Free it with rr_shared_buffer_free(buf, len), never free(). NULL if the host cannot
- * share more pages or is out of memory. */
+/* A shared buffer of len bytes (zeros): rr_send() from it maps its whole pages into each
+ * receiver copy-on-write instead of copying them: in the same process (embedded edges, a
+ * group's members included) and over kernel edges from 1 MiB (its memfd passes to the
+ * receiving process). rr_send_move() from it maps them too and leaves the range reading
+ * zeros. Page-aligned whole pages; at most 64 at once per function. Free it with
+ * rr_shared_buffer_free(buf, len), never free(). NULL if the host cannot share more pages or is
+ * out of memory. */
 void* rr_shared_buffer(uint32_t len);
 void rr_shared_buffer_free(void* buf, uint32_t len);
 

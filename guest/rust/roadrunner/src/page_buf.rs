@@ -68,8 +68,8 @@ impl Drop for PageBuf {
 }
 
 /// A `PageBuf` whose pages the host can share (the ABI's `share_pages`): `roadrunner::send` from
-/// it to receivers in the same process maps its whole pages into each of them copy-on-write, so
-/// a group of any size costs no copy. The sender keeps its bytes. At most 64 at once per function.
+/// it maps its whole pages into each receiver copy-on-write (in the same process, and over
+/// kernel edges from 1 MiB through its memfd), so a group of any size costs no copy. The sender keeps its bytes. At most 64 at once per function.
 pub struct SharedBuf {
     buf: PageBuf,
 }
