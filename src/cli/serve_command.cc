@@ -20,6 +20,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/runtime/function_actor.h"
 #include "roadrunner/runtime/live_stats.h"
+#include "roadrunner/runtime/metrics.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/replica_endpoint.h"
@@ -47,8 +48,8 @@ using SocketEndpoints = std::vector<std::unique_ptr<host::Endpoint>>;
 // reachable as NAME and, for a group member given as "NAME#K", also as "NAME#K"; and the names
 // that exist but have no edge from it (its own, and --known), which get RR_ENOT_ALLOWED. Sends
 // carry `instance` (NAME, or NAME#K for a group member) as their source.
-void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::string& name,
-               const std::string& instance, const Targets& targets,
+void addRoutes(host::Router& router, host::EdgeMetricsSet& edges, SocketEndpoints& endpoints,
+               const std::string& name, const std::string& instance, const Targets& targets,
                const std::vector<std::string>& known, const std::string& secret) {
   router.declare(name);
   router.declare(instance);
@@ -67,11 +68,13 @@ void addRoutes(host::Router& router, SocketEndpoints& endpoints, const std::stri
       endpoints.push_back(std::make_unique<transport::SocketEndpoint>(
           address, function, transport::SocketEndpointOptions{.secret = secret}));
     }
+    host::EdgeMetrics* metrics = edges.edge(
+        name, function, address.kind == transport::Address::Kind::kUnix ? "kernel" : "network");
     router.addEndpoint(function, endpoints.back().get());
-    router.allow(instance, function);
+    router.allow(instance, function, metrics);
     if (target != function) {
       router.addEndpoint(target, endpoints.back().get());
-      router.allow(instance, target);
+      router.allow(instance, target, metrics);
     }
   }
 }
@@ -102,6 +105,7 @@ int serveCommand(Args args) {
   std::string name;
   std::string instance;
   std::uint64_t stats_every_ms = 0;
+  std::string metrics_text;
   std::string secret_file;
   int ready_fd = -1;
   std::uint32_t handler_timeout_ms = 0;
@@ -133,6 +137,10 @@ int serveCommand(Args args) {
                   "milliseconds: deliveries, bytes, failed deliveries, its own sends")
       ->type_name("MS")
       ->check(wholeNumber(10, 86400000));
+  app->add_option("--metrics", metrics_text,
+                  "while serving, Prometheus metrics at /metrics on ADDRESS: unix:PATH or "
+                  "tcp:HOST:PORT (docs/observability.md)")
+      ->type_name("ADDRESS");
   app->add_option("--secret-file", secret_file,
                   "the network secret (default: $RR_SECRET); required for tcp:")
       ->type_name("FILE");
@@ -243,6 +251,7 @@ int serveCommand(Args args) {
   if (!module) {
     return reportError(module.error());
   }
+  host::EdgeMetricsSet edges;
   host::Router router;
   SocketEndpoints endpoints;
   if (instance.empty()) {
@@ -251,7 +260,7 @@ int serveCommand(Args args) {
     return usageError("serve: --instance '" + instance + "' is neither '" + name + "' nor '" +
                       name + "#K'");
   }
-  addRoutes(router, endpoints, name, instance, targets, known, *secret);
+  addRoutes(router, edges, endpoints, name, instance, targets, known, *secret);
   auto actor = runtime::FunctionActor::start({.name = instance,
                                               .engine = &*engine,
                                               .module = *module,
@@ -278,8 +287,23 @@ int serveCommand(Args args) {
   }
   runtime::LiveStats live(std::chrono::milliseconds(stats_every_ms), stderr,
                           [a = actor->get()] { return std::vector{runtime::reportOf(*a, true)}; });
+  std::unique_ptr<runtime::MetricsServer> metrics;
+  if (!metrics_text.empty()) {
+    auto started = transport::Address::parse(metrics_text).and_then([&](transport::Address a) {
+      return runtime::MetricsServer::start(std::move(a), [&edges, a = actor->get()] {
+        return runtime::renderMetrics(&edges, {runtime::reportOf(*a, true)});
+      });
+    });
+    if (!started) {
+      return reportError(started.error());
+    }
+    metrics = std::move(*started);
+    std::fprintf(stderr, "roadrunner: metrics on %s at /metrics\n",
+                 metrics->address().str().c_str());
+  }
   int sig = 0;
   sigwait(&stop_signals, &sig);
+  metrics.reset();
   live.stop();
   (*server)->stop();
   (*actor)->stop();

@@ -27,6 +27,10 @@ int upCommand(Args args) {
                   "by the time since the start: a live view of the functions in this process")
       ->type_name("MS")
       ->check(wholeNumber(10, 86400000));
+  app->add_option("--metrics", options.metrics_address,
+                  "while the run lasts, serve Prometheus metrics at /metrics on ADDRESS: "
+                  "unix:PATH or tcp:HOST:PORT (docs/observability.md)")
+      ->type_name("ADDRESS");
   app->add_flag("--interpreter", options.interpreter,
                 "run with WasmEdge's interpreter instead of the AOT cache, served functions too");
   app->add_option("-O", options.opt_level,

@@ -97,6 +97,13 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
     endpoint->deliverAsync(delivery, completion);
   }
   const DeliveryResult result = completion.wait();
+  if (route.metrics != nullptr) {
+    route.metrics->record(
+        static_cast<std::uint32_t>(result.status), args.len,
+        static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count()),
+        result);
+  }
   if (!maybe_reply_len->empty()) {
     storeU32(*maybe_reply_len, result.reply_len);
   }

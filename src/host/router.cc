@@ -6,8 +6,8 @@ void Router::addEndpoint(const std::string& name, Endpoint* endpoint) {
   endpoints_[name].push_back(endpoint);
 }
 
-void Router::allow(const std::string& source, const std::string& target) {
-  allowed_.emplace(source, target);
+void Router::allow(const std::string& source, const std::string& target, EdgeMetrics* metrics) {
+  allowed_[{source, target}] = metrics;
 }
 
 void Router::declare(const std::string& name) { declared_.insert(name); }
@@ -20,10 +20,11 @@ Router::Route Router::route(std::string_view source, std::string_view target) co
     return {.status = declared_.contains(target) ? Status::kNotAllowed : Status::kUnknownTarget};
   }
   // std::pair<string,string> compares with pair<string_view,string_view> through std::less<>.
-  if (!allowed_.contains(std::pair{std::string(source), std::string(target)})) {
+  const auto allowed = allowed_.find(std::pair{std::string(source), std::string(target)});
+  if (allowed == allowed_.end()) {
     return {.status = Status::kNotAllowed};
   }
-  return {.status = Status::kOk, .endpoints = &it->second};
+  return {.status = Status::kOk, .endpoints = &it->second, .metrics = allowed->second};
 }
 
 }  // namespace rr::host

@@ -11,6 +11,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unix_address.h"
 #include "roadrunner/runtime/live_stats.h"
+#include "roadrunner/runtime/metrics.h"
 #include "roadrunner/sys/page_move.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/replica_endpoint.h"
@@ -113,6 +114,7 @@ struct Run {
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
   ~Run() {
+    metrics.reset();  // its thread reads the actors
     commands.clear();
     receivers.clear();
     socket_endpoints.clear();
@@ -125,7 +127,8 @@ struct Run {
     }
   }
 
-  host::Router router;  ///< complete before the first command starts, read-only afterwards
+  host::EdgeMetricsSet edges;  ///< one per workflow edge, counted by the router's routes
+  host::Router router;         ///< complete before the first command starts, read-only afterwards
   /// The run's one userfaultfd, which every in-process receiver borrows for move sends (one
   /// descriptor however many instances a fan-out has); empty: move sends copy.
   std::optional<sys::PageMover> mover;
@@ -138,7 +141,21 @@ struct Run {
   std::vector<Started> receivers;
   std::vector<Started> commands;
   std::string socket_dir;  ///< kernel edges: a private 0700 directory for the sockets
+  std::unique_ptr<MetricsServer> metrics;  ///< RunOptions::metrics_address
 };
+
+// What each instance has done so far (safe while they run).
+std::vector<InstanceReport> snapshot(const Run& run) {
+  std::vector<InstanceReport> now;
+  now.reserve(run.commands.size() + run.receivers.size());
+  for (const auto& c : run.commands) {
+    now.push_back(reportOf(*c.actor, false));
+  }
+  for (const auto& r : run.receivers) {
+    now.push_back(reportOf(*r.actor, true));
+  }
+  return now;
+}
 
 // A serving process's environment: the run's secret, and the run's AOT cache, where runWorkflow
 // has compiled its module.
@@ -357,11 +374,12 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
   for (const auto& e : workflow.edges) {
     const FunctionSpec* from = workflow.find(e.from);
     const FunctionSpec* to = workflow.find(e.to);
+    host::EdgeMetrics* metrics = run.edges.edge(from->name, to->name, modeName(e.mode));
     for (const auto& source : instanceNames(*from)) {
       for (const auto& target : instanceNames(*to)) {
-        run.router.allow(source, target);
+        run.router.allow(source, target, metrics);
       }
-      run.router.allow(source, to->name);
+      run.router.allow(source, to->name, metrics);
     }
   }
   for (const auto& f : workflow.functions) {
@@ -382,17 +400,7 @@ RunReport collect(Run& run, const RunOptions& options) {
   const auto describe = [](const Started& s, bool receiver) {
     return reportOf(*s.actor, receiver);
   };
-  LiveStats live(options.stats_interval, options.stats_out, [&] {
-    std::vector<InstanceReport> now;
-    now.reserve(run.commands.size() + run.receivers.size());
-    for (const auto& c : run.commands) {
-      now.push_back(describe(c, false));
-    }
-    for (const auto& r : run.receivers) {
-      now.push_back(describe(r, true));
-    }
-    return now;
-  });
+  LiveStats live(options.stats_interval, options.stats_out, [&] { return snapshot(run); });
   bool failed = false;
   for (auto& c : run.commands) {
     InstanceReport r;
@@ -418,6 +426,9 @@ RunReport collect(Run& run, const RunOptions& options) {
     report.instances.push_back(std::move(r));
   }
   live.stop();
+  // Every send has returned: the counts are final. Both read the actors, which go below.
+  report.metrics = renderMetrics(&run.edges, snapshot(run));
+  run.metrics.reset();
   for (auto& r : run.receivers) {
     r.actor->stop();
   }
@@ -520,6 +531,14 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // and the modules, which the actors borrow, are declared before it and outlive it.
   Run run;
   RR_RETURN_IF_ERROR(launch(run, workflow, where, options, engine, modules, secret, remote_secret));
+  if (!options.metrics_address.empty()) {
+    RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(options.metrics_address));
+    RR_ASSIGN_OR_RETURN(run.metrics, MetricsServer::start(std::move(address), [&run] {
+                          return renderMetrics(&run.edges, snapshot(run));
+                        }));
+    std::fprintf(options.stats_out, "roadrunner: metrics on %s at /metrics\n",
+                 run.metrics->address().str().c_str());
+  }
   return collect(run, options);
 }
 

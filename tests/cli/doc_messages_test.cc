@@ -97,6 +97,12 @@ std::vector<Quote> quotes() {
       {.page = "operations.md",
        .text = "roadrunner: delivered 14 bytes to counter (2 host copies)",
        .script = kKernelSession},
+      {.page = "observability.md",
+       .text = "roadrunner: metrics on tcp:127.0.0.1:9464 at /metrics",
+       .script = "cp \"$G/text_counter.wasm\" counter.wasm; " +
+                 up(R"({"functions": {"counter": {"wasm": "counter.wasm", "args": ["in.txt"]}}})",
+                    "--metrics tcp:127.0.0.1:0"),
+       .vary = {{"9464", "[0-9]+"}}},
       {.page = "operations.md",
        .text = "roadrunner: send FILE to ADDRESS: STATUS",
        .script = kWrongSecret,

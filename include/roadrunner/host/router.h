@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "roadrunner/host/edge_metrics.h"
 #include "roadrunner/host/endpoint.h"
 
 namespace rr::host {
@@ -20,8 +21,9 @@ class Router {
  public:
   /// Registers `endpoint` under `name`. The router borrows it; it must outlive the router's use.
   void addEndpoint(const std::string& name, Endpoint* endpoint);
-  /// Declares that `source` may send to `target`.
-  void allow(const std::string& source, const std::string& target);
+  /// Declares that `source` may send to `target`; its sends there are counted in `metrics`
+  /// (borrowed, may be null).
+  void allow(const std::string& source, const std::string& target, EdgeMetrics* metrics = nullptr);
   /// Records that a receiver called `name` exists in the workflow although it has no endpoint
   /// in this router (a served function's router holds only the targets of its own edges). A
   /// send to it gets kNotAllowed, as where the name has an endpoint but no edge leads to it,
@@ -32,6 +34,7 @@ class Router {
   struct Route {
     Status status = Status::kOk;
     const std::vector<Endpoint*>* endpoints = nullptr;
+    EdgeMetrics* metrics = nullptr;  ///< where the send is counted, if anywhere
   };
   [[nodiscard]] Route route(std::string_view source, std::string_view target) const;
 
@@ -41,7 +44,7 @@ class Router {
 
  private:
   std::map<std::string, std::vector<Endpoint*>, std::less<>> endpoints_;
-  std::set<std::pair<std::string, std::string>, std::less<>> allowed_;
+  std::map<std::pair<std::string, std::string>, EdgeMetrics*, std::less<>> allowed_;
   std::set<std::string, std::less<>> declared_;
 };
 

@@ -44,6 +44,9 @@ struct RunOptions {
   /// often, headed by the time since the start; a live view of the functions in this process.
   std::chrono::milliseconds stats_interval{0};
   std::FILE* stats_out = stderr;
+  /// Non-empty: serve the run's metrics (runtime::renderMetrics) at /metrics on this address,
+  /// unix:PATH or tcp:HOST:PORT, while the run lasts; the address is printed to `stats_out`.
+  std::string metrics_address;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
@@ -79,6 +82,8 @@ struct RunReport {
   /// The sum of each serving process's own peak resident set (kernel and network receivers),
   /// measured when it was reaped; 0 when nothing was served.
   std::uint64_t served_peak_rss_bytes = 0;
+  /// The run's metrics at its end, as /metrics served them (runtime::renderMetrics).
+  std::string metrics;
 };
 
 /// Runs a workflow. Functions reached by embedded edges run in this process, every instance on its
