@@ -143,6 +143,16 @@ Status Imports::reply(std::span<std::byte> memory, std::uint32_t buf, std::uint3
   return Status::kOk;
 }
 
+Status Imports::addCounter(std::span<std::byte> memory, std::uint32_t name, std::uint32_t name_len,
+                           std::uint32_t value) {
+  const auto bytes = guestSlice(memory, name, name_len);
+  if (!bytes) {
+    return Status::kFault;
+  }
+  return stats_->guest.add(
+      std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), value);
+}
+
 void Imports::beginReply(std::span<std::byte> target) noexcept {
   in_handler_ = true;
   replied_ = false;

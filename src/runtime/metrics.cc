@@ -150,6 +150,7 @@ struct FunctionTotals {
   std::uint64_t deliveries = 0;
   std::uint64_t delivered_bytes = 0;
   std::uint64_t traps = 0;
+  std::map<std::string, std::uint64_t> guest;  ///< the guests' own counters, by name
 };
 
 void functionMetrics(Exposition& x, const std::vector<InstanceReport>& instances) {
@@ -160,6 +161,9 @@ void functionMetrics(Exposition& x, const std::vector<InstanceReport>& instances
     t.deliveries += i.deliveries;
     t.delivered_bytes += i.delivered_bytes;
     t.traps += i.handler_traps;
+    for (const auto& [name, value] : i.guest_counters) {
+      t.guest[name] += value;
+    }
   }
   const auto each = [&](const char* name, const char* type, const char* help, auto field) {
     x.family(name, type, help);
@@ -176,6 +180,13 @@ void functionMetrics(Exposition& x, const std::vector<InstanceReport>& instances
   each("roadrunner_handler_traps_total", "counter",
        "Handlers that trapped, exited or ran out of time; each replaced its instance.",
        &FunctionTotals::traps);
+  x.family("roadrunner_guest_counter_total", "counter",
+           "What the function counted itself (the add_counter import), by name.");
+  for (const auto& [function, t] : functions) {
+    for (const auto& [name, value] : t.guest) {
+      x.sample("roadrunner_guest_counter_total", {{"function", function}, {"name", name}}, value);
+    }
+  }
 }
 
 }  // namespace

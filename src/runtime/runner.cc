@@ -557,7 +557,8 @@ InstanceReport reportOf(FunctionActor& actor, bool receiver) {
                         .handler_traps = actor.handlerTraps(),
                         .deliveries = st.deliveries.load(),
                         .delivered_bytes = st.delivered_bytes.load(),
-                        .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9};
+                        .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9,
+                        .guest_counters = st.guest.snapshot()};
 }
 
 void printReport(const RunReport& report, std::FILE* out) {

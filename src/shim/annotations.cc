@@ -103,6 +103,11 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
         return bad(key, "'" + value + "' is neither 'true' nor 'false'");
       }
       w.interpreter = value == "true";
+    } else if (key == "metrics") {
+      if (!validTcp(value, false)) {
+        return bad(key, "'" + value + "' is not tcp:HOST:PORT (a port Prometheus can scrape)");
+      }
+      w.metrics = value;
     } else if (key == "allow-net") {
       std::string_view rest = value;
       while (true) {
@@ -120,11 +125,15 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
     } else {
       return bad(key,
                  "unknown key (known: role, name, listen, targets, secret-file, "
-                 "interpreter, allow-net)");
+                 "interpreter, allow-net, metrics)");
     }
   }
   if (listen_given && !w.receiver) {
     return bad("listen", "only a receiver (roadrunner.io/role: receiver) listens");
+  }
+  if (!w.metrics.empty() && !w.receiver && w.targets.empty()) {
+    return bad("metrics",
+               "a function that neither receives nor has targets moves nothing to measure");
   }
   if (!validFunctionName(w.name)) {
     return fail(

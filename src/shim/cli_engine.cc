@@ -2,7 +2,9 @@
 //   plain function       roadrunner run MODULE [--memory-limit-mib N] [--env K=V]... [--dir G:H]...
 //                        [--allow-net G]... -- ARGS
 //   receiver             roadrunner serve MODULE --name N --listen ADDR --ready-fd 3 ...
+//                        [--metrics tcp:HOST:PORT]
 //   function + targets   roadrunner up BUNDLE/roadrunner-workflow.json --no-prefix
+//                        [--metrics tcp:HOST:PORT]
 
 #include <sys/stat.h>
 
@@ -103,6 +105,9 @@ class CliEngine final : public Engine {
       if (memory_mib != 0) {
         argv.insert(argv.end(), {"--memory-limit-mib", std::to_string(memory_mib)});
       }
+      if (!ctx.wiring.metrics.empty()) {
+        argv.insert(argv.end(), {"--metrics", ctx.wiring.metrics});
+      }
     } else if (!ctx.targets.empty()) {
       nlohmann::json fn{{"wasm", module}, {"args", guest_args}, {"dirs", dirs}};
       nlohmann::json env_object = nlohmann::json::object();
@@ -136,6 +141,9 @@ class CliEngine final : public Engine {
       argv.insert(argv.end(), {"up", launch.workflow_path, "--no-prefix"});
       if (ctx.wiring.interpreter) {
         argv.emplace_back("--interpreter");
+      }
+      if (!ctx.wiring.metrics.empty()) {
+        argv.insert(argv.end(), {"--metrics", ctx.wiring.metrics});
       }
       return launch;
     } else {

@@ -127,6 +127,20 @@ WasmEdge_Result hostSharePages(void* data, const WasmEdge_CallingFrameContext* f
   }
 }
 
+// add_counter (GuestCounters).
+WasmEdge_Result hostAddCounter(void* data, const WasmEdge_CallingFrameContext* frame,
+                               const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    const host::Status status = static_cast<host::Imports*>(data)->addCounter(
+        frameMemory(frame), argU32(params, 0), argU32(params, 1), argU32(params, 2));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("add_counter: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
                           const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   if (stackNearlyExhausted()) {
@@ -268,6 +282,7 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
               &state->host_data, 2);
   addFunction(state->rr_module.get(), RR_IMPORT_UNSHARE_PAGES, hostSharePages<false>,
               &state->host_data, 2);
+  addFunction(state->rr_module.get(), RR_IMPORT_ADD_COUNTER, hostAddCounter, imports, 3);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {
     state->lever_module.reset(WasmEdge_ModuleInstanceCreate(wrap(kLeverModule)));

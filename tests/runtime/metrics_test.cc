@@ -81,6 +81,39 @@ TEST(MetricsGroupTest, AGroupsMembersAreOneFunctionAndOneEdge) {
   EXPECT_EQ(m.find("sinks#"), std::string::npos) << "no member's name as a label value";
 }
 
+// A function's own counters (add_counter): the C SDK's statuses for every hostile name, then
+// the counts as the host exports them, summed per function and name.
+TEST(GuestCounterTest, AFunctionsOwnCountersAreExportedAndHostileNamesRefused) {
+  const Workflow w{.functions = {{.name = "probe", .wasm = RR_GUEST_COUNTER_PROBE}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_EQ(r->exit_code, 0) << "101: counting failed, 102-104: a bad name or pointer was not "
+                                "refused, 105-106: the limit of 32 names";
+  const std::string& m = r->metrics;
+  EXPECT_TRUE(hasLine(m, "roadrunner_guest_counter_total{function=\"probe\",name=\"messages\"} 8"))
+      << m;
+  EXPECT_TRUE(hasLine(m, "roadrunner_guest_counter_total{function=\"probe\",name=\"fill_30\"} 30"))
+      << m;
+  EXPECT_EQ(m.find("one_too_many"), std::string::npos) << m;
+}
+
+// The Rust and Go SDKs' count: their hash receivers count each message, in a group of three.
+TEST(GuestCounterTest, RustAndGoReceiversCountTheirMessages) {
+  for (const char* wasm : {RR_GUEST_RUST_HASH_RECEIVER, RR_GUEST_GO_HASH_RECEIVER}) {
+    SCOPED_TRACE(wasm);
+    const Workflow w{
+        .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink#1", "1000", "5"}},
+                      {.name = "sink", .wasm = wasm, .instances = 3}},
+        .edges = {{.from = "sender", .to = "sink"}}};
+    auto r = runWorkflow(w, testing::goRunOptions());
+    ASSERT_TRUE(r.has_value()) << r.error().message();
+    ASSERT_EQ(r->exit_code, 0);
+    EXPECT_TRUE(hasLine(r->metrics,
+                        "roadrunner_guest_counter_total{function=\"sink\",name=\"messages\"} 5"))
+        << r->metrics;
+  }
+}
+
 // One HTTP exchange over the server's UNIX socket: what came back before the server closed.
 std::string exchange(const std::string& path, const std::string& request) {
   auto fd = sys::connectUnix(path);

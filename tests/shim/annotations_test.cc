@@ -54,6 +54,18 @@ TEST(Annotations, AllowNetListsGrants) {
   EXPECT_EQ(w->allow_net, (std::vector<std::string>{"tcp:10.0.0.5:443", "tcp:127.0.0.1:*"}));
 }
 
+TEST(Annotations, MetricsGoToAReceiverOrAFunctionWithTargets) {
+  auto r = parseWiring(
+      {{"roadrunner.io/role", "receiver"}, {"roadrunner.io/metrics", "tcp:0.0.0.0:9464"}}, "fn");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(r->metrics, "tcp:0.0.0.0:9464");
+  auto s = parseWiring(
+      {{"roadrunner.io/targets", "sink"}, {"roadrunner.io/metrics", "tcp:127.0.0.1:9465"}}, "fn");
+  ASSERT_TRUE(s) << s.error().message();
+  EXPECT_EQ(s->metrics, "tcp:127.0.0.1:9465");
+  EXPECT_TRUE(parseWiring({}, "fn")->metrics.empty());
+}
+
 TEST(Annotations, MalformedValuesNameTheAnnotation) {
   const std::vector<std::pair<Map, std::string>> cases = {
       {{{"roadrunner.io/role", "server"}}, "roadrunner.io/role"},
@@ -78,6 +90,11 @@ TEST(Annotations, MalformedValuesNameTheAnnotation) {
       {{{"roadrunner.io/allow-net", "tcp:example.com:443"}}, "roadrunner.io/allow-net"},
       {{{"roadrunner.io/allow-net", "tcp:10.0.0.5:443,"}}, "roadrunner.io/allow-net"},
       {{{"roadrunner.io/allow-net", "10.0.0.5:443"}}, "'10.0.0.5:443' is not tcp:A.B.C.D:PORT"},
+      {{{"roadrunner.io/role", "receiver"}, {"roadrunner.io/metrics", "unix:/m.sock"}},
+       "roadrunner.io/metrics"},
+      {{{"roadrunner.io/role", "receiver"}, {"roadrunner.io/metrics", "tcp:1.2.3.4:0"}},
+       "roadrunner.io/metrics"},
+      {{{"roadrunner.io/metrics", "tcp:1.2.3.4:9464"}}, "moves nothing to measure"},
   };
   for (const auto& [annotations, needle] : cases) {
     auto w = parseWiring(annotations, "me");

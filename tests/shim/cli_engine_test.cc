@@ -100,7 +100,24 @@ TEST(CliEngine, ReceiverServes) {
   EXPECT_TRUE(contains(a, {"--secret-file", "/s/secret"}));
   EXPECT_TRUE(contains(a, {"--target", "next=tcp:10.0.0.9:7000"}));
   EXPECT_TRUE(contains(a, {"--interpreter"}));
+  EXPECT_FALSE(contains(a, {"--metrics"})) << "no annotation, no metrics";
   EXPECT_TRUE(launch->ready_fd);
+}
+
+TEST(CliEngine, TheMetricsAnnotationBecomesTheFlag) {
+  Fixture f;
+  f.ctx.wiring.metrics = "tcp:0.0.0.0:9464";
+  f.ctx.targets = {{"sink", "unix:/run/rr/sockets/ns/sink.sock"}};
+  auto sender = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(sender);
+  EXPECT_EQ(sender->argv[1], "up");
+  EXPECT_TRUE(contains(sender->argv, {"--metrics", "tcp:0.0.0.0:9464"}));
+  f.ctx.wiring.receiver = true;
+  f.ctx.listen_address = "unix:/run/rr/sockets/ns/fn.sock";
+  auto receiver = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(receiver);
+  EXPECT_EQ(receiver->argv[1], "serve");
+  EXPECT_TRUE(contains(receiver->argv, {"--metrics", "tcp:0.0.0.0:9464"}));
 }
 
 TEST(CliEngine, SenderGetsAWorkflow) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "roadrunner/host/endpoint.h"
+#include "roadrunner/host/guest_counters.h"
 #include "roadrunner/host/router.h"
 #include "roadrunner/host/status.h"
 
@@ -40,6 +41,7 @@ struct TransferStats {
   std::atomic<std::uint64_t> deliveries{0};  ///< messages that reached the handler
   std::atomic<std::uint64_t> delivered_bytes{0};
   std::atomic<std::uint64_t> delivery_nanos{0};  ///< sender's send call -> handler entry
+  GuestCounters guest;  ///< what the guest counted itself (the add_counter import)
 };
 
 /// One successful send's windows, from the sender's send call: until the receiver had done
@@ -81,6 +83,10 @@ class Imports {
   [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args,
                             SendKind kind = SendKind::kLend, SharedBuffers* shared = nullptr);
   [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
+  /// `add_counter`: adds `value` to the guest's counter named by [name, name + name_len).
+  /// kFault: the name is outside `memory`; otherwise GuestCounters::add's status.
+  [[nodiscard]] Status addCounter(std::span<std::byte> memory, std::uint32_t name,
+                                  std::uint32_t name_len, std::uint32_t value);
 
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).
   /// `endReply` returns the reply's full length and whether it fit.

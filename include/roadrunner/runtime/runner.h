@@ -69,6 +69,8 @@ struct InstanceReport {
                                   ///< (kernel edges: recorded on the sending side)
   /// Commands, with RunOptions::record_latencies: each successful send's windows.
   std::vector<host::SendTiming> send_timings;
+  /// The counters the instance's guest added to (the add_counter import), by name.
+  std::vector<std::pair<std::string, std::uint64_t>> guest_counters;
   int exit_code = 0;
   std::string error;  ///< a command that trapped or failed
 };

@@ -36,6 +36,9 @@ struct Wiring {
   /// Grants for the guest's WASI sockets, each "tcp:A.B.C.D:PORT" or "tcp:A.B.C.D:*" as
   /// NetGrant::str() writes it; empty: the guest gets no sockets.
   std::vector<std::string> allow_net;
+  /// "tcp:HOST:PORT" where the function's process serves Prometheus metrics (`--metrics`), or
+  /// "" for none; a receiver or a function with targets only.
+  std::string metrics;
 };
 
 /// Reads the `roadrunner.io/` annotations. `default_name` is used when there is no
@@ -43,7 +46,8 @@ struct Wiring {
 /// (Errc::kInvalidArgument) name the annotation: an unknown key under the prefix, a bad role, a
 /// name outside [A-Za-z0-9_.-]{1,64}, a listen address that is not unix or tcp:HOST:PORT, a
 /// target list entry that does not parse or repeats a name, a target address that is not tcp,
-/// an allow-net entry that is not a NetGrant, `listen` on a function that is not a receiver.
+/// an allow-net entry that is not a NetGrant, `listen` on a function that is not a receiver,
+/// `metrics` that is not tcp:HOST:PORT or on a function with neither role receiver nor targets.
 [[nodiscard]] Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations,
                                          const std::string& default_name);
 

@@ -9,6 +9,7 @@
  *   reply(buf, len) -> status                       (only inside rr_on_message)
  *   share_pages(buf, len) -> status                 (backs a buffer with shareable pages)
  *   unshare_pages(buf, len) -> status               (undoes share_pages before a free)
+ *   add_counter(name, name_len, value) -> status    (adds to one of the function's counters)
  * Exports a receiver provides (the SDK has defaults for all but the handler):
  *   rr_abi_version() -> RR_ABI_VERSION
  *   rr_alloc(len) -> ptr                            (0: cannot allocate)
@@ -34,15 +35,21 @@
  * module at instantiation, naming the import). */
 #define RR_IMPORT_SEND_MOVE "send_move"
 /* share_pages: backs [buf, buf + len) (both multiples of RR_PAGE_SIZE) with pages the host can
- * share; the range reads as zeros afterwards. A send (not send_move) whose payload starts on a
- * page of such a range maps the payload's whole pages into each receiver in the same process,
- * copy-on-write, instead of copying them: a group of N receivers costs no copy. Each receiver's
+ * share; the range reads as zeros afterwards. A send or send_move whose payload starts on a
+ * page of such a range maps the payload's whole pages into each receiver, copy-on-write,
+ * instead of copying them (in the same process, and over kernel edges through the memfd): a
+ * group of N receivers costs no copy. Each receiver's
  * writes stay its own; the sender's writes after the send returns reach no receiver. At most 64
  * shared ranges at once per instance, none overlapping another (RR_EINVAL; asking again for the
  * same range is RR_OK); RR_ENOMEM when 64 are shared. unshare_pages gives a shared range back
  * to private zero pages: call it before the range is freed or reused for anything else. */
 #define RR_IMPORT_SHARE_PAGES "share_pages"
 #define RR_IMPORT_UNSHARE_PAGES "unshare_pages"
+/* add_counter: adds value (unsigned) to the function's counter called [name, name + name_len),
+ * which its host exports as roadrunner_guest_counter_total{function, name}. A name is 1 to 64
+ * characters of [A-Za-z0-9_] (else RR_EINVAL); an instance has at most 32 names (RR_ENOMEM for
+ * a 33rd); a name outside memory is RR_EFAULT. */
+#define RR_IMPORT_ADD_COUNTER "add_counter"
 
 /* Export names. */
 #define RR_EXPORT_ABI_VERSION "rr_abi_version"

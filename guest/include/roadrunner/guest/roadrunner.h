@@ -44,6 +44,8 @@ int32_t rr_raw_send_move(int32_t target, int32_t target_len, int32_t buf, int32_
     RR_IMPORT(RR_IMPORT_SEND_MOVE);
 int32_t rr_raw_share_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_SHARE_PAGES);
 int32_t rr_raw_unshare_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_UNSHARE_PAGES);
+int32_t rr_raw_add_counter(int32_t name, int32_t name_len, int32_t value)
+    RR_IMPORT(RR_IMPORT_ADD_COUNTER);
 
 /* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's
  * reply (up to reply_cap bytes) lands in reply and its length in *reply_len. */
@@ -91,6 +93,15 @@ void* rr_move_buffer(uint32_t len);
  * out of memory. */
 void* rr_shared_buffer(uint32_t len);
 void rr_shared_buffer_free(void* buf, uint32_t len);
+
+/* Adds value to the function's own counter name (NUL-terminated, 1 to 64 characters of
+ * [A-Za-z0-9_]), which the host exports with its metrics as
+ * roadrunner_guest_counter_total{function, name}. At most 32 names per instance (RR_ENOMEM);
+ * RR_EINVAL for a bad name. A module that calls it needs a host with the add_counter import. */
+static inline rr_status_t rr_count(const char* name, uint32_t value) {
+  return (rr_status_t)rr_raw_add_counter((int32_t)(uintptr_t)name, (int32_t)__builtin_strlen(name),
+                                         (int32_t)value);
+}
 
 /* Inside a handler: the bytes the sender receives as its reply. */
 __attribute__((__warn_unused_result__)) static inline rr_status_t rr_reply(const void* buf,

@@ -171,6 +171,14 @@ class SharedBuffer {
   return static_cast<Status>(rr_reply(data.data(), static_cast<uint32_t>(data.size())));
 }
 
+/// Adds `value` to the function's own counter `name` (rr_count): exported by the host as
+/// roadrunner_guest_counter_total{function, name}.
+inline Status count(std::string_view name, uint32_t value) noexcept {
+  return static_cast<Status>(
+      rr_raw_add_counter(static_cast<int32_t>(reinterpret_cast<uintptr_t>(name.data())),
+                         static_cast<int32_t>(name.size()), static_cast<int32_t>(value)));
+}
+
 }  // namespace rr::guest
 
 #endif  // ROADRUNNER_GUEST_ROADRUNNER_HPP

@@ -144,6 +144,15 @@ pub fn reply(bytes: &[u8]) -> Result<(), Status> {
     Status::check(unsafe { raw::reply(addr(bytes.as_ptr()), len32(bytes.len())) })
 }
 
+/// Adds `value` to the function's own counter `name` (1 to 64 characters of `[A-Za-z0-9_]`),
+/// which the host exports with its metrics as `roadrunner_guest_counter_total{function, name}`.
+/// At most 32 names per instance (`Err(Status::NoMemory)`); a bad name is `Err(Status::Invalid)`.
+pub fn count(name: &str, value: u32) -> Result<(), Status> {
+    // SAFETY: the pointer and length come from one live string; the host only reads it, before
+    // the call returns.
+    Status::check(unsafe { raw::add_counter(addr(name.as_ptr()), len32(name.len()), value) })
+}
+
 /// Makes a crate a receiver: exports `rr_on_message` calling `handler`, plus the SDK's
 /// `rr_alloc` (page-aligned, whole pages), `rr_release`, `rr_abi_version` and `_initialize`.
 ///

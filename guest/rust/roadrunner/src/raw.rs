@@ -37,6 +37,10 @@ extern "C" {
     /// `unshare_pages(buf, len) -> status`: private zero pages again, before the range is freed.
     #[link_name = "unshare_pages"]
     pub fn unshare_pages(buf: u32, len: u32) -> u32;
+    /// `add_counter(name, name_len, value) -> status`: adds `value` to the function's own
+    /// counter `name`, which the host exports as `roadrunner_guest_counter_total`.
+    #[link_name = "add_counter"]
+    pub fn add_counter(name: u32, name_len: u32, value: u32) -> u32;
 }
 
 // Off wasm32 (docs, `cargo check` on the host) the imports do not exist: every call is refused.
@@ -67,6 +71,11 @@ mod host_stubs {
     pub unsafe fn unshare_pages(_: u32, _: u32) -> u32 {
         crate::abi::EUNAVAILABLE
     }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn add_counter(_: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
 }
 #[cfg(not(target_arch = "wasm32"))]
-pub use host_stubs::{reply, send, send_move, share_pages, unshare_pages};
+pub use host_stubs::{add_counter, reply, send, send_move, share_pages, unshare_pages};

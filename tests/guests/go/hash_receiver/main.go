@@ -1,7 +1,8 @@
 // roadrunner-guest: reactor
 //
 // Replies with the FNV-1a 64 hash of every payload (8 bytes, little-endian), then poisons the
-// buffer, as tests/guests/hash_receiver.c. A payload starting with "TRAP" traps instead.
+// buffer, as tests/guests/hash_receiver.c. A payload starting with "TRAP" traps instead. It
+// counts each message in its own counter "messages" (roadrunner.Count).
 package main
 
 import (
@@ -28,6 +29,9 @@ func init() {
 		// one did.
 		for i := range msg {
 			msg[i] = 0xA5
+		}
+		if err := roadrunner.Count("messages", 1); err != nil {
+			return err
 		}
 		var out [8]byte
 		binary.LittleEndian.PutUint64(out[:], h)

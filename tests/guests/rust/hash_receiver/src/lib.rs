@@ -1,5 +1,6 @@
 //! The Rust twin of tests/guests/hash_receiver.c: replies with the FNV-1a hash of every payload,
-//! then poisons the buffer. A payload starting with "TRAP" panics, which is a trap.
+//! then poisons the buffer. A payload starting with "TRAP" panics, which is a trap. It counts
+//! each message in its own counter "messages" (roadrunner::count).
 
 fn handle(payload: &mut [u8], _source: &str) -> Result<(), roadrunner::Status> {
     if payload.starts_with(b"TRAP") {
@@ -10,6 +11,7 @@ fn handle(payload: &mut [u8], _source: &str) -> Result<(), roadrunner::Status> {
     });
     // Poisoned once read: a later payload that does not fully arrive cannot hash as this one did.
     payload.fill(0xA5);
+    roadrunner::count("messages", 1)?;
     roadrunner::reply(&h.to_le_bytes())
 }
 
