@@ -1,7 +1,8 @@
 // Fuzzes the guest-ABI host functions with arbitrary pointers, lengths and target names against
 // the linear memory of a real WasmEdge instance (interpreter): every call returns a status and
 // touches nothing outside the guest's memory (ASan watches the host side). share_pages and
-// unshare_pages run on the same arguments, so sends also come from shared ranges.
+// unshare_pages run on the same arguments, so sends (lends and moves) also come from shared
+// ranges; add_counter gets the target name as its counter's name.
 
 #include <cstddef>
 #include <cstdint>
@@ -94,5 +95,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     __builtin_trap();
   }
   (void)world.imports.reply(memory, a.buf, a.len);
+  const auto counted = world.imports.addCounter(memory, a.target, a.target_len, a.len);
+  if (static_cast<std::uint32_t>(counted) > RR_STATUS_MAX) {
+    __builtin_trap();
+  }
   return 0;
 }

@@ -290,8 +290,12 @@ int serveCommand(Args args) {
   std::unique_ptr<runtime::MetricsServer> metrics;
   if (!metrics_text.empty()) {
     auto started = transport::Address::parse(metrics_text).and_then([&](transport::Address a) {
-      return runtime::MetricsServer::start(std::move(a), [&edges, a = actor->get()] {
-        return runtime::renderMetrics(&edges, {runtime::reportOf(*a, true)});
+      return runtime::MetricsServer::start(std::move(a), [&, a = actor->get()] {
+        // A served function's own sends use the socket, never a memfd: no pool to report.
+        return runtime::renderMetrics(&edges, {runtime::reportOf(*a, true)},
+                                      {.served = name,
+                                       .open_connections = (*server)->openConnections(),
+                                       .dropped_connections = (*server)->droppedConnections()});
       });
     });
     if (!started) {

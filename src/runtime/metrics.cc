@@ -189,15 +189,32 @@ void functionMetrics(Exposition& x, const std::vector<InstanceReport>& instances
   }
 }
 
+void transportMetrics(Exposition& x, const TransportGauges& t) {
+  x.family("roadrunner_memfd_pool_bytes", "gauge",
+           "Bytes of the pooled memfds kernel-mode sends copy payloads into.");
+  x.sample("roadrunner_memfd_pool_bytes", {}, t.memfd_pool_bytes);
+  if (t.served.empty()) {
+    return;
+  }
+  x.family("roadrunner_open_connections", "gauge", "Connections the served function has now.");
+  x.sample("roadrunner_open_connections", {{"function", t.served}}, t.open_connections);
+  x.family("roadrunner_dropped_connections_total", "counter",
+           "Connections the server dropped: malformed frames, foreign peers, senders that left "
+           "mid-payload.");
+  x.sample("roadrunner_dropped_connections_total", {{"function", t.served}}, t.dropped_connections);
+}
+
 }  // namespace
 
 std::string renderMetrics(const host::EdgeMetricsSet* edges,
-                          const std::vector<InstanceReport>& instances) {
+                          const std::vector<InstanceReport>& instances,
+                          const TransportGauges& transports) {
   Exposition x;
   if (edges != nullptr && !edges->edges().empty()) {
     edgeMetrics(x, edges->edges());
   }
   functionMetrics(x, instances);
+  transportMetrics(x, transports);
   return x.take();
 }
 

@@ -144,6 +144,15 @@ struct Run {
   std::unique_ptr<MetricsServer> metrics;  ///< RunOptions::metrics_address
 };
 
+// The run's transports now: its kernel-mode senders' memfd pools.
+TransportGauges transportGauges(const Run& run) {
+  TransportGauges g;
+  for (const auto& e : run.socket_endpoints) {
+    g.memfd_pool_bytes += e->memfdPoolBytes();
+  }
+  return g;
+}
+
 // What each instance has done so far (safe while they run).
 std::vector<InstanceReport> snapshot(const Run& run) {
   std::vector<InstanceReport> now;
@@ -427,7 +436,7 @@ RunReport collect(Run& run, const RunOptions& options) {
   }
   live.stop();
   // Every send has returned: the counts are final. Both read the actors, which go below.
-  report.metrics = renderMetrics(&run.edges, snapshot(run));
+  report.metrics = renderMetrics(&run.edges, snapshot(run), transportGauges(run));
   run.metrics.reset();
   for (auto& r : run.receivers) {
     r.actor->stop();
@@ -534,7 +543,7 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   if (!options.metrics_address.empty()) {
     RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(options.metrics_address));
     RR_ASSIGN_OR_RETURN(run.metrics, MetricsServer::start(std::move(address), [&run] {
-                          return renderMetrics(&run.edges, snapshot(run));
+                          return renderMetrics(&run.edges, snapshot(run), transportGauges(run));
                         }));
     std::fprintf(options.stats_out, "roadrunner: metrics on %s at /metrics\n",
                  run.metrics->address().str().c_str());

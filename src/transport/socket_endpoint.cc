@@ -302,6 +302,15 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
           .faults = response->faults};
 }
 
+std::uint64_t SocketEndpoint::memfdPoolBytes() {
+  const std::scoped_lock lock(mutex_);
+  std::uint64_t bytes = 0;
+  for (const auto& [id, m] : memfds_) {
+    bytes += m->map.size();
+  }
+  return bytes;
+}
+
 std::vector<double> SocketEndpoint::takeLatencies() {
   const std::scoped_lock lock(mutex_);
   return std::exchange(latencies_, {});

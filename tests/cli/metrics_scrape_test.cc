@@ -18,6 +18,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 
@@ -160,8 +161,25 @@ TEST(MetricsScrapeTest, PrometheusStoresWhatAServedFunctionCounted) {
   ASSERT_TRUE(up.is_array() && !up.empty()) << up.dump();
   EXPECT_EQ(up[0]["value"][1], "1") << "Prometheus scraped the target without an error";
 
+  // A sender that connected and stays: one open connection, while the finished ones are gone.
+  auto idle = sys::connectUnix(sock);
+  ASSERT_TRUE(idle.has_value());
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = httpGet(metrics_port, "/metrics");
+    if (text.find("roadrunner_open_connections{function=\"counter\"} 1\n") != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(text.find("roadrunner_open_connections{function=\"counter\"} 1\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("roadrunner_dropped_connections_total{function=\"counter\"} 0\n"),
+            std::string::npos)
+      << text;
+
   // promtool, Prometheus's own parser, accepts what the server exposes.
-  testing::writeText(dir.file("metrics.txt"), httpGet(metrics_port, "/metrics"));
+  testing::writeText(dir.file("metrics.txt"), text);
   const auto check =
       testing::run({"/bin/sh", "-c", "promtool check metrics < '" + dir.file("metrics.txt") + "'"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;

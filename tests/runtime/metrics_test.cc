@@ -54,6 +54,20 @@ TEST_P(MetricsTest, AWorkflowsTransfersReachItsEdge) {
   EXPECT_TRUE(hasLine(m, "roadrunner_handler_duration_seconds_bucket" + edge + ",le=\"+Inf\"} 3"))
       << m;
   EXPECT_TRUE(hasLine(m, "roadrunner_function_instances{function=\"sender\"} 1")) << m;
+  EXPECT_TRUE(hasLine(m, "roadrunner_memfd_pool_bytes 0")) << "70,000 bytes go by socket" << m;
+}
+
+// A kernel-mode sender's pooled memfd shows in the gauge: one sending thread, one memfd sized
+// for its largest payload (a power of two from 64 KiB up).
+TEST(MetricsPoolTest, AKernelSendersMemfdPoolIsAGauge) {
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink", "3000000", "2"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  ASSERT_EQ(r->exit_code, 0);
+  EXPECT_TRUE(hasLine(r->metrics, "roadrunner_memfd_pool_bytes 4194304")) << r->metrics;
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, MetricsTest, testing::everyMode(), testing::modeTestName);

@@ -20,11 +20,22 @@
 
 namespace rr::runtime {
 
-/// The exposition of `edges` (may be null) and of the functions in `instances`, summed per
+/// What the process's transports hold right now.
+struct TransportGauges {
+  std::uint64_t memfd_pool_bytes = 0;  ///< kernel-mode senders' pooled memfds
+  /// A served function (`serve`): its name and its server's connections; empty name: none.
+  std::string served;
+  std::uint64_t open_connections = 0;
+  std::uint64_t dropped_connections = 0;
+};
+
+/// The exposition of `edges` (may be null), of the functions in `instances`, summed per
 /// function (a group's members and a command's instances are one function: "worker#2" counts
-/// as "worker"), so label values stay as many as the workflow has functions and edges.
+/// as "worker"), so label values stay as many as the workflow has functions and edges, and of
+/// `transports`.
 [[nodiscard]] std::string renderMetrics(const host::EdgeMetricsSet* edges,
-                                        const std::vector<InstanceReport>& instances);
+                                        const std::vector<InstanceReport>& instances,
+                                        const TransportGauges& transports = {});
 
 /// Answers GET /metrics (200, the text `render` returns at that moment) and anything else (404,
 /// or 405 for another method) on `address`, one connection at a time, each closed after its

@@ -78,6 +78,9 @@ class SocketEndpoint final : public host::Endpoint {
 
   [[nodiscard]] const Address& address() const noexcept { return address_; }
 
+  /// The bytes of the pooled memfds (one per sending thread that sent a memfd payload).
+  [[nodiscard]] std::uint64_t memfdPoolBytes();
+
   /// Per delivery: sender's send call -> receiver's handler entry, in seconds (same node).
   void recordLatencies(bool on) { record_ = on; }
   [[nodiscard]] std::vector<double> takeLatencies();

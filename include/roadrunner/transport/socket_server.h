@@ -59,6 +59,8 @@ class SocketServer {
   /// Stops accepting, closes connections, removes the socket file.
   void stop();
   [[nodiscard]] std::uint64_t droppedConnections() const noexcept { return dropped_.load(); }
+  /// Connections being served now (one thread each).
+  [[nodiscard]] std::size_t openConnections() const { return connections_.size(); }
   /// Where it listens (with the real port for tcp).
   [[nodiscard]] const Address& address() const noexcept { return address_; }
 
