@@ -12,6 +12,7 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/host/guest_memory.h"
+#include "roadrunner/sys/cpu.h"
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/usage.h"
 
@@ -170,17 +171,30 @@ void FunctionActor::run(std::promise<Result<>>& started) {
       queue_.pop_front();
       queued_.store(queue_.size(), std::memory_order_relaxed);
     }
+    spreadFrom(job);
     job.completion->done(handle(job));
   }
   instance_.reset();
 }
 
+void FunctionActor::spreadFrom(const Job& job) {
+  if (!config_.hand_off_spin || job.sender_cpu < 0) {
+    return;
+  }
+  colocated_ = job.sender_cpu == sys::currentCpu() ? colocated_ + 1 : 0;
+  if (colocated_ >= kColocatedBeforeMove) {
+    colocated_ = 0;
+    (void)sys::moveOffThisCpu();  // one CPU only: the two take turns, as they must
+  }
+}
+
 void FunctionActor::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
   const auto start = std::chrono::steady_clock::now();
+  const int cpu = config_.hand_off_spin ? sys::currentCpu() : -1;
   {
     const std::scoped_lock lock(mutex_);
     if (!stopping_ && config_.receiver) {
-      queue_.push_back(Job{delivery, &completion, start});
+      queue_.push_back(Job{delivery, &completion, start, cpu});
       queued_.store(queue_.size(), std::memory_order_release);
       cv_.notify_one();
       return;

@@ -232,7 +232,39 @@ struct Instance::State {
   WasiPolicyPtr wasi_policy;  // backs wasi's socket functions; destroyed before vm
   AsyncPtr stop_lever;        // made at the first call with a time limit
   HostData host_data;         // the roadrunner module's host data
+  // Exports looked up once (by name, in the active module, which lives as long as vm): a
+  // delivery makes five calls, and a lookup by name costs about as much as a short call.
+  struct Export {
+    std::string name;
+    const WasmEdge_FunctionInstanceContext* function = nullptr;
+    std::uint32_t n_params = 0;
+    std::uint32_t n_results = 0;
+  };
+  std::vector<Export> exports;
+  const WasmEdge_MemoryInstanceContext* memory = nullptr;  // looked up once; owned by vm
+
+  [[nodiscard]] const Export* exported(std::string_view name);
 };
+
+const Instance::State::Export* Instance::State::exported(std::string_view name) {
+  for (const Export& e : exports) {
+    if (e.name == name) {
+      return &e;
+    }
+  }
+  const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(vm.get());
+  const WasmEdge_FunctionInstanceContext* function =
+      active == nullptr ? nullptr : WasmEdge_ModuleInstanceFindFunction(active, wrap(name));
+  const WasmEdge_FunctionTypeContext* type =
+      function == nullptr ? nullptr : WasmEdge_FunctionInstanceGetFunctionType(function);
+  if (type == nullptr) {
+    return nullptr;
+  }
+  return &exports.emplace_back(Export{.name = std::string(name),
+                                      .function = function,
+                                      .n_params = WasmEdge_FunctionTypeGetParametersLength(type),
+                                      .n_results = WasmEdge_FunctionTypeGetReturnsLength(type)});
+}
 
 Instance::Instance(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Instance::Instance(Instance&&) noexcept = default;
@@ -345,13 +377,12 @@ Result<int> Instance::runStart() {
 Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
                                                   std::span<const std::uint32_t> args,
                                                   std::uint32_t limit_ms) {
-  const WasmEdge_FunctionTypeContext* type =
-      WasmEdge_VMGetFunctionType(state_->vm.get(), wrap(name));
-  if (type == nullptr) {
+  const State::Export* exported = state_->exported(name);
+  if (exported == nullptr) {
     return fail(Errc::kMissingExport, "call", state_->path + ": no export " + std::string(name));
   }
-  const std::uint32_t n_params = WasmEdge_FunctionTypeGetParametersLength(type);
-  const std::uint32_t n_results = WasmEdge_FunctionTypeGetReturnsLength(type);
+  const std::uint32_t n_params = exported->n_params;
+  const std::uint32_t n_results = exported->n_results;
   if (n_params != args.size() || n_results > 4) {
     return fail(Errc::kInvalidModule, "call",
                 state_->path + ": export " + std::string(name) + " has the wrong signature");
@@ -373,8 +404,9 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
         state_->watchdog->arm(std::chrono::milliseconds(limit_ms),
                               [lever = state_->stop_lever.get()] { WasmEdge_AsyncCancel(lever); }));
   }
-  const WasmEdge_Result r = WasmEdge_VMExecute(state_->vm.get(), wrap(name), params.data(),
-                                               n_params, results.data(), n_results);
+  const WasmEdge_Result r =
+      WasmEdge_ExecutorInvoke(WasmEdge_VMGetExecutorContext(state_->vm.get()), exported->function,
+                              params.data(), n_params, results.data(), n_results);
   if (deadline && deadline->disarm()) {
     return fail(Errc::kTimedOut, "call",
                 state_->path + " " + std::string(name) + ": ran past its limit of " +
@@ -397,10 +429,13 @@ Result<std::vector<std::uint32_t>> Instance::call(std::string_view name,
 }
 
 std::span<std::byte> Instance::memory() const {
-  const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
-  return active == nullptr
-             ? std::span<std::byte>{}
-             : wholeMemory(WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport)));
+  if (state_->memory == nullptr) {
+    const WasmEdge_ModuleInstanceContext* active = WasmEdge_VMGetActiveModule(state_->vm.get());
+    state_->memory = active == nullptr
+                         ? nullptr
+                         : WasmEdge_ModuleInstanceFindMemory(active, wrap(kMemoryExport));
+  }
+  return state_->memory == nullptr ? std::span<std::byte>{} : wholeMemory(state_->memory);
 }
 
 bool Instance::sharesPages(std::uint64_t offset, std::uint64_t len) const noexcept {
