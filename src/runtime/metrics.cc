@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cerrno>
+#include <exception>
 #include <format>
 #include <map>
 #include <string_view>
@@ -318,7 +319,15 @@ void MetricsServer::answer(int fd) {
   } else if (path != "/metrics") {
     respond(fd, "404 Not Found", "metrics are at /metrics\n");
   } else {
-    respond(fd, "200 OK", render_());
+    std::string body;
+    try {
+      body = render_();
+    } catch (const std::exception& e) {  // out of memory: the server thread must not end
+      RR_LOG_WARN("metrics on {}: {}", address_.str(), e.what());
+      respond(fd, "500 Internal Server Error", "could not render the metrics\n");
+      return;
+    }
+    respond(fd, "200 OK", body);
   }
 }
 

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <new>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -197,6 +198,21 @@ TEST_F(MetricsServerTest, AThousandShortConnectionsAreEachAnswered) {
     ASSERT_TRUE(get("/metrics").starts_with("HTTP/1.1 200")) << i;
   }
   EXPECT_EQ(renders_.load(), 1000);
+}
+
+TEST(MetricsServerFailureTest, ARenderThatThrowsIsA500AndTheServerGoesOn) {
+  const testing::TempDir dir;
+  int calls = 0;
+  auto s = MetricsServer::start({.path = dir.file("m.sock")}, [&calls] {
+    if (++calls == 1) {
+      throw std::bad_alloc();
+    }
+    return std::string("roadrunner_test 1\n");
+  });
+  ASSERT_TRUE(s.has_value());
+  const std::string request = "GET /metrics HTTP/1.1\r\n\r\n";
+  EXPECT_TRUE(exchange(dir.file("m.sock"), request).starts_with("HTTP/1.1 500"));
+  EXPECT_TRUE(exchange(dir.file("m.sock"), request).starts_with("HTTP/1.1 200"));
 }
 
 TEST(MetricsServerStopTest, StopRemovesTheSocketAndADnsAddressIsRefused) {
