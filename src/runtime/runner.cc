@@ -538,13 +538,22 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
 
   // Everything the run starts; its destructor ends it, on every path out of here. The engine
   // and the modules, which the actors borrow, are declared before it and outlive it.
+  // The metrics address is taken before anything starts (one in use is a set-up error, with no
+  // function run); scrapes read the run only once it is launched.
+  std::atomic<bool> launched{false};
   Run run;
-  RR_RETURN_IF_ERROR(launch(run, workflow, where, options, engine, modules, secret, remote_secret));
   if (!options.metrics_address.empty()) {
     RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(options.metrics_address));
-    RR_ASSIGN_OR_RETURN(run.metrics, MetricsServer::start(std::move(address), [&run] {
-                          return renderMetrics(&run.edges, snapshot(run), transportGauges(run));
+    RR_ASSIGN_OR_RETURN(run.metrics, MetricsServer::start(std::move(address), [&run, &launched] {
+                          return launched.load(std::memory_order_acquire)
+                                     ? renderMetrics(&run.edges, snapshot(run),
+                                                     transportGauges(run))
+                                     : std::string();
                         }));
+  }
+  RR_RETURN_IF_ERROR(launch(run, workflow, where, options, engine, modules, secret, remote_secret));
+  launched.store(true, std::memory_order_release);
+  if (run.metrics) {
     std::fprintf(options.stats_out, "roadrunner: metrics on %s at /metrics\n",
                  run.metrics->address().str().c_str());
   }

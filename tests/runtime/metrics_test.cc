@@ -17,6 +17,7 @@
 
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/sys/socket.h"
+#include "roadrunner/sys/tcp.h"
 
 #include "../testing/modes.h"
 #include "../testing/report.h"
@@ -213,6 +214,21 @@ TEST(MetricsServerFailureTest, ARenderThatThrowsIsA500AndTheServerGoesOn) {
   const std::string request = "GET /metrics HTTP/1.1\r\n\r\n";
   EXPECT_TRUE(exchange(dir.file("m.sock"), request).starts_with("HTTP/1.1 500"));
   EXPECT_TRUE(exchange(dir.file("m.sock"), request).starts_with("HTTP/1.1 200"));
+}
+
+// A metrics address another process listens on: the run fails before it starts any function.
+TEST(MetricsAddressTest, AnAddressInUseIsASetUpError) {
+  auto other = sys::listenTcp("127.0.0.1", 0);
+  ASSERT_TRUE(other.has_value());
+  const auto port = sys::localPort(other->get());
+  ASSERT_TRUE(port.has_value());
+  const Workflow w{.functions = {{.name = "probe", .wasm = RR_GUEST_COUNTER_PROBE}}};
+  RunOptions options = testing::servedRunOptions();
+  options.metrics_address = "tcp:127.0.0.1:" + std::to_string(*port);
+  auto r = runWorkflow(w, options);
+  ASSERT_FALSE(r.has_value()) << "the port is taken";
+  EXPECT_NE(r.error().message().find("Address already in use"), std::string::npos)
+      << r.error().message();
 }
 
 TEST(MetricsServerStopTest, StopRemovesTheSocketAndADnsAddressIsRefused) {
