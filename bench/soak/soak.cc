@@ -171,9 +171,9 @@ Result<> soak(const SoakOptions& o) {
       std::thread sampler([&] {
         while (!done) {
           samples.push_back(sample());
-          // The sampling period: short enough that 20,000 in-process 1 KiB sends (about
-          // 150 ms since the hand-off spins) still give the windows a dozen samples.
-          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          // The sampling period: short enough that 20,000 in-process 1 KiB sends (about 45 ms
+          // since a round takes 2.2 us) still give the windows a dozen samples.
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
       });
       auto report =
@@ -222,7 +222,7 @@ Result<> soak(const SoakOptions& o) {
   }
   if (short_run) {
     return fail(Errc::kInvalidArgument, "soak",
-                "a run (SHORT) ended before five samples, 10 ms apart, could show whether memory, "
+                "a run (SHORT) ended before five samples, 2 ms apart, could show whether memory, "
                 "descriptors or mappings grow; give it more transfers");
   }
   if (!ok) {
