@@ -268,7 +268,9 @@ int serveCommand(Args args) {
                                               .receiver = true,
                                               .router = &router,
                                               .max_payload = server_options.max_payload,
-                                              .timeout_ms = handler_timeout_ms});
+                                              .timeout_ms = handler_timeout_ms,
+                                              // connection threads hand off to it
+                                              .hand_off_spin = true});
   if (!actor) {
     return reportError(actor.error());
   }

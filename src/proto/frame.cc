@@ -82,6 +82,10 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
   if (h.memfd_page != 0 && (h.flags & kFlagMemfd) == 0) {
     return bad("memfd page on a frame without a memfd");
   }
+  if ((h.flags & kFlagMailbox) != 0 &&
+      ((h.flags & kFlagMemfd) == 0 || h.memfd_page != 0 || h.payload_len != 0)) {
+    return bad("mailbox frame with a payload or without its memfd");
+  }
   if (h.source_len == 0 || h.source_len > kMaxName || h.target_len == 0 ||
       h.target_len > kMaxName) {
     return bad("name length out of range");

@@ -102,6 +102,11 @@ SocketEndpoint::~SocketEndpoint() {
     queue_cv_.notify_all();
     worker_.join();
   }
+  for (auto& [id, m] : mailboxes_) {
+    if (options_.thread_private_fds) {
+      (void)m->sock.release();
+    }
+  }
   for (auto& [id, m] : memfds_) {
     if (options_.thread_private_fds) {
       (void)m->fd.release();  // closed with its thread's descriptor table, not ours
@@ -177,6 +182,115 @@ Result<SocketEndpoint::PassedMemfd> SocketEndpoint::memfdPayload(const host::Del
   return PassedMemfd{.fd = memfd->fd.get(), .copied = d.payload.size()};
 }
 
+Result<SocketEndpoint::MailboxConnection*> SocketEndpoint::mailboxConnection(
+    const host::Delivery& d, Status& refused) {
+  const auto id = std::this_thread::get_id();
+  {
+    const std::scoped_lock lock(mutex_);
+    auto it = mailboxes_.find(id);
+    if (it != mailboxes_.end()) {
+      if (!sys::peerHungUp(it->second->sock.get())) {
+        return it->second.get();
+      }
+      mailboxes_.erase(it);  // the receiver restarted or went away: set up again
+    }
+  }
+  RR_ASSIGN_OR_RETURN(UniqueFd sock, connect());
+  RR_ASSIGN_OR_RETURN(Mailbox box, Mailbox::create());
+  std::array<std::byte, proto::kRequestHeaderSize> header{};
+  proto::encodeRequest({.flags = proto::kFlagMemfd | proto::kFlagMailbox,
+                        .source_len = static_cast<std::uint16_t>(d.source.size()),
+                        .target_len = static_cast<std::uint16_t>(target_.size())},
+                       header);
+  std::array<iovec, 3> iov = {iovec{header.data(), header.size()},
+                              iovec{const_cast<char*>(d.source.data()), d.source.size()},
+                              iovec{target_.data(), target_.size()}};
+  RR_RETURN_IF_ERROR(sys::sendAll(sock.get(), iov, box.fd()));
+  box.closeFd();  // the mapping stays; the server holds its own descriptor
+  std::array<std::byte, proto::kResponseHeaderSize> raw{};
+  RR_RETURN_IF_ERROR(sys::recvExact(sock.get(), raw));
+  RR_ASSIGN_OR_RETURN(proto::ResponseHeader response, proto::decodeResponse(raw));
+  if (response.status != RR_OK) {
+    refused = static_cast<Status>(response.status);
+    return nullptr;
+  }
+  const std::scoped_lock lock(mutex_);
+  auto& slot = mailboxes_[id];
+  slot = std::make_unique<MailboxConnection>(
+      MailboxConnection{.sock = std::move(sock), .box = std::move(box)});
+  return slot.get();
+}
+
+std::optional<host::DeliveryResult> SocketEndpoint::transferByMailbox(const host::Delivery& d,
+                                                                      std::uint64_t send_ns,
+                                                                      std::uint32_t reply_cap) {
+  Status refused = Status::kOk;
+  auto made = mailboxConnection(d, refused);
+  if (!made) {
+    RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), made.error().message());
+    // No payload byte left: the handler cannot have run. A garbled answer is kProto.
+    return host::DeliveryResult{.status = statusFor(made.error()), .not_sent = true};
+  }
+  if (*made == nullptr) {
+    if (refused == Status::kUnknownTarget) {
+      return host::DeliveryResult{.status = refused, .not_sent = true};
+    }
+    RR_LOG_DEBUG("send to {}: no mailbox ({}), using the stream", target_,
+                 static_cast<int>(refused));
+    mailbox_refused_ = true;
+    return std::nullopt;
+  }
+  MailboxConnection& conn = **made;
+  const auto drop = [&] {
+    const std::scoped_lock lock(mutex_);
+    mailboxes_.erase(std::this_thread::get_id());  // the server may still read the request area
+  };
+  const std::span<std::byte> request = conn.box.request();
+  proto::encodeRequest({.source_len = static_cast<std::uint16_t>(d.source.size()),
+                        .target_len = static_cast<std::uint16_t>(target_.size()),
+                        .reply_cap = reply_cap,
+                        .payload_len = d.payload.size(),
+                        .send_ns = send_ns},
+                       request);
+  std::byte* at = request.data() + proto::kRequestHeaderSize;
+  at = std::ranges::copy(std::as_bytes(std::span(d.source)), at).out;
+  at = std::ranges::copy(std::as_bytes(std::span(target_)), at).out;
+  std::memcpy(at, d.payload.data(), d.payload.size());  // this side's copy
+  conn.box.postRequest(conn.sock.get());
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_seconds);
+  if (auto answered = conn.box.awaitResponse(conn.sock.get(), deadline); !answered) {
+    RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), answered.error().message());
+    drop();
+    return host::DeliveryResult{.status = statusFor(answered.error())};
+  }
+  std::array<std::byte, proto::kResponseHeaderSize> raw{};
+  std::memcpy(raw.data(), conn.box.response().data(), raw.size());  // read once
+  auto response = proto::decodeResponse(raw);
+  if (!response) {
+    RR_LOG_WARN("send to {}: {}", target_, response.error().message());
+    drop();
+    return host::DeliveryResult{.status = Status::kProto};
+  }
+  if (proto::replyFollows(response->reply_len, reply_cap)) {
+    std::memcpy(d.reply.data(), conn.box.response().data() + proto::kResponseHeaderSize,
+                response->reply_len);
+  }
+  if (response->status == RR_ETOO_LARGE) {
+    drop();  // the server ends the connection after it
+  }
+  if (record_ && response->handler_ns >= send_ns) {
+    const std::scoped_lock lock(mutex_);
+    latencies_.push_back(static_cast<double>(response->handler_ns - send_ns) * 1e-9);
+  }
+  return host::DeliveryResult{.status = static_cast<Status>(response->status),
+                              .reply_len = response->reply_len,
+                              .copied_bytes = d.payload.size() + response->copied,
+                              .handler_ns = response->handler_ns,
+                              .done_ns = response->done_ns,
+                              .faults = response->faults};
+}
+
 void SocketEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
   if (!options_.own_thread) {
     completion.done(transfer(delivery));
@@ -195,13 +309,22 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
   if (d.remote != nullptr || d.source.empty() || d.source.size() > proto::kMaxName) {
     return {.status = Status::kInvalid};  // forwarding remote payloads is not supported
   }
+  const bool use_memfd = !address_.tcp() && len > 0 && len >= options_.memfd_threshold;
+  const bool use_splice = address_.tcp() && len > 0 && len >= options_.splice_threshold;
+  // Never more than the server buffers: then "the reply fit" means the same at both ends.
+  const auto reply_cap =
+      static_cast<std::uint32_t>(std::min<std::size_t>(d.reply.size(), proto::kMaxReply));
+  if (options_.mailbox && !address_.tcp() && !use_memfd && len <= Mailbox::kMaxPayload &&
+      reply_cap <= Mailbox::kMaxReply && !mailbox_refused_) {
+    if (auto done = transferByMailbox(d, send_ns, reply_cap)) {
+      return *done;
+    }
+  }
   auto fd = connection();
   if (!fd) {
     RR_LOG_WARN("send to {} ({}): {}", target_, address_.str(), fd.error().message());
     return {.status = Status::kUnavailable, .not_sent = true};
   }
-  const bool use_memfd = !address_.tcp() && len > 0 && len >= options_.memfd_threshold;
-  const bool use_splice = address_.tcp() && len > 0 && len >= options_.splice_threshold;
   PassedMemfd memfd;
   if (use_memfd) {
     auto m = memfdPayload(d);
@@ -211,9 +334,6 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     }
     memfd = std::move(*m);
   }
-  // Never more than the server buffers: then "the reply fit" means the same at both ends.
-  const auto reply_cap =
-      static_cast<std::uint32_t>(std::min<std::size_t>(d.reply.size(), proto::kMaxReply));
   std::array<std::byte, proto::kRequestHeaderSize> header{};
   proto::encodeRequest({.flags = use_memfd ? proto::kFlagMemfd : std::uint8_t{0},
                         .source_len = static_cast<std::uint16_t>(d.source.size()),

@@ -20,6 +20,7 @@
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/auth.h"
+#include "roadrunner/transport/mailbox.h"
 
 namespace rr::transport {
 namespace {
@@ -230,12 +231,89 @@ void SocketServer::acceptLoop() {
   }
 }
 
+void SocketServer::drop(const std::string& why) {
+  dropped_.fetch_add(1);
+  RR_LOG_WARN("{}: dropping connection: {}", address_.str(), why);
+}
+
+bool SocketServer::forUs(std::string_view target) const noexcept {
+  return options_.name.empty() || target == options_.name;
+}
+
+proto::ResponseHeader SocketServer::responseFor(const host::DeliveryResult& result) {
+  return {.status = static_cast<std::uint32_t>(result.status),
+          .reply_len = result.reply_len,
+          // One copy at most, of a payload under 4 GiB.
+          .copied =
+              static_cast<std::uint32_t>(std::min<std::uint64_t>(result.copied_bytes, UINT32_MAX)),
+          .handler_ns = result.handler_ns,
+          .done_ns = result.done_ns,
+          .faults = result.faults};
+}
+
+void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
+  if (!forUs(target)) {
+    (void)sendResponse(fd, {.status = RR_EUNKNOWN_TARGET}, {});
+    return;  // the sender connects again for its next send
+  }
+  auto box = Mailbox::attach(memfd);
+  if (!box) {
+    (void)sendResponse(fd, {.status = RR_EPROTO}, {});
+    drop("mailbox refused: " + box.error().message());
+    return;
+  }
+  if (!sendResponse(fd, {.status = RR_OK}, {})) {
+    return;
+  }
+  const std::span<std::byte> request = box->request();
+  for (;;) {
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_seconds);
+    if (auto next = box->awaitRequest(fd, deadline, stopping_); !next) {
+      if (next.error().code != std::errc::connection_reset &&
+          next.error().code != std::errc::operation_canceled) {
+        drop(next.error().message());
+      }
+      return;
+    }
+    // Each field read once, from our copy: the sender may rewrite the area while we look.
+    std::array<std::byte, proto::kRequestHeaderSize> raw{};
+    std::memcpy(raw.data(), request.data(), raw.size());
+    auto header = proto::decodeRequest(raw, Mailbox::kMaxPayload);
+    if (!header || header->flags != 0) {
+      drop(header ? "mailbox frame with flags" : header.error().message());
+      return;
+    }
+    // Header, names (2 x kMaxName at most) and payload fit the request area by construction.
+    const std::size_t names_len = std::size_t{header->source_len} + header->target_len;
+    std::string names(names_len, '\0');
+    std::memcpy(names.data(), request.data() + proto::kRequestHeaderSize, names_len);
+    const std::span<std::byte> payload =
+        request.subspan(proto::kRequestHeaderSize + names_len, header->payload_len);
+    const std::span<std::byte> reply = box->response().subspan(
+        proto::kResponseHeaderSize, std::min<std::size_t>(header->reply_cap, Mailbox::kMaxReply));
+    proto::ResponseHeader response{.status = RR_EUNKNOWN_TARGET};
+    if (header->payload_len > options_.max_payload) {
+      response = {.status = RR_ETOO_LARGE};
+    } else if (forUs(std::string_view(names).substr(header->source_len))) {
+      // The actor copies the payload once, straight from the request area into the guest, and
+      // writes the reply straight into the response area.
+      response = responseFor(
+          receiver_->deliver({.source = std::string_view(names).substr(0, header->source_len),
+                              .payload = payload,
+                              .reply = reply}));
+    }
+    proto::encodeResponse(response, box->response());
+    box->postResponse(fd);
+    if (response.status == RR_ETOO_LARGE) {
+      drop("payload of " + std::to_string(header->payload_len) + " bytes over the limit");
+      return;
+    }
+  }
+}
+
 void SocketServer::serve(UniqueFd conn) {
   const int fd = conn.get();
-  const auto drop = [&](const std::string& why) {
-    dropped_.fetch_add(1);
-    RR_LOG_WARN("{}: dropping connection: {}", address_.str(), why);
-  };
   const auto finish = [&] {
     const std::scoped_lock lock(mutex_);
     std::erase(open_fds_, fd);
@@ -293,6 +371,10 @@ void SocketServer::serve(UniqueFd conn) {
       drop("truncated names: " + r.error().message());
       break;
     }
+    if ((header->flags & proto::kFlagMailbox) != 0) {
+      serveMailbox(fd, passed.get(), std::string_view(names).substr(header->source_len));
+      break;
+    }
     if (memfd) {
       const std::uint64_t end = std::uint64_t{header->memfd_page} * RR_PAGE_SIZE +
                                 header->payload_len;  // < 2^45 + max_payload: no overflow
@@ -311,7 +393,7 @@ void SocketServer::serve(UniqueFd conn) {
     SocketSource stream(fd, header->payload_len, *header);
     MemfdSource mapped(passed.get(), header->memfd_page, options_.memfd_map);
     const std::string_view target = std::string_view(names).substr(header->source_len);
-    if (!options_.name.empty() && target != options_.name) {
+    if (!forUs(target)) {
       if (!memfd && !stream.drain()) {
         drop("sender went away mid-payload");
         break;
@@ -334,18 +416,10 @@ void SocketServer::serve(UniqueFd conn) {
     // The sender reads reply bytes by the same rule: the header never promises bytes that do
     // not follow. A reply over the buffer got kReplyTooLarge from the actor, with its length.
     const bool follows = proto::replyFollows(result.reply_len, header->reply_cap);
-    const auto sent = sendResponse(
-        fd,
-        {.status = static_cast<std::uint32_t>(result.status),
-         .reply_len = result.reply_len,
-         // One copy at most, of a payload under 4 GiB.
-         .copied =
-             static_cast<std::uint32_t>(std::min<std::uint64_t>(result.copied_bytes, UINT32_MAX)),
-         .handler_ns = result.handler_ns,
-         .done_ns = result.done_ns,
-         .faults = result.faults},
-        follows ? std::span<const std::byte>(reply.first(result.reply_len))
-                : std::span<const std::byte>{});
+    const auto sent =
+        sendResponse(fd, responseFor(result),
+                     follows ? std::span<const std::byte>(reply.first(result.reply_len))
+                             : std::span<const std::byte>{});
     if (!sent) {
       drop(sent.error().message());
       break;

@@ -95,6 +95,22 @@ TEST(FrameTest, MalformedHeadersAreRejectedWithAReason) {
   }
 }
 
+TEST(FrameTest, AMailboxFrameCarriesItsMemfdAndNothingElse) {
+  const RequestHeader setup{.flags = kFlagMemfd | kFlagMailbox, .source_len = 1, .target_len = 1};
+  EXPECT_TRUE(decodeRequest(encoded(setup), 1000).has_value());
+  RequestHeader with_payload = setup;
+  with_payload.payload_len = 1;
+  RequestHeader without_memfd = setup;
+  without_memfd.flags = kFlagMailbox;
+  RequestHeader at_a_page = setup;
+  at_a_page.memfd_page = 1;
+  for (const RequestHeader& h : {with_payload, without_memfd, at_a_page}) {
+    auto d = decodeRequest(encoded(h), 1000);
+    ASSERT_FALSE(d.has_value());
+    EXPECT_NE(d.error().message().find("mailbox frame"), std::string::npos);
+  }
+}
+
 TEST(FrameTest, TruncatedHeaderIsRejected) {
   const auto buf = encoded({.source_len = 1, .target_len = 1});
   EXPECT_FALSE(decodeRequest(std::span(buf).first(kRequestHeaderSize - 1), 100).has_value());

@@ -19,9 +19,12 @@
 
 #include <gtest/gtest.h>
 
+#include "roadrunner/base/try.h"
+#include "roadrunner/guest/abi.h"
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/socket.h"
+#include "roadrunner/transport/mailbox.h"
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
 
@@ -55,6 +58,9 @@ class SumReceiver final : public host::Endpoint {
         return;
       }
       r.copied_bytes = *filled;
+    } else {
+      std::ranges::copy(d.payload, dst.begin());  // a mailbox frame: copied out like an actor
+      r.copied_bytes = len;
     }
     handler_runs.fetch_add(1);
     std::uint64_t sum = 0;
@@ -412,6 +418,144 @@ TEST_F(UnixTransportTest, MalformedFramesDropTheConnectionAndTheServerLives) {
   EXPECT_EQ(receiver_.handler_runs.load(), 0);
   SocketEndpoint ep(Address{.path = path_}, "sink", {});
   EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);
+}
+
+// A hand-written client that sets up a mailbox, then posts whatever frame it likes into it.
+class RawMailbox {
+ public:
+  explicit RawMailbox(const std::string& path)
+      : fd_(*sys::connectUnix(path)), box_(*Mailbox::create()) {}
+  proto::ResponseHeader setUp(int memfd = -1) {
+    std::array<std::byte, proto::kRequestHeaderSize> raw{};
+    proto::encodeRequest(
+        {.flags = proto::kFlagMemfd | proto::kFlagMailbox, .source_len = 1, .target_len = 4}, raw);
+    std::string names = "xsink";
+    std::array<iovec, 2> iov = {iovec{raw.data(), raw.size()}, iovec{names.data(), names.size()}};
+    EXPECT_TRUE(sys::sendAll(fd_.get(), iov, memfd < 0 ? box_.fd() : memfd));
+    std::array<std::byte, proto::kResponseHeaderSize> answer{};
+    if (!sys::recvExact(fd_.get(), answer)) {
+      return {.status = RR_EUNAVAILABLE};
+    }
+    return proto::decodeResponse(answer).value_or(proto::ResponseHeader{.status = RR_EPROTO});
+  }
+  // Posts `header`, then the names "xsink" and `payload`; waits up to 5 s for an answer.
+  Result<proto::ResponseHeader> exchange(const proto::RequestHeader& header,
+                                         std::span<const std::byte> payload) {
+    proto::encodeRequest(header, box_.request());
+    std::memcpy(box_.request().data() + proto::kRequestHeaderSize, "xsink", 5);
+    std::ranges::copy(payload, box_.request().begin() + proto::kRequestHeaderSize + 5);
+    box_.postRequest(fd_.get());
+    RR_RETURN_IF_ERROR(
+        box_.awaitResponse(fd_.get(), std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+    return proto::decodeResponse(box_.response());
+  }
+  [[nodiscard]] std::uint64_t replyWord() const {
+    std::uint64_t v = 0;
+    std::memcpy(&v, box_.response().data() + proto::kResponseHeaderSize, sizeof v);
+    return v;
+  }
+
+ private:
+  UniqueFd fd_;
+  Mailbox box_;
+};
+
+TEST_F(UnixTransportTest, HostileMailboxFramesDropTheirConnectionAndTheServerLives) {
+  const auto payload = pattern(100);
+  {
+    RawMailbox m(path_);
+    ASSERT_EQ(m.setUp().status, RR_OK);
+    auto good = m.exchange(
+        {.source_len = 1, .target_len = 4, .reply_cap = 8, .payload_len = payload.size()}, payload);
+    ASSERT_TRUE(good.has_value()) << good.error().message();
+    EXPECT_EQ(good->status, RR_OK);
+    EXPECT_EQ(m.replyWord(), byteSum(payload));
+    auto again = m.exchange({.source_len = 1, .target_len = 4, .payload_len = 3}, payload);
+    ASSERT_TRUE(again.has_value()) << "one mailbox carries frame after frame";
+    EXPECT_EQ(again->status, RR_OK);
+  }
+  const std::vector<proto::RequestHeader> hostile = {
+      {.source_len = 1, .target_len = 300, .payload_len = 8},  // names too long
+      {.source_len = 1, .target_len = 4, .payload_len = Mailbox::kMaxPayload + 1},  // too large
+      {.flags = proto::kFlagChecksum, .source_len = 1, .target_len = 4, .payload_len = 8},
+      {.flags = proto::kFlagMemfd, .source_len = 1, .target_len = 4, .payload_len = 8},
+  };
+  for (const auto& h : hostile) {
+    RawMailbox m(path_);
+    ASSERT_EQ(m.setUp().status, RR_OK);
+    auto r = m.exchange(h, payload);
+    ASSERT_FALSE(r.has_value()) << "answered a hostile frame";
+    EXPECT_EQ(r.error().code, std::errc::connection_reset);
+  }
+  {
+    RawMailbox m(path_);  // a mailbox whose size the sender could still change
+    const int raw = ::memfd_create("unsealed", MFD_CLOEXEC);
+    ASSERT_GE(raw, 0);
+    const UniqueFd unsealed(raw);
+    ASSERT_EQ(::ftruncate(unsealed.get(), Mailbox::kBytes), 0);
+    EXPECT_EQ(m.setUp(unsealed.get()).status, RR_EPROTO);
+  }
+  EXPECT_EQ(receiver_.handler_runs.load(), 2);
+  for (int i = 0; i < 200 && server_->droppedConnections() < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // the last drop follows its answer
+  }
+  EXPECT_EQ(server_->droppedConnections(), 5U);
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
+  EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);
+}
+
+TEST(UnixTransportMailboxTest, SmallPayloadsSetUpAMailboxAndLargerOnesUseTheStream) {
+  // A listener that records the first header of each connection, then hangs up.
+  const testing::TempDir dir;
+  auto listener = sys::listenUnix(dir.file("peek.sock"));
+  ASSERT_TRUE(listener.has_value());
+  std::vector<std::uint8_t> flags;
+  std::thread peek([&] {
+    for (int i = 0; i < 2; ++i) {
+      auto conn = sys::acceptConnection(listener->get());
+      std::array<std::byte, proto::kRequestHeaderSize> raw{};
+      UniqueFd passed;
+      if (!conn || !sys::recvExact(conn->get(), raw, &passed)) {
+        return;
+      }
+      flags.push_back(proto::decodeRequest(raw, UINT64_MAX).value_or(proto::RequestHeader{}).flags);
+    }
+  });
+  SocketEndpoint ep(Address{.path = dir.file("peek.sock")}, "peek", {.timeout_seconds = 2});
+  for (const std::size_t n : {std::size_t{1} << 10U, Mailbox::kMaxPayload + 1}) {
+    const auto payload = pattern(n);
+    EXPECT_NE(ep.deliver({.source = "test", .payload = payload}).status, Status::kOk);
+  }
+  peek.join();
+  ASSERT_EQ(flags.size(), 2U);
+  EXPECT_EQ(flags[0], proto::kFlagMemfd | proto::kFlagMailbox);
+  EXPECT_EQ(flags[1], 0);
+}
+
+// Sleeps through its first delivery; answers the rest at once.
+class SlowFirstReceiver final : public host::Endpoint {
+ public:
+  void deliverAsync(const host::Delivery& /*d*/, host::Completion& c) override {
+    if (runs.fetch_add(1) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    }
+    c.done({});
+  }
+  std::atomic<int> runs{0};
+};
+
+TEST(UnixTransportMailboxTest, ASenderThatTimedOutLeavesItsMailboxAndTheNextSendWorks) {
+  const testing::TempDir dir;
+  SlowFirstReceiver receiver;
+  auto server =
+      SocketServer::start(Address{.path = dir.file("slow.sock")}, &receiver, {.name = "slow"});
+  ASSERT_TRUE(server.has_value());
+  SocketEndpoint ep(Address{.path = dir.file("slow.sock")}, "slow", {.timeout_seconds = 1});
+  const auto payload = pattern(1000);
+  EXPECT_EQ(ep.deliver({.source = "test", .payload = payload}).status, Status::kTimedOut);
+  EXPECT_EQ(ep.deliver({.source = "test", .payload = payload}).status, Status::kOk);
+  (*server)->stop();  // joins the connection still in the slow handler
+  EXPECT_EQ(receiver.runs.load(), 2);
 }
 
 TEST_F(UnixTransportTest, SenderDyingMidPayloadNeverReachesTheHandler) {

@@ -34,7 +34,10 @@ inline constexpr std::uint32_t kMaxReply = 16U << 20U;
 
 inline constexpr std::uint8_t kFlagMemfd = 1U << 0U;     ///< payload is a memfd, not on the stream
 inline constexpr std::uint8_t kFlagChecksum = 1U << 1U;  ///< `checksum` is the payload's CRC32C
-inline constexpr std::uint8_t kKnownFlags = kFlagMemfd | kFlagChecksum;
+/// With kFlagMemfd and no payload: the memfd is a transport::Mailbox, which carries this
+/// connection's later frames (header, names, payload and response) instead of the stream.
+inline constexpr std::uint8_t kFlagMailbox = 1U << 2U;
+inline constexpr std::uint8_t kKnownFlags = kFlagMemfd | kFlagChecksum | kFlagMailbox;
 
 struct RequestHeader {
   std::uint8_t flags = 0;
@@ -62,7 +65,8 @@ struct ResponseHeader {
 /// Writes the header into `out` (at least kRequestHeaderSize bytes).
 void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
 /// Checks magic, version, flags, name lengths (1..kMaxName), `payload_len <= max_payload` and
-/// that `memfd_page` is 0 without kFlagMemfd.
+/// that `memfd_page` is 0 without kFlagMemfd, and that a kFlagMailbox frame has kFlagMemfd, page 0
+/// and no payload.
 /// Errc::kProtocol with the reason otherwise; Errc::kTooLarge... is reported as kProtocol too.
 [[nodiscard]] Result<RequestHeader> decodeRequest(std::span<const std::byte> in,
                                                   std::uint64_t max_payload);

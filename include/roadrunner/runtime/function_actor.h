@@ -45,12 +45,11 @@ struct ActorConfig {
   /// Moves a move send's pages into this receiver; borrowed, shared by the run's actors, and
   /// outlives the actor. Null: move sends copy.
   const sys::PageMover* mover = nullptr;
-  /// Deliveries come from threads of this process (embedded edges): between deliveries the
-  /// actor spins for handOffSpin() before it sleeps, and so do its senders while it handles
-  /// theirs. Measured at 1 KiB, this takes a round from ~50 us to ~10 us on an idle 2-CPU VM,
-  /// where a sleeping CPU takes tens of microseconds to wake; where the deliveries cross
-  /// processes the spinning threads only take CPU from the ones doing the work
-  /// (docs/benchmarks.md, "Small messages").
+  /// Between deliveries the actor spins for handOffSpin() before it sleeps, and so do the
+  /// threads that hand it deliveries while it handles theirs (embedded senders, a serving
+  /// process's connection threads). Measured at 1 KiB on an idle 2-CPU VM, where a sleeping CPU
+  /// takes tens of microseconds to wake: an embedded round from ~50 us to ~2 us, a network round
+  /// from 54-78 us to ~20 us (docs/benchmarks.md, "Small messages").
   bool hand_off_spin = false;
 };
 

@@ -1,11 +1,13 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/tcp.h"
 #include "roadrunner/transport/address.h"
+#include "roadrunner/transport/mailbox.h"
 
 namespace rr::transport {
 
@@ -30,6 +33,10 @@ struct SocketEndpointOptions {
   /// Callers run on threads with their own descriptor tables (unshare(CLONE_FILES)): each
   /// connection belongs to its thread's table, so the endpoint never closes them itself.
   bool thread_private_fds = false;
+  /// Kernel mode: payloads up to Mailbox::kMaxPayload with replies up to Mailbox::kMaxReply
+  /// travel through a shared Mailbox on a connection of their own (no system call while both
+  /// sides are awake) instead of the socket's stream.
+  bool mailbox = true;
   /// Deliveries run on a thread of the endpoint's own, started with it (so its connection lives
   /// in the constructing thread's descriptor table): a fan-out over many endpoints proceeds in
   /// parallel. Costs a thread hand-off per delivery.
@@ -42,6 +49,9 @@ struct SocketEndpointOptions {
 /// Data path, socket (2 copies, both by the kernel):
 ///   sender memory ─writev─▶ socket buffer ─read─▶ receiver's rr_alloc buffer
 ///   owner: sender, blocked in send until the receiver's response arrives
+/// Data path, mailbox (kernel mode, payloads up to 64 KiB; 2 copies, both by the hosts):
+///   sender memory ─memcpy─▶ shared Mailbox ─memcpy─▶ receiver's rr_alloc buffer
+///   owner: sender, spinning then sleeping until the response is posted; no answer drops it
 /// Data path, memfd (1 copy by the sender; the receiver maps the pages):
 ///   sender memory ─memcpy─▶ pooled size-sealed memfd ─SCM_RIGHTS─▶ mapped into receiver memory
 ///   the memfd is reused only after the response, so the receiver never sees it change
@@ -106,6 +116,18 @@ class SocketEndpoint final : public host::Endpoint {
   };
   [[nodiscard]] Result<PassedMemfd> memfdPayload(const host::Delivery& d);
   [[nodiscard]] Result<UniqueFd> connect() const;
+  // A sending thread's mailbox connection (its socket carries the set-up frame, then bells).
+  struct MailboxConnection {
+    UniqueFd sock;
+    Mailbox box;
+  };
+  // The calling thread's mailbox connection, made on first use; nullptr when the server refused
+  // one (then this endpoint uses the stream from now on); an error for a failed connect.
+  [[nodiscard]] Result<MailboxConnection*> mailboxConnection(const host::Delivery& d,
+                                                             host::Status& refused);
+  [[nodiscard]] std::optional<host::DeliveryResult> transferByMailbox(const host::Delivery& d,
+                                                                      std::uint64_t send_ns,
+                                                                      std::uint32_t reply_cap);
 
   Address address_;
   std::string target_;
@@ -114,6 +136,8 @@ class SocketEndpoint final : public host::Endpoint {
   std::map<std::thread::id, UniqueFd> connections_;  // fds live in each thread's own fd table
   std::map<std::thread::id, std::unique_ptr<Memfd>> memfds_;
   std::map<std::thread::id, sys::SplicePipe> pipes_;
+  std::map<std::thread::id, std::unique_ptr<MailboxConnection>> mailboxes_;
+  std::atomic<bool> mailbox_refused_{false};
   // own_thread: queued deliveries and the thread that serves them.
   struct Job {
     host::Delivery delivery;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "roadrunner/base/error.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/host/endpoint.h"
+#include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/thread_set.h"
 #include "roadrunner/transport/address.h"
 
@@ -69,6 +71,12 @@ class SocketServer {
       : address_(std::move(address)), receiver_(receiver), options_(std::move(options)) {}
   void acceptLoop();
   void serve(UniqueFd conn);
+  // The rest of a connection that passed a Mailbox (proto::kFlagMailbox): its frames come
+  // through the mailbox, its socket carries only doorbells.
+  void serveMailbox(int fd, int memfd, std::string_view target);
+  void drop(const std::string& why);
+  [[nodiscard]] bool forUs(std::string_view target) const noexcept;
+  [[nodiscard]] static proto::ResponseHeader responseFor(const host::DeliveryResult& result);
 
   Address address_;
   host::Endpoint* receiver_;
