@@ -63,3 +63,37 @@ if(RR_GRPCPP_FLAGS)
   set_target_properties(rr::grpcpp PROPERTIES INTERFACE_COMPILE_OPTIONS "${_rr_grpcpp_compile}"
                         INTERFACE_LINK_LIBRARIES "${_rr_grpcpp_link}")
 endif()
+
+# OpenTelemetry C++ (opentelemetry-cpp-dev with libabsl-dev, optional: OTLP trace export,
+# src/telemetry/otlp.cc; scripts/packages-telemetry.txt, which scripts/test installs). Found by
+# hand: its CMake package loads the gRPC, Abseil, Protobuf, CURL and prometheus-cpp packages,
+# which the parts we use do not need. Defines RR_OTEL_FOUND and the imported target rr::otel.
+find_path(RR_OTEL_INCLUDE opentelemetry/sdk/trace/tracer_provider.h)
+find_path(RR_ABSL_INCLUDE absl/types/variant.h)
+set(RR_OTEL_FOUND OFF)
+if(RR_OTEL_INCLUDE AND RR_ABSL_INCLUDE)
+  set(RR_OTEL_FOUND ON)
+  set(_rr_otel_libs "")
+  foreach(lib exporter_otlp_http exporter_otlp_http_client otlp_recordable http_client_curl
+              proto trace resources common)
+    find_library(RR_OTEL_${lib} opentelemetry_${lib})
+    if(NOT RR_OTEL_${lib})
+      set(RR_OTEL_FOUND OFF)
+    endif()
+    list(APPEND _rr_otel_libs ${RR_OTEL_${lib}})
+  endforeach()
+  # HAVE_ABSEIL: the API's variant is Abseil's, whose out-of-line parts we then call too.
+  find_library(RR_ABSL_BAD_VARIANT absl_bad_variant_access)
+  if(RR_ABSL_BAD_VARIANT)
+    list(APPEND _rr_otel_libs ${RR_ABSL_BAD_VARIANT})
+  else()
+    set(RR_OTEL_FOUND OFF)
+  endif()
+  if(RR_OTEL_FOUND)
+    add_library(rr::otel INTERFACE IMPORTED)
+    # The package's own definitions (its CMake targets say the same).
+    set_target_properties(rr::otel PROPERTIES
+                          INTERFACE_COMPILE_DEFINITIONS "HAVE_ABSEIL;OPENTELEMETRY_ABI_VERSION_NO=1"
+                          INTERFACE_LINK_LIBRARIES "${_rr_otel_libs}")
+  endif()
+endif()

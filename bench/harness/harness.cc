@@ -146,7 +146,8 @@ runtime::RunOptions runOptionsFor(const Options& o, const std::string& system) {
           .memfd_map = system != "kernel-memfd-copy",
           .splice_threshold = o.splice_threshold,
           .network_host = o.network_host,
-          .serve_prefix = servePrefix(o)};
+          .serve_prefix = servePrefix(o),
+          .traces = o.traces};
 }
 
 // The payload copies the hosts made per send, observed (copied bytes over payload bytes; a

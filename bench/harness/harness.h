@@ -30,6 +30,9 @@ struct Options {
   /// Network system on a test host (scripts/bench-veth): receivers and the TCP limit's reader
   /// run in network namespace `serve_netns`, listening on `network_host`.
   std::string network_host = "127.0.0.1";
+  /// Non-empty: Roadrunner's runs export spans to this OTLP/HTTP collector (runtime::RunOptions),
+  /// so a run measures what tracing costs.
+  std::string traces;
   std::string serve_netns;
   std::uint64_t splice_threshold = 256U << 10U;  ///< network: vmsplice from this size
   bool progress = true;

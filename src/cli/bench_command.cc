@@ -75,6 +75,10 @@ int benchCommand(Args args) {
                        : "'" + ip + "' is not an IPv4 address";
           },
           ""));
+  app->add_option("--traces", options.traces,
+                  "Roadrunner's runs trace every send and handler run to the OTLP/HTTP collector "
+                  "at http://HOST:PORT (scripts/otlp-sink discards them), to measure the cost")
+      ->type_name("URL");
   app->add_option("--serve-netns", options.serve_netns,
                   "network: run receivers and the TCP limit's reader in this network namespace "
                   "(scripts/bench-veth sets both)")

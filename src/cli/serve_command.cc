@@ -22,6 +22,7 @@
 #include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/runtime/metrics.h"
 #include "roadrunner/runtime/runner.h"
+#include "roadrunner/telemetry/otlp.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/replica_endpoint.h"
 #include "roadrunner/transport/socket_endpoint.h"
@@ -106,6 +107,7 @@ int serveCommand(Args args) {
   std::string instance;
   std::uint64_t stats_every_ms = 0;
   std::string metrics_text;
+  std::string traces;
   std::string secret_file;
   int ready_fd = -1;
   std::uint32_t handler_timeout_ms = 0;
@@ -141,6 +143,10 @@ int serveCommand(Args args) {
                   "while serving, Prometheus metrics at /metrics on ADDRESS: unix:PATH or "
                   "tcp:HOST:PORT (docs/observability.md)")
       ->type_name("ADDRESS");
+  app->add_option("--traces", traces,
+                  "a span per delivery (child of the sender's span) and per own send, exported "
+                  "over OTLP/HTTP to the collector at http://HOST:PORT (docs/observability.md)")
+      ->type_name("URL");
   app->add_option("--secret-file", secret_file,
                   "the network secret (default: $RR_SECRET); required for tcp:")
       ->type_name("FILE");
@@ -261,6 +267,15 @@ int serveCommand(Args args) {
                       name + "#K'");
   }
   addRoutes(router, edges, endpoints, name, instance, targets, known, *secret);
+  // Declared before the actor, which records into it: destroyed after it, exporting the rest.
+  std::unique_ptr<host::Tracer> tracer;
+  if (!traces.empty()) {
+    auto made = telemetry::startOtlpTracer(traces, "roadrunner");
+    if (!made) {
+      return usageError("serve: --traces " + made.error().message());
+    }
+    tracer = std::move(*made);
+  }
   auto actor = runtime::FunctionActor::start({.name = instance,
                                               .engine = &*engine,
                                               .module = *module,
@@ -270,7 +285,8 @@ int serveCommand(Args args) {
                                               .max_payload = server_options.max_payload,
                                               .timeout_ms = handler_timeout_ms,
                                               // connection threads hand off to it
-                                              .hand_off_spin = true});
+                                              .hand_off_spin = true,
+                                              .tracer = tracer.get()});
   if (!actor) {
     return reportError(actor.error());
   }

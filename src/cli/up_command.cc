@@ -31,6 +31,11 @@ int upCommand(Args args) {
                   "while the run lasts, serve Prometheus metrics at /metrics on ADDRESS: "
                   "unix:PATH or tcp:HOST:PORT (docs/observability.md)")
       ->type_name("ADDRESS");
+  app->add_option("--traces", options.traces,
+                  "a span for the run, one per send and one per handler run, here and in the "
+                  "serving processes (one trace), exported over OTLP/HTTP to the collector at "
+                  "http://HOST:PORT (docs/observability.md)")
+      ->type_name("URL");
   app->add_flag("--interpreter", options.interpreter,
                 "run with WasmEdge's interpreter instead of the AOT cache, served functions too");
   app->add_option("-O", options.opt_level,

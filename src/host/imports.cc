@@ -21,6 +21,29 @@ bool overlap(std::span<const std::byte> a, std::span<const std::byte> b) noexcep
 
 }  // namespace
 
+std::unique_ptr<Span> Imports::startSendSpan(std::string_view target, const Router::Route& route,
+                                             std::uint32_t len) {
+  auto span = tracer_->start("roadrunner.send", SpanKind::kClient, currentTrace());
+  span->set("roadrunner.source", self_);
+  span->set("roadrunner.target", target);
+  if (route.metrics != nullptr) {
+    span->set("roadrunner.mode", route.metrics->mode);
+  }
+  span->set("roadrunner.bytes", std::int64_t{len});
+  return span;
+}
+
+void Imports::endSendSpan(Span& span, std::uint32_t len, const DeliveryResult& result) {
+  span.set("roadrunner.copies", static_cast<std::int64_t>(copiesOf(result.copied_bytes, len)));
+  span.set("roadrunner.copied_bytes", static_cast<std::int64_t>(result.copied_bytes));
+  span.set("roadrunner.moved_bytes", static_cast<std::int64_t>(result.moved_bytes));
+  span.set("roadrunner.mapped_bytes", static_cast<std::int64_t>(result.mapped_bytes));
+  span.set("roadrunner.status", statusName(result.status));
+  if (result.status != Status::kOk) {
+    span.fail(statusName(result.status));
+  }
+}
+
 Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind kind,
                      SharedBuffers* shared_buffers) {
   const auto start = std::chrono::steady_clock::now();
@@ -83,13 +106,18 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
   if (endpoints.size() > 1 && args.reply_cap > 0) {
     return finish(Status::kInvalid, 0);  // one reply buffer cannot take a group's replies
   }
+  std::unique_ptr<Span> span;
+  if (tracer_ != nullptr) {
+    span = startSendSpan(target, route, args.len);
+  }
   const Delivery delivery{.source = self_,
                           .payload = *maybe_payload,
                           .reply = *maybe_reply,
                           .take = kind == SendKind::kMove && endpoints.size() == 1
                                       ? *maybe_payload
                                       : std::span<std::byte>{},
-                          .shared = shared};
+                          .shared = shared,
+                          .trace = span ? span->context() : TraceContext{}};
   Completion completion(
       static_cast<std::uint32_t>(endpoints.size()),
       std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); }));
@@ -103,6 +131,9 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
         static_cast<std::uint64_t>(
             std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count()),
         result);
+  }
+  if (span) {
+    endSendSpan(*span, args.len, result);
   }
   if (!maybe_reply_len->empty()) {
     storeU32(*maybe_reply_len, result.reply_len);

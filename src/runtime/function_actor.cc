@@ -77,6 +77,7 @@ FunctionActor::FunctionActor(ActorConfig config)
       imports_(config_.name, config_.router, &stats_),
       exit_future_(exit_.get_future()) {
   imports_.recordTimings(config_.record_timings);
+  imports_.setTracer(config_.tracer);
 }
 
 sys::TransferReport FunctionActor::take(std::span<std::byte> into, std::span<std::byte> from) {
@@ -149,6 +150,7 @@ void FunctionActor::run(std::promise<Result<>>& started) {
   }
   if (!config_.receiver) {
     std::fflush(stdout);
+    const host::TraceScope in_run(config_.run_trace);
     exit_.set_value(instance_->runStart());
     instance_.reset();
     return;
@@ -172,7 +174,7 @@ void FunctionActor::run(std::promise<Result<>>& started) {
       queued_.store(queue_.size(), std::memory_order_relaxed);
     }
     spreadFrom(job);
-    job.completion->done(handle(job));
+    job.completion->done(config_.tracer != nullptr ? handleTraced(job) : handle(job));
   }
   instance_.reset();
 }
@@ -221,6 +223,22 @@ host::DeliveryResult FunctionActor::trapped(const Error& error) {
     status = Status::kExited;
   }
   return {.status = status};
+}
+
+host::DeliveryResult FunctionActor::handleTraced(const Job& job) {
+  const auto span =
+      config_.tracer->start("roadrunner.handle", host::SpanKind::kServer, job.delivery.trace);
+  span->set("roadrunner.function", config_.name);
+  span->set("roadrunner.source", job.delivery.source);
+  span->set("roadrunner.bytes", static_cast<std::int64_t>(job.delivery.size()));
+  const host::TraceScope in_handler(span->context());  // the handler's sends are its children
+  const host::DeliveryResult result = handle(job);
+  span->set("roadrunner.copied_bytes", static_cast<std::int64_t>(result.copied_bytes));
+  span->set("roadrunner.status", host::statusName(result.status));
+  if (result.status != Status::kOk) {
+    span->fail(host::statusName(result.status));
+  }
+  return result;
 }
 
 host::DeliveryResult FunctionActor::handle(const Job& job) {

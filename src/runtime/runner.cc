@@ -13,6 +13,7 @@
 #include "roadrunner/runtime/live_stats.h"
 #include "roadrunner/runtime/metrics.h"
 #include "roadrunner/sys/page_move.h"
+#include "roadrunner/telemetry/otlp.h"
 #include "roadrunner/transport/auth.h"
 #include "roadrunner/transport/replica_endpoint.h"
 #include "roadrunner/transport/socket_endpoint.h"
@@ -127,8 +128,10 @@ struct Run {
     }
   }
 
-  host::EdgeMetricsSet edges;  ///< one per workflow edge, counted by the router's routes
-  host::Router router;         ///< complete before the first command starts, read-only afterwards
+  host::Tracer* tracer = nullptr;  ///< RunOptions::traces: the actors' spans go here
+  host::TraceContext run_trace;    ///< the run's span: parent of every command's sends
+  host::EdgeMetricsSet edges;      ///< one per workflow edge, counted by the router's routes
+  host::Router router;  ///< complete before the first command starts, read-only afterwards
   /// The run's one userfaultfd, which every in-process receiver borrows for move sends (one
   /// descriptor however many instances a fan-out has); empty: move sends copy.
   std::optional<sys::PageMover> mover;
@@ -222,7 +225,9 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
                                                 .stderr_fd = err.get(),
                                                 .record_timings = options.record_latencies,
                                                 .mover = run.mover ? &*run.mover : nullptr,
-                                                .hand_off_spin = receiver}));
+                                                .hand_off_spin = receiver,
+                                                .tracer = run.tracer,
+                                                .run_trace = run.run_trace}));
       into.push_back({&f, std::move(out), std::move(err), std::move(actor)});
     }
     return {};
@@ -268,6 +273,9 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       }
       if (options.interpreter) {
         args.emplace_back("--interpreter");
+      }
+      if (!options.traces.empty()) {
+        args.insert(args.end(), {"--traces", options.traces});
       }
       if (options.opt_level != wasm::EngineOptions{}.opt_level) {
         args.insert(args.end(), {"-O", std::to_string(options.opt_level)});
@@ -541,7 +549,18 @@ Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& option
   // The metrics address is taken before anything starts (one in use is a set-up error, with no
   // function run); scrapes read the run only once it is launched.
   std::atomic<bool> launched{false};
+  // The tracer outlives the run's actors, which record into it, and the run's span, which ends
+  // once they have all ended; its destructor exports what is queued.
+  std::unique_ptr<host::Tracer> tracer;
+  std::unique_ptr<host::Span> run_span;
+  if (!options.traces.empty()) {
+    RR_ASSIGN_OR_RETURN(tracer, telemetry::startOtlpTracer(options.traces, "roadrunner"));
+    run_span = tracer->start("roadrunner.run", host::SpanKind::kInternal, {});
+    run_span->set("roadrunner.functions", static_cast<std::int64_t>(workflow.functions.size()));
+  }
   Run run;
+  run.tracer = tracer.get();
+  run.run_trace = run_span ? run_span->context() : host::TraceContext{};
   if (!options.metrics_address.empty()) {
     RR_ASSIGN_OR_RETURN(auto address, transport::Address::parse(options.metrics_address));
     RR_ASSIGN_OR_RETURN(run.metrics, MetricsServer::start(std::move(address), [&run, &launched] {

@@ -246,7 +246,9 @@ std::optional<host::DeliveryResult> SocketEndpoint::transferByMailbox(const host
     mailboxes_.erase(std::this_thread::get_id());  // the server may still read the request area
   };
   const std::span<std::byte> request = conn.box.request();
-  proto::encodeRequest({.source_len = static_cast<std::uint16_t>(d.source.size()),
+  const bool traced = d.trace.valid();
+  proto::encodeRequest({.flags = traced ? proto::kFlagTrace : std::uint8_t{0},
+                        .source_len = static_cast<std::uint16_t>(d.source.size()),
                         .target_len = static_cast<std::uint16_t>(target_.size()),
                         .reply_cap = reply_cap,
                         .payload_len = d.payload.size(),
@@ -255,6 +257,10 @@ std::optional<host::DeliveryResult> SocketEndpoint::transferByMailbox(const host
   std::byte* at = request.data() + proto::kRequestHeaderSize;
   at = std::ranges::copy(std::as_bytes(std::span(d.source)), at).out;
   at = std::ranges::copy(std::as_bytes(std::span(target_)), at).out;
+  if (traced) {
+    d.trace.write(std::span<std::byte, proto::kTraceSize>(at, proto::kTraceSize));
+    at += proto::kTraceSize;
+  }
   std::memcpy(at, d.payload.data(), d.payload.size());  // this side's copy
   conn.box.postRequest(conn.sock.get());
   const auto deadline =
@@ -334,8 +340,14 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
     }
     memfd = std::move(*m);
   }
+  const bool traced = d.trace.valid();
+  std::array<std::byte, proto::kTraceSize> trace{};
+  if (traced) {
+    d.trace.write(trace);
+  }
   std::array<std::byte, proto::kRequestHeaderSize> header{};
-  proto::encodeRequest({.flags = use_memfd ? proto::kFlagMemfd : std::uint8_t{0},
+  proto::encodeRequest({.flags = static_cast<std::uint8_t>((use_memfd ? proto::kFlagMemfd : 0U) |
+                                                           (traced ? proto::kFlagTrace : 0U)),
                         .source_len = static_cast<std::uint16_t>(d.source.size()),
                         .target_len = static_cast<std::uint16_t>(target_.size()),
                         .reply_cap = reply_cap,
@@ -343,9 +355,10 @@ host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
                         .memfd_page = memfd.page,
                         .send_ns = send_ns},
                        header);
-  std::array<iovec, 4> iov = {iovec{header.data(), header.size()},
+  std::array<iovec, 5> iov = {iovec{header.data(), header.size()},
                               iovec{const_cast<char*>(d.source.data()), d.source.size()},
                               iovec{target_.data(), target_.size()},
+                              iovec{trace.data(), traced ? trace.size() : 0},
                               // Straight from the sender's linear memory: no staging buffer.
                               iovec{const_cast<std::byte*>(d.payload.data()),
                                     use_memfd || use_splice ? 0 : d.payload.size()}};

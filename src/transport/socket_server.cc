@@ -280,16 +280,22 @@ void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
     std::array<std::byte, proto::kRequestHeaderSize> raw{};
     std::memcpy(raw.data(), request.data(), raw.size());
     auto header = proto::decodeRequest(raw, Mailbox::kMaxPayload);
-    if (!header || header->flags != 0) {
+    if (!header || (header->flags & ~proto::kFlagTrace) != 0) {
       drop(header ? "mailbox frame with flags" : header.error().message());
       return;
     }
-    // Header, names (2 x kMaxName at most) and payload fit the request area by construction.
+    // Header, names (2 x kMaxName at most), trace and payload fit the request area.
     const std::size_t names_len = std::size_t{header->source_len} + header->target_len;
     std::string names(names_len, '\0');
     std::memcpy(names.data(), request.data() + proto::kRequestHeaderSize, names_len);
+    const bool traced = (header->flags & proto::kFlagTrace) != 0;
+    const host::TraceContext trace =
+        traced ? host::TraceContext::read(std::span<const std::byte, proto::kTraceSize>(
+                     request.data() + proto::kRequestHeaderSize + names_len, proto::kTraceSize))
+               : host::TraceContext{};
     const std::span<std::byte> payload =
-        request.subspan(proto::kRequestHeaderSize + names_len, header->payload_len);
+        request.subspan(proto::kRequestHeaderSize + names_len + (traced ? proto::kTraceSize : 0),
+                        header->payload_len);
     const std::span<std::byte> reply = box->response().subspan(
         proto::kResponseHeaderSize, std::min<std::size_t>(header->reply_cap, Mailbox::kMaxReply));
     proto::ResponseHeader response{.status = RR_EUNKNOWN_TARGET};
@@ -301,7 +307,8 @@ void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
       response = responseFor(
           receiver_->deliver({.source = std::string_view(names).substr(0, header->source_len),
                               .payload = payload,
-                              .reply = reply}));
+                              .reply = reply,
+                              .trace = trace}));
     }
     proto::encodeResponse(response, box->response());
     box->postResponse(fd);
@@ -371,6 +378,15 @@ void SocketServer::serve(UniqueFd conn) {
       drop("truncated names: " + r.error().message());
       break;
     }
+    host::TraceContext trace;
+    if ((header->flags & proto::kFlagTrace) != 0) {
+      std::array<std::byte, proto::kTraceSize> raw_trace{};
+      if (auto r = sys::recvExact(fd, raw_trace); !r) {
+        drop("truncated trace context: " + r.error().message());
+        break;
+      }
+      trace = host::TraceContext::read(raw_trace);
+    }
     if ((header->flags & proto::kFlagMailbox) != 0) {
       serveMailbox(fd, passed.get(), std::string_view(names).substr(header->source_len));
       break;
@@ -407,7 +423,8 @@ void SocketServer::serve(UniqueFd conn) {
         .source = std::string_view(names).substr(0, header->source_len),
         .reply = reply,
         .remote = memfd ? static_cast<host::PayloadSource*>(&mapped) : &stream,
-        .remote_len = header->payload_len};
+        .remote_len = header->payload_len,
+        .trace = trace};
     const host::DeliveryResult result = receiver_->deliver(delivery);
     if (!memfd && (stream.broken() || !stream.drain())) {
       drop("sender went away mid-payload");  // the handler never saw a partial payload

@@ -63,6 +63,7 @@ class SumReceiver final : public host::Endpoint {
       r.copied_bytes = len;
     }
     handler_runs.fetch_add(1);
+    last_trace = d.trace;
     std::uint64_t sum = 0;
     for (const std::byte b : dst) {
       sum += static_cast<std::uint8_t>(b);
@@ -77,6 +78,7 @@ class SumReceiver final : public host::Endpoint {
     c.done(r);
   }
   std::atomic<int> handler_runs{0};
+  host::TraceContext last_trace;  // read after the delivery returned
 };
 
 std::vector<std::byte> pattern(std::size_t n) {
@@ -134,6 +136,30 @@ TEST_F(UnixTransportTest, SocketAndMemfdPathsDeliverIntactBytes) {
         // the receiver's of the partial last page (the rest is mapped)
         EXPECT_EQ(r.copied_bytes, threshold == 0 ? n + n % 4096 : 2 * n) << n;
       }
+    }
+  }
+}
+
+TEST_F(UnixTransportTest, TheSendersTraceContextReachesTheHandlerOnEveryPath) {
+  host::TraceContext trace;
+  trace.trace_id.fill(0x5A);
+  trace.span_id.fill(0xC3);
+  trace.flags = 1;
+  for (const std::uint64_t threshold : {UINT64_MAX, std::uint64_t{0}}) {
+    SocketEndpoint ep(Address{.path = path_}, "sink", {.memfd_threshold = threshold});
+    // 1 KiB: the mailbox (or a memfd); 100 KB: the stream (or a memfd).
+    for (const std::size_t n : {std::size_t{1024}, std::size_t{100000}}) {
+      const auto payload = pattern(n);
+      std::array<std::byte, 8> reply{};
+      ASSERT_EQ(
+          ep.deliver({.source = "test", .payload = payload, .reply = reply, .trace = trace}).status,
+          Status::kOk);
+      EXPECT_EQ(receiver_.last_trace.trace_id, trace.trace_id) << n << " " << threshold;
+      EXPECT_EQ(receiver_.last_trace.span_id, trace.span_id) << n << " " << threshold;
+      EXPECT_EQ(receiver_.last_trace.flags, 1) << n;
+      ASSERT_EQ(ep.deliver({.source = "test", .payload = payload, .reply = reply}).status,
+                Status::kOk);
+      EXPECT_FALSE(receiver_.last_trace.valid()) << "no context sent, none received";
     }
   }
 }

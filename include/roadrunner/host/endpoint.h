@@ -14,6 +14,7 @@
 #include "roadrunner/base/spin.h"
 #include "roadrunner/host/shared_buffers.h"
 #include "roadrunner/host/status.h"
+#include "roadrunner/host/trace.h"
 
 namespace rr::host {
 
@@ -54,6 +55,8 @@ struct Delivery {
   std::optional<SharedView> shared;
   PayloadSource* remote = nullptr;  ///< set: the payload comes from here, not `payload`
   std::uint64_t remote_len = 0;     ///< the payload's size when `remote` is set
+  /// The sender's span for this transfer (valid only while tracing): the handler's parent.
+  TraceContext trace;
 
   [[nodiscard]] std::uint64_t size() const noexcept {
     return remote != nullptr ? remote_len : payload.size();

@@ -3,9 +3,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "roadrunner/host/guest_counters.h"
 #include "roadrunner/host/router.h"
 #include "roadrunner/host/status.h"
+#include "roadrunner/host/trace.h"
 
 namespace rr::host {
 
@@ -67,6 +70,9 @@ class Imports {
   Imports(std::string self, const Router* router, TransferStats* stats)
       : self_(std::move(self)), router_(router), stats_(stats) {}
 
+  /// Trace each send as a client span, child of the thread's currentTrace() (null: no spans,
+  /// no cost but a branch). Before the instance runs; the tracer outlives it.
+  void setTracer(Tracer* tracer) noexcept { tracer_ = tracer; }
   /// Keep each successful send's SendTiming (off by default). Before the instance runs.
   void recordTimings(bool on) noexcept { record_ = on; }
   /// The timings kept so far; from the instance's thread, or once it has ended.
@@ -100,10 +106,14 @@ class Imports {
   [[nodiscard]] const std::string& self() const noexcept { return self_; }
 
  private:
+  [[nodiscard]] std::unique_ptr<Span> startSendSpan(std::string_view target,
+                                                    const Router::Route& route, std::uint32_t len);
+  static void endSendSpan(Span& span, std::uint32_t len, const DeliveryResult& result);
   std::string self_;
   const Router* router_;
   TransferStats* stats_;
   bool record_ = false;
+  Tracer* tracer_ = nullptr;
   std::vector<SendTiming> timings_;
   bool in_handler_ = false;
   bool replied_ = false;

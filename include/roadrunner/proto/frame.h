@@ -3,7 +3,8 @@
 // The wire frame kernel and network modes share. Pure functions over spans: no fds, no
 // allocation, safe on any input (a fuzzer drives decode*).
 //
-//   request  = RequestHeader (40 bytes, little-endian) | source name | target name | payload
+//   request  = RequestHeader (40 bytes, little-endian) | source name | target name
+//              | trace context (25 bytes, with kFlagTrace) | payload
 //   response = ResponseHeader (40 bytes)                 | reply bytes (see replyFollows)
 //
 // With kFlagMemfd the payload does not follow on the stream: it travels as a size-sealed memfd
@@ -37,7 +38,11 @@ inline constexpr std::uint8_t kFlagChecksum = 1U << 1U;  ///< `checksum` is the 
 /// With kFlagMemfd and no payload: the memfd is a transport::Mailbox, which carries this
 /// connection's later frames (header, names, payload and response) instead of the stream.
 inline constexpr std::uint8_t kFlagMailbox = 1U << 2U;
-inline constexpr std::uint8_t kKnownFlags = kFlagMemfd | kFlagChecksum | kFlagMailbox;
+/// kTraceSize bytes of W3C trace context (host::TraceContext::write) follow the names: the
+/// sender's span, parent of the receiver's.
+inline constexpr std::uint8_t kFlagTrace = 1U << 3U;
+inline constexpr std::size_t kTraceSize = 25;
+inline constexpr std::uint8_t kKnownFlags = kFlagMemfd | kFlagChecksum | kFlagMailbox | kFlagTrace;
 
 struct RequestHeader {
   std::uint8_t flags = 0;

@@ -18,6 +18,7 @@
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/host/imports.h"
 #include "roadrunner/host/router.h"
+#include "roadrunner/host/trace.h"
 #include "roadrunner/sys/page_move.h"
 #include "roadrunner/wasm/engine.h"
 #include "roadrunner/wasm/instance.h"
@@ -51,6 +52,11 @@ struct ActorConfig {
   /// takes tens of microseconds to wake: an embedded round from ~50 us to ~2 us, a network round
   /// from 54-78 us to ~20 us (docs/benchmarks.md, "Small messages").
   bool hand_off_spin = false;
+  /// Borrowed, outlives the actor; null: no spans. Each delivery is a server span
+  /// ("roadrunner.handle", child of the sender's span) in which the handler's sends are made.
+  host::Tracer* tracer = nullptr;
+  /// A command's _start runs in this context (the workflow run's span): its sends' parent.
+  host::TraceContext run_trace;
 };
 
 /// One function instance on its own thread, which owns its WasmEdge VM for life: nothing else
@@ -113,6 +119,8 @@ class FunctionActor final : public host::Endpoint {
   explicit FunctionActor(ActorConfig config);
   void run(std::promise<Result<>>& started);
   [[nodiscard]] Result<> makeInstance();
+  // handle() inside a server span, with the span as the thread's trace context.
+  [[nodiscard]] host::DeliveryResult handleTraced(const Job& job);
   [[nodiscard]] host::DeliveryResult handle(const Job& job);
   [[nodiscard]] host::DeliveryResult trapped(const Error& error);
   /// A move send's payload into `into`: whole pages move, the rest is copied; `from` reads

@@ -47,6 +47,9 @@ struct RunOptions {
   /// Non-empty: serve the run's metrics (runtime::renderMetrics) at /metrics on this address,
   /// unix:PATH or tcp:HOST:PORT, while the run lasts; the address is printed to `stats_out`.
   std::string metrics_address;
+  /// Non-empty: an OTLP/HTTP collector (http://HOST:PORT) that gets a span for the run, one per
+  /// send and one per handler run, in this process and in its serving processes (one trace).
+  std::string traces;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.

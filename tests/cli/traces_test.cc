@@ -1,0 +1,222 @@
+// `roadrunner up --traces` across three processes: `up` runs two senders, a relay and a hash
+// receiver each run in a serving process of their own, and every span reaches a local OTLP/HTTP
+// receiver (cpp-httplib, JSON) that the test runs. The test checks the links span by span: one
+// trace, the run's span at its root, each handler run the child of the send that caused it, and
+// each relayed send the child of the relay's handler run. Skipped in a build without the OTLP
+// exporter (scripts/test installs it).
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "../testing/subprocess.h"
+
+namespace rr {
+namespace {
+
+using nlohmann::json;
+
+struct SpanSeen {
+  std::string service;
+  std::string trace;
+  std::string id;
+  std::string parent;
+  std::string name;
+  std::map<std::string, std::string> attributes;  // every value as text
+};
+
+// An OTLP/HTTP collector for one test: POST /v1/traces with JSON bodies.
+class OtlpReceiver {
+ public:
+  OtlpReceiver() {
+    server_.Post("/v1/traces", [this](const httplib::Request& req, httplib::Response& res) {
+      collect(json::parse(req.body, nullptr, /*allow_exceptions=*/false));
+      res.set_content("{}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    server_.wait_until_ready();
+  }
+  ~OtlpReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  OtlpReceiver(const OtlpReceiver&) = delete;
+  OtlpReceiver& operator=(const OtlpReceiver&) = delete;
+
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] std::vector<SpanSeen> spans() {
+    const std::scoped_lock lock(mutex_);
+    return spans_;
+  }
+
+ private:
+  static std::string text(const json& value) {
+    for (const char* kind : {"stringValue", "intValue", "boolValue", "doubleValue"}) {
+      if (value.contains(kind)) {
+        return value[kind].is_string() ? value[kind].get<std::string>() : value[kind].dump();
+      }
+    }
+    return value.dump();
+  }
+  void collect(const json& body) {
+    if (!body.is_object()) {
+      return;
+    }
+    const std::scoped_lock lock(mutex_);
+    for (const auto& rs : body.value("resourceSpans", json::array())) {
+      std::string service;
+      for (const auto& a : rs["resource"].value("attributes", json::array())) {
+        if (a["key"] == "service.name") {
+          service = text(a["value"]);
+        }
+      }
+      for (const auto& ss : rs.value("scopeSpans", json::array())) {
+        for (const auto& s : ss.value("spans", json::array())) {
+          SpanSeen seen{.service = service,
+                        .trace = s.value("traceId", ""),
+                        .id = s.value("spanId", ""),
+                        .parent = s.value("parentSpanId", ""),
+                        .name = s.value("name", "")};
+          for (const auto& a : s.value("attributes", json::array())) {
+            seen.attributes[a["key"].get<std::string>()] = text(a["value"]);
+          }
+          spans_.push_back(std::move(seen));
+        }
+      }
+    }
+  }
+
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<SpanSeen> spans_;
+};
+
+// sender_small (1 KiB, the mailbox) and sender_big (100 KB, the stream) send twice each to the
+// relay, which forwards each payload to the sink: every edge in kernel mode.
+std::string relayWorkflow() {
+  const auto sender = [](const char* size) {
+    return json{{"wasm", RR_GUEST_SENDER}, {"args", {"relay", size, "2"}}};
+  };
+  return json{{"functions",
+               {{"sender_small", sender("1024")},
+                {"sender_big", sender("100000")},
+                {"relay", {{"wasm", RR_GUEST_RELAY}, {"env", {{"RELAY_TO", "sink"}}}}},
+                {"sink", {{"wasm", RR_GUEST_HASH_RECEIVER}}}}},
+              {"edges",
+               {{{"from", "sender_small"}, {"to", "relay"}, {"mode", "kernel"}},
+                {{"from", "sender_big"}, {"to", "relay"}, {"mode", "kernel"}},
+                {{"from", "relay"}, {"to", "sink"}, {"mode", "kernel"}}}}}
+      .dump();
+}
+
+TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("w.json"), relayWorkflow());
+  OtlpReceiver collector;
+  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
+                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  if (run.err.find("no OTLP exporter") != std::string::npos) {
+    GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // The serving processes export as they stop; give a slow machine a moment.
+  std::vector<SpanSeen> spans;
+  for (int i = 0; i < 100 * testing::timeScale(); ++i) {
+    spans = collector.spans();
+    if (spans.size() >= 17) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(spans.size(), 17U) << "1 run + 4 x (send, relay's handle, relay's send, sink's handle)";
+  std::map<std::string, const SpanSeen*> by_id;
+  std::set<std::string> traces;
+  for (const auto& s : spans) {
+    by_id[s.id] = &s;
+    traces.insert(s.trace);
+  }
+  EXPECT_EQ(traces.size(), 1U) << "one workflow run is one trace";
+  EXPECT_EQ(by_id.size(), spans.size()) << "span ids are unique";
+  const auto parentOf = [&](const SpanSeen& s) -> const SpanSeen* {
+    auto it = by_id.find(s.parent);
+    return it == by_id.end() ? nullptr : it->second;
+  };
+  int roots = 0;
+  int first_hops = 0;
+  int second_hops = 0;
+  for (const auto& s : spans) {
+    EXPECT_EQ(s.service, "roadrunner");
+    if (s.name == "roadrunner.run") {
+      ++roots;
+      EXPECT_TRUE(s.parent.empty());
+      continue;
+    }
+    const SpanSeen* parent = parentOf(s);
+    ASSERT_NE(parent, nullptr) << s.name << " has no parent among the exported spans";
+    if (s.name == "roadrunner.send") {
+      EXPECT_EQ(s.attributes.at("roadrunner.mode"), "kernel");
+      EXPECT_EQ(s.attributes.at("roadrunner.status"), "ok");
+      EXPECT_EQ(s.attributes.at("roadrunner.copies"), "2") << "writev and read, or two memcpys";
+      if (s.attributes.at("roadrunner.source") == "relay") {
+        ++second_hops;
+        EXPECT_EQ(parent->name, "roadrunner.handle") << "a relayed send is its handler's child";
+        EXPECT_EQ(parent->attributes.at("roadrunner.function"), "relay");
+        EXPECT_EQ(parent->attributes.at("roadrunner.bytes"), s.attributes.at("roadrunner.bytes"));
+      } else {
+        ++first_hops;
+        EXPECT_EQ(parent->name, "roadrunner.run") << "a command's send is the run's child";
+      }
+    } else {
+      ASSERT_EQ(s.name, "roadrunner.handle");
+      EXPECT_EQ(parent->name, "roadrunner.send") << "a handler run is its send's child";
+      EXPECT_EQ(parent->attributes.at("roadrunner.target"), s.attributes.at("roadrunner.function"));
+      EXPECT_EQ(parent->attributes.at("roadrunner.bytes"), s.attributes.at("roadrunner.bytes"));
+    }
+  }
+  EXPECT_EQ(roots, 1);
+  EXPECT_EQ(first_hops, 4);
+  EXPECT_EQ(second_hops, 4);
+}
+
+TEST(TracesTest, ACollectorThatIsDownCostsSpansNotTheRun) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("w.json"), relayWorkflow());
+  int port = 0;
+  {
+    const OtlpReceiver gone;  // a port that was free, now closed again
+    port = std::stoi(gone.url().substr(gone.url().rfind(':') + 1));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const auto run = testing::run(
+      {RR_CLI, "up", dir.file("w.json"), "--traces", "http://127.0.0.1:" + std::to_string(port)},
+      {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  if (run.err.find("no OTLP exporter") != std::string::npos) {
+    GTEST_SKIP() << "built without opentelemetry-cpp";
+  }
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+TEST(TracesTest, ATracesAddressThatIsNotHttpHostPortIsRefused) {
+  const testing::TempDir dir;
+  testing::writeText(dir.file("w.json"), relayWorkflow());
+  for (const char* bad : {"127.0.0.1:4318", "https://x:1", "http://a b:1", "http://host"}) {
+    const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", bad});
+    EXPECT_NE(run.exit_code, 0) << bad;
+    EXPECT_NE(run.err.find("traces"), std::string::npos) << run.err;
+  }
+}
+
+}  // namespace
+}  // namespace rr
