@@ -2,7 +2,7 @@
 // the linear memory of a real WasmEdge instance (interpreter): every call returns a status and
 // touches nothing outside the guest's memory (ASan watches the host side). share_pages and
 // unshare_pages run on the same arguments, so sends (lends and moves) also come from shared
-// ranges; add_counter gets the target name as its counter's name.
+// ranges; add_counter and span_event get the target name as their name.
 
 #include <cstddef>
 #include <cstdint>
@@ -97,6 +97,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)world.imports.reply(memory, a.buf, a.len);
   const auto counted = world.imports.addCounter(memory, a.target, a.target_len, a.len);
   if (static_cast<std::uint32_t>(counted) > RR_STATUS_MAX) {
+    __builtin_trap();
+  }
+  const auto event = world.imports.spanEvent(memory, a.target, a.target_len);
+  if (static_cast<std::uint32_t>(event) > RR_STATUS_MAX) {
     __builtin_trap();
   }
   return 0;

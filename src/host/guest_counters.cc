@@ -3,17 +3,11 @@
 #include <algorithm>
 
 namespace rr::host {
-namespace {
-
-bool validName(std::string_view name) {
-  return !name.empty() && name.size() <= GuestCounters::kMaxNameLen &&
-         std::ranges::all_of(name, [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_';
-         });
+bool GuestCounters::validName(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= kMaxNameLen && std::ranges::all_of(name, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  });
 }
-
-}  // namespace
 
 Status GuestCounters::add(std::string_view name, std::uint64_t value) noexcept {
   if (!validName(name)) {

@@ -184,7 +184,28 @@ Status Imports::addCounter(std::span<std::byte> memory, std::uint32_t name, std:
       std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), value);
 }
 
+Status Imports::spanEvent(std::span<std::byte> memory, std::uint32_t name,
+                          std::uint32_t name_len) {
+  const auto bytes = guestSlice(memory, name, name_len);
+  if (!bytes) {
+    return Status::kFault;
+  }
+  const std::string_view event(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  if (!GuestCounters::validName(event)) {
+    return Status::kInvalid;
+  }
+  if (span_events_ >= kMaxSpanEvents) {
+    return Status::kNoMemory;
+  }
+  ++span_events_;
+  if (span_ != nullptr) {
+    span_->event(event);
+  }
+  return Status::kOk;
+}
+
 void Imports::beginReply(std::span<std::byte> target) noexcept {
+  span_events_ = 0;  // a handler run's own budget
   in_handler_ = true;
   replied_ = false;
   reply_target_ = target;

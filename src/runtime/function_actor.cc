@@ -150,8 +150,7 @@ void FunctionActor::run(std::promise<Result<>>& started) {
   }
   if (!config_.receiver) {
     std::fflush(stdout);
-    const host::TraceScope in_run(config_.run_trace);
-    exit_.set_value(instance_->runStart());
+    exit_.set_value(runStartTraced());
     instance_.reset();
     return;
   }
@@ -225,6 +224,29 @@ host::DeliveryResult FunctionActor::trapped(const Error& error) {
   return {.status = status};
 }
 
+Result<int> FunctionActor::runStartTraced() {
+  if (config_.tracer == nullptr) {
+    return instance_->runStart();
+  }
+  // The command's own span, child of the run's: its sends' parent and its events' home.
+  const auto span =
+      config_.tracer->start("roadrunner.start", host::SpanKind::kInternal, config_.run_trace);
+  span->set("roadrunner.function", config_.name);
+  const host::TraceScope in_start(span->context());
+  imports_.setSpan(span.get());
+  Result<int> exit = instance_->runStart();
+  imports_.setSpan(nullptr);
+  if (exit) {
+    span->set("roadrunner.exit_code", std::int64_t{*exit});
+    if (*exit != 0) {
+      span->fail("exit code " + std::to_string(*exit));
+    }
+  } else {
+    span->fail(exit.error().message());
+  }
+  return exit;
+}
+
 host::DeliveryResult FunctionActor::handleTraced(const Job& job) {
   const auto span =
       config_.tracer->start("roadrunner.handle", host::SpanKind::kServer, job.delivery.trace);
@@ -232,7 +254,9 @@ host::DeliveryResult FunctionActor::handleTraced(const Job& job) {
   span->set("roadrunner.source", job.delivery.source);
   span->set("roadrunner.bytes", static_cast<std::int64_t>(job.delivery.size()));
   const host::TraceScope in_handler(span->context());  // the handler's sends are its children
+  imports_.setSpan(span.get());
   const host::DeliveryResult result = handle(job);
+  imports_.setSpan(nullptr);
   span->set("roadrunner.copied_bytes", static_cast<std::int64_t>(result.copied_bytes));
   span->set("roadrunner.status", host::statusName(result.status));
   if (result.status != Status::kOk) {

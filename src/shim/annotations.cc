@@ -108,6 +108,11 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
         return bad(key, "'" + value + "' is not tcp:HOST:PORT (a port Prometheus can scrape)");
       }
       w.metrics = value;
+    } else if (key == "traces") {
+      if (!value.starts_with("http://") || !validTcp("tcp:" + value.substr(7), false)) {
+        return bad(key, "'" + value + "' is not http://HOST:PORT (an OTLP/HTTP collector)");
+      }
+      w.traces = value;
     } else if (key == "allow-net") {
       std::string_view rest = value;
       while (true) {
@@ -125,7 +130,7 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
     } else {
       return bad(key,
                  "unknown key (known: role, name, listen, targets, secret-file, "
-                 "interpreter, allow-net, metrics)");
+                 "interpreter, allow-net, metrics, traces)");
     }
   }
   if (listen_given && !w.receiver) {
@@ -134,6 +139,9 @@ Result<Wiring> parseWiring(const std::map<std::string, std::string>& annotations
   if (!w.metrics.empty() && !w.receiver && w.targets.empty()) {
     return bad("metrics",
                "a function that neither receives nor has targets moves nothing to measure");
+  }
+  if (!w.traces.empty() && !w.receiver && w.targets.empty()) {
+    return bad("traces", "a function that neither receives nor has targets moves nothing to trace");
   }
   if (!validFunctionName(w.name)) {
     return fail(

@@ -108,6 +108,9 @@ class CliEngine final : public Engine {
       if (!ctx.wiring.metrics.empty()) {
         argv.insert(argv.end(), {"--metrics", ctx.wiring.metrics});
       }
+      if (!ctx.wiring.traces.empty()) {
+        argv.insert(argv.end(), {"--traces", ctx.wiring.traces});
+      }
     } else if (!ctx.targets.empty()) {
       nlohmann::json fn{{"wasm", module}, {"args", guest_args}, {"dirs", dirs}};
       nlohmann::json env_object = nlohmann::json::object();
@@ -144,6 +147,9 @@ class CliEngine final : public Engine {
       }
       if (!ctx.wiring.metrics.empty()) {
         argv.insert(argv.end(), {"--metrics", ctx.wiring.metrics});
+      }
+      if (!ctx.wiring.traces.empty()) {
+        argv.insert(argv.end(), {"--traces", ctx.wiring.traces});
       }
       return launch;
     } else {

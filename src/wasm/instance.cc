@@ -141,6 +141,20 @@ WasmEdge_Result hostAddCounter(void* data, const WasmEdge_CallingFrameContext* f
   }
 }
 
+// span_event (the span the instance runs in; a no-op without tracing).
+WasmEdge_Result hostSpanEvent(void* data, const WasmEdge_CallingFrameContext* frame,
+                              const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    const host::Status status = static_cast<host::Imports*>(data)->spanEvent(
+        frameMemory(frame), argU32(params, 0), argU32(params, 1));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("span_event: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
                           const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   if (stackNearlyExhausted()) {
@@ -315,6 +329,7 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
   addFunction(state->rr_module.get(), RR_IMPORT_UNSHARE_PAGES, hostSharePages<false>,
               &state->host_data, 2);
   addFunction(state->rr_module.get(), RR_IMPORT_ADD_COUNTER, hostAddCounter, imports, 3);
+  addFunction(state->rr_module.get(), RR_IMPORT_SPAN_EVENT, hostSpanEvent, imports, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {
     state->lever_module.reset(WasmEdge_ModuleInstanceCreate(wrap(kLeverModule)));

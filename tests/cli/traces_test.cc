@@ -31,6 +31,7 @@ struct SpanSeen {
   std::string parent;
   std::string name;
   std::map<std::string, std::string> attributes;  // every value as text
+  std::vector<std::string> events;
 };
 
 // An OTLP/HTTP collector for one test: POST /v1/traces with JSON bodies.
@@ -89,6 +90,9 @@ class OtlpReceiver {
           for (const auto& a : s.value("attributes", json::array())) {
             seen.attributes[a["key"].get<std::string>()] = text(a["value"]);
           }
+          for (const auto& e : s.value("events", json::array())) {
+            seen.events.push_back(e.value("name", ""));
+          }
           spans_.push_back(std::move(seen));
         }
       }
@@ -134,12 +138,13 @@ TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
   std::vector<SpanSeen> spans;
   for (int i = 0; i < 100 * testing::timeScale(); ++i) {
     spans = collector.spans();
-    if (spans.size() >= 17) {
+    if (spans.size() >= 19) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_EQ(spans.size(), 17U) << "1 run + 4 x (send, relay's handle, relay's send, sink's handle)";
+  ASSERT_EQ(spans.size(), 19U)
+      << "1 run, 2 commands' starts, 4 x (send, relay's handle, relay's send, sink's handle)";
   std::map<std::string, const SpanSeen*> by_id;
   std::set<std::string> traces;
   for (const auto& s : spans) {
@@ -153,6 +158,7 @@ TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
     return it == by_id.end() ? nullptr : it->second;
   };
   int roots = 0;
+  int starts = 0;
   int first_hops = 0;
   int second_hops = 0;
   for (const auto& s : spans) {
@@ -164,7 +170,11 @@ TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
     }
     const SpanSeen* parent = parentOf(s);
     ASSERT_NE(parent, nullptr) << s.name << " has no parent among the exported spans";
-    if (s.name == "roadrunner.send") {
+    if (s.name == "roadrunner.start") {
+      ++starts;
+      EXPECT_EQ(parent->name, "roadrunner.run") << "a command runs in the run's span";
+      EXPECT_EQ(s.attributes.at("roadrunner.exit_code"), "0");
+    } else if (s.name == "roadrunner.send") {
       EXPECT_EQ(s.attributes.at("roadrunner.mode"), "kernel");
       EXPECT_EQ(s.attributes.at("roadrunner.status"), "ok");
       EXPECT_EQ(s.attributes.at("roadrunner.copies"), "2") << "writev and read, or two memcpys";
@@ -175,18 +185,62 @@ TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
         EXPECT_EQ(parent->attributes.at("roadrunner.bytes"), s.attributes.at("roadrunner.bytes"));
       } else {
         ++first_hops;
-        EXPECT_EQ(parent->name, "roadrunner.run") << "a command's send is the run's child";
+        EXPECT_EQ(parent->name, "roadrunner.start") << "a command's send is its start's child";
+        EXPECT_EQ(parent->attributes.at("roadrunner.function"),
+                  s.attributes.at("roadrunner.source"));
       }
     } else {
       ASSERT_EQ(s.name, "roadrunner.handle");
       EXPECT_EQ(parent->name, "roadrunner.send") << "a handler run is its send's child";
       EXPECT_EQ(parent->attributes.at("roadrunner.target"), s.attributes.at("roadrunner.function"));
       EXPECT_EQ(parent->attributes.at("roadrunner.bytes"), s.attributes.at("roadrunner.bytes"));
+      if (s.attributes.at("roadrunner.function") == "relay") {
+        EXPECT_EQ(s.events, std::vector<std::string>{"relayed"}) << "the guest's span event";
+      } else {
+        EXPECT_TRUE(s.events.empty());
+      }
     }
   }
   EXPECT_EQ(roots, 1);
+  EXPECT_EQ(starts, 2);
   EXPECT_EQ(first_hops, 4);
   EXPECT_EQ(second_hops, 4);
+}
+
+// Span events from every SDK: the C relay above, and here the Rust and Go hash receivers (each
+// records "hashed" in its handler run's span), embedded.
+TEST(TracesTest, RustAndGoReceiversRecordSpanEventsInTheirHandlerRuns) {
+  const testing::TempDir dir;
+  const auto sender = [](const char* to) {
+    return json{{"wasm", RR_GUEST_SENDER}, {"args", {to, "4096", "3"}}};
+  };
+  testing::writeText(dir.file("w.json"),
+                     json{{"functions",
+                           {{"to_rust", sender("rust")},
+                            {"to_go", sender("go")},
+                            {"rust", {{"wasm", RR_GUEST_RUST_HASH_RECEIVER}}},
+                            {"go", {{"wasm", RR_GUEST_GO_HASH_RECEIVER}}}}},
+                          {"edges",
+                           {{{"from", "to_rust"}, {"to", "rust"}, {"mode", "embedded"}},
+                            {{"from", "to_go"}, {"to", "go"}, {"mode", "embedded"}}}}}
+                         .dump());
+  OtlpReceiver collector;
+  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
+                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  if (run.err.find("no OTLP exporter") != std::string::npos) {
+    GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::map<std::string, int> hashed;  // handler runs with the event, per function
+  for (const auto& s : collector.spans()) {
+    if (s.name == "roadrunner.handle") {
+      EXPECT_EQ(s.events, std::vector<std::string>{"hashed"})
+          << s.attributes.at("roadrunner.function");
+      hashed[s.attributes.at("roadrunner.function")] += s.events.size() == 1 ? 1 : 0;
+    }
+  }
+  EXPECT_EQ(hashed["rust"], 3);
+  EXPECT_EQ(hashed["go"], 3);
 }
 
 TEST(TracesTest, ACollectorThatIsDownCostsSpansNotTheRun) {

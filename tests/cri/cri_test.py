@@ -610,7 +610,7 @@ class ErrorTest(CriTest):
         pod = self.run_pod(self.a, "typo", {"roadrunner.io/listn": "unix"})
         expected = re.escape(
             "annotation roadrunner.io/listn: unknown key (known: role, name, listen, targets, "
-            "secret-file, interpreter, allow-net, metrics): invalid argument"
+            "secret-file, interpreter, allow-net, metrics, traces): invalid argument"
         )
         self.assert_start_fails(pod, COUNTER_IMAGE, expected)
         self.remove_all_and_check_nothing_left(self.a)

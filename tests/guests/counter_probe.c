@@ -1,6 +1,9 @@
 // Counts in its own counters (rr_count, the add_counter import) and checks each status:
 //   "messages" += 3 then += 4; "hostile": names the host must refuse; then names up to the
 //   limit of 32 ("messages" and fill_0 .. fill_30), and a 33rd that gets RR_ENOMEM.
+// Then records span events (rr_event, the span_event import), whose statuses are the same
+// whether the host traces or not: hostile names, then 32 events in this command run and a 33rd
+// that gets RR_ENOMEM.
 // Exit 0 if every status was right, else 100 + the check that failed.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
@@ -32,6 +35,20 @@ int main(void) {
   }
   if (rr_count("one_too_many", 1) != RR_ENOMEM || rr_count("messages", 1) != RR_OK) {
     return 106;  // a 33rd name is refused; the existing ones still count
+  }
+  if (rr_event("") != RR_EINVAL || rr_event("bad name") != RR_EINVAL || rr_event(name) != RR_OK) {
+    return 107;  // name holds "fill_30": a good event name
+  }
+  if (rr_raw_span_event((int32_t)0xFFFFFFF0u, 32) != RR_EFAULT) {
+    return 108;
+  }
+  for (int i = 1; i < 32; ++i) {
+    if (rr_event("probe_event") != RR_OK) {
+      return 109;
+    }
+  }
+  if (rr_event("probe_event") != RR_ENOMEM) {
+    return 110;  // a 33rd event in one command run
   }
   return 0;
 }

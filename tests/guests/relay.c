@@ -14,5 +14,8 @@ int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t
   if (st != RR_OK) {
     return (int32_t)st;
   }
+  if (rr_event("relayed") != RR_OK) {  // in the handler run's span, when the host traces
+    return 1;
+  }
   return rr_reply(reply, reply_len) == RR_OK ? 0 : 1;
 }

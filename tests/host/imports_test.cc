@@ -1,6 +1,9 @@
 #include "roadrunner/host/imports.h"
 
 #include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,12 +28,14 @@ class RecordingEndpoint final : public Endpoint {
       std::memcpy(d.reply.data(), reply_text.data(), reply_text.size());
     }
     ++calls;
+    trace = d.trace;
     completion.done(result);
   }
   std::string source;
   std::vector<std::byte> payload;
   std::string reply_text = "pong";
   int calls = 0;
+  TraceContext trace;
 };
 
 class ImportsTest : public ::testing::Test {
@@ -181,6 +186,109 @@ TEST_F(ImportsTest, FanOutWithOneFailureCountsEveryMembersCopies) {
   put(100, "w");
   EXPECT_EQ(send(100, 1, 200, 3), Status::kUnavailable) << "the failure wins";
   EXPECT_EQ(stats_.copies.load(), 3U) << "one copy per member, each counted once";
+}
+
+// A tracer that keeps what it was asked for.
+struct RecordedSpan {
+  std::string name;
+  SpanKind kind = SpanKind::kInternal;
+  TraceContext parent;
+  TraceContext self;
+  std::map<std::string, std::string, std::less<>> attributes;
+  std::vector<std::string> events;
+  bool ended = false;
+};
+class RecordingTracer final : public Tracer {
+ public:
+  class Recorded final : public Span {
+   public:
+    explicit Recorded(RecordedSpan& r) : r_(r) {}
+    ~Recorded() override { r_.ended = true; }
+    Recorded(const Recorded&) = delete;
+    Recorded& operator=(const Recorded&) = delete;
+    Recorded(Recorded&&) = delete;
+    Recorded& operator=(Recorded&&) = delete;
+    [[nodiscard]] TraceContext context() const noexcept override { return r_.self; }
+    void set(std::string_view key, std::int64_t value) override {
+      r_.attributes[std::string(key)] = std::to_string(value);
+    }
+    void set(std::string_view key, std::string_view value) override {
+      r_.attributes[std::string(key)] = std::string(value);
+    }
+    void fail(std::string_view why) override { r_.attributes["error"] = std::string(why); }
+    void event(std::string_view name) override { r_.events.emplace_back(name); }
+
+   private:
+    RecordedSpan& r_;
+  };
+  std::unique_ptr<Span> start(std::string_view name, SpanKind kind,
+                              const TraceContext& parent) override {
+    auto& r = spans.emplace_back();
+    r.name = std::string(name);
+    r.kind = kind;
+    r.parent = parent;
+    r.self.trace_id.fill(0x11);
+    r.self.span_id.fill(static_cast<std::uint8_t>(spans.size()));
+    return std::make_unique<Recorded>(r);
+  }
+  std::deque<RecordedSpan> spans;
+};
+
+TEST_F(ImportsTest, ATracedSendIsAClientSpanWhoseContextTravelsWithTheDelivery) {
+  RecordingTracer tracer;
+  imports_.setTracer(&tracer);
+  TraceContext handler;
+  handler.trace_id.fill(0x22);
+  handler.span_id.fill(0x33);
+  const TraceScope in_handler(handler);
+  put(100, "b");
+  ASSERT_EQ(send(100, 1, 200, 64), Status::kOk);
+  ASSERT_EQ(tracer.spans.size(), 1U);
+  const RecordedSpan& span = tracer.spans[0];
+  EXPECT_EQ(span.name, "roadrunner.send");
+  EXPECT_EQ(span.kind, SpanKind::kClient);
+  EXPECT_EQ(span.parent.span_id, handler.span_id) << "the thread's context is the parent";
+  EXPECT_EQ(b_.trace.span_id, span.self.span_id) << "the receiver's parent is the send";
+  EXPECT_TRUE(span.ended);
+  EXPECT_EQ(span.attributes.at("roadrunner.target"), "b");
+  EXPECT_EQ(span.attributes.at("roadrunner.bytes"), "64");
+  EXPECT_EQ(span.attributes.at("roadrunner.copies"), "1");
+  EXPECT_EQ(span.attributes.at("roadrunner.status"), "ok");
+  put(300, "c");  // not allowed: no delivery, so no span
+  EXPECT_EQ(send(300, 1, 200, 64), Status::kNotAllowed);
+  EXPECT_EQ(tracer.spans.size(), 1U);
+}
+
+TEST_F(ImportsTest, WithoutATracerNoContextTravels) {
+  put(100, "b");
+  ASSERT_EQ(send(100, 1, 200, 64), Status::kOk);
+  EXPECT_FALSE(b_.trace.valid());
+}
+
+TEST_F(ImportsTest, SpanEventsHaveTheSameStatusesTracedOrNot) {
+  for (const bool traced : {false, true}) {
+    RecordingTracer tracer;
+    std::unique_ptr<Span> span = tracer.start("roadrunner.handle", SpanKind::kServer, {});
+    imports_.setSpan(traced ? span.get() : nullptr);
+    imports_.beginReply({});  // a handler run starts: a fresh budget
+    put(100, "ok_event");
+    put(200, "bad event");
+    EXPECT_EQ(imports_.spanEvent(memory_, 100, 8), Status::kOk);
+    EXPECT_EQ(imports_.spanEvent(memory_, 200, 9), Status::kInvalid);
+    EXPECT_EQ(imports_.spanEvent(memory_, 100, 0), Status::kInvalid);
+    EXPECT_EQ(imports_.spanEvent(memory_, 65530, 8), Status::kFault);
+    EXPECT_EQ(imports_.spanEvent(memory_, 0xFFFFFFF0U, 32), Status::kFault);
+    for (std::uint32_t i = 1; i < Imports::kMaxSpanEvents; ++i) {
+      EXPECT_EQ(imports_.spanEvent(memory_, 100, 8), Status::kOk);
+    }
+    EXPECT_EQ(imports_.spanEvent(memory_, 100, 8), Status::kNoMemory);
+    (void)imports_.endReply();
+    imports_.beginReply({});
+    EXPECT_EQ(imports_.spanEvent(memory_, 100, 8), Status::kOk) << "the next run's own budget";
+    (void)imports_.endReply();
+    imports_.setSpan(nullptr);
+    EXPECT_EQ(tracer.spans[0].events.size(), traced ? Imports::kMaxSpanEvents + 1 : 0U);
+  }
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ TEST(Annotations, MetricsGoToAReceiverOrAFunctionWithTargets) {
   ASSERT_TRUE(s) << s.error().message();
   EXPECT_EQ(s->metrics, "tcp:127.0.0.1:9465");
   EXPECT_TRUE(parseWiring({}, "fn")->metrics.empty());
+  auto t = parseWiring(
+      {{"roadrunner.io/role", "receiver"}, {"roadrunner.io/traces", "http://10.0.0.5:4318"}}, "fn");
+  ASSERT_TRUE(t.has_value()) << t.error().message();
+  EXPECT_EQ(t->traces, "http://10.0.0.5:4318");
 }
 
 TEST(Annotations, MalformedValuesNameTheAnnotation) {
@@ -95,6 +99,11 @@ TEST(Annotations, MalformedValuesNameTheAnnotation) {
       {{{"roadrunner.io/role", "receiver"}, {"roadrunner.io/metrics", "tcp:1.2.3.4:0"}},
        "roadrunner.io/metrics"},
       {{{"roadrunner.io/metrics", "tcp:1.2.3.4:9464"}}, "moves nothing to measure"},
+      {{{"roadrunner.io/role", "receiver"}, {"roadrunner.io/traces", "10.0.0.5:4318"}},
+       "roadrunner.io/traces"},
+      {{{"roadrunner.io/role", "receiver"}, {"roadrunner.io/traces", "https://c:4318"}},
+       "roadrunner.io/traces"},
+      {{{"roadrunner.io/traces", "http://10.0.0.5:4318"}}, "moves nothing to trace"},
   };
   for (const auto& [annotations, needle] : cases) {
     auto w = parseWiring(annotations, "me");

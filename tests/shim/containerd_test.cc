@@ -509,7 +509,7 @@ TEST_F(Containerd, BadInputIsAClearErrorThroughContainerd) {
        {"--annotation", "roadrunner.io/listn=unix"},
        {"/probe.wasm"},
        "annotation roadrunner.io/listn: unknown key (known: role, name, listen, targets, "
-       "secret-file, interpreter, allow-net, metrics): invalid argument"},
+       "secret-file, interpreter, allow-net, metrics, traces): invalid argument"},
       {"no-target",
        {"--annotation", "roadrunner.io/targets=ghost"},
        {"/sender.wasm", "ghost", "1"},

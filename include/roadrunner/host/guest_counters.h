@@ -29,6 +29,8 @@ class GuestCounters {
   /// too long or has another character; kNoMemory: kMaxNames names exist already.
   [[nodiscard]] Status add(std::string_view name, std::uint64_t value) noexcept;
   [[nodiscard]] std::vector<std::pair<std::string, std::uint64_t>> snapshot() const;
+  /// 1 to kMaxNameLen characters of [A-Za-z0-9_] (span event names follow the same rule).
+  [[nodiscard]] static bool validName(std::string_view name) noexcept;
 
  private:
   struct Slot {

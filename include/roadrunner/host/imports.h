@@ -94,6 +94,17 @@ class Imports {
   [[nodiscard]] Status addCounter(std::span<std::byte> memory, std::uint32_t name,
                                   std::uint32_t name_len, std::uint32_t value);
 
+  /// Span events one handler run (or one command's whole run) may record (kNoMemory after).
+  static constexpr std::uint32_t kMaxSpanEvents = 32;
+  /// `span_event`: records the event named [name, name + name_len) in the span the instance runs
+  /// in (setSpan). Statuses do not depend on tracing: kFault for a name outside `memory`,
+  /// kInvalid for a name add_counter would refuse, kNoMemory past kMaxSpanEvents; kOk otherwise,
+  /// recorded only while a span is set.
+  [[nodiscard]] Status spanEvent(std::span<std::byte> memory, std::uint32_t name,
+                                 std::uint32_t name_len);
+  /// The span the instance runs in now, its events' home (null: none). From its thread.
+  void setSpan(Span* span) noexcept { span_ = span; }
+
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).
   /// `endReply` returns the reply's full length and whether it fit.
   void beginReply(std::span<std::byte> target) noexcept;
@@ -114,6 +125,8 @@ class Imports {
   TransferStats* stats_;
   bool record_ = false;
   Tracer* tracer_ = nullptr;
+  Span* span_ = nullptr;
+  std::uint32_t span_events_ = 0;  // since the handler run (or the command) began
   std::vector<SendTiming> timings_;
   bool in_handler_ = false;
   bool replied_ = false;

@@ -119,6 +119,8 @@ class FunctionActor final : public host::Endpoint {
   explicit FunctionActor(ActorConfig config);
   void run(std::promise<Result<>>& started);
   [[nodiscard]] Result<> makeInstance();
+  // A command's _start inside a span of its own, child of the run's.
+  [[nodiscard]] Result<int> runStartTraced();
   // handle() inside a server span, with the span as the thread's trace context.
   [[nodiscard]] host::DeliveryResult handleTraced(const Job& job);
   [[nodiscard]] host::DeliveryResult handle(const Job& job);

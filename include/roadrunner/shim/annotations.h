@@ -39,6 +39,9 @@ struct Wiring {
   /// "tcp:HOST:PORT" where the function's process serves Prometheus metrics (`--metrics`), or
   /// "" for none; a receiver or a function with targets only.
   std::string metrics;
+  /// "http://HOST:PORT", the OTLP/HTTP collector the function's process exports spans to
+  /// (`--traces`), or "" for none; a receiver or a function with targets only.
+  std::string traces;
 };
 
 /// Reads the `roadrunner.io/` annotations. `default_name` is used when there is no

@@ -50,6 +50,12 @@
  * characters of [A-Za-z0-9_] (else RR_EINVAL); an instance has at most 32 names (RR_ENOMEM for
  * a 33rd); a name outside memory is RR_EFAULT. */
 #define RR_IMPORT_ADD_COUNTER "add_counter"
+/* span_event: records the event [name, name + name_len) in the span the function runs in (its
+ * handler run's, or its command's), which its host exports with OpenTelemetry when tracing is on;
+ * RR_OK and nothing recorded when it is off. A name follows add_counter's rule (else RR_EINVAL);
+ * at most 32 events per handler run, or per command run (RR_ENOMEM after); a name outside
+ * memory is RR_EFAULT. The statuses are the same whether tracing is on or off. */
+#define RR_IMPORT_SPAN_EVENT "span_event"
 
 /* Export names. */
 #define RR_EXPORT_ABI_VERSION "rr_abi_version"

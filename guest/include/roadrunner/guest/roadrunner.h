@@ -46,6 +46,7 @@ int32_t rr_raw_share_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_SHARE_P
 int32_t rr_raw_unshare_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_UNSHARE_PAGES);
 int32_t rr_raw_add_counter(int32_t name, int32_t name_len, int32_t value)
     RR_IMPORT(RR_IMPORT_ADD_COUNTER);
+int32_t rr_raw_span_event(int32_t name, int32_t name_len) RR_IMPORT(RR_IMPORT_SPAN_EVENT);
 
 /* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's
  * reply (up to reply_cap bytes) lands in reply and its length in *reply_len. */
@@ -101,6 +102,15 @@ void rr_shared_buffer_free(void* buf, uint32_t len);
 static inline rr_status_t rr_count(const char* name, uint32_t value) {
   return (rr_status_t)rr_raw_add_counter((int32_t)(uintptr_t)name, (int32_t)__builtin_strlen(name),
                                          (int32_t)value);
+}
+
+/* Records the event name (NUL-terminated, counter rules) in the span the function runs in: its
+ * handler run's, or its command's. The host exports it when tracing is on (up --traces) and
+ * drops it when off, with the same status: RR_EINVAL for a bad name, RR_ENOMEM past 32 events
+ * in one handler run or command run. A module that calls it needs a host with span_event. */
+static inline rr_status_t rr_event(const char* name) {
+  return (rr_status_t)rr_raw_span_event((int32_t)(uintptr_t)name,
+                                        (int32_t)__builtin_strlen(name));
 }
 
 /* Inside a handler: the bytes the sender receives as its reply. */

@@ -179,6 +179,14 @@ inline Status count(std::string_view name, uint32_t value) noexcept {
                          static_cast<int32_t>(name.size()), static_cast<int32_t>(value)));
 }
 
+/// Records the event `name` in the span the function runs in (rr_event): exported when the host
+/// traces, dropped otherwise, with the same status either way.
+inline Status event(std::string_view name) noexcept {
+  return static_cast<Status>(
+      rr_raw_span_event(static_cast<int32_t>(reinterpret_cast<uintptr_t>(name.data())),
+                        static_cast<int32_t>(name.size())));
+}
+
 }  // namespace rr::guest
 
 #endif  // ROADRUNNER_GUEST_ROADRUNNER_HPP

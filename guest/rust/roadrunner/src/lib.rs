@@ -153,6 +153,16 @@ pub fn count(name: &str, value: u32) -> Result<(), Status> {
     Status::check(unsafe { raw::add_counter(addr(name.as_ptr()), len32(name.len()), value) })
 }
 
+/// Records the event `name` (the rule of [`count`]'s names) in the span the function runs in:
+/// its handler run's, or its command's. The host exports it when it traces (`up --traces`) and
+/// drops it otherwise, with the same result: `Err(Status::Invalid)` for a bad name,
+/// `Err(Status::NoMemory)` past 32 events in one handler run or command run.
+pub fn event(name: &str) -> Result<(), Status> {
+    // SAFETY: the pointer and length come from one live string; the host only reads it, before
+    // the call returns.
+    Status::check(unsafe { raw::span_event(addr(name.as_ptr()), len32(name.len())) })
+}
+
 /// Makes a crate a receiver: exports `rr_on_message` calling `handler`, plus the SDK's
 /// `rr_alloc` (page-aligned, whole pages), `rr_release`, `rr_abi_version` and `_initialize`.
 ///

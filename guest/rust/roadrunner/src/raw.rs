@@ -41,6 +41,10 @@ extern "C" {
     /// counter `name`, which the host exports as `roadrunner_guest_counter_total`.
     #[link_name = "add_counter"]
     pub fn add_counter(name: u32, name_len: u32, value: u32) -> u32;
+    /// `span_event(name, name_len) -> status`: records an event in the span the function runs
+    /// in, which the host exports when it traces.
+    #[link_name = "span_event"]
+    pub fn span_event(name: u32, name_len: u32) -> u32;
 }
 
 // Off wasm32 (docs, `cargo check` on the host) the imports do not exist: every call is refused.
@@ -76,6 +80,13 @@ mod host_stubs {
     pub unsafe fn add_counter(_: u32, _: u32, _: u32) -> u32 {
         crate::abi::EUNAVAILABLE
     }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn span_event(_: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
 }
 #[cfg(not(target_arch = "wasm32"))]
-pub use host_stubs::{add_counter, reply, send, send_move, share_pages, unshare_pages};
+pub use host_stubs::{
+    add_counter, reply, send, send_move, share_pages, span_event, unshare_pages,
+};

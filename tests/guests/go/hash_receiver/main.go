@@ -33,6 +33,9 @@ func init() {
 		if err := roadrunner.Count("messages", 1); err != nil {
 			return err
 		}
+		if err := roadrunner.Event("hashed"); err != nil {
+			return err
+		}
 		var out [8]byte
 		binary.LittleEndian.PutUint64(out[:], h)
 		return roadrunner.Reply(out[:])

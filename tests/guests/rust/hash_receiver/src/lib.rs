@@ -12,6 +12,7 @@ fn handle(payload: &mut [u8], _source: &str) -> Result<(), roadrunner::Status> {
     // Poisoned once read: a later payload that does not fully arrive cannot hash as this one did.
     payload.fill(0xA5);
     roadrunner::count("messages", 1)?;
+    roadrunner::event("hashed")?;
     roadrunner::reply(&h.to_le_bytes())
 }
 
