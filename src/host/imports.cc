@@ -184,8 +184,7 @@ Status Imports::addCounter(std::span<std::byte> memory, std::uint32_t name, std:
       std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()), value);
 }
 
-Status Imports::spanEvent(std::span<std::byte> memory, std::uint32_t name,
-                          std::uint32_t name_len) {
+Status Imports::spanEvent(std::span<std::byte> memory, std::uint32_t name, std::uint32_t name_len) {
   const auto bytes = guestSlice(memory, name, name_len);
   if (!bytes) {
     return Status::kFault;

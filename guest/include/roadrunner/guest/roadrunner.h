@@ -109,8 +109,7 @@ static inline rr_status_t rr_count(const char* name, uint32_t value) {
  * drops it when off, with the same status: RR_EINVAL for a bad name, RR_ENOMEM past 32 events
  * in one handler run or command run. A module that calls it needs a host with span_event. */
 static inline rr_status_t rr_event(const char* name) {
-  return (rr_status_t)rr_raw_span_event((int32_t)(uintptr_t)name,
-                                        (int32_t)__builtin_strlen(name));
+  return (rr_status_t)rr_raw_span_event((int32_t)(uintptr_t)name, (int32_t)__builtin_strlen(name));
 }
 
 /* Inside a handler: the bytes the sender receives as its reply. */

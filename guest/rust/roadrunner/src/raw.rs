@@ -87,6 +87,4 @@ mod host_stubs {
     }
 }
 #[cfg(not(target_arch = "wasm32"))]
-pub use host_stubs::{
-    add_counter, reply, send, send_move, share_pages, span_event, unshare_pages,
-};
+pub use host_stubs::{add_counter, reply, send, send_move, share_pages, span_event, unshare_pages};
