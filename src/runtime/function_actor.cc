@@ -218,8 +218,10 @@ host::DeliveryResult FunctionActor::trapped(const Error& error) {
   Status status = Status::kReceiverFailed;
   if (error.code == Errc::kTimedOut) {
     status = Status::kTimedOut;
+    timeouts_.fetch_add(1);
   } else if (error.code == Errc::kExited) {
     status = Status::kExited;
+    exits_.fetch_add(1);
   }
   return {.status = status};
 }

@@ -151,6 +151,8 @@ struct FunctionTotals {
   std::uint64_t deliveries = 0;
   std::uint64_t delivered_bytes = 0;
   std::uint64_t traps = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t exits = 0;
   std::map<std::string, std::uint64_t> guest;  ///< the guests' own counters, by name
 };
 
@@ -162,6 +164,8 @@ void functionMetrics(Exposition& x, const std::vector<InstanceReport>& instances
     t.deliveries += i.deliveries;
     t.delivered_bytes += i.delivered_bytes;
     t.traps += i.handler_traps;
+    t.timeouts += i.handler_timeouts;
+    t.exits += i.handler_exits;
     for (const auto& [name, value] : i.guest_counters) {
       t.guest[name] += value;
     }
@@ -181,6 +185,11 @@ void functionMetrics(Exposition& x, const std::vector<InstanceReport>& instances
   each("roadrunner_handler_traps_total", "counter",
        "Handlers that trapped, exited or ran out of time; each replaced its instance.",
        &FunctionTotals::traps);
+  each("roadrunner_handler_timeouts_total", "counter",
+       "Of the handler traps, those that ran past the function's time limit.",
+       &FunctionTotals::timeouts);
+  each("roadrunner_handler_exits_total", "counter",
+       "Of the handler traps, those that called proc_exit.", &FunctionTotals::exits);
   x.family("roadrunner_guest_counter_total", "counter",
            "What the function counted itself (the add_counter import), by name.");
   for (const auto& [function, t] : functions) {

@@ -592,6 +592,8 @@ InstanceReport reportOf(FunctionActor& actor, bool receiver) {
                         .mapped_bytes = st.mapped_bytes.load(),
                         .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,
                         .handler_traps = actor.handlerTraps(),
+                        .handler_timeouts = actor.handlerTimeouts(),
+                        .handler_exits = actor.handlerExits(),
                         .deliveries = st.deliveries.load(),
                         .delivered_bytes = st.delivered_bytes.load(),
                         .delivery_seconds = static_cast<double>(st.delivery_nanos.load()) * 1e-9,

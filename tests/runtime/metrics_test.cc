@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include "roadrunner/guest/abi.h"
 #include "roadrunner/runtime/runner.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
@@ -99,6 +100,29 @@ TEST(MetricsGroupTest, AGroupsMembersAreOneFunctionAndOneEdge) {
 
 // A function's own counters (add_counter): the C SDK's statuses for every hostile name, then
 // the counts as the host exports them, summed per function and name.
+// A handler that traps, one that calls proc_exit and one that spins past its time limit: three
+// traps (each a new instance), of which one time-out and one exit.
+TEST(HandlerFailureMetricsTest, TimeOutsAndExitsAreCountedApartFromOtherTraps) {
+  const auto status = [](const char* attack, rr_status_t s) {
+    return std::string(attack) + "=" + std::to_string(s);
+  };
+  const Workflow w{
+      .functions = {{.name = "attacker",
+                     .wasm = RR_GUEST_ATTACK_SENDER,
+                     .args = {"victim", status("trap", RR_ERECEIVER_FAILED),
+                              status("exit", RR_EEXITED), status("spin", RR_ETIMEDOUT),
+                              status("ok", RR_OK)}},
+                    {.name = "victim", .wasm = RR_GUEST_ATTACK_RECEIVER, .timeout_ms = 300}},
+      .edges = {{.from = "attacker", .to = "victim", .mode = EdgeMode::kEmbedded}}};
+  auto r = runWorkflow(w, testing::servedRunOptions());
+  ASSERT_TRUE(r.has_value()) << r.error().message();
+  // The run fails (its receiver's handlers failed); the counts say how.
+  const std::string& m = r->metrics;
+  EXPECT_TRUE(hasLine(m, "roadrunner_handler_traps_total{function=\"victim\"} 3")) << m;
+  EXPECT_TRUE(hasLine(m, "roadrunner_handler_timeouts_total{function=\"victim\"} 1")) << m;
+  EXPECT_TRUE(hasLine(m, "roadrunner_handler_exits_total{function=\"victim\"} 1")) << m;
+}
+
 TEST(GuestCounterTest, AFunctionsOwnCountersAreExportedAndHostileNamesRefused) {
   const Workflow w{.functions = {{.name = "probe", .wasm = RR_GUEST_COUNTER_PROBE}}};
   auto r = runWorkflow(w, testing::servedRunOptions());

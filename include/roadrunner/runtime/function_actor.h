@@ -96,8 +96,11 @@ class FunctionActor final : public host::Endpoint {
 
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
   [[nodiscard]] host::TransferStats& stats() noexcept { return stats_; }
-  /// Deliveries whose handler trapped.
+  /// Deliveries whose handler trapped, exited or ran out of time (each replaced the instance).
   [[nodiscard]] std::uint64_t handlerTraps() const noexcept { return traps_.load(); }
+  /// Of those, the ones that ran past the time limit, and the ones that called proc_exit.
+  [[nodiscard]] std::uint64_t handlerTimeouts() const noexcept { return timeouts_.load(); }
+  [[nodiscard]] std::uint64_t handlerExits() const noexcept { return exits_.load(); }
   /// With ActorConfig::record_timings. Receivers: the time from the sender's send call to the
   /// handler's entry, per delivery.
   [[nodiscard]] std::vector<double> takeLatencies();
@@ -143,6 +146,8 @@ class FunctionActor final : public host::Endpoint {
   std::promise<Result<int>> exit_;
   std::future<Result<int>> exit_future_;
   std::atomic<std::uint64_t> traps_{0};
+  std::atomic<std::uint64_t> timeouts_{0};
+  std::atomic<std::uint64_t> exits_{0};
   const host::Corruption corrupt_ = host::corruptionForTest();  // kNone outside test builds
   bool delivered_once_ = false;                                 // for kStaleBuffer
   std::mutex latency_mutex_;

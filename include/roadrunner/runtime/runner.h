@@ -64,8 +64,10 @@ struct InstanceReport {
   std::uint64_t moved_bytes = 0;   ///< payload bytes whose pages moved (move sends), no copy
   std::uint64_t mapped_bytes = 0;  ///< bytes mapped from a shared buffer, receivers summed
   double send_seconds = 0;
-  std::uint64_t handler_traps = 0;
-  std::uint64_t deliveries = 0;  ///< receivers: messages that reached the handler
+  std::uint64_t handler_traps = 0;     ///< traps, exits and time-outs: each a new instance
+  std::uint64_t handler_timeouts = 0;  ///< of those, past the time limit
+  std::uint64_t handler_exits = 0;     ///< of those, proc_exit
+  std::uint64_t deliveries = 0;        ///< receivers: messages that reached the handler
   std::uint64_t delivered_bytes = 0;
   double delivery_seconds = 0;    ///< summed: sender's send call -> handler entry
   std::vector<double> latencies;  ///< per delivery, with RunOptions::record_latencies
