@@ -208,7 +208,11 @@ Result<SocketEndpoint::MailboxConnection*> SocketEndpoint::mailboxConnection(
   RR_RETURN_IF_ERROR(sys::sendAll(sock.get(), iov, box.fd()));
   box.closeFd();  // the mapping stays; the server holds its own descriptor
   std::array<std::byte, proto::kResponseHeaderSize> raw{};
-  RR_RETURN_IF_ERROR(sys::recvExact(sock.get(), raw));
+  if (!sys::recvExact(sock.get(), raw)) {
+    // Closed with no answer: a server from before mailboxes refuses the frame's flag that way.
+    refused = Status::kUnavailable;
+    return nullptr;
+  }
   RR_ASSIGN_OR_RETURN(proto::ResponseHeader response, proto::decodeResponse(raw));
   if (response.status != RR_OK) {
     refused = static_cast<Status>(response.status);
@@ -235,9 +239,13 @@ std::optional<host::DeliveryResult> SocketEndpoint::transferByMailbox(const host
     if (refused == Status::kUnknownTarget) {
       return host::DeliveryResult{.status = refused, .not_sent = true};
     }
-    RR_LOG_DEBUG("send to {}: no mailbox ({}), using the stream", target_,
-                 static_cast<int>(refused));
-    mailbox_refused_ = true;
+    RR_LOG_DEBUG("send to {}: no mailbox ({}), this send uses the stream", target_,
+                 host::statusName(refused));
+    // Refused with an answer: never again. Closed with none: an older server, or one that went
+    // away mid-set-up; only this send takes the stream, the next one asks again.
+    if (refused != Status::kUnavailable) {
+      mailbox_refused_ = true;
+    }
     return std::nullopt;
   }
   MailboxConnection& conn = **made;

@@ -120,6 +120,22 @@ TEST(CliEngine, TheMetricsAnnotationBecomesTheFlag) {
   EXPECT_TRUE(contains(receiver->argv, {"--metrics", "tcp:0.0.0.0:9464"}));
 }
 
+TEST(CliEngine, TheTracesAnnotationBecomesTheFlag) {
+  Fixture f;
+  f.ctx.wiring.traces = "http://10.0.0.5:4318";
+  f.ctx.targets = {{"sink", "unix:/run/rr/sockets/ns/sink.sock"}};
+  auto sender = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(sender);
+  EXPECT_TRUE(contains(sender->argv, {"--traces", "http://10.0.0.5:4318"}));
+  f.ctx.wiring.receiver = true;
+  f.ctx.listen_address = "unix:/run/rr/sockets/ns/fn.sock";
+  auto receiver = makeCliEngine("rr")->plan(f.ctx);
+  ASSERT_TRUE(receiver);
+  EXPECT_TRUE(contains(receiver->argv, {"--traces", "http://10.0.0.5:4318"}));
+  f.ctx.wiring.traces.clear();
+  EXPECT_FALSE(contains(makeCliEngine("rr")->plan(f.ctx)->argv, {"--traces"}));
+}
+
 TEST(CliEngine, SenderGetsAWorkflow) {
   Fixture f;
   f.ctx.targets = {{"sink", "unix:/run/rr/sockets/ns/sink.sock"}, {"far", "tcp:10.0.0.2:7000"}};

@@ -558,6 +558,49 @@ TEST(UnixTransportMailboxTest, SmallPayloadsSetUpAMailboxAndLargerOnesUseTheStre
   EXPECT_EQ(flags[1], 0);
 }
 
+// A server from before mailboxes refuses a set-up frame by closing the connection (its flag is
+// unknown to it) and answers stream frames: each small send still arrives, by the stream.
+TEST(UnixTransportMailboxTest, AServerFromBeforeMailboxesGetsTheStream) {
+  const testing::TempDir dir;
+  auto listener = sys::listenUnix(dir.file("old.sock"));
+  ASSERT_TRUE(listener.has_value());
+  std::vector<std::uint8_t> flags;
+  std::uint64_t payload_bytes = 0;
+  std::thread old_server([&] {
+    for (int i = 0; i < 4; ++i) {
+      auto conn = sys::acceptConnection(listener->get());
+      std::array<std::byte, proto::kRequestHeaderSize> raw{};
+      UniqueFd passed;
+      if (!conn || !sys::recvExact(conn->get(), raw, &passed)) {
+        return;
+      }
+      const auto h = proto::decodeRequest(raw, UINT64_MAX).value_or(proto::RequestHeader{});
+      flags.push_back(h.flags);
+      if (h.flags != 0) {
+        continue;  // "unknown flags": closed, no answer
+      }
+      std::vector<std::byte> rest(std::size_t{h.source_len} + h.target_len + h.payload_len);
+      if (!sys::recvExact(conn->get(), rest)) {
+        return;
+      }
+      payload_bytes += h.payload_len;
+      std::array<std::byte, proto::kResponseHeaderSize> answer{};
+      proto::encodeResponse({.status = RR_OK, .handler_ns = 1}, answer);
+      std::array<iovec, 1> iov = {iovec{answer.data(), answer.size()}};
+      (void)sys::sendAll(conn->get(), iov);
+    }
+  });
+  SocketEndpoint ep(Address{.path = dir.file("old.sock")}, "old", {.timeout_seconds = 5});
+  const auto payload = pattern(1000);
+  EXPECT_EQ(ep.deliver({.source = "test", .payload = payload}).status, Status::kOk);
+  EXPECT_EQ(ep.deliver({.source = "test", .payload = payload}).status, Status::kOk);
+  old_server.join();
+  const std::vector<std::uint8_t> mailbox_then_stream = {
+      proto::kFlagMemfd | proto::kFlagMailbox, 0, proto::kFlagMemfd | proto::kFlagMailbox, 0};
+  EXPECT_EQ(flags, mailbox_then_stream) << "each send asks again, then takes the stream";
+  EXPECT_EQ(payload_bytes, 2000U);
+}
+
 // Sleeps through its first delivery; answers the rest at once.
 class SlowFirstReceiver final : public host::Endpoint {
  public:
@@ -690,7 +733,8 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
       ::testing::ExitedWithCode(0), "")
       << "the intruder was served";
   EXPECT_EQ(receiver.handler_runs.load(), 0);
-  EXPECT_EQ((*server)->droppedConnections(), 1U);
+  // Two: the mailbox's set-up, closed with no answer, then the stream the sender fell back to.
+  EXPECT_EQ((*server)->droppedConnections(), 2U);
 }
 
 }  // namespace

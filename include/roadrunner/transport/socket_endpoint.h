@@ -122,7 +122,8 @@ class SocketEndpoint final : public host::Endpoint {
     Mailbox box;
   };
   // The calling thread's mailbox connection, made on first use; nullptr when the server refused
-  // one (then this endpoint uses the stream from now on); an error for a failed connect.
+  // one (`refused`: its status, or kUnavailable when it closed without an answer, as a server
+  // from before mailboxes does); an error for a failed connect or a garbled answer.
   [[nodiscard]] Result<MailboxConnection*> mailboxConnection(const host::Delivery& d,
                                                              host::Status& refused);
   [[nodiscard]] std::optional<host::DeliveryResult> transferByMailbox(const host::Delivery& d,
