@@ -129,6 +129,16 @@ Result<> Mailbox::awaitRequest(int sock, Clock::time_point deadline,
   return {};
 }
 
+bool Mailbox::peerClosed(int sock) noexcept {
+  for (;;) {
+    std::array<std::byte, 256> bells{};
+    const ssize_t n = ::recv(sock, bells.data(), bells.size(), MSG_DONTWAIT);
+    if (n < static_cast<ssize_t>(bells.size())) {
+      return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    }
+  }
+}
+
 void Mailbox::postResponse(int sock) noexcept {
   post(word(kResponseSeq), seq_, word(kSenderSleeps), sock);
 }

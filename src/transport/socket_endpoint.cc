@@ -189,7 +189,7 @@ Result<SocketEndpoint::MailboxConnection*> SocketEndpoint::mailboxConnection(
     const std::scoped_lock lock(mutex_);
     auto it = mailboxes_.find(id);
     if (it != mailboxes_.end()) {
-      if (!sys::peerHungUp(it->second->sock.get())) {
+      if (!Mailbox::peerClosed(it->second->sock.get())) {
         return it->second.get();
       }
       mailboxes_.erase(it);  // the receiver restarted or went away: set up again

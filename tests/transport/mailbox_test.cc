@@ -116,6 +116,28 @@ TEST(MailboxTest, ASleepingSenderIsWokenByTheDoorbell) {
   server.join();
 }
 
+// A sender that went to sleep and was rung may find the response before it reads the bell: the
+// bell stays on the socket, and must not look like a peer that left.
+TEST(MailboxTest, ABellLeftOnTheSocketIsNotAClosedPeer) {
+  Pair socks;
+  Boxes boxes;
+  const std::atomic<bool> stopping{false};
+  std::thread server([&] {
+    ASSERT_TRUE(boxes.server->awaitRequest(socks.server.get(), Clock::now() + 20s, stopping));
+    std::this_thread::sleep_for(100ms);  // the sender sleeps
+    boxes.server->postResponse(socks.server.get());
+    const std::byte extra{1};
+    ASSERT_EQ(::send(socks.server.get(), &extra, 1, MSG_NOSIGNAL), 1);  // a late bell
+  });
+  boxes.sender->postRequest(socks.sender.get());
+  ASSERT_TRUE(boxes.sender->awaitResponse(socks.sender.get(), Clock::now() + 20s));
+  server.join();
+  EXPECT_FALSE(Mailbox::peerClosed(socks.sender.get())) << "bells are read, the peer is there";
+  EXPECT_FALSE(Mailbox::peerClosed(socks.sender.get()));
+  socks.server.reset();
+  EXPECT_TRUE(Mailbox::peerClosed(socks.sender.get()));
+}
+
 TEST(MailboxTest, AServerThatClosesWakesItsSenderAtOnce) {
   Pair socks;
   Boxes boxes;

@@ -72,6 +72,9 @@ class Mailbox {
   /// Server: publishes the response area as the answer to the request it took; rings `sock` if
   /// the sender sleeps.
   void postResponse(int sock) noexcept;
+  /// Between frames: reads the bells left on `sock` (a side that stopped waiting just as it was
+  /// rung leaves one) and says whether the peer has closed it. Never blocks.
+  [[nodiscard]] static bool peerClosed(int sock) noexcept;
 
  private:
   Mailbox(UniqueFd fd, sys::Mapping map) noexcept : fd_(std::move(fd)), map_(std::move(map)) {}
