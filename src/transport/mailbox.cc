@@ -130,13 +130,16 @@ Result<> Mailbox::awaitRequest(int sock, Clock::time_point deadline,
 }
 
 bool Mailbox::peerClosed(int sock) noexcept {
-  for (;;) {
+  // Bells first, then what follows them: nothing (the peer is there) or the end of the stream.
+  // A peer that keeps ringing past 64 reads breaks the protocol and counts as gone.
+  for (int i = 0; i < 64; ++i) {
     std::array<std::byte, 256> bells{};
     const ssize_t n = ::recv(sock, bells.data(), bells.size(), MSG_DONTWAIT);
-    if (n < static_cast<ssize_t>(bells.size())) {
-      return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    if (n <= 0) {
+      return n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
     }
   }
+  return true;
 }
 
 void Mailbox::postResponse(int sock) noexcept {

@@ -269,7 +269,9 @@ std::optional<host::DeliveryResult> SocketEndpoint::transferByMailbox(const host
     d.trace.write(std::span<std::byte, proto::kTraceSize>(at, proto::kTraceSize));
     at += proto::kTraceSize;
   }
-  std::memcpy(at, d.payload.data(), d.payload.size());  // this side's copy
+  if (!d.payload.empty()) {
+    std::memcpy(at, d.payload.data(), d.payload.size());  // this side's copy
+  }
   conn.box.postRequest(conn.sock.get());
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_seconds);
