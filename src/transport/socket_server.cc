@@ -265,7 +265,6 @@ void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
   if (!sendResponse(fd, {.status = RR_OK}, {})) {
     return;
   }
-  const std::span<std::byte> request = box->request();
   for (;;) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_seconds);
@@ -276,47 +275,55 @@ void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
       }
       return;
     }
-    // Each field read once, from our copy: the sender may rewrite the area while we look.
-    std::array<std::byte, proto::kRequestHeaderSize> raw{};
-    std::memcpy(raw.data(), request.data(), raw.size());
-    auto header = proto::decodeRequest(raw, Mailbox::kMaxPayload);
-    if (!header || (header->flags & ~proto::kFlagTrace) != 0) {
-      drop(header ? "mailbox frame with flags" : header.error().message());
-      return;
-    }
-    // Header, names (2 x kMaxName at most), trace and payload fit the request area.
-    const std::size_t names_len = std::size_t{header->source_len} + header->target_len;
-    std::string names(names_len, '\0');
-    std::memcpy(names.data(), request.data() + proto::kRequestHeaderSize, names_len);
-    const bool traced = (header->flags & proto::kFlagTrace) != 0;
-    const host::TraceContext trace =
-        traced ? host::TraceContext::read(std::span<const std::byte, proto::kTraceSize>(
-                     request.data() + proto::kRequestHeaderSize + names_len, proto::kTraceSize))
-               : host::TraceContext{};
-    const std::span<std::byte> payload =
-        request.subspan(proto::kRequestHeaderSize + names_len + (traced ? proto::kTraceSize : 0),
-                        header->payload_len);
-    const std::span<std::byte> reply = box->response().subspan(
-        proto::kResponseHeaderSize, std::min<std::size_t>(header->reply_cap, Mailbox::kMaxReply));
-    proto::ResponseHeader response{.status = RR_EUNKNOWN_TARGET};
-    if (header->payload_len > options_.max_payload) {
-      response = {.status = RR_ETOO_LARGE};
-    } else if (forUs(std::string_view(names).substr(header->source_len))) {
-      // The actor copies the payload once, straight from the request area into the guest, and
-      // writes the reply straight into the response area.
-      response = responseFor(
-          receiver_->deliver({.source = std::string_view(names).substr(0, header->source_len),
-                              .payload = payload,
-                              .reply = reply,
-                              .trace = trace}));
-    }
-    proto::encodeResponse(response, box->response());
-    box->postResponse(fd);
-    if (response.status == RR_ETOO_LARGE) {
-      drop("payload of " + std::to_string(header->payload_len) + " bytes over the limit");
+    if (!answerMailboxFrame(fd, *box)) {
       return;
     }
   }
+}
+
+bool SocketServer::answerMailboxFrame(int fd, Mailbox& box) {
+  const std::span<std::byte> request = box.request();
+  // Each field read once, from our copy: the sender may rewrite the area while we look.
+  std::array<std::byte, proto::kRequestHeaderSize> raw{};
+  std::memcpy(raw.data(), request.data(), raw.size());
+  auto header = proto::decodeRequest(raw, Mailbox::kMaxPayload);
+  if (!header || (header->flags & ~proto::kFlagTrace) != 0) {
+    drop(header ? "mailbox frame with flags" : header.error().message());
+    return false;
+  }
+  // Header, names (2 x kMaxName at most), trace and payload fit the request area.
+  const std::size_t names_len = std::size_t{header->source_len} + header->target_len;
+  std::string names(names_len, '\0');
+  std::memcpy(names.data(), request.data() + proto::kRequestHeaderSize, names_len);
+  const bool traced = (header->flags & proto::kFlagTrace) != 0;
+  const host::TraceContext trace =
+      traced ? host::TraceContext::read(std::span<const std::byte, proto::kTraceSize>(
+                   request.data() + proto::kRequestHeaderSize + names_len, proto::kTraceSize))
+             : host::TraceContext{};
+  const std::span<std::byte> payload =
+      request.subspan(proto::kRequestHeaderSize + names_len + (traced ? proto::kTraceSize : 0),
+                      header->payload_len);
+  const std::span<std::byte> reply = box.response().subspan(
+      proto::kResponseHeaderSize, std::min<std::size_t>(header->reply_cap, Mailbox::kMaxReply));
+  proto::ResponseHeader response{.status = RR_EUNKNOWN_TARGET};
+  if (header->payload_len > options_.max_payload) {
+    response = {.status = RR_ETOO_LARGE};
+  } else if (forUs(std::string_view(names).substr(header->source_len))) {
+    // The actor copies the payload once, straight from the request area into the guest, and
+    // writes the reply straight into the response area.
+    response = responseFor(
+        receiver_->deliver({.source = std::string_view(names).substr(0, header->source_len),
+                            .payload = payload,
+                            .reply = reply,
+                            .trace = trace}));
+  }
+  proto::encodeResponse(response, box.response());
+  box.postResponse(fd);
+  if (response.status == RR_ETOO_LARGE) {
+    drop("payload of " + std::to_string(header->payload_len) + " bytes over the limit");
+    return false;
+  }
+  return true;
 }
 
 void SocketServer::serve(UniqueFd conn) {

@@ -106,9 +106,9 @@ class OtlpReceiver {
   std::vector<SpanSeen> spans_;
 };
 
-// sender_small (1 KiB, the mailbox) and sender_big (100 KB, the stream) send twice each to the
-// relay, which forwards each payload to the sink: every edge in kernel mode.
-std::string relayWorkflow() {
+// sender_small (1 KiB: over a kernel edge, the mailbox) and sender_big (100 KB, the stream) send
+// twice each to the relay, which forwards each payload to the sink: every edge in `mode`.
+std::string relayWorkflow(const std::string& mode = "kernel") {
   const auto sender = [](const char* size) {
     return json{{"wasm", RR_GUEST_SENDER}, {"args", {"relay", size, "2"}}};
   };
@@ -118,15 +118,18 @@ std::string relayWorkflow() {
                 {"relay", {{"wasm", RR_GUEST_RELAY}, {"env", {{"RELAY_TO", "sink"}}}}},
                 {"sink", {{"wasm", RR_GUEST_HASH_RECEIVER}}}}},
               {"edges",
-               {{{"from", "sender_small"}, {"to", "relay"}, {"mode", "kernel"}},
-                {{"from", "sender_big"}, {"to", "relay"}, {"mode", "kernel"}},
-                {{"from", "relay"}, {"to", "sink"}, {"mode", "kernel"}}}}}
+               {{{"from", "sender_small"}, {"to", "relay"}, {"mode", mode}},
+                {{"from", "sender_big"}, {"to", "relay"}, {"mode", mode}},
+                {{"from", "relay"}, {"to", "sink"}, {"mode", mode}}}}}
       .dump();
 }
 
-TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
+// Kernel edges (the context in the mailbox and on the stream) and network edges (on TCP).
+class TracesAcrossProcessesTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TracesAcrossProcessesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
   const testing::TempDir dir;
-  testing::writeText(dir.file("w.json"), relayWorkflow());
+  testing::writeText(dir.file("w.json"), relayWorkflow(GetParam()));
   OtlpReceiver collector;
   const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
                                 {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
@@ -175,7 +178,7 @@ TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
       EXPECT_EQ(parent->name, "roadrunner.run") << "a command runs in the run's span";
       EXPECT_EQ(s.attributes.at("roadrunner.exit_code"), "0");
     } else if (s.name == "roadrunner.send") {
-      EXPECT_EQ(s.attributes.at("roadrunner.mode"), "kernel");
+      EXPECT_EQ(s.attributes.at("roadrunner.mode"), GetParam());
       EXPECT_EQ(s.attributes.at("roadrunner.status"), "ok");
       EXPECT_EQ(s.attributes.at("roadrunner.copies"), "2") << "writev and read, or two memcpys";
       if (s.attributes.at("roadrunner.source") == "relay") {
@@ -206,6 +209,9 @@ TEST(TracesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact) {
   EXPECT_EQ(first_hops, 4);
   EXPECT_EQ(second_hops, 4);
 }
+
+INSTANTIATE_TEST_SUITE_P(Modes, TracesAcrossProcessesTest, ::testing::Values("kernel", "network"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
 // Span events from every SDK: the C relay above, and here the Rust and Go hash receivers (each
 // records "hashed" in its handler run's span), embedded.

@@ -18,6 +18,7 @@
 #include "roadrunner/proto/frame.h"
 #include "roadrunner/sys/thread_set.h"
 #include "roadrunner/transport/address.h"
+#include "roadrunner/transport/mailbox.h"
 
 namespace rr::transport {
 
@@ -74,6 +75,8 @@ class SocketServer {
   // The rest of a connection that passed a Mailbox (proto::kFlagMailbox): its frames come
   // through the mailbox, its socket carries only doorbells.
   void serveMailbox(int fd, int memfd, std::string_view target);
+  // Checks the frame posted in `box` and answers it there; false once the connection must end.
+  [[nodiscard]] bool answerMailboxFrame(int fd, Mailbox& box);
   void drop(const std::string& why);
   [[nodiscard]] bool forUs(std::string_view target) const noexcept;
   [[nodiscard]] static proto::ResponseHeader responseFor(const host::DeliveryResult& result);
