@@ -1,7 +1,8 @@
 #include "roadrunner/telemetry/otlp.h"
 
 // Built without opentelemetry-cpp (scripts/packages-telemetry.txt was not installed when the
-// build was configured): tracing is refused with the reason, everything else works.
+// build was configured; bin/roadrunner installs it and configures again on first use of
+// --traces): tracing is refused with the reason, everything else works.
 
 namespace rr::telemetry {
 
@@ -11,8 +12,9 @@ Result<std::unique_ptr<host::Tracer>> startOtlpTracer(const std::string& endpoin
                                                       const std::string& /*service*/) {
   return fail(Errc::kInvalidArgument, "traces",
               endpoint +
-                  ": this build has no OTLP exporter (install opentelemetry-cpp-dev, "
-                  "scripts/packages-telemetry.txt, and build again)");
+                  ": this build has no OTLP exporter (bin/roadrunner installs it on first "
+                  "use of --traces; a build of your own needs scripts/packages-telemetry.txt "
+                  "installed when it is configured)");
 }
 
 }  // namespace rr::telemetry
