@@ -203,6 +203,34 @@ Status Imports::spanEvent(std::span<std::byte> memory, std::uint32_t name, std::
   return Status::kOk;
 }
 
+Status Imports::streamOpen(std::span<std::byte> memory, std::uint32_t target,
+                           std::uint32_t target_len, std::uint32_t handle_out) {
+  const auto name = guestSlice(memory, target, target_len);
+  const auto out = guestSlice(memory, handle_out, sizeof(std::uint32_t));
+  if (!name || !out) {
+    return Status::kFault;
+  }
+  if (target_len == 0 || target_len > kMaxTargetName) {
+    return Status::kInvalid;
+  }
+  std::uint32_t handle = 0;
+  const Status status = streams_.open(
+      std::string_view(reinterpret_cast<const char*>(name->data()), name->size()), handle);
+  if (status == Status::kOk) {
+    storeU32(*out, handle);
+  }
+  return status;
+}
+
+Status Imports::streamWrite(std::span<std::byte> memory, std::uint32_t handle, std::uint32_t buf,
+                            std::uint32_t len) {
+  const auto chunk = guestSlice(memory, buf, len);
+  if (!chunk) {
+    return Status::kFault;
+  }
+  return streams_.write(handle, *chunk);
+}
+
 void Imports::beginReply(std::span<std::byte> target) noexcept {
   span_events_ = 0;  // a handler run's own budget
   in_handler_ = true;

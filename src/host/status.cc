@@ -36,6 +36,8 @@ const char* statusName(Status status) noexcept {
       return "invalid argument";
     case Status::kExited:
       return "receiver exited";
+    case Status::kNoStreams:
+      return "receiver takes no streams";
   }
   return "unknown status";
 }

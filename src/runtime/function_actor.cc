@@ -122,19 +122,24 @@ Result<> FunctionActor::makeInstance() {
                   config_.name + " (" + config_.module.path +
                       "): receives messages but exports no memory named \"memory\"");
     }
-    for (const char* name : {RR_EXPORT_ON_MESSAGE, RR_EXPORT_ALLOC}) {
-      if (!instance.hasExport(name)) {
-        return fail(Errc::kMissingExport, "start",
-                    config_.name + " (" + config_.module.path +
-                        "): receives messages but exports no " + name +
-                        "; define rr_handle and ROADRUNNER_RECEIVER");
-      }
+    if (!instance.hasExport(RR_EXPORT_ON_MESSAGE) && !instance.hasExport(RR_EXPORT_ON_STREAM)) {
+      return fail(Errc::kMissingExport, "start",
+                  config_.name + " (" + config_.module.path +
+                      "): receives messages but exports neither " RR_EXPORT_ON_MESSAGE
+                      " nor " RR_EXPORT_ON_STREAM "; define rr_handle and ROADRUNNER_RECEIVER");
+    }
+    if (!instance.hasExport(RR_EXPORT_ALLOC)) {
+      return fail(Errc::kMissingExport, "start",
+                  config_.name + " (" + config_.module.path +
+                      "): receives messages but exports no " RR_EXPORT_ALLOC
+                      "; define rr_handle and ROADRUNNER_RECEIVER");
     }
     if (instance.hasExport("_initialize")) {
       RR_RETURN_IF_ERROR(instance.call("_initialize", {}, config_.timeout_ms));
     }
   }
   instance_ = std::make_unique<wasm::Instance>(std::move(instance));
+  ++generation_;
   return {};
 }
 
@@ -150,7 +155,9 @@ void FunctionActor::run(std::promise<Result<>>& started) {
   }
   if (!config_.receiver) {
     std::fflush(stdout);
-    exit_.set_value(runStartTraced());
+    Result<int> exit = runStartTraced();
+    imports_.abortStreams();  // never taken for complete by their receivers
+    exit_.set_value(std::move(exit));
     instance_.reset();
     return;
   }
@@ -173,8 +180,13 @@ void FunctionActor::run(std::promise<Result<>>& started) {
       queued_.store(queue_.size(), std::memory_order_relaxed);
     }
     spreadFrom(job);
+    if (job.delivery.stream.event != host::StreamEvent::kNone) {
+      serveStream(job);
+      continue;
+    }
     job.completion->done(config_.tracer != nullptr ? handleTraced(job) : handle(job));
   }
+  imports_.abortStreams();
   instance_.reset();
 }
 
@@ -208,7 +220,8 @@ host::DeliveryResult FunctionActor::trapped(const Error& error) {
   traps_.fetch_add(1);
   RR_LOG_WARN("{}: {}", config_.name, error.message());
   // The failed instance is never entered again: its stack pointer, heap or VM state may be
-  // inconsistent, and after a time-out its VM is stopped.
+  // inconsistent, and after a time-out its VM is stopped. The streams it was writing end here.
+  imports_.abortStreams();
   instance_.reset();
   if (auto fresh = makeInstance(); !fresh) {
     RR_LOG_ERROR("{}: cannot restart after a failure: {}", config_.name, fresh.error().message());
@@ -282,20 +295,12 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   const bool count_faults = len >= kCountFaultsFrom;
   const std::uint64_t faults_before = count_faults ? sys::threadMinorFaults() : 0;
 
+  if (!instance_->hasExport(RR_EXPORT_ON_MESSAGE)) {
+    return {.status = Status::kNotAllowed};  // a receiver of streams only
+  }
   // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
-  const auto alloc = [&](std::uint32_t n) -> Result<std::uint32_t> {
-    RR_ASSIGN_OR_RETURN(auto r,
-                        instance_->call(RR_EXPORT_ALLOC, std::span(&n, 1), config_.timeout_ms));
-    return r.empty() ? 0U : r[0];
-  };
-  const auto release = [&](std::uint32_t ptr, std::uint32_t n) -> Result<> {
-    if (ptr == 0 || !instance_->hasExport(RR_EXPORT_RELEASE)) {
-      return {};
-    }
-    const std::uint32_t release_args[] = {ptr, n};
-    RR_RETURN_IF_ERROR(instance_->call(RR_EXPORT_RELEASE, release_args, config_.timeout_ms));
-    return {};
-  };
+  const auto alloc = [this](std::uint32_t n) { return guestAlloc(n); };
+  const auto release = [this](std::uint32_t ptr, std::uint32_t n) { return guestRelease(ptr, n); };
   std::uint32_t buf = 0;
   if (len > 0) {
     auto r = alloc(len);
@@ -471,6 +476,147 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     }
   }
   return out;
+}
+
+Result<std::uint32_t> FunctionActor::guestAlloc(std::uint32_t len) {
+  RR_ASSIGN_OR_RETURN(auto r,
+                      instance_->call(RR_EXPORT_ALLOC, std::span(&len, 1), config_.timeout_ms));
+  return r.empty() ? 0U : r[0];
+}
+
+Result<> FunctionActor::guestRelease(std::uint32_t buf, std::uint32_t len) {
+  if (buf == 0 || !instance_->hasExport(RR_EXPORT_RELEASE)) {
+    return {};
+  }
+  const std::uint32_t args[] = {buf, len};
+  RR_RETURN_IF_ERROR(instance_->call(RR_EXPORT_RELEASE, args, config_.timeout_ms));
+  return {};
+}
+
+Status FunctionActor::callStreamHandler(std::uint32_t local, std::uint32_t event, std::uint32_t buf,
+                                        std::uint32_t len, std::uint32_t status) {
+  const std::uint32_t args[] = {local, event, buf, len, status};
+  auto result = instance_->call(RR_EXPORT_ON_STREAM, args, config_.timeout_ms);
+  if (!result) {
+    return trapped(result.error()).status;
+  }
+  return result->empty() || (*result)[0] != 0 ? Status::kHandler : Status::kOk;
+}
+
+void FunctionActor::serveStream(const Job& job) {
+  const host::StreamPart part = job.delivery.stream;
+  auto it = in_streams_.find(part.id);
+  if (it == in_streams_.end()) {
+    Status refused = Status::kOk;
+    if (part.event == host::StreamEvent::kAbort) {
+      refused = Status::kOk;  // never seen here: nothing to cut short
+    } else if (!instance_) {
+      refused = Status::kUnavailable;
+    } else if (!instance_->hasExport(RR_EXPORT_ON_STREAM)) {
+      refused = Status::kNoStreams;
+    } else if (part.seq > 0) {
+      refused = Status::kUnavailable;  // its beginning was refused, or it outlived its entry
+    } else if (in_streams_.size() >= RR_MAX_STREAMS_IN) {
+      refused = Status::kNoMemory;
+    }
+    if (refused != Status::kOk || part.event == host::StreamEvent::kAbort) {
+      job.completion->done({.status = refused});
+      return;
+    }
+    next_local_ = next_local_ == UINT32_MAX ? 1 : next_local_ + 1;
+    it = in_streams_.emplace(part.id, InStream{.local = next_local_, .generation = generation_})
+             .first;
+  }
+  InStream& stream = it->second;
+  if (stream.generation != generation_ && stream.failed == Status::kOk) {
+    stream.failed = Status::kReceiverFailed;  // the instance that held it was replaced
+  }
+  if (part.event == host::StreamEvent::kData) {
+    if (stream.failed != Status::kOk) {
+      job.completion->done({.status = stream.failed});  // nothing more is delivered
+      return;
+    }
+    serveChunk(job, stream);
+    return;
+  }
+  // The end or an abort: the stream's last event here.
+  const InStream last = stream;
+  in_streams_.erase(it);
+  Status result = last.failed;
+  if (last.generation == generation_ && instance_) {
+    const bool end = part.event == host::StreamEvent::kEnd && last.failed == Status::kOk;
+    const Status handled = callStreamHandler(
+        last.local, end ? RR_STREAM_END : RR_STREAM_ABORT, 0, 0,
+        end ? 0U
+            : (part.event == host::StreamEvent::kAbort ? part.abort_status
+                                                       : static_cast<std::uint32_t>(result)));
+    if (result == Status::kOk) {
+      result = handled;
+    }
+  }
+  job.completion->done({.status = part.event == host::StreamEvent::kEnd ? result : Status::kOk});
+}
+
+void FunctionActor::serveChunk(const Job& job, InStream& stream) {
+  const host::Delivery& d = job.delivery;
+  const std::uint64_t id = d.stream.id;
+  const auto fail_stream = [&](Status status) {
+    stream.failed = status;
+    job.completion->done({.status = status});
+  };
+  if (d.size() > config_.max_payload || d.size() > UINT32_MAX) {
+    fail_stream(Status::kTooLarge);
+    return;
+  }
+  const auto len = static_cast<std::uint32_t>(d.size());
+  std::uint32_t buf = 0;
+  if (len > 0) {
+    auto allocated = guestAlloc(len);
+    if (!allocated) {
+      fail_stream(trapped(allocated.error()).status);
+      return;
+    }
+    buf = *allocated;
+    if (buf == 0) {
+      fail_stream(Status::kNoMemory);
+      return;
+    }
+  }
+  const auto dst = host::guestSlice(instance_->memory(), buf, len);
+  if (!dst || buf % RR_ALLOC_ALIGN != 0) {
+    fail_stream(Status::kBadAlloc);
+    return;
+  }
+  std::uint64_t copied_bytes = 0;
+  if (d.remote != nullptr) {
+    auto filled = d.remote->fill(*dst, {});
+    if (!filled) {
+      (void)guestRelease(buf, len);
+      fail_stream(filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable);
+      return;
+    }
+    copied_bytes = *filled;
+  } else if (len > 0) {
+    std::memcpy(dst->data(), d.payload.data(), len);  // the one copy
+    copied_bytes = len;
+  }
+  stats_.deliveries.fetch_add(1, std::memory_order_relaxed);
+  stats_.delivered_bytes.fetch_add(len, std::memory_order_relaxed);
+  // The receiver holds the chunk: the sender may fill its next one while the handler runs.
+  job.completion->done({.status = Status::kOk, .copied_bytes = copied_bytes});
+  const std::uint32_t local = stream.local;
+  const std::uint64_t generation = generation_;
+  const Status handled = callStreamHandler(local, RR_STREAM_DATA, buf, len, 0);
+  if (generation == generation_) {
+    if (auto released = guestRelease(buf, len); !released) {
+      (void)trapped(released.error());
+    }
+  }
+  if (handled != Status::kOk) {
+    if (auto it = in_streams_.find(id); it != in_streams_.end()) {
+      it->second.failed = handled;
+    }
+  }
 }
 
 Result<int> FunctionActor::wait() {

@@ -155,6 +155,53 @@ WasmEdge_Result hostSpanEvent(void* data, const WasmEdge_CallingFrameContext* fr
   }
 }
 
+// stream_open, stream_write, stream_close (host::OutStreams). write and close block until the
+// receivers have taken the chunk or seen the end: like send, they need stack to spare.
+WasmEdge_Result hostStreamOpen(void* data, const WasmEdge_CallingFrameContext* frame,
+                               const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    const host::Status status = static_cast<host::Imports*>(data)->streamOpen(
+        frameMemory(frame), argU32(params, 0), argU32(params, 1), argU32(params, 2));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("stream_open: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
+WasmEdge_Result hostStreamWrite(void* data, const WasmEdge_CallingFrameContext* frame,
+                                const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  if (stackNearlyExhausted()) {
+    return trapWith(Trap::kStackExhausted);
+  }
+  try {
+    const host::Status status = static_cast<host::Imports*>(data)->streamWrite(
+        frameMemory(frame), argU32(params, 0), argU32(params, 1), argU32(params, 2));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("stream_write: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
+WasmEdge_Result hostStreamClose(void* data, const WasmEdge_CallingFrameContext* /*frame*/,
+                                const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  if (stackNearlyExhausted()) {
+    return trapWith(Trap::kStackExhausted);
+  }
+  try {
+    const host::Status status =
+        static_cast<host::Imports*>(data)->streamClose(argU32(params, 0), argU32(params, 1));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("stream_close: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
                           const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   if (stackNearlyExhausted()) {
@@ -330,6 +377,9 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
               &state->host_data, 2);
   addFunction(state->rr_module.get(), RR_IMPORT_ADD_COUNTER, hostAddCounter, imports, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_SPAN_EVENT, hostSpanEvent, imports, 2);
+  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_OPEN, hostStreamOpen, imports, 3);
+  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE, hostStreamWrite, imports, 3);
+  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_CLOSE, hostStreamClose, imports, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {
     state->lever_module.reset(WasmEdge_ModuleInstanceCreate(wrap(kLeverModule)));

@@ -40,6 +40,27 @@ class PayloadSource {
   virtual void detach() noexcept {}
 };
 
+/// What a delivery is to a stream (the stream_* imports): a plain message, or one event of a
+/// stream.
+enum class StreamEvent : std::uint8_t {
+  kNone,   ///< a plain message
+  kData,   ///< a chunk: the payload
+  kEnd,    ///< the stream is complete (no payload)
+  kAbort,  ///< the stream was cut short (no payload); `abort_status` says why
+};
+
+struct StreamPart {
+  StreamEvent event = StreamEvent::kNone;
+  /// The stream's, unique in this process for its life (nextStreamId()); a serving process
+  /// gives each stream that arrives an id of its own.
+  std::uint64_t id = 0;
+  std::uint64_t seq = 0;  ///< events of this stream before this one
+  std::uint32_t abort_status = 0;
+};
+
+/// A fresh stream id (never 0), unique in this process.
+[[nodiscard]] std::uint64_t nextStreamId() noexcept;
+
 /// One message on its way to a receiver. Every span points into the sender's linear memory and
 /// stays valid only while `Endpoint::deliver` runs: the sender is blocked in its `send` call
 /// until then, so its memory neither changes nor grows.
@@ -57,6 +78,10 @@ struct Delivery {
   std::uint64_t remote_len = 0;     ///< the payload's size when `remote` is set
   /// The sender's span for this transfer (valid only while tracing): the handler's parent.
   TraceContext trace;
+  /// Set for a stream's events. A chunk (kData) completes once every receiver holds its copy,
+  /// before its handler runs, with the stream's first failure so far (or kOk); kEnd and kAbort
+  /// complete after the handler has seen them, kEnd with the stream's result.
+  StreamPart stream;
 
   [[nodiscard]] std::uint64_t size() const noexcept {
     return remote != nullptr ? remote_len : payload.size();
@@ -161,7 +186,8 @@ class Endpoint {
   virtual ~Endpoint() = default;
 
   /// Starts a delivery; `completion.done()` is called once the receiver's handler has returned
-  /// (or the delivery failed). The caller keeps `delivery`'s memory unchanged until then.
+  /// (or the delivery failed; a stream's chunk: once the receiver holds it, Delivery::stream). The
+  /// caller keeps `delivery`'s memory unchanged until then.
   virtual void deliverAsync(const Delivery& delivery, Completion& completion) = 0;
 
   /// Whether a sender waiting for this endpoint should spin before it sleeps: the handler runs

@@ -13,6 +13,7 @@
 
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/host/guest_counters.h"
+#include "roadrunner/host/out_streams.h"
 #include "roadrunner/host/router.h"
 #include "roadrunner/host/status.h"
 #include "roadrunner/host/trace.h"
@@ -105,6 +106,22 @@ class Imports {
   /// The span the instance runs in now, its events' home (null: none). From its thread.
   void setSpan(Span* span) noexcept { span_ = span; }
 
+  /// `stream_open`: writes the new stream's handle to the u32 at `handle_out`. kFault for a
+  /// range outside `memory`, kInvalid for a target name's length as for a send, else
+  /// OutStreams::open's status.
+  [[nodiscard]] Status streamOpen(std::span<std::byte> memory, std::uint32_t target,
+                                  std::uint32_t target_len, std::uint32_t handle_out);
+  /// `stream_write`: kFault for a chunk outside `memory`, else OutStreams::write's status.
+  [[nodiscard]] Status streamWrite(std::span<std::byte> memory, std::uint32_t handle,
+                                   std::uint32_t buf, std::uint32_t len);
+  /// `stream_close` (OutStreams::close).
+  [[nodiscard]] Status streamClose(std::uint32_t handle, std::uint32_t abort_status) {
+    return streams_.close(handle, abort_status);
+  }
+  /// The instance ended (a trap, proc_exit, a time-out, _start returned): its streams still open
+  /// are aborted, so no receiver takes one for complete.
+  void abortStreams() noexcept { streams_.abortAll(); }
+
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).
   /// `endReply` returns the reply's full length and whether it fit.
   void beginReply(std::span<std::byte> target) noexcept;
@@ -123,6 +140,7 @@ class Imports {
   std::string self_;
   const Router* router_;
   TransferStats* stats_;
+  OutStreams streams_{self_, router_, stats_};
   bool record_ = false;
   Tracer* tracer_ = nullptr;
   Span* span_ = nullptr;

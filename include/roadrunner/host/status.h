@@ -24,6 +24,7 @@ enum class Status : rr_status_t {
   kProto = RR_EPROTO,
   kInvalid = RR_EINVAL,
   kExited = RR_EEXITED,
+  kNoStreams = RR_ENO_STREAMS,
 };
 
 /// "unknown target", for logs and the CLI.

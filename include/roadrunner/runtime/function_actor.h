@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -128,6 +129,21 @@ class FunctionActor final : public host::Endpoint {
   [[nodiscard]] host::DeliveryResult handleTraced(const Job& job);
   [[nodiscard]] host::DeliveryResult handle(const Job& job);
   [[nodiscard]] host::DeliveryResult trapped(const Error& error);
+  // The guest's rr_alloc (0: it could not) and rr_release.
+  [[nodiscard]] Result<std::uint32_t> guestAlloc(std::uint32_t len);
+  [[nodiscard]] Result<> guestRelease(std::uint32_t buf, std::uint32_t len);
+  // One event of an incoming stream: completes the job itself (a chunk before its handler runs).
+  void serveStream(const Job& job);
+  struct InStream {
+    std::uint32_t local = 0;       // the stream's number for the guest
+    std::uint64_t generation = 0;  // the instance that saw it first (generation_)
+    host::Status failed = host::Status::kOk;
+  };
+  void serveChunk(const Job& job, InStream& stream);
+  // rr_on_stream; a trap replaces the instance and is its status.
+  [[nodiscard]] host::Status callStreamHandler(std::uint32_t local, std::uint32_t event,
+                                               std::uint32_t buf, std::uint32_t len,
+                                               std::uint32_t status);
   /// A move send's payload into `into`: whole pages move, the rest is copied; `from` reads
   /// zeros afterwards.
   [[nodiscard]] sys::TransferReport take(std::span<std::byte> into, std::span<std::byte> from);
@@ -136,6 +152,10 @@ class FunctionActor final : public host::Endpoint {
   host::TransferStats stats_;
   host::Imports imports_;
   std::unique_ptr<wasm::Instance> instance_;  // touched only by thread_
+  std::uint64_t generation_ = 0;              // instances made so far; thread_ only
+  // Streams arriving, by Delivery::stream.id (at most RR_MAX_STREAMS_IN); thread_ only.
+  std::map<std::uint64_t, InStream> in_streams_;
+  std::uint32_t next_local_ = 0;
   int colocated_ = 0;  // touched only by thread_: deliveries in a row from a sender on its CPU
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -10,11 +10,16 @@
  *   share_pages(buf, len) -> status                 (backs a buffer with shareable pages)
  *   unshare_pages(buf, len) -> status               (undoes share_pages before a free)
  *   add_counter(name, name_len, value) -> status    (adds to one of the function's counters)
+ *   span_event(name, name_len) -> status            (an event in the function's span)
+ *   stream_open(target, target_len, stream_out) -> status
+ *   stream_write(stream, buf, len) -> status        (one chunk; blocks while the receiver is busy)
+ *   stream_close(stream, abort_status) -> status    (0: the end, else an abort)
  * Exports a receiver provides (the SDK has defaults for all but the handler):
  *   rr_abi_version() -> RR_ABI_VERSION
  *   rr_alloc(len) -> ptr                            (0: cannot allocate)
  *   rr_on_message(buf, len, source, source_len) -> 0 or an error of the function's own
  *   rr_release(buf, len)                            (the host is done with buf)
+ *   rr_on_stream(stream, event, buf, len, status) -> 0 or an error   (a receiver of streams)
  */
 #ifndef ROADRUNNER_GUEST_ABI_H
 #define ROADRUNNER_GUEST_ABI_H
@@ -56,12 +61,43 @@
  * at most 32 events per handler run, or per command run (RR_ENOMEM after); a name outside
  * memory is RR_EFAULT. The statuses are the same whether tracing is on or off. */
 #define RR_IMPORT_SPAN_EVENT "span_event"
+/* Streams: a sender opens a stream to one target (a function, a member or a fan-out group),
+ * writes chunks and closes it. stream_open writes a handle (1..RR_MAX_STREAMS) to *stream_out;
+ * nothing reaches the receiver yet. stream_write delivers [buf, buf + len) as one chunk: it
+ * returns once every receiver holds a copy of it in its own memory (its handler for the
+ * previous chunk has returned), not when the handler for this one has, so a sender fills its
+ * next chunk while the receiver works on this one; a slow receiver makes its sender wait. It
+ * returns the stream's first failure so far (a handler that returned non-zero or trapped on an
+ * earlier chunk), after which nothing more is delivered. stream_close(stream, 0) delivers the
+ * end and waits until every receiver's handler has seen it, returning the stream's result;
+ * stream_close(stream, code) with code != 0 delivers an abort carrying code instead. Either
+ * frees the handle. A function's streams still open when its instance ends (a trap, proc_exit,
+ * _start returning) are aborted with RR_EUNAVAILABLE: a receiver never takes a cut stream for a
+ * complete one. Modules that import these need a host that has them. */
+#define RR_IMPORT_STREAM_OPEN "stream_open"
+#define RR_IMPORT_STREAM_WRITE "stream_write"
+#define RR_IMPORT_STREAM_CLOSE "stream_close"
+/* Streams one instance may hold open at once (stream_open: RR_ENOMEM after), and streams one
+ * receiving instance takes at once (a stream's first chunk: RR_ENOMEM after). */
+#define RR_MAX_STREAMS UINT32_C(16)
+#define RR_MAX_STREAMS_IN UINT32_C(64)
 
 /* Export names. */
 #define RR_EXPORT_ABI_VERSION "rr_abi_version"
 #define RR_EXPORT_ALLOC "rr_alloc"
 #define RR_EXPORT_ON_MESSAGE "rr_on_message"
 #define RR_EXPORT_RELEASE "rr_release"
+/* rr_on_stream(stream, event, buf, len, status): one event of an incoming stream. `stream`
+ * names the stream within the receiving instance (distinct among its open streams). Chunks
+ * arrive in the order written, in a buffer from rr_alloc that is released after the call; then
+ * exactly one RR_STREAM_END (buf = len = 0) or RR_STREAM_ABORT (`status`: the sender's abort
+ * code, or RR_EUNAVAILABLE when the sender or its connection went away), unless the receiving
+ * instance is replaced after a trap, which fails its open streams (their senders get
+ * RR_ERECEIVER_FAILED). A non-zero return fails the stream: its sender gets RR_EHANDLER. */
+#define RR_EXPORT_ON_STREAM "rr_on_stream"
+#define RR_STREAM_DATA UINT32_C(0)
+#define RR_STREAM_END UINT32_C(1)
+#define RR_STREAM_ABORT UINT32_C(2)
 
 /* rr_alloc must return a buffer aligned to at least this many bytes. Buffers aligned to
  * RR_PAGE_SIZE (and a length rounded up to it) let a host map pages instead of copying. */
@@ -89,8 +125,9 @@ typedef uint32_t rr_status_t;
 #define RR_ETIMEDOUT UINT32_C(12)         /* the receiver did not finish in time */
 #define RR_EPROTO UINT32_C(13)            /* the transport broke its protocol */
 #define RR_EINVAL UINT32_C(14)            /* a malformed argument, e.g. an empty target name */
-#define RR_EEXITED UINT32_C(15) /* the receiver called proc_exit while serving the message */
+#define RR_EEXITED UINT32_C(15)     /* the receiver called proc_exit while serving the message */
+#define RR_ENO_STREAMS UINT32_C(16) /* the receiver takes no streams (exports no rr_on_stream) */
 
-#define RR_STATUS_MAX RR_EEXITED
+#define RR_STATUS_MAX RR_ENO_STREAMS
 
 #endif /* ROADRUNNER_GUEST_ABI_H */

@@ -12,10 +12,22 @@
  *   #define ROADRUNNER_RECEIVER         also emits the default receiver exports: rr_alloc (page-
  *                                       aligned, whole pages), rr_on_message (calls rr_handle)
  *                                       and rr_release (frees after the handler returned).
+ *   #define ROADRUNNER_STREAM_RECEIVER  emits rr_alloc and rr_release too, and rr_on_stream (calls
+ *                                       rr_handle_stream); both receiver defines may be given.
  * The defaults are weak: a function overrides any of them by defining its own in another source
  * file, or, in the same file, defines ROADRUNNER_CUSTOM_ALLOC and its own rr_alloc.
  * A sending function calls rr_send() or rr_send_reply(), or hands its buffer over with
  * rr_send_move() or rr_send_move_reply().
+ *
+ * Streams: a sender calls rr_stream_open(), rr_stream_write() per chunk and rr_stream_close()
+ * (or rr_stream_abort()). A function that receives streams defines ROADRUNNER_STREAM_RECEIVER
+ * and one handler per event:
+ *
+ *   int32_t rr_handle_stream(rr_stream_t stream, uint32_t event, const uint8_t* chunk,
+ *                            uint32_t len, rr_status_t status) {
+ *     RR_STREAM_DATA: a chunk; RR_STREAM_END: the stream is complete; RR_STREAM_ABORT: it was
+ *     cut short (status says why). Return 0, or anything else to fail the stream.
+ *   }
  */
 #ifndef ROADRUNNER_GUEST_ROADRUNNER_H
 #define ROADRUNNER_GUEST_ROADRUNNER_H
@@ -47,6 +59,45 @@ int32_t rr_raw_unshare_pages(int32_t buf, int32_t len) RR_IMPORT(RR_IMPORT_UNSHA
 int32_t rr_raw_add_counter(int32_t name, int32_t name_len, int32_t value)
     RR_IMPORT(RR_IMPORT_ADD_COUNTER);
 int32_t rr_raw_span_event(int32_t name, int32_t name_len) RR_IMPORT(RR_IMPORT_SPAN_EVENT);
+int32_t rr_raw_stream_open(int32_t target, int32_t target_len, int32_t stream_out)
+    RR_IMPORT(RR_IMPORT_STREAM_OPEN);
+int32_t rr_raw_stream_write(int32_t stream, int32_t buf, int32_t len)
+    RR_IMPORT(RR_IMPORT_STREAM_WRITE);
+int32_t rr_raw_stream_close(int32_t stream, int32_t abort_status) RR_IMPORT(RR_IMPORT_STREAM_CLOSE);
+
+/* A stream's handle: on the sending side, from rr_stream_open; on the receiving side, the
+ * number rr_handle_stream gets. */
+typedef uint32_t rr_stream_t;
+
+/* Opens a stream to target (a function, a member or a group); *stream is its handle. Nothing
+ * reaches the receiver yet. RR_ENOMEM when RR_MAX_STREAMS are open. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_open(
+    const char* target, rr_stream_t* stream) {
+  return (rr_status_t)rr_raw_stream_open((int32_t)(uintptr_t)target, (int32_t)strlen(target),
+                                         (int32_t)(uintptr_t)stream);
+}
+
+/* Delivers len bytes at buf as the stream's next chunk. Returns once every receiver holds its
+ * copy (the buffer is the caller's again), before the receiver's handler has run on it: a slow
+ * receiver makes the writer wait. A failure (an earlier chunk's handler failed, a receiver went
+ * away) sticks: later writes return it and deliver nothing. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_write(
+    rr_stream_t stream, const void* buf, uint32_t len) {
+  return (rr_status_t)rr_raw_stream_write((int32_t)stream, (int32_t)(uintptr_t)buf, (int32_t)len);
+}
+
+/* Ends the stream and waits until every receiver's handler has seen the end: RR_OK, or the
+ * stream's first failure (then the receivers heard an abort). Frees the handle. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_close(
+    rr_stream_t stream) {
+  return (rr_status_t)rr_raw_stream_close((int32_t)stream, 0);
+}
+
+/* Cuts the stream short: each receiver's handler gets RR_STREAM_ABORT with why (non-zero).
+ * Frees the handle. */
+static inline rr_status_t rr_stream_abort(rr_stream_t stream, rr_status_t why) {
+  return (rr_status_t)rr_raw_stream_close((int32_t)stream, (int32_t)(why != 0 ? why : 1));
+}
 
 /* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's
  * reply (up to reply_cap bytes) lands in reply and its length in *reply_len. */
@@ -125,11 +176,22 @@ const char* rr_status_name(rr_status_t status);
  * success; any other value reaches the sender as RR_EHANDLER. source is not NUL-terminated. */
 int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t source_len);
 
+/* The handler a function that receives streams defines (ROADRUNNER_STREAM_RECEIVER): one call
+ * per event, in order per stream. chunk is valid during the call only. */
+int32_t rr_handle_stream(rr_stream_t stream, uint32_t event, const uint8_t* chunk, uint32_t len,
+                         rr_status_t status);
+
 #ifdef __cplusplus
 }
 #endif
 
-#if defined(ROADRUNNER_RECEIVER) && !defined(ROADRUNNER_IMPLEMENTATION)
+#if defined(ROADRUNNER_STREAM_RECEIVER) && !defined(ROADRUNNER_BUFFERS)
+#define ROADRUNNER_BUFFERS
+#endif
+#if defined(ROADRUNNER_RECEIVER) && !defined(ROADRUNNER_BUFFERS)
+#define ROADRUNNER_BUFFERS
+#endif
+#if defined(ROADRUNNER_BUFFERS) && !defined(ROADRUNNER_IMPLEMENTATION)
 #define ROADRUNNER_IMPLEMENTATION
 #endif
 
@@ -198,11 +260,12 @@ const char* rr_status_name(rr_status_t status) {
       "protocol error",
       "invalid argument",
       "receiver exited",
+      "receiver takes no streams",
   };
   return status <= RR_STATUS_MAX ? kNames[status] : "unknown status";
 }
 
-#ifdef ROADRUNNER_RECEIVER
+#ifdef ROADRUNNER_BUFFERS
 #ifndef ROADRUNNER_CUSTOM_ALLOC
 /* Page-aligned and rounded up to whole pages, so a host may map or move pages into the buffer;
  * huge-page aligned from RR_HUGE_PAGE_SIZE up. */
@@ -222,11 +285,21 @@ __attribute__((weak)) RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf,
   free((void*)(uintptr_t)buf);
 }
 
+#endif /* ROADRUNNER_BUFFERS */
+
+#ifdef ROADRUNNER_RECEIVER
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_ON_MESSAGE) int32_t
     rr_on_message(uint32_t buf, uint32_t len, uint32_t source, uint32_t source_len) {
   return rr_handle((const uint8_t*)(uintptr_t)buf, len, (const char*)(uintptr_t)source, source_len);
 }
 #endif /* ROADRUNNER_RECEIVER */
+
+#ifdef ROADRUNNER_STREAM_RECEIVER
+__attribute__((weak)) RR_EXPORT(RR_EXPORT_ON_STREAM) int32_t
+    rr_on_stream(uint32_t stream, uint32_t event, uint32_t buf, uint32_t len, uint32_t status) {
+  return rr_handle_stream(stream, event, (const uint8_t*)(uintptr_t)buf, len, status);
+}
+#endif /* ROADRUNNER_STREAM_RECEIVER */
 
 #ifdef __cplusplus
 }

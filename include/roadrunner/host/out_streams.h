@@ -1,0 +1,76 @@
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "roadrunner/guest/abi.h"
+#include "roadrunner/host/endpoint.h"
+#include "roadrunner/host/router.h"
+#include "roadrunner/host/status.h"
+
+namespace rr::host {
+
+struct TransferStats;
+
+/// The streams one function instance has open as a sender (the stream_* imports), at most
+/// RR_MAX_STREAMS. A stream is bound to its receivers when it opens; each write is one
+/// delivery of a chunk (StreamEvent::kData) to every one of them, which returns once each holds
+/// its copy, so the sender fills its next chunk while the receivers work on this one.
+///
+///   sender memory ──memcpy (embedded) or the socket──▶ receiver's rr_alloc buffer ──▶ rr_on_stream
+///   owner: sender, blocked in stream_write              owner: the receiver's host, then its guest
+///
+/// The first failure (a handler's, a receiver gone) sticks: later writes return it and deliver
+/// nothing, and closing the stream aborts it. Ownership: borrows the router's endpoints and the
+/// stats, which outlive it. Thread-safety: the instance's thread only.
+class OutStreams {
+ public:
+  OutStreams(std::string self, const Router* router, TransferStats* stats)
+      : self_(std::move(self)), router_(router), stats_(stats) {}
+  OutStreams(const OutStreams&) = delete;
+  OutStreams& operator=(const OutStreams&) = delete;
+  OutStreams(OutStreams&&) = delete;
+  OutStreams& operator=(OutStreams&&) = delete;
+  /// Delivers nothing: the endpoints may be gone by then. Its owner calls abortAll() while
+  /// they live (the instance's thread, when the instance ends).
+  ~OutStreams() = default;
+
+  /// A stream to `target`, or why not: kUnknownTarget / kNotAllowed as for a send, kNoMemory
+  /// when RR_MAX_STREAMS are open. Delivers nothing yet. The handle is 1..RR_MAX_STREAMS.
+  [[nodiscard]] Status open(std::string_view target, std::uint32_t& handle);
+  /// One chunk (may be empty) to every receiver; kInvalid for a handle that is not open.
+  [[nodiscard]] Status write(std::uint32_t handle, std::span<const std::byte> chunk);
+  /// `abort_status` 0: the end, and the stream's result once every receiver's handler has seen
+  /// it; otherwise an abort carrying it (kOk once delivered). A stream that had failed is
+  /// aborted with its failure, which is returned. Frees the handle either way.
+  [[nodiscard]] Status close(std::uint32_t handle, std::uint32_t abort_status);
+  /// Aborts every open stream with kUnavailable: its instance ended without closing them.
+  void abortAll() noexcept;
+
+  [[nodiscard]] std::size_t openCount() const noexcept;
+
+ private:
+  struct Stream {
+    const std::vector<Endpoint*>* endpoints = nullptr;  // the router's, stable
+    EdgeMetrics* metrics = nullptr;
+    std::uint64_t id = 0;
+    std::uint64_t seq = 0;
+    Status failed = Status::kOk;
+  };
+  [[nodiscard]] Stream* find(std::uint32_t handle) noexcept;
+  [[nodiscard]] DeliveryResult deliver(Stream& stream, StreamEvent event,
+                                       std::span<const std::byte> chunk,
+                                       std::uint32_t abort_status);
+
+  std::string self_;
+  const Router* router_;
+  TransferStats* stats_;
+  std::array<std::optional<Stream>, RR_MAX_STREAMS> streams_;
+};
+
+}  // namespace rr::host

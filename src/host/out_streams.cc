@@ -1,0 +1,122 @@
+#include "roadrunner/host/out_streams.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+#include "roadrunner/host/imports.h"
+
+namespace rr::host {
+
+std::uint64_t nextStreamId() noexcept {
+  static std::atomic<std::uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+Status OutStreams::open(std::string_view target, std::uint32_t& handle) {
+  const Router::Route route = router_->route(self_, target);
+  if (route.status != Status::kOk) {
+    return route.status;
+  }
+  const auto free = std::ranges::find_if(streams_, [](const auto& s) { return !s.has_value(); });
+  if (free == streams_.end()) {
+    return Status::kNoMemory;
+  }
+  free->emplace(
+      Stream{.endpoints = route.endpoints, .metrics = route.metrics, .id = nextStreamId()});
+  handle = static_cast<std::uint32_t>(free - streams_.begin()) + 1;
+  return Status::kOk;
+}
+
+OutStreams::Stream* OutStreams::find(std::uint32_t handle) noexcept {
+  if (handle == 0 || handle > streams_.size() || !streams_[handle - 1]) {
+    return nullptr;
+  }
+  return &*streams_[handle - 1];
+}
+
+std::size_t OutStreams::openCount() const noexcept {
+  return static_cast<std::size_t>(
+      std::ranges::count_if(streams_, [](const auto& s) { return s.has_value(); }));
+}
+
+DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
+                                   std::span<const std::byte> chunk, std::uint32_t abort_status) {
+  const auto start = std::chrono::steady_clock::now();
+  const Delivery delivery{
+      .source = self_,
+      .payload = chunk,
+      .stream = {
+          .event = event, .id = stream.id, .seq = stream.seq++, .abort_status = abort_status}};
+  const auto& endpoints = *stream.endpoints;
+  Completion completion(
+      static_cast<std::uint32_t>(endpoints.size()),
+      std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); }));
+  for (Endpoint* endpoint : endpoints) {
+    endpoint->deliverAsync(delivery, completion);
+  }
+  const DeliveryResult result = completion.wait();
+  const auto start_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
+  if (stream.metrics != nullptr && event == StreamEvent::kData) {
+    stream.metrics->record(static_cast<std::uint32_t>(result.status), chunk.size(), start_ns,
+                           result);
+  }
+  stats_->copies.fetch_add(copiesOf(result.copied_bytes, chunk.size()), std::memory_order_relaxed);
+  stats_->copied_bytes.fetch_add(result.copied_bytes, std::memory_order_relaxed);
+  stats_->nanos.fetch_add(
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - start)
+                                     .count()),
+      std::memory_order_relaxed);
+  if (result.status == Status::kOk) {
+    stats_->bytes.fetch_add(chunk.size(), std::memory_order_relaxed);
+  } else {
+    stats_->failures.fetch_add(1, std::memory_order_relaxed);
+  }
+  return result;
+}
+
+Status OutStreams::write(std::uint32_t handle, std::span<const std::byte> chunk) {
+  Stream* stream = find(handle);
+  if (stream == nullptr) {
+    return Status::kInvalid;
+  }
+  if (stream->failed != Status::kOk) {
+    return stream->failed;  // nothing more is delivered
+  }
+  stats_->sends.fetch_add(1, std::memory_order_relaxed);
+  stream->failed = deliver(*stream, StreamEvent::kData, chunk, 0).status;
+  return stream->failed;
+}
+
+Status OutStreams::close(std::uint32_t handle, std::uint32_t abort_status) {
+  Stream* stream = find(handle);
+  if (stream == nullptr) {
+    return Status::kInvalid;
+  }
+  Status status = Status::kOk;
+  if (stream->failed != Status::kOk) {
+    // The receivers that still hold it hear an abort; the sender hears the failure.
+    status = stream->failed;
+    (void)deliver(*stream, StreamEvent::kAbort, {}, static_cast<std::uint32_t>(status));
+  } else if (abort_status != 0) {
+    status = deliver(*stream, StreamEvent::kAbort, {}, abort_status).status;
+  } else {
+    status = deliver(*stream, StreamEvent::kEnd, {}, 0).status;
+  }
+  streams_[handle - 1].reset();
+  return status;
+}
+
+void OutStreams::abortAll() noexcept {
+  for (std::uint32_t handle = 1; handle <= streams_.size(); ++handle) {
+    if (Stream* stream = find(handle)) {
+      (void)deliver(*stream, StreamEvent::kAbort, {},
+                    static_cast<std::uint32_t>(Status::kUnavailable));
+      streams_[handle - 1].reset();
+    }
+  }
+}
+
+}  // namespace rr::host

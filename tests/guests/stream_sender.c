@@ -1,0 +1,62 @@
+// Streams TOTAL bytes to TARGET in chunks of CHUNK bytes:
+//   stream_sender TARGET TOTAL CHUNK [MODE]
+// MODE, acted on once half the bytes are written: "close" (the default: write all, close),
+// "abort" (rr_stream_abort with 77), "trap", "exit" (proc_exit 3), "leave" (return from main
+// with the stream open). The bytes follow stream_pattern.h with $STREAM_SEED (default 1).
+// Prints the close's status; exits 0 when it is RR_OK, else with the status.
+#define ROADRUNNER_IMPLEMENTATION
+#include <roadrunner/guest/roadrunner.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream_pattern.h"
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    fprintf(stderr, "usage: stream_sender TARGET TOTAL CHUNK [MODE]\n");
+    return 2;
+  }
+  const uint64_t total = strtoull(argv[2], NULL, 10);
+  const uint32_t chunk = (uint32_t)strtoul(argv[3], NULL, 10);
+  const char* mode = argc > 4 ? argv[4] : "close";
+  const uint32_t seed = (uint32_t)env_u64("STREAM_SEED", 1);
+  uint8_t* buf = malloc(chunk ? chunk : 1);
+  rr_stream_t s = 0;
+  rr_status_t st = rr_stream_open(argv[1], &s);
+  if (st != RR_OK || buf == NULL) {
+    printf("stream open status=%s\n", rr_status_name(st));
+    return st != RR_OK ? (int)st : 2;
+  }
+  uint64_t sent = 0;
+  uint64_t chunks = 0;
+  while (sent < total && st == RR_OK) {
+    if (sent >= total / 2 && strcmp(mode, "close") != 0) {
+      if (strcmp(mode, "abort") == 0) {
+        st = rr_stream_abort(s, 77);
+        printf("stream aborted status=%s chunks=%llu\n", rr_status_name(st),
+               (unsigned long long)chunks);
+        return st == RR_OK ? 0 : (int)st;
+      }
+      if (strcmp(mode, "trap") == 0) {
+        __builtin_trap();
+      }
+      if (strcmp(mode, "exit") == 0) {
+        exit(3);
+      }
+      return 0;  // "leave": the host aborts the stream
+    }
+    const uint32_t n = total - sent < chunk ? (uint32_t)(total - sent) : chunk;
+    for (uint32_t j = 0; j < n; ++j) {
+      buf[j] = stream_byte(seed, sent + j);
+    }
+    st = rr_stream_write(s, buf, n);
+    sent += n;
+    ++chunks;
+  }
+  const rr_status_t written = st;
+  st = rr_stream_close(s);
+  printf("stream status=%s write=%s chunks=%llu bytes=%llu\n", rr_status_name(st),
+         rr_status_name(written), (unsigned long long)chunks, (unsigned long long)sent);
+  return st == RR_OK ? 0 : (int)st;
+}
