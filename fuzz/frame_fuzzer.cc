@@ -26,6 +26,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       r && (size < rr::proto::kResponseHeaderSize || r->status > RR_STATUS_MAX)) {
     __builtin_trap();  // a short header, or a status the host would cast unchecked
   }
+  for (const std::uint64_t payload_len : {std::uint64_t{0}, std::uint64_t{1}}) {
+    if (auto p = rr::proto::decodeStreamPart(in, payload_len); p) {
+      if (size < rr::proto::kStreamPartSize ||
+          (p->event != rr::proto::kStreamData && payload_len != 0)) {
+        __builtin_trap();  // a short part, or an end that carries bytes
+      }
+      std::byte again[rr::proto::kStreamPartSize];
+      rr::proto::encodeStreamPart(*p, again);
+      if (std::memcmp(again, data, rr::proto::kStreamPartSize) != 0) {
+        __builtin_trap();
+      }
+    }
+  }
   (void)rr::proto::crc32c(in);
   return 0;
 }

@@ -86,6 +86,10 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
       ((h.flags & kFlagMemfd) == 0 || h.memfd_page != 0 || h.payload_len != 0)) {
     return bad("mailbox frame with a payload or without its memfd");
   }
+  if ((h.flags & kFlagStream) != 0 &&
+      ((h.flags & (kFlagMemfd | kFlagMailbox)) != 0 || h.reply_cap != 0)) {
+    return bad("stream frame with a memfd or a reply");
+  }
   if (h.source_len == 0 || h.source_len > kMaxName || h.target_len == 0 ||
       h.target_len > kMaxName) {
     return bad("name length out of range");
@@ -96,6 +100,29 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
                     std::to_string(max_payload));
   }
   return h;
+}
+
+void encodeStreamPart(const StreamPart& part, std::span<std::byte> out) noexcept {
+  put(out, 0, part.event);
+  put(out, 4, part.abort_status);
+}
+
+Result<StreamPart> decodeStreamPart(std::span<const std::byte> in, std::uint64_t payload_len) {
+  if (in.size() < kStreamPartSize) {
+    return bad("truncated stream part");
+  }
+  const StreamPart part{.event = get<std::uint32_t>(in, 0),
+                        .abort_status = get<std::uint32_t>(in, 4)};
+  if (part.event != kStreamData && part.event != kStreamEnd && part.event != kStreamAbort) {
+    return bad("unknown stream event");
+  }
+  if (part.event != kStreamData && payload_len != 0) {
+    return bad("stream end or abort with a payload");
+  }
+  if ((part.event == kStreamAbort) != (part.abort_status != 0)) {
+    return bad("stream abort without a status, or a status without an abort");
+  }
+  return part;
 }
 
 // Layout: magic u32 @0, status u32 @4, reply_len u32 @8, copied u32 @12, handler_ns u64 @16,

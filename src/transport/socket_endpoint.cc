@@ -116,6 +116,9 @@ SocketEndpoint::~SocketEndpoint() {
     for (auto& [id, fd] : connections_) {
       (void)fd.release();
     }
+    for (auto& [id, fd] : streams_) {
+      (void)fd.release();
+    }
     for (auto& [id, p] : pipes_) {
       (void)p.read_end.release();
       (void)p.write_end.release();
@@ -319,7 +322,79 @@ void SocketEndpoint::deliverAsync(const host::Delivery& delivery, host::Completi
   queue_cv_.notify_one();
 }
 
+Result<int> SocketEndpoint::streamConnection(const host::Delivery& d) {
+  {
+    const std::scoped_lock lock(mutex_);
+    if (const auto it = streams_.find(d.stream.id); it != streams_.end()) {
+      return it->second.get();
+    }
+  }
+  if (d.stream.seq > 0) {
+    return fail(Errc::kNotFound, "stream", "its connection was lost");
+  }
+  RR_ASSIGN_OR_RETURN(UniqueFd fd, connect());
+  const int raw = fd.get();
+  const std::scoped_lock lock(mutex_);
+  streams_[d.stream.id] = std::move(fd);
+  return raw;
+}
+
+host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
+  const bool last = d.stream.event != host::StreamEvent::kData;
+  if (d.stream.event == host::StreamEvent::kAbort && d.stream.seq > 0) {
+    const std::scoped_lock lock(mutex_);
+    if (!streams_.contains(d.stream.id)) {
+      return {};  // its connection is gone: the receiving host aborted it when it closed
+    }
+  }
+  const auto forget = [&] {
+    const std::scoped_lock lock(mutex_);
+    streams_.erase(d.stream.id);
+  };
+  auto fd = streamConnection(d);
+  if (!fd) {
+    RR_LOG_WARN("stream to {} ({}): {}", target_, address_.str(), fd.error().message());
+    return {.status = Status::kUnavailable, .not_sent = d.stream.seq == 0};
+  }
+  const std::uint32_t event = d.stream.event == host::StreamEvent::kData  ? proto::kStreamData
+                              : d.stream.event == host::StreamEvent::kEnd ? proto::kStreamEnd
+                                                                          : proto::kStreamAbort;
+  std::array<std::byte, proto::kRequestHeaderSize> header{};
+  proto::encodeRequest({.flags = proto::kFlagStream,
+                        .source_len = static_cast<std::uint16_t>(d.source.size()),
+                        .target_len = static_cast<std::uint16_t>(target_.size()),
+                        .payload_len = d.payload.size(),
+                        .send_ns = monotonicNs()},
+                       header);
+  std::array<std::byte, proto::kStreamPartSize> part{};
+  proto::encodeStreamPart({.event = event, .abort_status = d.stream.abort_status}, part);
+  // The chunk straight from the sender's linear memory: no staging buffer.
+  std::array<iovec, 5> iov = {iovec{header.data(), header.size()},
+                              iovec{const_cast<char*>(d.source.data()), d.source.size()},
+                              iovec{target_.data(), target_.size()},
+                              iovec{part.data(), part.size()},
+                              iovec{const_cast<std::byte*>(d.payload.data()), d.payload.size()}};
+  auto sent = sys::sendAll(*fd, iov);
+  std::array<std::byte, proto::kResponseHeaderSize> raw{};
+  auto received = sent ? sys::recvExact(*fd, raw) : Result<>(std::unexpected(sent.error()));
+  auto response = received ? proto::decodeResponse(raw)
+                           : Result<proto::ResponseHeader>(std::unexpected(received.error()));
+  if (!response) {
+    forget();
+    RR_LOG_WARN("stream to {} ({}): {}", target_, address_.str(), response.error().message());
+    return {.status = statusFor(response.error())};
+  }
+  if (last) {
+    forget();  // closes the connection: the stream is over
+  }
+  return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
+          .copied_bytes = d.payload.size() + response->copied};
+}
+
 host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {
+  if (d.stream.event != host::StreamEvent::kNone) {
+    return transferStream(d);
+  }
   const std::uint64_t send_ns = monotonicNs();
   const std::uint64_t len = d.size();
   if (d.remote != nullptr || d.source.empty() || d.source.size() > proto::kMaxName) {

@@ -359,6 +359,7 @@ void SocketServer::serve(UniqueFd conn) {
     }
   }
   std::vector<std::byte> reply_buffer;
+  ConnectionStream open_stream;
   for (;;) {
     std::array<std::byte, proto::kRequestHeaderSize> raw{};
     UniqueFd passed;
@@ -397,6 +398,12 @@ void SocketServer::serve(UniqueFd conn) {
     if ((header->flags & proto::kFlagMailbox) != 0) {
       serveMailbox(fd, passed.get(), std::string_view(names).substr(header->source_len));
       break;
+    }
+    if ((header->flags & proto::kFlagStream) != 0) {
+      if (!serveStreamFrame(fd, *header, names, open_stream)) {
+        break;
+      }
+      continue;
     }
     if (memfd) {
       const std::uint64_t end = std::uint64_t{header->memfd_page} * RR_PAGE_SIZE +
@@ -449,7 +456,69 @@ void SocketServer::serve(UniqueFd conn) {
       break;
     }
   }
+  abortStream(open_stream);
   finish();
+}
+
+void SocketServer::abortStream(ConnectionStream& stream) {
+  if (stream.id == 0) {
+    return;
+  }
+  const host::Delivery abort{.source = stream.source,
+                             .stream = {.event = host::StreamEvent::kAbort,
+                                        .id = stream.id,
+                                        .seq = stream.seq,
+                                        .abort_status = RR_EUNAVAILABLE}};
+  (void)receiver_->deliver(abort);
+  stream = {};
+}
+
+bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
+                                    std::string_view names, ConnectionStream& stream) {
+  std::array<std::byte, proto::kStreamPartSize> raw{};
+  if (auto r = sys::recvExact(fd, raw); !r) {
+    drop("truncated stream part: " + r.error().message());
+    return false;
+  }
+  auto part = proto::decodeStreamPart(raw, header.payload_len);
+  if (!part) {
+    drop(part.error().message());
+    return false;
+  }
+  const std::string_view source = names.substr(0, header.source_len);
+  SocketSource chunk(fd, header.payload_len, header);
+  if (!forUs(names.substr(header.source_len))) {
+    return chunk.drain() && sendResponse(fd, {.status = RR_EUNKNOWN_TARGET}, {});
+  }
+  if (stream.id == 0) {
+    stream = {.id = host::nextStreamId(), .seq = 0, .source = std::string(source)};
+  } else if (source != stream.source) {
+    drop("stream frame from another source than the stream's");
+    return false;
+  }
+  const host::StreamEvent event = part->event == proto::kStreamData  ? host::StreamEvent::kData
+                                  : part->event == proto::kStreamEnd ? host::StreamEvent::kEnd
+                                                                     : host::StreamEvent::kAbort;
+  const host::Delivery delivery{.source = stream.source,
+                                .remote = event == host::StreamEvent::kData ? &chunk : nullptr,
+                                .remote_len = header.payload_len,
+                                .stream = {.event = event,
+                                           .id = stream.id,
+                                           .seq = stream.seq++,
+                                           .abort_status = part->abort_status}};
+  const host::DeliveryResult result = receiver_->deliver(delivery);
+  if (event != host::StreamEvent::kData) {
+    stream = {};  // over: the connection may carry another
+  }
+  if (chunk.broken() || !chunk.drain()) {
+    drop("sender went away mid-chunk");  // the handler never saw a partial chunk
+    return false;
+  }
+  if (auto sent = sendResponse(fd, responseFor(result), {}); !sent) {
+    drop(sent.error().message());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace rr::transport

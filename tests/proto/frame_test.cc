@@ -111,6 +111,44 @@ TEST(FrameTest, AMailboxFrameCarriesItsMemfdAndNothingElse) {
   }
 }
 
+TEST(FrameTest, AStreamFrameCarriesNoMemfdAndNoReply) {
+  const RequestHeader chunk{.flags = kFlagStream, .source_len = 1, .target_len = 1};
+  EXPECT_TRUE(decodeRequest(encoded(chunk), 1000).has_value());
+  RequestHeader with_reply = chunk;
+  with_reply.reply_cap = 1;
+  RequestHeader with_memfd = chunk;
+  with_memfd.flags |= kFlagMemfd;
+  for (const RequestHeader& h : {with_reply, with_memfd}) {
+    auto d = decodeRequest(encoded(h), 1000);
+    ASSERT_FALSE(d.has_value());
+    EXPECT_NE(d.error().message().find("stream frame"), std::string::npos);
+  }
+}
+
+TEST(FrameTest, StreamPartsRoundTripAndBadOnesAreRefused) {
+  std::array<std::byte, kStreamPartSize> raw{};
+  for (const StreamPart part : {StreamPart{.event = kStreamData}, StreamPart{.event = kStreamEnd},
+                                StreamPart{.event = kStreamAbort, .abort_status = 77}}) {
+    encodeStreamPart(part, raw);
+    auto d = decodeStreamPart(raw, 0);
+    ASSERT_TRUE(d.has_value()) << d.error().message();
+    EXPECT_EQ(d->event, part.event);
+    EXPECT_EQ(d->abort_status, part.abort_status);
+  }
+  encodeStreamPart({.event = kStreamData}, raw);
+  EXPECT_TRUE(decodeStreamPart(raw, 5).has_value()) << "a chunk carries bytes";
+  const auto refused = [&](StreamPart part, std::uint64_t len) {
+    encodeStreamPart(part, raw);
+    return !decodeStreamPart(raw, len).has_value();
+  };
+  EXPECT_TRUE(refused({.event = 0}, 0));
+  EXPECT_TRUE(refused({.event = 4}, 0));
+  EXPECT_TRUE(refused({.event = kStreamEnd}, 1)) << "an end with bytes";
+  EXPECT_TRUE(refused({.event = kStreamAbort}, 0)) << "an abort without a status";
+  EXPECT_TRUE(refused({.event = kStreamData, .abort_status = 3}, 0));
+  EXPECT_FALSE(decodeStreamPart(std::span(raw).first(7), 0).has_value());
+}
+
 TEST(FrameTest, TruncatedHeaderIsRejected) {
   const auto buf = encoded({.source_len = 1, .target_len = 1});
   EXPECT_FALSE(decodeRequest(std::span(buf).first(kRequestHeaderSize - 1), 100).has_value());

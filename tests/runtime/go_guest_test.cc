@@ -251,6 +251,7 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
       {"Proto", RR_EPROTO},
       {"Invalid", RR_EINVAL},
       {"Exited", RR_EEXITED},
+      {"NoStreams", RR_ENO_STREAMS},
   };
   ASSERT_EQ(want.size(), RR_STATUS_MAX + 1U)
       << "a status was added to abi.h: add it here and to Go";

@@ -162,8 +162,7 @@ TEST_P(StreamTest, AFanOutGroupEachGetsTheWholeStream) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, StreamTest, ::testing::Values(EdgeMode::kEmbedded),
-                         testing::modeTestName);
+INSTANTIATE_TEST_SUITE_P(Modes, StreamTest, testing::everyMode(), testing::modeTestName);
 
 }  // namespace
 }  // namespace rr::runtime

@@ -3,6 +3,8 @@ package roadrunner
 import (
 	"errors"
 	"unsafe"
+
+	"roadrunner.dev/guest/internal/lease"
 )
 
 // A Handler handles one message. msg is the receiver's own buffer, filled by the host: the
@@ -17,10 +19,6 @@ var handler Handler
 // Handle registers the function's handler. Call it from an init function (a receiver's main is
 // never run).
 func Handle(h Handler) { handler = h }
-
-// Buffers handed out by rr_alloc and not yet released, by address. Holding them here keeps the
-// collector from freeing memory the host is writing into.
-var live = map[uint32][]byte{}
 
 // A request for more than this returns 0 (NoMemory to the sender) instead of making the Go
 // runtime abort: wasm32 memory holds at most 4 GiB, Go's heap well under that.
@@ -53,16 +51,14 @@ func rrAlloc(n uint32) uint32 {
 		skip := (align - address(b)%align) % align
 		b = b[skip : skip+rounded : skip+rounded]
 	}
-	at := address(b)
-	live[at] = b
-	return at
+	return lease.Hold(b)
 }
 
 // rr_release ends the host's use of a buffer from rr_alloc; the collector may then free it.
 //
 //go:wasmexport rr_release
 func rrRelease(buf, n uint32) {
-	delete(live, buf)
+	lease.Release(buf)
 }
 
 // rr_on_message calls the handler with the payload buffer and the sender's name.
@@ -74,17 +70,22 @@ func rrOnMessage(buf, n, source, sourceLen uint32) int32 {
 	}
 	var msg []byte
 	if n > 0 {
-		b, ok := live[buf]
-		if !ok || uint32(len(b)) < n {
+		b, ok := lease.Bytes(buf, n)
+		if !ok {
 			return 1 // not a buffer of ours: the host broke the ABI
 		}
-		msg = b[:n:n]
+		msg = b
 	}
-	name, ok := live[source]
-	if !ok || uint32(len(name)) < sourceLen {
+	name, ok := lease.Bytes(source, sourceLen)
+	if !ok {
 		return 1
 	}
-	err := handler(msg, string(name[:sourceLen]))
+	return handlerResult(handler(msg, string(name)))
+}
+
+// handlerResult is what an export returns to the host for a handler's error: 0 for nil, the
+// Status for a Status, else 1. Any non-zero result reaches the sender as HandlerError.
+func handlerResult(err error) int32 {
 	if err == nil {
 		return 0
 	}

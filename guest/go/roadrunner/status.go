@@ -1,6 +1,6 @@
 package roadrunner
 
-// Status is the result of a send or reply: the rr_status_t of abi.h.
+// Status is the result of a send, a reply or a stream: the rr_status_t of abi.h.
 //
 // The numbers mirror guest/include/roadrunner/guest/abi.h; the host test
 // GoGuestTest.StatusConstantsMatchTheAbiHeader compares every one of them (and its name) with
@@ -24,6 +24,7 @@ const (
 	Proto          Status = 13 // RR_EPROTO: the transport broke its protocol
 	Invalid        Status = 14 // RR_EINVAL: a malformed argument, e.g. an empty target name
 	Exited         Status = 15 // RR_EEXITED: the receiver called proc_exit while serving
+	NoStreams      Status = 16 // RR_ENO_STREAMS: the receiver takes no streams
 )
 
 // The names rr_status_name gives in the C SDK, indexed by status.
@@ -44,6 +45,7 @@ var statusNames = [...]string{
 	Proto:          "protocol error",
 	Invalid:        "invalid argument",
 	Exited:         "receiver exited",
+	NoStreams:      "receiver takes no streams",
 }
 
 // String returns the status's short name, as rr_status_name does ("unknown target").

@@ -4,7 +4,8 @@
 // allocation, safe on any input (a fuzzer drives decode*).
 //
 //   request  = RequestHeader (40 bytes, little-endian) | source name | target name
-//              | trace context (25 bytes, with kFlagTrace) | payload
+//              | trace context (25 bytes, with kFlagTrace) | stream part (8 bytes, with
+//              kFlagStream) | payload
 //   response = ResponseHeader (40 bytes)                 | reply bytes (see replyFollows)
 //
 // With kFlagMemfd the payload does not follow on the stream: it travels as a size-sealed memfd
@@ -42,7 +43,29 @@ inline constexpr std::uint8_t kFlagMailbox = 1U << 2U;
 /// sender's span, parent of the receiver's.
 inline constexpr std::uint8_t kFlagTrace = 1U << 3U;
 inline constexpr std::size_t kTraceSize = 25;
-inline constexpr std::uint8_t kKnownFlags = kFlagMemfd | kFlagChecksum | kFlagMailbox | kFlagTrace;
+/// The frame is one event of the stream this connection carries (a connection carries one
+/// stream at a time, opened by its first stream frame and ended by its kStreamEnd or
+/// kStreamAbort; the connection closing first aborts it). A StreamPart follows the trace
+/// context; the payload, if any, is the chunk, on the socket (never a memfd or mailbox).
+inline constexpr std::uint8_t kFlagStream = 1U << 4U;
+inline constexpr std::size_t kStreamPartSize = 8;
+inline constexpr std::uint8_t kKnownFlags =
+    kFlagMemfd | kFlagChecksum | kFlagMailbox | kFlagTrace | kFlagStream;
+
+inline constexpr std::uint32_t kStreamData = 1;
+inline constexpr std::uint32_t kStreamEnd = 2;
+inline constexpr std::uint32_t kStreamAbort = 3;
+
+/// Layout: event u32 @0 (kStreamData, kStreamEnd, kStreamAbort), abort_status u32 @4.
+struct StreamPart {
+  std::uint32_t event = kStreamData;
+  std::uint32_t abort_status = 0;  ///< kStreamAbort only (non-zero)
+};
+void encodeStreamPart(const StreamPart& part, std::span<std::byte> out) noexcept;
+/// Checks the event, that only a chunk has a payload (`payload_len`), and that an abort, and
+/// only an abort, carries a non-zero status; Errc::kProtocol otherwise.
+[[nodiscard]] Result<StreamPart> decodeStreamPart(std::span<const std::byte> in,
+                                                  std::uint64_t payload_len);
 
 struct RequestHeader {
   std::uint8_t flags = 0;
@@ -70,8 +93,8 @@ struct ResponseHeader {
 /// Writes the header into `out` (at least kRequestHeaderSize bytes).
 void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
 /// Checks magic, version, flags, name lengths (1..kMaxName), `payload_len <= max_payload` and
-/// that `memfd_page` is 0 without kFlagMemfd, and that a kFlagMailbox frame has kFlagMemfd, page 0
-/// and no payload.
+/// that `memfd_page` is 0 without kFlagMemfd, that a kFlagMailbox frame has kFlagMemfd, page 0
+/// and no payload, and that a kFlagStream frame has neither a memfd nor a reply_cap.
 /// Errc::kProtocol with the reason otherwise; Errc::kTooLarge... is reported as kProtocol too.
 [[nodiscard]] Result<RequestHeader> decodeRequest(std::span<const std::byte> in,
                                                   std::uint64_t max_payload);

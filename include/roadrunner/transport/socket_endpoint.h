@@ -67,6 +67,12 @@ struct SocketEndpointOptions {
 /// DeliveryResult::copied_bytes adds what each side's copy sites copied: this side's writev or
 /// memcpy (vmsplice: nothing), and the receiving host's (proto::ResponseHeader::copied).
 ///
+/// Streams (Delivery::stream): each stream has a connection of its own, made at its first event
+/// and closed after its last; a chunk's frame (proto::kFlagStream) carries it on the socket (2
+/// copies, both by the kernel) and the response comes once the receiving guest holds it. A
+/// stream whose connection failed gets kUnavailable from then on; the receiving host, seeing the
+/// connection close before the stream's end, aborts it there.
+///
 /// Connections are persistent, one per calling thread, and replaced transparently when the
 /// receiver restarted (a hung-up idle connection is detected before sending) or refused a frame
 /// as too large (the server closes after answering kTooLarge, so the sender drops it at once).
@@ -103,6 +109,9 @@ class SocketEndpoint final : public host::Endpoint {
     sys::Mapping map;
   };
   [[nodiscard]] host::DeliveryResult transfer(const host::Delivery& d);
+  [[nodiscard]] host::DeliveryResult transferStream(const host::Delivery& d);
+  // The stream's connection (made for its first event), or an error.
+  [[nodiscard]] Result<int> streamConnection(const host::Delivery& d);
   [[nodiscard]] Result<int> connection();
   void dropConnection();
   [[nodiscard]] Result<Memfd*> memfdFor(std::size_t len);
@@ -138,6 +147,7 @@ class SocketEndpoint final : public host::Endpoint {
   std::map<std::thread::id, std::unique_ptr<Memfd>> memfds_;
   std::map<std::thread::id, sys::SplicePipe> pipes_;
   std::map<std::thread::id, std::unique_ptr<MailboxConnection>> mailboxes_;
+  std::map<std::uint64_t, UniqueFd> streams_;  // by stream id; in the opening thread's fd table
   std::atomic<bool> mailbox_refused_{false};
   // own_thread: queued deliveries and the thread that serves them.
   struct Job {

@@ -77,6 +77,17 @@ class SocketServer {
   void serveMailbox(int fd, int memfd, std::string_view target);
   // Checks the frame posted in `box` and answers it there; false once the connection must end.
   [[nodiscard]] bool answerMailboxFrame(int fd, Mailbox& box);
+  // The stream a connection carries (proto::kFlagStream), between its first event and its last.
+  struct ConnectionStream {
+    std::uint64_t id = 0;  // 0: none open; else host::nextStreamId()'s
+    std::uint64_t seq = 0;
+    std::string source;
+  };
+  // Reads the rest of a stream frame and delivers it; false once the connection must end.
+  [[nodiscard]] bool serveStreamFrame(int fd, const proto::RequestHeader& header,
+                                      std::string_view names, ConnectionStream& stream);
+  // The connection ended with its stream open: the receiver hears an abort, never an end.
+  void abortStream(ConnectionStream& stream);
   void drop(const std::string& why);
   [[nodiscard]] bool forUs(std::string_view target) const noexcept;
   [[nodiscard]] static proto::ResponseHeader responseFor(const host::DeliveryResult& result);

@@ -15,12 +15,25 @@ pub const IMPORT_REPLY: &str = "reply";
 pub const IMPORT_SEND_MOVE: &str = "send_move";
 pub const IMPORT_SHARE_PAGES: &str = "share_pages";
 pub const IMPORT_UNSHARE_PAGES: &str = "unshare_pages";
+pub const IMPORT_STREAM_OPEN: &str = "stream_open";
+pub const IMPORT_STREAM_WRITE: &str = "stream_write";
+pub const IMPORT_STREAM_CLOSE: &str = "stream_close";
 
 /// Export names.
 pub const EXPORT_ABI_VERSION: &str = "rr_abi_version";
 pub const EXPORT_ALLOC: &str = "rr_alloc";
 pub const EXPORT_ON_MESSAGE: &str = "rr_on_message";
 pub const EXPORT_RELEASE: &str = "rr_release";
+pub const EXPORT_ON_STREAM: &str = "rr_on_stream";
+
+/// `rr_on_stream` events: a chunk, the end, an abort.
+pub const STREAM_DATA: u32 = 0;
+pub const STREAM_END: u32 = 1;
+pub const STREAM_ABORT: u32 = 2;
+/// Streams one instance may hold open at once (`stream_open`: `RR_ENOMEM` after).
+pub const MAX_STREAMS: u32 = 16;
+/// Streams one receiving instance takes at once (a stream's first chunk: `RR_ENOMEM` after).
+pub const MAX_STREAMS_IN: u32 = 64;
 
 /// `rr_alloc` must return buffers aligned to at least this many bytes.
 pub const ALLOC_ALIGN: u32 = 8;
@@ -30,7 +43,7 @@ pub const PAGE_SIZE: u32 = 4096;
 /// SDK's `rr_alloc` align them so).
 pub const HUGE_PAGE_SIZE: u32 = 2 << 20;
 
-/// Status codes (`RR_OK` … `RR_EEXITED`).
+/// Status codes (`RR_OK` … `RR_ENO_STREAMS`).
 pub const OK: u32 = 0;
 pub const EUNKNOWN_TARGET: u32 = 1;
 pub const ENOT_ALLOWED: u32 = 2;
@@ -47,5 +60,6 @@ pub const ETIMEDOUT: u32 = 12;
 pub const EPROTO: u32 = 13;
 pub const EINVAL: u32 = 14;
 pub const EEXITED: u32 = 15;
+pub const ENO_STREAMS: u32 = 16;
 /// The largest status the ABI defines.
-pub const STATUS_MAX: u32 = EEXITED;
+pub const STATUS_MAX: u32 = ENO_STREAMS;

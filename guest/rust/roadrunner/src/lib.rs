@@ -21,6 +21,23 @@
 //! roadrunner::receiver!(handle);
 //! ```
 //!
+//! A stream (`Stream`) carries any number of chunks to one target, which takes them with
+//! `stream_receiver!`:
+//!
+//! ```no_run
+//! use roadrunner::StreamEvent;
+//!
+//! fn on_stream(stream: u32, event: StreamEvent<'_>) -> Result<(), roadrunner::Status> {
+//!     match event {
+//!         StreamEvent::Data(chunk) => eprintln!("stream {stream}: {} bytes", chunk.len()),
+//!         StreamEvent::End => eprintln!("stream {stream}: complete"),
+//!         StreamEvent::Abort(code) => eprintln!("stream {stream}: aborted with {code}"),
+//!     }
+//!     Ok(())
+//! }
+//! roadrunner::stream_receiver!(on_stream);
+//! ```
+//!
 //! The `unsafe` code is in this crate only, each block with the reason it is sound; user code
 //! needs none.
 
@@ -29,13 +46,15 @@ mod page_buf;
 pub mod raw;
 mod receiver;
 mod status;
+mod stream;
 
 pub use page_buf::{PageBuf, SharedBuf};
 pub use status::Status;
+pub use stream::{Stream, StreamEvent};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::receiver::{alloc, initialize, on_message, release};
+    pub use crate::receiver::{alloc, initialize, on_message, on_stream, release};
 }
 
 /// A wasm32 address: linear memory is below 4 GiB, so every pointer and length fits in 32 bits.
@@ -169,8 +188,45 @@ pub fn event(name: &str) -> Result<(), Status> {
 /// `handler: fn(&mut [u8], &str) -> Result<(), E>` gets the payload in place (the host's one
 /// copy landed there) and the sender's instance name. An `Err` reaches the sender as
 /// `Status::HandlerError`; a panic as `Status::ReceiverFailed`.
+///
+/// `receiver!(handler, streams: stream_handler)` takes streams too: it adds `rr_on_stream` as
+/// `stream_receiver!` does, beside one set of the shared exports (a crate invokes one of these
+/// macros once; two would define `rr_alloc` twice).
 #[macro_export]
 macro_rules! receiver {
+    ($handler:path) => {
+        $crate::__on_message_export!($handler);
+        $crate::__receiver_exports!();
+    };
+    ($handler:path, streams: $stream_handler:path $(,)?) => {
+        $crate::__on_message_export!($handler);
+        $crate::__on_stream_export!($stream_handler);
+        $crate::__receiver_exports!();
+    };
+}
+
+/// Makes a crate a receiver of streams: exports `rr_on_stream` calling `handler`, plus the
+/// exports every receiver has (`rr_alloc`, `rr_release`, `rr_abi_version`, `_initialize`). A
+/// crate that takes messages too uses `receiver!(handler, streams: stream_handler)` instead.
+///
+/// `handler: fn(u32, StreamEvent<'_>) -> Result<(), E>` gets each event of each incoming
+/// stream with the stream's number, which is distinct among the streams open in this instance
+/// (the host reuses a number after the stream's last event): every chunk in order as
+/// `StreamEvent::Data`, in place, then one `End` or `Abort`. Streams from several senders may be
+/// open at once, their events interleaved, so state kept per stream is keyed by the number. An
+/// `Err` or a panic fails the stream: its sender gets `Status::HandlerError` or
+/// `Status::ReceiverFailed` and no more of its chunks arrive.
+#[macro_export]
+macro_rules! stream_receiver {
+    ($handler:path $(,)?) => {
+        $crate::__on_stream_export!($handler);
+        $crate::__receiver_exports!();
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __on_message_export {
     ($handler:path) => {
         #[export_name = "rr_on_message"]
         pub extern "C" fn __roadrunner_on_message(
@@ -181,6 +237,31 @@ macro_rules! receiver {
         ) -> i32 {
             $crate::__private::on_message(buf, len, source, source_len, $handler)
         }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __on_stream_export {
+    ($handler:path) => {
+        #[export_name = "rr_on_stream"]
+        pub extern "C" fn __roadrunner_on_stream(
+            stream: u32,
+            event: u32,
+            buf: u32,
+            len: u32,
+            status: u32,
+        ) -> i32 {
+            $crate::__private::on_stream(stream, event, buf, len, status, $handler)
+        }
+    };
+}
+
+/// The exports every receiver has, whatever it takes.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __receiver_exports {
+    () => {
         #[export_name = "rr_alloc"]
         pub extern "C" fn __roadrunner_alloc(len: u32) -> u32 {
             $crate::__private::alloc(len)

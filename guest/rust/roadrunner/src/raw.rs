@@ -45,6 +45,18 @@ extern "C" {
     /// in, which the host exports when it traces.
     #[link_name = "span_event"]
     pub fn span_event(name: u32, name_len: u32) -> u32;
+    /// `stream_open(target, target_len, stream_out) -> status`: opens a stream to `target` and
+    /// writes its handle (a `u32`, 1 to `MAX_STREAMS`) to `stream_out`.
+    #[link_name = "stream_open"]
+    pub fn stream_open(target: u32, target_len: u32, stream_out: u32) -> u32;
+    /// `stream_write(stream, buf, len) -> status`: delivers `[buf, buf+len)` as one chunk; the
+    /// stream's first failure so far once it has one.
+    #[link_name = "stream_write"]
+    pub fn stream_write(stream: u32, buf: u32, len: u32) -> u32;
+    /// `stream_close(stream, abort_status) -> status`: 0 delivers the end and returns the
+    /// stream's result, anything else aborts the stream with that code. Frees the handle.
+    #[link_name = "stream_close"]
+    pub fn stream_close(stream: u32, abort_status: u32) -> u32;
 }
 
 // Off wasm32 (docs, `cargo check` on the host) the imports do not exist: every call is refused.
@@ -85,6 +97,24 @@ mod host_stubs {
     pub unsafe fn span_event(_: u32, _: u32) -> u32 {
         crate::abi::EUNAVAILABLE
     }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn stream_open(_: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn stream_write(_: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn stream_close(_: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
 }
 #[cfg(not(target_arch = "wasm32"))]
-pub use host_stubs::{add_counter, reply, send, send_move, share_pages, span_event, unshare_pages};
+pub use host_stubs::{
+    add_counter, reply, send, send_move, share_pages, span_event, stream_close, stream_open,
+    stream_write, unshare_pages,
+};

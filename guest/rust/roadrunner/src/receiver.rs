@@ -2,7 +2,9 @@
 
 use std::alloc::{self, Layout};
 
+use crate::abi;
 use crate::page_buf::PageBuf;
+use crate::stream::StreamEvent;
 
 /// The layout of a buffer for `len` bytes: `PageBuf`'s (page-aligned whole pages, huge-page
 /// aligned from 2 MiB up), so a host may map or move pages into it. `None` for 0 bytes or a size
@@ -60,6 +62,36 @@ pub fn on_message<E>(
     // Instance names are ASCII (the host checks them); anything else would be a host bug.
     let source = std::str::from_utf8(name).unwrap_or("");
     match handler(payload, source) {
+        Ok(()) => 0,
+        Err(_) => 1,
+    }
+}
+
+/// `rr_on_stream`: lends one event of stream `stream` to the handler. A chunk's buffer is
+/// `alloc(len)`'s, released by the host after the call.
+pub fn on_stream<E>(
+    stream: u32,
+    event: u32,
+    buf: u32,
+    len: u32,
+    status: u32,
+    handler: fn(u32, StreamEvent<'_>) -> Result<(), E>,
+) -> i32 {
+    let event = match event {
+        abi::STREAM_DATA => StreamEvent::Data(if len == 0 {
+            &mut []
+        } else {
+            // SAFETY: as in `on_message`: the host called `alloc(len)`, got `buf`, checked that
+            // [buf, buf+len) lies in this memory and filled it, and releases it only after this
+            // function returns, so this is the only reference to it.
+            unsafe { std::slice::from_raw_parts_mut(buf as usize as *mut u8, len as usize) }
+        }),
+        abi::STREAM_END => StreamEvent::End,
+        abi::STREAM_ABORT => StreamEvent::Abort(status),
+        // An event this SDK does not know: a host that breaks the ABI. Fail the stream.
+        _ => return 1,
+    };
+    match handler(stream, event) {
         Ok(()) => 0,
         Err(_) => 1,
     }

@@ -1,4 +1,4 @@
-//! `Status`: what a send or a reply returns when it did not succeed.
+//! `Status`: what a send, a reply or a stream returns when it did not succeed.
 
 use crate::abi;
 use std::fmt;
@@ -37,6 +37,8 @@ pub enum Status {
     Invalid,
     /// The receiver called `proc_exit` while serving the message.
     Exited,
+    /// The receiver takes no streams (it exports no `rr_on_stream`).
+    NoStreams,
     /// A status this SDK does not know (a newer host).
     Unrecognized(u32),
 }
@@ -69,6 +71,7 @@ impl Status {
             abi::EPROTO => Status::Proto,
             abi::EINVAL => Status::Invalid,
             abi::EEXITED => Status::Exited,
+            abi::ENO_STREAMS => Status::NoStreams,
             other => Status::Unrecognized(other),
         }
     }
@@ -91,6 +94,7 @@ impl Status {
             Status::Proto => abi::EPROTO,
             Status::Invalid => abi::EINVAL,
             Status::Exited => abi::EEXITED,
+            Status::NoStreams => abi::ENO_STREAMS,
             Status::Unrecognized(raw) => raw,
         }
     }
@@ -113,6 +117,7 @@ impl Status {
             Status::Proto => "protocol error",
             Status::Invalid => "invalid argument",
             Status::Exited => "receiver exited",
+            Status::NoStreams => "receiver takes no streams",
             Status::Unrecognized(_) => "unknown status",
         }
     }

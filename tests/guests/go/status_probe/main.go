@@ -53,6 +53,7 @@ var constants = []struct {
 	{"Proto", roadrunner.Proto},
 	{"Invalid", roadrunner.Invalid},
 	{"Exited", roadrunner.Exited},
+	{"NoStreams", roadrunner.NoStreams},
 }
 
 func payload(size string) []byte {

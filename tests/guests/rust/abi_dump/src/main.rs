@@ -11,10 +11,14 @@ fn main() {
         ("RR_IMPORT_SEND_MOVE", abi::IMPORT_SEND_MOVE),
         ("RR_IMPORT_SHARE_PAGES", abi::IMPORT_SHARE_PAGES),
         ("RR_IMPORT_UNSHARE_PAGES", abi::IMPORT_UNSHARE_PAGES),
+        ("RR_IMPORT_STREAM_OPEN", abi::IMPORT_STREAM_OPEN),
+        ("RR_IMPORT_STREAM_WRITE", abi::IMPORT_STREAM_WRITE),
+        ("RR_IMPORT_STREAM_CLOSE", abi::IMPORT_STREAM_CLOSE),
         ("RR_EXPORT_ABI_VERSION", abi::EXPORT_ABI_VERSION),
         ("RR_EXPORT_ALLOC", abi::EXPORT_ALLOC),
         ("RR_EXPORT_ON_MESSAGE", abi::EXPORT_ON_MESSAGE),
         ("RR_EXPORT_RELEASE", abi::EXPORT_RELEASE),
+        ("RR_EXPORT_ON_STREAM", abi::EXPORT_ON_STREAM),
     ];
     for (name, value) in strings {
         println!("{name} {value}");
@@ -24,6 +28,11 @@ fn main() {
         ("RR_ALLOC_ALIGN", abi::ALLOC_ALIGN),
         ("RR_PAGE_SIZE", abi::PAGE_SIZE),
         ("RR_HUGE_PAGE_SIZE", abi::HUGE_PAGE_SIZE),
+        ("RR_STREAM_DATA", abi::STREAM_DATA),
+        ("RR_STREAM_END", abi::STREAM_END),
+        ("RR_STREAM_ABORT", abi::STREAM_ABORT),
+        ("RR_MAX_STREAMS", abi::MAX_STREAMS),
+        ("RR_MAX_STREAMS_IN", abi::MAX_STREAMS_IN),
         ("RR_OK", abi::OK),
         ("RR_EUNKNOWN_TARGET", abi::EUNKNOWN_TARGET),
         ("RR_ENOT_ALLOWED", abi::ENOT_ALLOWED),
@@ -40,6 +49,7 @@ fn main() {
         ("RR_EPROTO", abi::EPROTO),
         ("RR_EINVAL", abi::EINVAL),
         ("RR_EEXITED", abi::EEXITED),
+        ("RR_ENO_STREAMS", abi::ENO_STREAMS),
         ("RR_STATUS_MAX", abi::STATUS_MAX),
     ];
     for (name, value) in numbers {

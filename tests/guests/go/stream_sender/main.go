@@ -1,0 +1,86 @@
+// Streams patterned chunks to a target, as tests/guests/rust/stream_sender. Usage:
+//
+//	stream_sender TARGET N SIZE [HOW]
+//
+// opens a stream to TARGET and writes N chunks of SIZE bytes, byte j of chunk i being
+// (i*131 + j*7) & 0xff, then ends it as HOW says: "end" (the default) closes it (the status is
+// the stream's result), "abort:CODE" aborts it with CODE (the status is the abort's), "leak"
+// leaves it open and exits, so the host aborts it when the instance ends. Prints
+// `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when the
+// status is OK, 1 otherwise, 64 for bad arguments (Rust's "drop" among them: a Go Stream has no
+// destructor). A failed write stops the writing and aborts
+// the stream with Unavailable.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"roadrunner.dev/guest"
+)
+
+func status(err error) roadrunner.Status {
+	if err == nil {
+		return roadrunner.OK
+	}
+	var st roadrunner.Status
+	if !errors.As(err, &st) {
+		return roadrunner.HandlerError
+	}
+	return st
+}
+
+func main() {
+	if len(os.Args) < 4 {
+		os.Exit(64)
+	}
+	count, err1 := strconv.Atoi(os.Args[2])
+	size, err2 := strconv.Atoi(os.Args[3])
+	if err1 != nil || err2 != nil || count < 0 || size < 0 {
+		os.Exit(64)
+	}
+	how := "end"
+	if len(os.Args) > 4 {
+		how = os.Args[4]
+	}
+	if how != "end" && how != "leak" && !strings.HasPrefix(how, "abort:") {
+		os.Exit(64)
+	}
+	chunks, bytes := 0, 0
+	st := func() roadrunner.Status {
+		s, err := roadrunner.OpenStream(os.Args[1])
+		if err != nil {
+			return status(err)
+		}
+		chunk := make([]byte, size)
+		for i := 0; i < count; i++ {
+			for j := range chunk {
+				chunk[j] = byte((i*131 + j*7) & 0xff)
+			}
+			if _, err := s.Write(chunk); err != nil {
+				s.Abort(roadrunner.Unavailable)
+				return status(err)
+			}
+			chunks++
+			bytes += size
+		}
+		if code, ok := strings.CutPrefix(how, "abort:"); ok {
+			n, err := strconv.ParseUint(code, 10, 32)
+			if err != nil {
+				n = 1
+			}
+			return status(s.Abort(roadrunner.Status(n)))
+		}
+		if how == "leak" {
+			return roadrunner.OK
+		}
+		return status(s.Close())
+	}()
+	fmt.Printf("stream status=%s chunks=%d bytes=%d\n", st.String(), chunks, bytes)
+	if st != roadrunner.OK {
+		os.Exit(1)
+	}
+}

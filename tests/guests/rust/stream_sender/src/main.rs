@@ -1,0 +1,60 @@
+//! Streams patterned chunks to a target: `rust_stream_sender TARGET N SIZE [HOW]` opens a stream
+//! to TARGET and writes N chunks of SIZE bytes, byte j of chunk i being (i*131 + j*7) & 0xff, then
+//! ends it as HOW says:
+//!   end (the default)  close it (the status is the stream's result)
+//!   abort:CODE         abort it with CODE (the status is the abort's)
+//!   drop               drop it unclosed, which the SDK turns into an abort with RR_EUNAVAILABLE
+//!   leak               leave it open and exit, so the host aborts it when the instance ends
+//! Prints `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when
+//! the status is RR_OK, 1 otherwise, 64 for bad arguments. A failed write stops the writing and
+//! drops the stream.
+
+use roadrunner::{Status, Stream};
+
+fn chunk(i: usize, size: usize) -> Vec<u8> {
+    (0..size)
+        .map(|j| ((i * 131 + j * 7) & 0xff) as u8)
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() < 4 {
+        std::process::exit(64);
+    }
+    let parse = |s: &str| {
+        s.parse::<usize>()
+            .unwrap_or_else(|_| std::process::exit(64))
+    };
+    let (target, count, size) = (&args[1], parse(&args[2]), parse(&args[3]));
+    let how = args.get(4).map_or("end", String::as_str);
+    if !matches!(how, "end" | "drop" | "leak") && !how.starts_with("abort:") {
+        std::process::exit(64);
+    }
+    let (mut chunks, mut bytes) = (0usize, 0usize);
+    let result = Stream::open(target).and_then(|mut stream| {
+        for i in 0..count {
+            stream.write(&chunk(i, size))?;
+            chunks += 1;
+            bytes += size;
+        }
+        match (how, how.split_once(':')) {
+            (_, Some(("abort", code))) => stream.abort(code.parse().unwrap_or(1)),
+            ("drop", _) => {
+                drop(stream);
+                Ok(())
+            }
+            ("leak", _) => {
+                std::mem::forget(stream);
+                Ok(())
+            }
+            _ => stream.close(),
+        }
+    });
+    let name = match result {
+        Ok(()) => "ok",
+        Err(status) => Status::name(status),
+    };
+    println!("stream status={name} chunks={chunks} bytes={bytes}");
+    std::process::exit(if result.is_ok() { 0 } else { 1 });
+}
