@@ -153,7 +153,57 @@ host::DeliveryResult ReplicaEndpoint::deliverOnce(const host::Delivery& delivery
   return result;
 }
 
+host::DeliveryResult ReplicaEndpoint::deliverStream(const host::Delivery& delivery) {
+  const std::uint64_t id = delivery.stream.id;
+  const bool last = delivery.stream.event != host::StreamEvent::kData;
+  std::shared_ptr<SocketEndpoint> endpoint;
+  {
+    const std::scoped_lock lock(mutex_);
+    if (const auto it = pinned_.find(id); it != pinned_.end()) {
+      endpoint = it->second;
+      if (last) {
+        pinned_.erase(it);
+      }
+    }
+  }
+  if (endpoint) {
+    host::DeliveryResult result = endpoint->deliver(delivery);
+    if (result.status != host::Status::kOk && !last) {
+      const std::scoped_lock lock(mutex_);
+      pinned_.erase(id);  // the stream failed: its next event finds no replica
+    }
+    return result;
+  }
+  if (delivery.stream.seq > 0) {
+    // Its replica failed it before: an abort has nothing left to reach.
+    return {.status = delivery.stream.event == host::StreamEvent::kAbort
+                          ? host::Status::kOk
+                          : host::Status::kUnavailable};
+  }
+  host::DeliveryResult result{.status = host::Status::kUnavailable, .not_sent = true};
+  for (const bool force : {false, true}) {
+    auto tries = candidates(force);
+    tries.resize(std::min(tries.size(), options_.max_tries));
+    for (const auto& candidate : tries) {
+      result = candidate->deliver(delivery);
+      if (!result.not_sent) {
+        if (result.status == host::Status::kOk && !last) {
+          const std::scoped_lock lock(mutex_);
+          pinned_[id] = candidate;
+        }
+        return result;
+      }
+      markDown(candidate.get());
+    }
+  }
+  return result;
+}
+
 void ReplicaEndpoint::deliverAsync(const host::Delivery& delivery, host::Completion& completion) {
+  if (delivery.stream.event != host::StreamEvent::kNone) {
+    completion.done(deliverStream(delivery));
+    return;
+  }
   host::DeliveryResult result = deliverOnce(delivery, false);
   if (result.not_sent) {
     // No replica took it: the set may have changed since the last resolution.

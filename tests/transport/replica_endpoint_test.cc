@@ -110,6 +110,27 @@ TEST_F(ReplicaEndpointTest, DeliveriesTakeTurnsOverTheReplicas) {
   EXPECT_EQ(ep.replicas().size(), 2U);
 }
 
+TEST_F(ReplicaEndpointTest, AStreamStaysWithTheReplicaItsFirstChunkReached) {
+  auto ep = endpoint();
+  const std::array<std::byte, 16> chunk{};
+  for (int stream = 0; stream < 2; ++stream) {
+    const std::uint64_t id = host::nextStreamId();
+    for (std::uint64_t seq = 0; seq < 6; ++seq) {
+      const host::Delivery d{
+          .source = "test",
+          .payload = seq < 5 ? std::span<const std::byte>(chunk) : std::span<const std::byte>{},
+          .stream = {.event = seq < 5 ? host::StreamEvent::kData : host::StreamEvent::kEnd,
+                     .id = id,
+                     .seq = seq}};
+      ASSERT_EQ(ep.deliver(d).status, Status::kOk) << stream << " " << seq;
+    }
+    // Every event of the stream so far went to one replica: 6 or 0, then 12, 6 or 0 each.
+    EXPECT_EQ(receivers_[0].runs.load() % 6, 0) << "stream " << stream;
+    EXPECT_EQ(receivers_[1].runs.load() % 6, 0) << "stream " << stream;
+  }
+  EXPECT_EQ(receivers_[0].runs.load() + receivers_[1].runs.load(), 12);
+}
+
 TEST_F(ReplicaEndpointTest, AResolverThatFailsKeepsTheReplicasItKnew) {
   auto ep = endpoint();
   ASSERT_EQ(send(ep), Status::kOk);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +40,8 @@ struct ReplicaEndpointOptions {
 ///   and at once when no replica could be reached: new replicas join, ones gone from the answer
 ///   leave. One thread asks while the others send to the replicas known; a failed resolution
 ///   (DNS down) keeps them.
+/// - **Streams.** A stream's first event goes to a replica as a message does; its later events
+///   follow it to the same replica until its end.
 /// - **Failures.** A delivery that could not connect to its replica (`not_sent`: the replica
 ///   never saw it) goes to the next replica, and the failed one is passed over for `down_for`.
 ///   A delivery that failed after its bytes left is never sent again: the replica may have run
@@ -85,6 +88,8 @@ class ReplicaEndpoint final : public host::Endpoint {
   void merge(std::vector<Address> addresses);
   void markDown(const SocketEndpoint* endpoint);
   [[nodiscard]] host::DeliveryResult deliverOnce(const host::Delivery& delivery, bool force);
+  /// A stream's event: its first goes to a replica as a delivery does, the rest to the same one.
+  [[nodiscard]] host::DeliveryResult deliverStream(const host::Delivery& delivery);
 
   std::string display_;
   Resolve resolve_;
@@ -99,6 +104,8 @@ class ReplicaEndpoint final : public host::Endpoint {
   bool resolved_ = false;   ///< an answer (or a failure) came at least once
   bool resolving_ = false;  ///< a thread is asking now
   std::size_t next_ = 0;
+  /// Each open stream's replica, by stream id, from its first event to its last.
+  std::map<std::uint64_t, std::shared_ptr<SocketEndpoint>> pinned_;
 };
 
 }  // namespace rr::transport
