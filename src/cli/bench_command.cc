@@ -6,11 +6,38 @@
 #include "roadrunner/base/net_grant.h"
 
 #include "../../bench/harness/harness.h"
+#include "../../bench/harness/stream_workload.h"
 #include "../../bench/soak/soak.h"
 #include "cli.h"
 #include "options.h"
 
 namespace rr::cli {
+
+namespace {
+
+int streamBench(std::vector<std::string> modes, const std::string& stream_size,
+                const std::string& chunk, int runs, const bench::Options& chain) {
+  bench::StreamOptions options{.runs = runs,
+                               .guest_dir = chain.guest_dir,
+                               .roadrunner_exe = chain.roadrunner_exe,
+                               .network_host = chain.network_host,
+                               .json_path = chain.json_path};
+  if (!modes.empty()) {
+    options.modes = std::move(modes);
+  }
+  if (!stream_size.empty()) {
+    options.total = *streamBytes(stream_size);  // checked
+  }
+  if (!chunk.empty()) {
+    options.chunk = static_cast<std::uint32_t>(bench::parseSizes(chunk)->front());
+  }
+  if (auto r = bench::runStreamWorkload(options); !r) {
+    return reportError(r.error());
+  }
+  return 0;
+}
+
+}  // namespace
 
 int benchCommand(Args args) {
   const auto app = makeApp("bench");
@@ -23,6 +50,24 @@ int benchCommand(Args args) {
   std::string fanouts;
   std::string fanout_size;
   std::string splice_threshold;
+  std::string workload = "chain";
+  std::string stream_size;
+  std::string chunk;
+  app->add_option("--workload", workload,
+                  "chain (the default: every workload above) or stream: streams per mode "
+                  "(embedded, kernel, network) against the mode's one-stream limit, a bounded "
+                  "run of --stream-size with every function's memory capped at 64 MiB, and a "
+                  "three-stage pipeline streamed against whole sends (docs/benchmarks.md)")
+      ->type_name("NAME")
+      ->check(CLI::IsMember({"chain", "stream"}));
+  app->add_option("--stream-size", stream_size,
+                  "the stream workload's bounded run: bytes through producer -> transform -> "
+                  "sink (default 16G)")
+      ->type_name("SIZE")
+      ->check(streamSize());
+  app->add_option("--chunk", chunk, "the stream workload's chunk size (default 1M)")
+      ->type_name("SIZE")
+      ->check(payloadSizes(false));
   app->add_flag("--quick", quick,
                 "every system, the sizes 1M,16M,100M and fan-out 1,10, where --modes, --sizes "
                 "and --fanout do not say otherwise (about two minutes)");
@@ -104,6 +149,10 @@ int benchCommand(Args args) {
       "loopback TCP of the same size (docs/benchmarks.md).");
   if (auto status = parse(*app, args)) {
     return *status;
+  }
+  if (workload == "stream") {
+    return streamBench(app->count("--modes") > 0 ? splitList(systems) : std::vector<std::string>{},
+                       stream_size, chunk, app->count("--runs") > 0 ? options.runs : 3, options);
   }
   options.paper = paper;
   if (app->count("--modes") > 0) {

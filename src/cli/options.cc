@@ -247,6 +247,30 @@ CLI::Validator payloadSizes(bool list) {
           ""};
 }
 
+std::optional<std::uint64_t> streamBytes(std::string_view text) {
+  std::uint64_t unit = 1;
+  if (!text.empty() && std::string_view("KkMmGg").contains(text.back())) {
+    const char s = static_cast<char>(std::tolower(static_cast<unsigned char>(text.back())));
+    unit = s == 'k' ? 1ULL << 10U : s == 'm' ? 1ULL << 20U : 1ULL << 30U;
+    text.remove_suffix(1);
+  }
+  const auto n = decimal(text);
+  if (!n || *n == 0 || *n > (1ULL << 40U) / unit || (*n * unit) % 8 != 0) {
+    return std::nullopt;
+  }
+  return *n * unit;
+}
+
+CLI::Validator streamSize() {
+  return {[](std::string& value) -> std::string {
+            return streamBytes(value) ? std::string()
+                                      : "'" + value +
+                                            "' is not a stream length (N, NK, NM or NG; a "
+                                            "multiple of 8 bytes, up to 1 TiB)";
+          },
+          ""};
+}
+
 std::vector<std::string> splitList(const std::string& list) {
   std::vector<std::string> items;
   for (const auto item : std::views::split(list, ',')) {

@@ -61,6 +61,11 @@ CLI::Validator preopen();
 /// `list`, a comma-separated list of them.
 CLI::Validator payloadSizes(bool list);
 
+/// A stream's length: N, NK, NM or NG (powers of 1024), a multiple of 8 bytes from 8 bytes to
+/// 1 TiB (no wasm32 bound: a stream never sits whole in memory). nullopt otherwise.
+[[nodiscard]] std::optional<std::uint64_t> streamBytes(std::string_view text);
+CLI::Validator streamSize();
+
 /// Values accepted by `parse`, a function from std::string to Result<T>; its error's detail is
 /// the message.
 template <typename Parse>

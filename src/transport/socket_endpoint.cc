@@ -116,8 +116,8 @@ SocketEndpoint::~SocketEndpoint() {
     for (auto& [id, fd] : connections_) {
       (void)fd.release();
     }
-    for (auto& [id, fd] : streams_) {
-      (void)fd.release();
+    for (auto& [id, stream] : streams_) {
+      (void)stream->fd.release();
     }
     for (auto& [id, p] : pipes_) {
       (void)p.read_end.release();
@@ -322,21 +322,35 @@ void SocketEndpoint::deliverAsync(const host::Delivery& delivery, host::Completi
   queue_cv_.notify_one();
 }
 
-Result<int> SocketEndpoint::streamConnection(const host::Delivery& d) {
+Result<std::shared_ptr<SocketEndpoint::StreamConnection>> SocketEndpoint::streamConnection(
+    const host::Delivery& d) {
   {
     const std::scoped_lock lock(mutex_);
     if (const auto it = streams_.find(d.stream.id); it != streams_.end()) {
-      return it->second.get();
+      return it->second;
     }
   }
   if (d.stream.seq > 0) {
     return fail(Errc::kNotFound, "stream", "its connection was lost");
   }
   RR_ASSIGN_OR_RETURN(UniqueFd fd, connect());
-  const int raw = fd.get();
+  auto stream = std::make_shared<StreamConnection>();
+  stream->fd = std::move(fd);
   const std::scoped_lock lock(mutex_);
-  streams_[d.stream.id] = std::move(fd);
-  return raw;
+  streams_[d.stream.id] = stream;
+  return stream;
+}
+
+Result<> SocketEndpoint::readStreamResponse(StreamConnection& stream) {
+  std::array<std::byte, proto::kResponseHeaderSize> raw{};
+  RR_RETURN_IF_ERROR(sys::recvExact(stream.fd.get(), raw));
+  RR_ASSIGN_OR_RETURN(const proto::ResponseHeader response, proto::decodeResponse(raw));
+  --stream.unanswered;
+  stream.copied += response.copied;
+  if (stream.failed == Status::kOk) {
+    stream.failed = static_cast<Status>(response.status);  // at most RR_STATUS_MAX: decoded
+  }
+  return {};
 }
 
 host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
@@ -347,15 +361,19 @@ host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
       return {};  // its connection is gone: the receiving host aborted it when it closed
     }
   }
+  auto stream = streamConnection(d);
+  if (!stream) {
+    RR_LOG_WARN("stream to {} ({}): {}", target_, address_.str(), stream.error().message());
+    return {.status = Status::kUnavailable, .not_sent = d.stream.seq == 0};
+  }
+  StreamConnection& s = **stream;
   const auto forget = [&] {
+    if (options_.thread_private_fds) {
+      (void)s.fd.release();  // closed with the opening thread's descriptor table
+    }
     const std::scoped_lock lock(mutex_);
     streams_.erase(d.stream.id);
   };
-  auto fd = streamConnection(d);
-  if (!fd) {
-    RR_LOG_WARN("stream to {} ({}): {}", target_, address_.str(), fd.error().message());
-    return {.status = Status::kUnavailable, .not_sent = d.stream.seq == 0};
-  }
   const std::uint32_t event = d.stream.event == host::StreamEvent::kData  ? proto::kStreamData
                               : d.stream.event == host::StreamEvent::kEnd ? proto::kStreamEnd
                                                                           : proto::kStreamAbort;
@@ -374,21 +392,27 @@ host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
                               iovec{target_.data(), target_.size()},
                               iovec{part.data(), part.size()},
                               iovec{const_cast<std::byte*>(d.payload.data()), d.payload.size()}};
-  auto sent = sys::sendAll(*fd, iov);
-  std::array<std::byte, proto::kResponseHeaderSize> raw{};
-  auto received = sent ? sys::recvExact(*fd, raw) : Result<>(std::unexpected(sent.error()));
-  auto response = received ? proto::decodeResponse(raw)
-                           : Result<proto::ResponseHeader>(std::unexpected(received.error()));
-  if (!response) {
-    forget();
-    RR_LOG_WARN("stream to {} ({}): {}", target_, address_.str(), response.error().message());
-    return {.status = statusFor(response.error())};
+  Result<> ok = sys::sendAll(s.fd.get(), iov);
+  if (ok) {
+    ++s.unanswered;
   }
+  // A chunk leaves kStreamWindow unanswered; the end or an abort waits for every response.
+  const std::uint32_t keep = last ? 0 : kStreamWindow;
+  while (ok && s.unanswered > keep) {
+    ok = readStreamResponse(s);
+  }
+  if (!ok) {
+    RR_LOG_WARN("stream to {} ({}): {}", target_, address_.str(), ok.error().message());
+    const Status status = statusFor(ok.error());
+    forget();
+    return {.status = status};
+  }
+  host::DeliveryResult result{.status = s.failed,
+                              .copied_bytes = d.payload.size() + std::exchange(s.copied, 0)};
   if (last) {
     forget();  // closes the connection: the stream is over
   }
-  return {.status = static_cast<Status>(response->status),  // at most RR_STATUS_MAX: decoded
-          .copied_bytes = d.payload.size() + response->copied};
+  return result;
 }
 
 host::DeliveryResult SocketEndpoint::transfer(const host::Delivery& d) {

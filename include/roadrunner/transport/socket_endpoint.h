@@ -69,9 +69,12 @@ struct SocketEndpointOptions {
 ///
 /// Streams (Delivery::stream): each stream has a connection of its own, made at its first event
 /// and closed after its last; a chunk's frame (proto::kFlagStream) carries it on the socket (2
-/// copies, both by the kernel) and the response comes once the receiving guest holds it. A
-/// stream whose connection failed gets kUnavailable from then on; the receiving host, seeing the
-/// connection close before the stream's end, aborts it there.
+/// copies, both by the kernel) and its response comes once the receiving guest holds it. A chunk
+/// completes once it is written and the response for the chunk before it has come (at most
+/// kStreamWindow chunks unanswered), so the socket never idles for a round trip between chunks;
+/// a failure therefore reaches the sender one chunk late at most, and the end waits for every
+/// response. A stream whose connection failed gets kUnavailable from then on; the receiving
+/// host, seeing the connection close before the stream's end, aborts it there.
 ///
 /// Connections are persistent, one per calling thread, and replaced transparently when the
 /// receiver restarted (a hung-up idle connection is detected before sending) or refused a frame
@@ -82,6 +85,9 @@ struct SocketEndpointOptions {
 /// Thread-safety: `deliverAsync` from any thread (it completes before returning).
 class SocketEndpoint final : public host::Endpoint {
  public:
+  /// Stream chunks written but not yet answered when a write completes.
+  static constexpr std::uint32_t kStreamWindow = 1;
+
   /// `target` is the receiving function's name, carried in every frame and checked by the server.
   SocketEndpoint(Address address, std::string target, SocketEndpointOptions options);
   ~SocketEndpoint() override;
@@ -102,6 +108,13 @@ class SocketEndpoint final : public host::Endpoint {
   [[nodiscard]] std::vector<double> takeLatencies();
 
  private:
+  // A stream's connection (in the opening thread's fd table) and its chunks still unanswered.
+  struct StreamConnection {
+    UniqueFd fd;
+    std::uint32_t unanswered = 0;
+    host::Status failed = host::Status::kOk;  // the first failure its responses reported
+    std::uint64_t copied = 0;                 // by the receiving host, from its responses
+  };
   // A sending thread's pooled memfd and its MAP_SHARED mapping. Replaced whole, never edited:
   // the old one stays intact until a larger one exists.
   struct Memfd {
@@ -111,7 +124,9 @@ class SocketEndpoint final : public host::Endpoint {
   [[nodiscard]] host::DeliveryResult transfer(const host::Delivery& d);
   [[nodiscard]] host::DeliveryResult transferStream(const host::Delivery& d);
   // The stream's connection (made for its first event), or an error.
-  [[nodiscard]] Result<int> streamConnection(const host::Delivery& d);
+  [[nodiscard]] Result<std::shared_ptr<StreamConnection>> streamConnection(const host::Delivery& d);
+  // Reads one response of `stream`'s into its failure and copy count.
+  [[nodiscard]] static Result<> readStreamResponse(StreamConnection& stream);
   [[nodiscard]] Result<int> connection();
   void dropConnection();
   [[nodiscard]] Result<Memfd*> memfdFor(std::size_t len);
@@ -147,7 +162,7 @@ class SocketEndpoint final : public host::Endpoint {
   std::map<std::thread::id, std::unique_ptr<Memfd>> memfds_;
   std::map<std::thread::id, sys::SplicePipe> pipes_;
   std::map<std::thread::id, std::unique_ptr<MailboxConnection>> mailboxes_;
-  std::map<std::uint64_t, UniqueFd> streams_;  // by stream id; in the opening thread's fd table
+  std::map<std::uint64_t, std::shared_ptr<StreamConnection>> streams_;  // by stream id
   std::atomic<bool> mailbox_refused_{false};
   // own_thread: queued deliveries and the thread that serves them.
   struct Job {

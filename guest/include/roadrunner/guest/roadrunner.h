@@ -93,10 +93,11 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_clos
   return (rr_status_t)rr_raw_stream_close((int32_t)stream, 0);
 }
 
-/* Cuts the stream short: each receiver's handler gets RR_STREAM_ABORT with why (non-zero).
- * Frees the handle. */
+/* Cuts the stream short: each receiver's handler gets RR_STREAM_ABORT with why (0:
+ * RR_EUNAVAILABLE). Frees the handle. */
 static inline rr_status_t rr_stream_abort(rr_stream_t stream, rr_status_t why) {
-  return (rr_status_t)rr_raw_stream_close((int32_t)stream, (int32_t)(why != 0 ? why : 1));
+  return (rr_status_t)rr_raw_stream_close((int32_t)stream,
+                                          (int32_t)(why != 0 ? why : RR_EUNAVAILABLE));
 }
 
 /* Delivers len bytes at buf to the function named target. With reply != NULL, the receiver's

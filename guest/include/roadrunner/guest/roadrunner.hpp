@@ -36,6 +36,7 @@ enum class Status : rr_status_t {
   kProto = RR_EPROTO,
   kInvalid = RR_EINVAL,
   kExited = RR_EEXITED,
+  kNoStreams = RR_ENO_STREAMS,
 };
 
 [[nodiscard]] inline const char* name(Status s) noexcept {
@@ -164,6 +165,108 @@ class SharedBuffer {
   SharedBuffer(std::byte* data, uint32_t len) noexcept : data_(data), len_(len) {}
   std::byte* data_;
   uint32_t len_;
+};
+
+/// An open stream to one target (a function, a member "group#k" or a fan-out group): chunks
+/// written in order, then the end (close) or an abort (abort). Owns the host's handle; move-only.
+///
+/// Each write is one chunk, which the receiver's handler gets whole, in its own buffer. write
+/// returns once every receiver holds a copy of the chunk, not when its handler is done with it, so
+/// the sender fills its next chunk while the receiver works on this one; a slow receiver makes the
+/// sender wait. The stream's first failure sticks: later writes return it and deliver nothing, and
+/// close returns it. A Stream destroyed (or assigned over) while open is aborted with
+/// kUnavailable, so a receiver never takes a stream cut short for a complete one. A function holds
+/// at most RR_MAX_STREAMS (16) open at once.
+///
+///   auto [st, stream] = rr::guest::Stream::open("sink");
+///   for (std::size_t i = 0; st == Status::kOk && i < n; ++i) {
+///     st = stream.write(chunk(i));
+///   }
+///   if (st == Status::kOk) {
+///     st = stream.close();  // else ~Stream aborts it
+///   }
+class Stream {
+ public:
+  /// A stream to `target`, or kNoMemory when 16 are open, or the status send would give for the
+  /// target (kUnknownTarget, kNotAllowed, kInvalid); kNoStreams, for a receiver that takes no
+  /// streams, here or at the first write. Nothing reaches the receiver before the first chunk.
+  /// On failure the Stream is closed (isOpen() is false).
+  [[nodiscard]] static std::pair<Status, Stream> open(std::string_view target) noexcept {
+    uint32_t handle = 0;
+    const auto st = static_cast<Status>(
+        rr_raw_stream_open(static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
+                           static_cast<int32_t>(target.size()),
+                           static_cast<int32_t>(reinterpret_cast<uintptr_t>(&handle))));
+    if (st != Status::kOk) {
+      return {st, Stream()};
+    }
+    if (handle == 0) {
+      return {Status::kProto, Stream()};  // success without a handle: the host broke the ABI
+    }
+    return {Status::kOk, Stream(handle)};
+  }
+
+  /// A closed stream: write, close and abort return kInvalid.
+  Stream() noexcept = default;
+  Stream(Stream&& other) noexcept : handle_(std::exchange(other.handle_, 0)) {}
+  Stream& operator=(Stream&& other) noexcept {
+    if (this != &other) {
+      abandon();
+      handle_ = std::exchange(other.handle_, 0);
+    }
+    return *this;
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  ~Stream() { abandon(); }
+
+  /// Whether the stream is open: opened, and neither closed nor aborted since.
+  [[nodiscard]] bool isOpen() const noexcept { return handle_ != 0; }
+  /// The host's number for the stream (for logs), 0 once closed.
+  [[nodiscard]] uint32_t handle() const noexcept { return handle_; }
+
+  /// Delivers `chunk` as the stream's next chunk (an empty one too). kOk, or the stream's first
+  /// failure so far (kHandler: a receiver's handler failed a chunk; kReceiverFailed: it trapped;
+  /// kUnavailable: a receiver went away), after which nothing more is delivered. The stream stays
+  /// open: close it to hear its result, or let the destructor abort it. kInvalid once closed.
+  [[nodiscard]] Status write(std::span<const std::byte> chunk) noexcept {
+    if (handle_ == 0) {
+      return Status::kInvalid;
+    }
+    return static_cast<Status>(
+        rr_raw_stream_write(static_cast<int32_t>(handle_),
+                            static_cast<int32_t>(reinterpret_cast<uintptr_t>(chunk.data())),
+                            static_cast<int32_t>(chunk.size())));
+  }
+
+  /// Delivers the end and waits until every receiver's handler has seen it: kOk when each took
+  /// the whole stream, else the stream's first failure (the receivers then heard an abort).
+  /// Closes the stream either way; kInvalid if it was closed already.
+  [[nodiscard]] Status close() noexcept { return finish(Status::kOk); }
+
+  /// Cuts the stream short: each receiver's handler gets RR_STREAM_ABORT with `why` instead of
+  /// the end. kOk (which would read as the end) aborts with kUnavailable. Returns the host's status
+  /// for the abort; kInvalid if the stream was closed already.
+  Status abort(Status why) noexcept {
+    return finish(why == Status::kOk ? Status::kUnavailable : why);
+  }
+
+ private:
+  explicit Stream(uint32_t handle) noexcept : handle_(handle) {}
+  // Forgets the handle before the call: the host may give the number to the next stream opened.
+  Status finish(Status code) noexcept {
+    if (handle_ == 0) {
+      return Status::kInvalid;
+    }
+    return static_cast<Status>(rr_raw_stream_close(static_cast<int32_t>(std::exchange(handle_, 0)),
+                                                   static_cast<int32_t>(code)));
+  }
+  void abandon() noexcept {
+    if (handle_ != 0) {
+      (void)finish(Status::kUnavailable);
+    }
+  }
+  uint32_t handle_ = 0;  // 1 to RR_MAX_STREAMS while open
 };
 
 /// Inside a handler: the bytes the sender receives as its reply.

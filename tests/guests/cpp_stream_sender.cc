@@ -1,0 +1,88 @@
+// Streams patterned chunks to a target with the C++ veneer's Stream, as
+// tests/guests/rust/stream_sender: cpp_stream_sender TARGET N SIZE [HOW] opens a stream to TARGET
+// and writes N chunks of SIZE bytes, byte j of chunk i being (i*131 + j*7) & 0xff, then ends it as
+// HOW says:
+//   end (the default)  close it (the status is the stream's result)
+//   abort:CODE         abort it with CODE (the status is the abort's)
+//   drop               destroy it unclosed, which ~Stream turns into an abort with RR_EUNAVAILABLE
+//   leak               leave it open and exit, so the host aborts it when the instance ends
+// Prints `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when
+// the status is RR_OK, 1 otherwise, 64 for bad arguments. A failed write stops the writing and
+// destroys the stream.
+#define ROADRUNNER_IMPLEMENTATION
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <roadrunner/guest/roadrunner.hpp>
+
+namespace {
+
+using rr::guest::Status;
+using rr::guest::Stream;
+
+bool parse(const char* text, unsigned long& out) {
+  char* end = nullptr;
+  errno = 0;
+  out = std::strtoul(text, &end, 10);
+  return errno == 0 && end != text && *end == '\0' && text[0] != '-';
+}
+
+void fill(std::vector<std::byte>& chunk, unsigned long i) {
+  for (std::size_t j = 0; j < chunk.size(); ++j) {
+    chunk[j] = static_cast<std::byte>((i * 131 + j * 7) & 0xff);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  unsigned long count = 0;
+  unsigned long size = 0;
+  if (argc < 4 || !parse(argv[2], count) || !parse(argv[3], size)) {
+    return 64;
+  }
+  const std::string_view how = argc > 4 ? argv[4] : "end";
+  if (how != "end" && how != "drop" && how != "leak" && !how.starts_with("abort:")) {
+    return 64;
+  }
+  unsigned long chunks = 0;
+  unsigned long bytes = 0;
+  Status st = Status::kOk;
+  {
+    auto [opened, stream] = Stream::open(argv[1]);
+    st = opened;
+    std::vector<std::byte> chunk(size);
+    for (unsigned long i = 0; st == Status::kOk && i < count; ++i) {
+      fill(chunk, i);
+      st = stream.write(chunk);
+      if (st == Status::kOk) {
+        ++chunks;
+        bytes += size;
+      }
+    }
+    if (st == Status::kOk) {
+      if (how.starts_with("abort:")) {
+        unsigned long code = 1;
+        if (!parse(argv[4] + std::strlen("abort:"), code)) {
+          code = 1;
+        }
+        st = stream.abort(static_cast<Status>(code));
+      } else if (how == "leak") {
+        // Never destroyed: the stream is still open when the instance ends.
+        [[maybe_unused]] auto* leaked = new Stream(std::move(stream));
+      } else if (how == "end") {
+        st = stream.close();
+      }
+      // "drop": the end of this block destroys the open stream.
+    }
+  }
+  std::printf("stream status=%s chunks=%lu bytes=%lu\n", rr::guest::name(st), chunks, bytes);
+  return st == Status::kOk ? 0 : 1;
+}
