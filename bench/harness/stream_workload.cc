@@ -25,7 +25,9 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/runtime/runner.h"
+#include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/tcp.h"
+#include "roadrunner/transport/socket_endpoint.h"
 
 #include "../guests/bench_stream.h"
 #include "measure.h"
@@ -207,6 +209,8 @@ Result<double> limitSeconds(const StreamOptions& o, const std::string& mode) {
       return failErrno("accept");
     }
   }
+  // The socket options a stream connection has (SocketEndpoint::kStreamSendBuffer).
+  (void)sys::setSendBuffer(writer.get(), transport::SocketEndpoint::kStreamSendBuffer);
   const pid_t child = ::fork();
   if (child < 0) {
     return failErrno("fork");

@@ -168,6 +168,13 @@ Result<> setTimeouts(int fd, int seconds) {
   return {};
 }
 
+Result<> setSendBuffer(int fd, int bytes) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes) != 0) {
+    return failErrno("setsockopt(SO_SNDBUF)");
+  }
+  return {};
+}
+
 bool peerHungUp(int fd) noexcept {
   pollfd p{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
   return ::poll(&p, 1, 0) != 0;  // readable while idle: EOF, reset, or garbage

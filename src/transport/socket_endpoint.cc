@@ -334,6 +334,10 @@ Result<std::shared_ptr<SocketEndpoint::StreamConnection>> SocketEndpoint::stream
     return fail(Errc::kNotFound, "stream", "its connection was lost");
   }
   RR_ASSIGN_OR_RETURN(UniqueFd fd, connect());
+  // Room for a whole chunk in flight: the writer goes on while the receiving host hands the last
+  // chunk to its guest and asks for the next buffer, instead of idling at a full socket (a
+  // bound the kernel may lower, net.core.wmem_max; only the throughput depends on it).
+  (void)sys::setSendBuffer(fd.get(), kStreamSendBuffer);
   auto stream = std::make_shared<StreamConnection>();
   stream->fd = std::move(fd);
   const std::scoped_lock lock(mutex_);

@@ -506,7 +506,11 @@ bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
                                            .id = stream.id,
                                            .seq = stream.seq++,
                                            .abort_status = part->abort_status}};
-  const host::DeliveryResult result = receiver_->deliver(delivery);
+  // No spinning while the receiver reads a chunk: that takes as long as the copy, and the CPU is
+  // better left to the writer's side of it.
+  host::Completion completion(1, false);
+  receiver_->deliverAsync(delivery, completion);
+  const host::DeliveryResult result = completion.wait();
   if (event != host::StreamEvent::kData) {
     stream = {};  // over: the connection may carry another
   }

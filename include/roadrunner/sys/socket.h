@@ -32,6 +32,9 @@ namespace rr::sys {
 
 /// Sets SO_RCVTIMEO and SO_SNDTIMEO (a stalled peer then fails a call with EAGAIN).
 [[nodiscard]] Result<> setTimeouts(int fd, int seconds);
+/// Asks for a send buffer of `bytes` (SO_SNDBUF; the kernel caps it at net.core.wmem_max). On a
+/// UNIX stream socket this bounds the bytes in flight to the peer too.
+[[nodiscard]] Result<> setSendBuffer(int fd, int bytes);
 
 /// True if the peer closed the connection or sent something unexpected (non-blocking check).
 [[nodiscard]] bool peerHungUp(int fd) noexcept;

@@ -87,6 +87,8 @@ class SocketEndpoint final : public host::Endpoint {
  public:
   /// Stream chunks written but not yet answered when a write completes.
   static constexpr std::uint32_t kStreamWindow = 1;
+  /// A stream connection's SO_SNDBUF: a 1 MiB chunk and its frame fit (the kernel doubles it).
+  static constexpr int kStreamSendBuffer = 1 << 20;
 
   /// `target` is the receiving function's name, carried in every frame and checked by the server.
   SocketEndpoint(Address address, std::string target, SocketEndpointOptions options);
