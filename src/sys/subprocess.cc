@@ -13,8 +13,10 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 
 extern char** environ;
 
@@ -208,15 +210,43 @@ int Subprocess::waitUntilExit() {
   return exitCode(status);
 }
 
+namespace {
+
+// VmHWM of a live process in bytes (0 if it cannot be read): the peak of its own image only.
+std::uint64_t vmHwm(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/status").c_str(), "r");
+  if (f == nullptr) {
+    return 0;
+  }
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) {
+      break;
+    }
+  }
+  std::fclose(f);
+  return kib * 1024;
+}
+
+}  // namespace
+
 int Subprocess::stop(std::chrono::milliseconds grace) {
   if (pid_ < 0) {
     return 0;
   }
+  const std::uint64_t own_peak = vmHwm(pid_);  // before it starts to exit
   (void)signal(SIGTERM);
+  const auto keep_own_peak = [&](int code) {
+    if (own_peak > 0) {
+      peak_rss_bytes_ = own_peak;
+    }
+    return code;
+  };
   if (auto code = waitFor(grace); code) {
-    return *code;
+    return keep_own_peak(*code);
   }
-  return kill();
+  return keep_own_peak(kill());
 }
 
 int Subprocess::kill() {

@@ -131,7 +131,7 @@ TEST(BenchCommandTest, UnavailableSystemIsAClearError) {
 namespace rr {
 namespace {
 
-TEST(DemoCommandTest, RunsTheImageAndTextPipelines) {
+TEST(DemoCommandTest, RunsTheImageTextAndStreamPipelines) {
   const testing::Outcome o =
       testing::run({RR_CLI, "demo", "--mib=1"},
                    {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
@@ -139,6 +139,9 @@ TEST(DemoCommandTest, RunsTheImageAndTextPipelines) {
   EXPECT_NE(o.out.find("pipeline says: 1500x1000 grayscale PNG"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("counter says: 119840 words"), std::string::npos) << o.out;
   EXPECT_NE(o.out.find("one host copy"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("4 MiB streamed in"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("the digest matches"), std::string::npos) << o.out;
+  EXPECT_FALSE(std::filesystem::exists(std::string(RR_BINARY_DIR) + "/demo/stream.txt"));
   // The picture stays where the demo says, a 1500 x 1000 PNG; the generated inputs do not.
   const std::string picture = std::string(RR_BINARY_DIR) + "/demo/card-gray.png";
   EXPECT_NE(o.out.find(picture), std::string::npos) << o.out;

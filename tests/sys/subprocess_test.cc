@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -57,6 +58,21 @@ TEST(SubprocessTest, StopEscalatesToSigkillAfterTheGrace) {
   Subprocess p = shell("trap '' TERM; while :; do sleep 1; done");
   ::usleep(100'000);  // let the shell install its trap
   EXPECT_EQ(p.stop(milliseconds(300)), 128 + SIGKILL);
+}
+
+TEST(SubprocessTest, AStoppedChildsPeakIsItsOwnNotItsSpawnersResidentSet) {
+  // 256 MiB resident here: a child's ru_maxrss starts at the RSS of the process that spawned it
+  // (exec keeps the larger peak), which would make a small child look as large as this test.
+  std::vector<char> held(std::size_t{256} << 20U);
+  for (std::size_t i = 0; i < held.size(); i += 4096) {
+    held[i] = 1;
+  }
+  Subprocess p = shell("exec sleep 60");
+  ::usleep(100'000);  // the exec has happened
+  EXPECT_EQ(p.stop(milliseconds(5'000)), 128 + SIGTERM);
+  EXPECT_GT(p.peakRssBytes(), 0U);
+  EXPECT_LT(p.peakRssBytes(), std::uint64_t{64} << 20U) << "sleep's own peak";
+  EXPECT_EQ(held[4096], 1);
 }
 
 TEST(SubprocessTest, MissingProgramIsAnError) {

@@ -67,8 +67,10 @@ class Subprocess {
 
   /// The child's pid; -1 once it was reaped.
   [[nodiscard]] pid_t pid() const noexcept { return pid_; }
-  /// The reaped child's own peak resident set (ru_maxrss from wait4, its reaped descendants
-  /// included); 0 until it was reaped here.
+  /// The child's own peak resident set: its VmHWM when stop() signalled it, else (a child that
+  /// ended by itself) ru_maxrss from wait4, which also counts the RSS this process had when it
+  /// spawned the child (exec keeps the larger of the old and the new image's peak) and the
+  /// child's reaped descendants; 0 until it was reaped here.
   [[nodiscard]] std::uint64_t peakRssBytes() const noexcept { return peak_rss_bytes_; }
   /// kill(2) the child; a child that exited but was not reaped yet is fine.
   [[nodiscard]] Result<> signal(int sig) const;
