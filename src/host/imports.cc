@@ -203,6 +203,82 @@ Status Imports::spanEvent(std::span<std::byte> memory, std::uint32_t name, std::
   return Status::kOk;
 }
 
+Status Imports::sendAsync(std::span<std::byte> memory, const SendArgs& args,
+                          std::uint32_t ticket_out) {
+  const auto maybe_target = guestSlice(memory, args.target, args.target_len);
+  const auto maybe_payload = guestSlice(memory, args.buf, args.len);
+  const auto maybe_ticket = guestSlice(memory, ticket_out, sizeof(std::uint32_t));
+  if (!maybe_target || !maybe_payload || !maybe_ticket) {
+    return Status::kFault;
+  }
+  if (args.target_len == 0 || args.target_len > kMaxTargetName) {
+    return Status::kInvalid;
+  }
+  const std::string_view target(reinterpret_cast<const char*>(maybe_target->data()),
+                                maybe_target->size());
+  const Router::Route route = router_->route(self_, target);
+  if (route.status != Status::kOk) {
+    return route.status;
+  }
+  if (in_flight_.size() >= RR_MAX_IN_FLIGHT) {
+    return Status::kNoMemory;
+  }
+  const auto& endpoints = *route.endpoints;
+  next_ticket_ = next_ticket_ == UINT32_MAX ? 1 : next_ticket_ + 1;
+  InFlight& sent = in_flight_.emplace_back(
+      InFlight{.ticket = next_ticket_,
+               .completion = std::make_unique<Completion>(
+                   static_cast<std::uint32_t>(endpoints.size()),
+                   std::ranges::all_of(endpoints,
+                                       [](const Endpoint* e) { return e->spinsForCompletion(); })),
+               .metrics = route.metrics,
+               .len = args.len,
+               .start = std::chrono::steady_clock::now()});
+  // Lent only: no move and no shared pages, whose owner would change them under the receiver.
+  const Delivery delivery{.source = self_, .payload = *maybe_payload};
+  for (Endpoint* endpoint : endpoints) {
+    endpoint->deliverAsync(delivery, *sent.completion);
+  }
+  storeU32(*maybe_ticket, sent.ticket);
+  return Status::kOk;
+}
+
+Status Imports::finishInFlight(InFlight& sent) {
+  const DeliveryResult result = sent.completion->wait();
+  const auto start_ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(sent.start.time_since_epoch()).count());
+  if (sent.metrics != nullptr) {
+    sent.metrics->record(static_cast<std::uint32_t>(result.status), sent.len, start_ns, result);
+  }
+  stats_->sends.fetch_add(1, std::memory_order_relaxed);
+  stats_->copies.fetch_add(copiesOf(result.copied_bytes, sent.len), std::memory_order_relaxed);
+  stats_->copied_bytes.fetch_add(result.copied_bytes, std::memory_order_relaxed);
+  if (result.status == Status::kOk) {
+    stats_->bytes.fetch_add(sent.len, std::memory_order_relaxed);
+  } else {
+    stats_->failures.fetch_add(1, std::memory_order_relaxed);
+  }
+  return result.status;
+}
+
+Status Imports::sendWait(std::uint32_t ticket) {
+  const auto it =
+      std::ranges::find_if(in_flight_, [ticket](const InFlight& s) { return s.ticket == ticket; });
+  if (ticket == 0 || it == in_flight_.end()) {
+    return Status::kInvalid;
+  }
+  const Status status = finishInFlight(*it);
+  in_flight_.erase(it);
+  return status;
+}
+
+void Imports::finishAsyncSends() noexcept {
+  for (InFlight& sent : in_flight_) {
+    (void)finishInFlight(sent);
+  }
+  in_flight_.clear();
+}
+
 Status Imports::streamOpen(std::span<std::byte> memory, std::uint32_t target,
                            std::uint32_t target_len, std::uint32_t handle_out) {
   const auto name = guestSlice(memory, target, target_len);

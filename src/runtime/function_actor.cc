@@ -156,7 +156,8 @@ void FunctionActor::run(std::promise<Result<>>& started) {
   if (!config_.receiver) {
     std::fflush(stdout);
     Result<int> exit = runStartTraced();
-    imports_.abortStreams();  // never taken for complete by their receivers
+    imports_.finishAsyncSends();  // receivers may still read the memory they lend
+    imports_.abortStreams();      // never taken for complete by their receivers
     exit_.set_value(std::move(exit));
     instance_.reset();
     return;
@@ -186,6 +187,7 @@ void FunctionActor::run(std::promise<Result<>>& started) {
     }
     job.completion->done(config_.tracer != nullptr ? handleTraced(job) : handle(job));
   }
+  imports_.finishAsyncSends();
   imports_.abortStreams();
   instance_.reset();
 }
@@ -220,7 +222,9 @@ host::DeliveryResult FunctionActor::trapped(const Error& error) {
   traps_.fetch_add(1);
   RR_LOG_WARN("{}: {}", config_.name, error.message());
   // The failed instance is never entered again: its stack pointer, heap or VM state may be
-  // inconsistent, and after a time-out its VM is stopped. The streams it was writing end here.
+  // inconsistent, and after a time-out its VM is stopped. The streams it was writing end here,
+  // and its sends still in flight finish before their memory goes.
+  imports_.finishAsyncSends();
   imports_.abortStreams();
   instance_.reset();
   if (auto fresh = makeInstance(); !fresh) {

@@ -202,6 +202,39 @@ WasmEdge_Result hostStreamClose(void* data, const WasmEdge_CallingFrameContext* 
   }
 }
 
+// send_async and send_wait (host::Imports::sendAsync): send_wait blocks, as send does.
+WasmEdge_Result hostSendAsync(void* data, const WasmEdge_CallingFrameContext* frame,
+                              const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  try {
+    const host::SendArgs args{.target = argU32(params, 0),
+                              .target_len = argU32(params, 1),
+                              .buf = argU32(params, 2),
+                              .len = argU32(params, 3)};
+    const host::Status status =
+        static_cast<host::Imports*>(data)->sendAsync(frameMemory(frame), args, argU32(params, 4));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("send_async: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
+WasmEdge_Result hostSendWait(void* data, const WasmEdge_CallingFrameContext* /*frame*/,
+                             const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  if (stackNearlyExhausted()) {
+    return trapWith(Trap::kStackExhausted);
+  }
+  try {
+    const host::Status status = static_cast<host::Imports*>(data)->sendWait(argU32(params, 0));
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("send_wait: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
 WasmEdge_Result hostReply(void* data, const WasmEdge_CallingFrameContext* frame,
                           const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   if (stackNearlyExhausted()) {
@@ -377,6 +410,8 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
               &state->host_data, 2);
   addFunction(state->rr_module.get(), RR_IMPORT_ADD_COUNTER, hostAddCounter, imports, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_SPAN_EVENT, hostSpanEvent, imports, 2);
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND_ASYNC, hostSendAsync, imports, 5);
+  addFunction(state->rr_module.get(), RR_IMPORT_SEND_WAIT, hostSendWait, imports, 1);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_OPEN, hostStreamOpen, imports, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE, hostStreamWrite, imports, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_CLOSE, hostStreamClose, imports, 2);

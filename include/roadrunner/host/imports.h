@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -106,6 +107,18 @@ class Imports {
   /// The span the instance runs in now, its events' home (null: none). From its thread.
   void setSpan(Span* span) noexcept { span_ = span; }
 
+  /// `send_async`: starts a send of `args` (its reply fields unused) and writes its ticket to
+  /// the u32 at `ticket_out`. Checks as `send` does (kFault, kInvalid, the route); kNoMemory
+  /// when RR_MAX_IN_FLIGHT tickets are outstanding. The receivers read the payload in place
+  /// until sendWait: `memory`'s base must stay put (WasmEdge grows a memory in place).
+  [[nodiscard]] Status sendAsync(std::span<std::byte> memory, const SendArgs& args,
+                                 std::uint32_t ticket_out);
+  /// `send_wait`: waits for the ticket's send and returns its status; kInvalid for a ticket that
+  /// is not outstanding.
+  [[nodiscard]] Status sendWait(std::uint32_t ticket);
+  /// Waits for every outstanding send_async: before the instance's memory goes away.
+  void finishAsyncSends() noexcept;
+
   /// `stream_open`: writes the new stream's handle to the u32 at `handle_out`. kFault for a
   /// range outside `memory`, kInvalid for a target name's length as for a send, else
   /// OutStreams::open's status.
@@ -141,6 +154,18 @@ class Imports {
   const Router* router_;
   TransferStats* stats_;
   OutStreams streams_{self_, router_, stats_};
+  // Sends started by send_async and not yet waited for (at most RR_MAX_IN_FLIGHT). The
+  // completion is on the heap: receivers hold it while the sender runs on.
+  struct InFlight {
+    std::uint32_t ticket = 0;
+    std::unique_ptr<Completion> completion;
+    EdgeMetrics* metrics = nullptr;
+    std::uint32_t len = 0;
+    std::chrono::steady_clock::time_point start;
+  };
+  std::vector<InFlight> in_flight_;
+  std::uint32_t next_ticket_ = 0;
+  [[nodiscard]] Status finishInFlight(InFlight& sent);
   bool record_ = false;
   Tracer* tracer_ = nullptr;
   Span* span_ = nullptr;

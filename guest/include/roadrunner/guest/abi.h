@@ -14,6 +14,8 @@
  *   stream_open(target, target_len, stream_out) -> status
  *   stream_write(stream, buf, len) -> status        (one chunk; blocks while the receiver is busy)
  *   stream_close(stream, abort_status) -> status    (0: the end, else an abort)
+ *   send_async(target, target_len, buf, len, ticket_out) -> status   (starts a send)
+ *   send_wait(ticket) -> status                     (waits for it: the send's status)
  * Exports a receiver provides (the SDK has defaults for all but the handler):
  *   rr_abi_version() -> RR_ABI_VERSION
  *   rr_alloc(len) -> ptr                            (0: cannot allocate)
@@ -77,6 +79,18 @@
 #define RR_IMPORT_STREAM_OPEN "stream_open"
 #define RR_IMPORT_STREAM_WRITE "stream_write"
 #define RR_IMPORT_STREAM_CLOSE "stream_close"
+/* send_async starts a send of [buf, buf + len) to target (as send, without a reply) and returns
+ * at once, writing a ticket (non-zero) to *ticket_out; send_wait(ticket) waits until the send
+ * is done and returns its status, freeing the ticket. Until then the receivers read the bytes in
+ * place: the sender must not change them (doing so changes only what the receivers see; its
+ * memory may grow). Statuses decided before anything is sent (RR_EFAULT, RR_EINVAL,
+ * RR_EUNKNOWN_TARGET, RR_ENOT_ALLOWED) come from send_async itself, with no ticket. At most
+ * RR_MAX_IN_FLIGHT tickets are outstanding (started and not yet waited for): send_async returns
+ * RR_ENOMEM, sending nothing, when that many are. An instance that ends (a trap, proc_exit,
+ * _start returning) with sends outstanding waits for them first. */
+#define RR_IMPORT_SEND_ASYNC "send_async"
+#define RR_IMPORT_SEND_WAIT "send_wait"
+#define RR_MAX_IN_FLIGHT UINT32_C(8)
 /* Streams one instance may hold open at once (stream_open: RR_ENOMEM after), and streams one
  * receiving instance takes at once (a stream's first chunk: RR_ENOMEM after). */
 #define RR_MAX_STREAMS UINT32_C(16)

@@ -65,6 +65,28 @@ int32_t rr_raw_stream_write(int32_t stream, int32_t buf, int32_t len)
     RR_IMPORT(RR_IMPORT_STREAM_WRITE);
 int32_t rr_raw_stream_close(int32_t stream, int32_t abort_status) RR_IMPORT(RR_IMPORT_STREAM_CLOSE);
 
+int32_t rr_raw_send_async(int32_t target, int32_t target_len, int32_t buf, int32_t len,
+                          int32_t ticket_out) RR_IMPORT(RR_IMPORT_SEND_ASYNC);
+int32_t rr_raw_send_wait(int32_t ticket) RR_IMPORT(RR_IMPORT_SEND_WAIT);
+
+/* Starts a send of len bytes at buf to target and returns at once; *ticket names it for
+ * rr_send_wait, which returns its status. The bytes must stay unchanged until then: receivers
+ * read them in place. At most RR_MAX_IN_FLIGHT sends are outstanding (RR_ENOMEM, nothing sent,
+ * for one more): wait for the oldest before starting the next. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_async(const char* target,
+                                                                                const void* buf,
+                                                                                uint32_t len,
+                                                                                uint32_t* ticket) {
+  return (rr_status_t)rr_raw_send_async((int32_t)(uintptr_t)target, (int32_t)strlen(target),
+                                        (int32_t)(uintptr_t)buf, (int32_t)len,
+                                        (int32_t)(uintptr_t)ticket);
+}
+
+/* Waits for the send that *ticket names and returns its status (RR_EINVAL: not outstanding). */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_send_wait(uint32_t ticket) {
+  return (rr_status_t)rr_raw_send_wait((int32_t)ticket);
+}
+
 /* A stream's handle: on the sending side, from rr_stream_open; on the receiving side, the
  * number rr_handle_stream gets. */
 typedef uint32_t rr_stream_t;
