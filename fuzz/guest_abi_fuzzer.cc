@@ -2,7 +2,9 @@
 // the linear memory of a real WasmEdge instance (interpreter): every call returns a status and
 // touches nothing outside the guest's memory (ASan watches the host side). share_pages and
 // unshare_pages run on the same arguments, so sends (lends and moves) also come from shared
-// ranges; add_counter and span_event get the target name as their name.
+// ranges; add_counter and span_event get the target name as their name. The stream calls open,
+// write and close on the same arguments (the handle from reply_len_out's slot, so wild handles
+// too), and send_async starts a send whose ticket send_wait waits for, or does not.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,10 +18,15 @@
 
 namespace {
 
-// Accepts every delivery: copies the payload (so ASan sees every byte read) and replies.
+// Accepts every delivery: copies the payload (so ASan sees every byte read) and replies; a
+// stream's events too, whose statuses it checks against the sender's order.
 class EchoEndpoint final : public rr::host::Endpoint {
  public:
   void deliverAsync(const rr::host::Delivery& d, rr::host::Completion& c) override {
+    if (d.stream.event != rr::host::StreamEvent::kNone &&
+        d.stream.event != rr::host::StreamEvent::kData && !d.payload.empty()) {
+      __builtin_trap();  // an end or an abort never carries bytes
+    }
     sink_.assign(d.payload.begin(), d.payload.end());
     const std::size_t n = std::min(d.reply.size(), sink_.size());
     if (n > 0) {  // an empty span's data() may be null, and memcpy forbids null even for 0 bytes
@@ -102,6 +109,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto event = world.imports.spanEvent(memory, a.target, a.target_len);
   if (static_cast<std::uint32_t>(event) > RR_STATUS_MAX) {
     __builtin_trap();
+  }
+  const auto check = [](rr::host::Status st) {
+    if (static_cast<std::uint32_t>(st) > RR_STATUS_MAX) {
+      __builtin_trap();
+    }
+  };
+  check(world.imports.streamOpen(memory, a.target, a.target_len, a.reply));
+  check(world.imports.streamWrite(memory, a.reply_len_out % 20, a.buf, a.len));
+  if ((selector & 32U) != 0) {
+    check(world.imports.streamClose(a.reply_len_out % 20, a.reply_cap & 3U));
+  }
+  check(world.imports.sendAsync(memory, a, a.reply));
+  if ((selector & 64U) != 0) {
+    check(world.imports.sendWait(a.reply_len_out % 12));
   }
   return 0;
 }
