@@ -25,8 +25,8 @@ int streamBench(std::vector<std::string> modes, const std::string& stream_size,
   if (!modes.empty()) {
     options.modes = std::move(modes);
   }
-  if (!stream_size.empty()) {
-    options.total = *streamBytes(stream_size);  // checked
+  if (const auto total = streamBytes(stream_size); total) {  // checked when given
+    options.total = *total;
   }
   if (!chunk.empty()) {
     options.chunk = static_cast<std::uint32_t>(bench::parseSizes(chunk)->front());

@@ -29,10 +29,11 @@ Status OutStreams::open(std::string_view target, std::uint32_t& handle) {
 }
 
 OutStreams::Stream* OutStreams::find(std::uint32_t handle) noexcept {
-  if (handle == 0 || handle > streams_.size() || !streams_[handle - 1]) {
+  if (handle == 0 || handle > streams_.size()) {
     return nullptr;
   }
-  return &*streams_[handle - 1];
+  auto& slot = streams_[handle - 1];
+  return slot ? &*slot : nullptr;
 }
 
 std::size_t OutStreams::openCount() const noexcept {

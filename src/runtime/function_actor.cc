@@ -507,22 +507,26 @@ Status FunctionActor::callStreamHandler(std::uint32_t local, std::uint32_t event
   return result->empty() || (*result)[0] != 0 ? Status::kHandler : Status::kOk;
 }
 
+Status FunctionActor::refusesNewStream(const host::StreamPart& part) const {
+  if (!instance_) {
+    return Status::kUnavailable;
+  }
+  if (!instance_->hasExport(RR_EXPORT_ON_STREAM)) {
+    return Status::kNoStreams;
+  }
+  if (part.seq > 0) {
+    return Status::kUnavailable;  // its beginning was refused, or it outlived its entry
+  }
+  return in_streams_.size() >= RR_MAX_STREAMS_IN ? Status::kNoMemory : Status::kOk;
+}
+
 void FunctionActor::serveStream(const Job& job) {
   const host::StreamPart part = job.delivery.stream;
   auto it = in_streams_.find(part.id);
   if (it == in_streams_.end()) {
-    Status refused = Status::kOk;
-    if (part.event == host::StreamEvent::kAbort) {
-      refused = Status::kOk;  // never seen here: nothing to cut short
-    } else if (!instance_) {
-      refused = Status::kUnavailable;
-    } else if (!instance_->hasExport(RR_EXPORT_ON_STREAM)) {
-      refused = Status::kNoStreams;
-    } else if (part.seq > 0) {
-      refused = Status::kUnavailable;  // its beginning was refused, or it outlived its entry
-    } else if (in_streams_.size() >= RR_MAX_STREAMS_IN) {
-      refused = Status::kNoMemory;
-    }
+    // An abort of a stream never seen here has nothing to cut short: it completes with kOk.
+    const Status refused =
+        part.event == host::StreamEvent::kAbort ? Status::kOk : refusesNewStream(part);
     if (refused != Status::kOk || part.event == host::StreamEvent::kAbort) {
       job.completion->done({.status = refused});
       return;

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -219,9 +220,10 @@ std::uint64_t vmHwm(pid_t pid) {
     return 0;
   }
   char line[256];
-  unsigned long long kib = 0;
+  std::uint64_t kib = 0;
   while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) {
+    if (std::strncmp(line, "VmHWM:", 6) == 0) {
+      kib = std::strtoull(line + 6, nullptr, 10);  // "VmHWM:     1234 kB"
       break;
     }
   }

@@ -140,6 +140,8 @@ class FunctionActor final : public host::Endpoint {
     host::Status failed = host::Status::kOk;
   };
   void serveChunk(const Job& job, InStream& stream);
+  // Why a stream's first event here is refused (kOk: it is not).
+  [[nodiscard]] host::Status refusesNewStream(const host::StreamPart& part) const;
   // rr_on_stream; a trap replaces the instance and is its status.
   [[nodiscard]] host::Status callStreamHandler(std::uint32_t local, std::uint32_t event,
                                                std::uint32_t buf, std::uint32_t len,
