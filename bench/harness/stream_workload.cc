@@ -164,8 +164,10 @@ double handoffSeconds(std::uint64_t total, std::uint32_t chunk) {
                                                  std::vector<std::uint8_t>(chunk, 'a')};
   std::vector<std::uint8_t> dst(chunk, 'b');
   const std::uint64_t chunks = (total + chunk - 1) / chunk;
-  std::atomic<std::uint64_t> published{0};
-  std::atomic<std::uint64_t> copied{0};
+  // On cache lines of their own, as a stream's sequence words are: sharing one would make each
+  // side's spin slow the other's stores.
+  alignas(64) std::atomic<std::uint64_t> published{0};
+  alignas(64) std::atomic<std::uint64_t> copied{0};
   const auto t0 = Clock::now();
   std::thread reader([&] {
     for (std::uint64_t k = 0; k < chunks; ++k) {
