@@ -118,13 +118,7 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
                                       : std::span<std::byte>{},
                           .shared = shared,
                           .trace = span ? span->context() : TraceContext{}};
-  Completion completion(
-      static_cast<std::uint32_t>(endpoints.size()),
-      std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); }));
-  for (Endpoint* endpoint : endpoints) {
-    endpoint->deliverAsync(delivery, completion);
-  }
-  const DeliveryResult result = completion.wait();
+  const DeliveryResult result = deliverToAll(endpoints, delivery);
   if (route.metrics != nullptr) {
     route.metrics->record(
         static_cast<std::uint32_t>(result.status), args.len,
@@ -228,9 +222,7 @@ Status Imports::sendAsync(std::span<std::byte> memory, const SendArgs& args,
   InFlight& sent = in_flight_.emplace_back(
       InFlight{.ticket = next_ticket_,
                .completion = std::make_unique<Completion>(
-                   static_cast<std::uint32_t>(endpoints.size()),
-                   std::ranges::all_of(endpoints,
-                                       [](const Endpoint* e) { return e->spinsForCompletion(); })),
+                   static_cast<std::uint32_t>(endpoints.size()), spinsForAll(endpoints)),
                .metrics = route.metrics,
                .len = args.len,
                .start = std::chrono::steady_clock::now()});

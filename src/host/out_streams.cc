@@ -49,14 +49,7 @@ DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
       .payload = chunk,
       .stream = {
           .event = event, .id = stream.id, .seq = stream.seq++, .abort_status = abort_status}};
-  const auto& endpoints = *stream.endpoints;
-  Completion completion(
-      static_cast<std::uint32_t>(endpoints.size()),
-      std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); }));
-  for (Endpoint* endpoint : endpoints) {
-    endpoint->deliverAsync(delivery, completion);
-  }
-  const DeliveryResult result = completion.wait();
+  const DeliveryResult result = deliverToAll(*stream.endpoints, delivery);
   const auto start_ns = static_cast<std::uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count());
   if (stream.metrics != nullptr && event == StreamEvent::kData) {

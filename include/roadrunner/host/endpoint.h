@@ -9,6 +9,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "roadrunner/base/error.h"
 #include "roadrunner/base/spin.h"
@@ -201,5 +202,20 @@ class Endpoint {
     return completion.wait();
   }
 };
+
+/// Whether a sender waiting for all of `endpoints` should spin first (each spinsForCompletion).
+[[nodiscard]] inline bool spinsForAll(const std::vector<Endpoint*>& endpoints) noexcept {
+  return std::ranges::all_of(endpoints, [](const Endpoint* e) { return e->spinsForCompletion(); });
+}
+
+/// Delivers to every one of `endpoints` at once (a group's members) and waits for all of them.
+[[nodiscard]] inline DeliveryResult deliverToAll(const std::vector<Endpoint*>& endpoints,
+                                                 const Delivery& delivery) {
+  Completion completion(static_cast<std::uint32_t>(endpoints.size()), spinsForAll(endpoints));
+  for (Endpoint* endpoint : endpoints) {
+    endpoint->deliverAsync(delivery, completion);
+  }
+  return completion.wait();
+}
 
 }  // namespace rr::host
