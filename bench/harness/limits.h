@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "roadrunner/base/error.h"
+
 namespace rr::bench {
 
 struct LimitSamples {
@@ -30,5 +32,13 @@ struct LimitSamples {
 /// TCP write -> read over `host` (loopback, or a veth pair with the reader in `netns`).
 [[nodiscard]] LimitSamples tcpLimit(std::uint64_t size, int runs, const std::string& host,
                                     const std::string& netns);
+
+/// Seconds for one stream of `total` bytes in `chunk`-byte chunks at the mode's limit, each chunk
+/// stamped with its index: "embedded", a writer thread handing chunks to a reader thread that
+/// copies each into its own warm buffer (two slots between them); "kernel" and "network", a
+/// writer process writing them into an AF_UNIX socket pair or a TCP connection over `host` and a
+/// reader process reading them into a warm chunk buffer, with a stream connection's send buffer.
+[[nodiscard]] Result<double> streamLimitSeconds(const std::string& mode, std::uint64_t total,
+                                                std::uint32_t chunk, const std::string& host);
 
 }  // namespace rr::bench

@@ -1,14 +1,11 @@
 #include "stream_workload.h"
 
 #include <dirent.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -23,13 +20,10 @@
 #include <nlohmann/json.hpp>
 
 #include "roadrunner/base/try.h"
-#include "roadrunner/base/unique_fd.h"
 #include "roadrunner/runtime/runner.h"
-#include "roadrunner/sys/socket.h"
-#include "roadrunner/sys/tcp.h"
-#include "roadrunner/transport/socket_endpoint.h"
 
 #include "../guests/bench_stream.h"
+#include "limits.h"
 #include "measure.h"
 
 namespace rr::bench {
@@ -123,117 +117,6 @@ class RssSampler {
   std::vector<std::pair<double, std::uint64_t>> samples_;
   std::thread thread_;  // last: starts once the rest exists
 };
-
-// Writes `total` bytes to `fd` in `chunk`-byte writes, each chunk stamped with its index.
-bool writeStream(int fd, std::uint64_t total, std::uint32_t chunk) {
-  std::vector<std::uint8_t> buf(chunk, 'a');
-  for (std::uint64_t sent = 0, index = 0; sent < total; sent += chunk, ++index) {
-    std::memcpy(buf.data(), &index, sizeof index);
-    const std::size_t n = std::min<std::uint64_t>(chunk, total - sent);
-    for (std::size_t off = 0; off < n;) {
-      const ssize_t w = ::write(fd, buf.data() + off, n - off);
-      if (w <= 0) {
-        return false;
-      }
-      off += static_cast<std::size_t>(w);
-    }
-  }
-  return true;
-}
-
-// The reading side in a child process: `total` bytes into a warm chunk buffer, then one byte
-// back. Never returns.
-[[noreturn]] void readStream(int fd, std::uint64_t total, std::uint32_t chunk) {
-  std::vector<std::uint8_t> buf(chunk, 'r');
-  for (std::uint64_t got = 0; got < total;) {
-    const ssize_t n = ::read(fd, buf.data(), std::min<std::uint64_t>(chunk, total - got));
-    if (n <= 0) {
-      ::_exit(1);
-    }
-    got += static_cast<std::uint64_t>(n);
-  }
-  const char done = 1;
-  ::_exit(::write(fd, &done, 1) == 1 ? 0 : 1);
-}
-
-// The in-process limit: a writer thread stamps each chunk in one of two buffers and hands it to
-// a reader thread, which copies it into its own warm buffer (the one copy an embedded stream
-// makes, across two threads as there); each side spins for the other.
-double handoffSeconds(std::uint64_t total, std::uint32_t chunk) {
-  std::array<std::vector<std::uint8_t>, 2> slots{std::vector<std::uint8_t>(chunk, 'a'),
-                                                 std::vector<std::uint8_t>(chunk, 'a')};
-  std::vector<std::uint8_t> dst(chunk, 'b');
-  const std::uint64_t chunks = (total + chunk - 1) / chunk;
-  // On cache lines of their own, as a stream's sequence words are: sharing one would make each
-  // side's spin slow the other's stores.
-  alignas(64) std::atomic<std::uint64_t> published{0};
-  alignas(64) std::atomic<std::uint64_t> copied{0};
-  const auto t0 = Clock::now();
-  std::thread reader([&] {
-    for (std::uint64_t k = 0; k < chunks; ++k) {
-      while (published.load(std::memory_order_acquire) <= k) {
-      }
-      std::memcpy(dst.data(), slots[k % 2].data(), chunk);
-      asm volatile("" ::"r"(dst.data()) : "memory");
-      copied.store(k + 1, std::memory_order_release);
-    }
-  });
-  for (std::uint64_t k = 0; k < chunks; ++k) {
-    while (k - copied.load(std::memory_order_acquire) >= 2) {  // both slots still being read
-    }
-    std::memcpy(slots[k % 2].data(), &k, sizeof k);
-    published.store(k + 1, std::memory_order_release);
-  }
-  reader.join();
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Seconds for one stream of `total` bytes at the mode's limit.
-Result<double> limitSeconds(const StreamOptions& o, const std::string& mode) {
-  if (mode == "embedded") {
-    return handoffSeconds(o.throughput_total, o.chunk);
-  }
-  UniqueFd writer;
-  UniqueFd reader;
-  if (mode == "kernel") {
-    int fds[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-      return failErrno("socketpair");
-    }
-    writer.reset(fds[0]);
-    reader.reset(fds[1]);
-  } else {
-    RR_ASSIGN_OR_RETURN(UniqueFd listener, sys::listenTcp(o.network_host, 0));
-    RR_ASSIGN_OR_RETURN(const std::uint16_t port, sys::localPort(listener.get()));
-    RR_ASSIGN_OR_RETURN(writer, sys::connectTcp(o.network_host, port, 2000));
-    reader.reset(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
-    if (!reader.valid()) {
-      return failErrno("accept");
-    }
-  }
-  // The socket options a stream connection has (SocketEndpoint::kStreamSendBuffer).
-  (void)sys::setSendBuffer(writer.get(), transport::SocketEndpoint::kStreamSendBuffer);
-  const pid_t child = ::fork();
-  if (child < 0) {
-    return failErrno("fork");
-  }
-  if (child == 0) {
-    writer.reset();
-    readStream(reader.get(), o.throughput_total, o.chunk);
-  }
-  reader.reset();
-  const auto t0 = Clock::now();
-  const bool wrote = writeStream(writer.get(), o.throughput_total, o.chunk);
-  char done = 0;
-  const bool acked = wrote && ::read(writer.get(), &done, 1) == 1;
-  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  if (!acked || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return fail(Errc::kInvalidArgument, "bench", mode + " stream limit: the reader failed");
-  }
-  return seconds;
-}
 
 runtime::EdgeMode edgeMode(const std::string& mode) {
   return mode == "kernel"    ? runtime::EdgeMode::kKernel
@@ -329,7 +212,8 @@ Result<json> throughputRow(const StreamOptions& o, const std::string& mode) {
   std::vector<double> mbps;
   const double bytes = static_cast<double>(o.throughput_total);
   for (int r = 0; r < o.runs; ++r) {  // alternating, so drift hits both alike
-    RR_ASSIGN_OR_RETURN(const double limit_s, limitSeconds(o, mode));
+    RR_ASSIGN_OR_RETURN(const double limit_s,
+                        streamLimitSeconds(mode, o.throughput_total, o.chunk, o.network_host));
     limit_mbps.push_back(bytes / limit_s / kMB);
     RR_ASSIGN_OR_RETURN(
         const Outcome run,
@@ -382,12 +266,16 @@ Result<json> boundedRow(const StreamOptions& o, const std::string& mode) {
   }
   const double mbps = static_cast<double>(o.total) / run->seconds / kMB;
   constexpr double kMiB = 1U << 20U;
-  std::printf(
-      "%-9s %-11s %8.0f MB/s  %.1f GiB, memory capped at %u MiB, RSS peak %.0f MiB in "
-      "the first half, %.0f MiB in the second, hash %s checked\n",
-      mode.c_str(), "bounded", mbps, static_cast<double>(o.total) / (1U << 30U), o.memory_limit_mib,
-      static_cast<double>(first_half) / kMiB, static_cast<double>(second_half) / kMiB,
-      hex(expect).c_str());
+  const std::string rss_said =
+      rss.size() < 4
+          ? "too short a run to compare RSS between halves"
+          : "RSS peak " + std::to_string(std::lround(static_cast<double>(first_half) / kMiB)) +
+                " MiB in the first half, " +
+                std::to_string(std::lround(static_cast<double>(second_half) / kMiB)) +
+                " MiB in the second";
+  std::printf("%-9s %-11s %8.0f MB/s  %.1f GiB, memory capped at %u MiB, %s, hash %s checked\n",
+              mode.c_str(), "bounded", mbps, static_cast<double>(o.total) / (1U << 30U),
+              o.memory_limit_mib, rss_said.c_str(), hex(expect).c_str());
   return json{{"system", mode},
               {"workload", "stream"},
               {"measure", "bounded"},
