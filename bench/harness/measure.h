@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -53,5 +54,7 @@ void resetPeakRss();
 /// This process's peak RSS in bytes since the last resetPeakRss().
 [[nodiscard]] std::uint64_t peakRss();
 [[nodiscard]] double cpuSeconds(const timeval& tv);
+/// VmRSS of process `pid` in bytes, from /proc/PID/status (0 if it is gone).
+[[nodiscard]] std::uint64_t rssOf(const std::string& pid);
 
 }  // namespace rr::bench

@@ -34,18 +34,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr double kMB = 1e6;
 
-// VmRSS of `pid` in bytes (0 if it is gone).
-std::uint64_t rssOf(const std::string& pid) {
-  std::ifstream status("/proc/" + pid + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) {
-      return std::stoull(line.substr(6)) * 1024;
-    }
-  }
-  return 0;
-}
-
 // This process's RSS plus its children's (the serving processes of kernel and network edges).
 std::uint64_t familyRss() {
   const std::string self = std::to_string(::getpid());

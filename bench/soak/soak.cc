@@ -15,6 +15,8 @@
 #include "roadrunner/base/try.h"
 #include "roadrunner/runtime/runner.h"
 
+#include "../harness/measure.h"
+
 namespace rr::bench {
 namespace {
 
@@ -23,17 +25,6 @@ struct Sample {
   std::uint64_t fds = 0;
   std::uint64_t maps = 0;  ///< lines of /proc/PID/maps: the process's mappings
 };
-
-std::uint64_t rssOf(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.starts_with("VmRSS:")) {
-      return std::stoull(line.substr(6)) * 1024;
-    }
-  }
-  return 0;
-}
 
 std::uint64_t fdsOf(const std::string& pid) {
   DIR* d = ::opendir(("/proc/" + pid + "/fd").c_str());

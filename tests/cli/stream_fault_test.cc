@@ -181,6 +181,23 @@ UpRun startUp(const testing::TempDir& dir, const std::string& workflow, const st
   return run;
 }
 
+/// The sink's counts once it has taken 5 chunks (or the deadline passed): the stream got going.
+SinkCounts awaitStarted(std::uint16_t metrics) {
+  return awaitSink(metrics, deadlineIn(std::chrono::seconds(30)),
+                   [](const SinkCounts& c) { return c.chunks >= 5; });
+}
+
+/// The sink's counts once its stream ended, checked as a cut stream's: one abort, never an end.
+SinkCounts expectCutStream(std::uint16_t metrics) {
+  const SinkCounts cut = awaitSink(metrics, deadlineIn(std::chrono::seconds(10)),
+                                   [](const SinkCounts& c) { return c.aborts + c.ends > 0; });
+  EXPECT_EQ(cut.aborts, 1U) << "the cut stream must end in an abort";
+  EXPECT_EQ(cut.ends, 0U) << "a cut stream must never look complete";
+  EXPECT_EQ(cut.bad_ends, 0U);
+  EXPECT_LT(cut.chunks, kChunks);
+  return cut;
+}
+
 /// Whether the sender's printed status (or its exit code, which `up` passes on) says the
 /// receiver became unavailable.
 bool senderSawUnavailable(int exit_code, const std::string& output) {
@@ -197,17 +214,11 @@ TEST(StreamFaultTest, ASenderKilledMidStreamLeavesItsReceiverAnAbort) {
 
   UpRun up = startUp(dir, writeWorkflow(dir, "cut", "kernel", "unix:" + sock, kChunks), "cut");
   ASSERT_TRUE(up.process.has_value());
-  const SinkCounts started = awaitSink(metrics, deadlineIn(std::chrono::seconds(30)),
-                                       [](const SinkCounts& c) { return c.chunks >= 5; });
+  const SinkCounts started = awaitStarted(metrics);
   ASSERT_GE(started.chunks, 5U) << "the stream never got going\n" << up.output();
   ASSERT_EQ(up.process->kill(), 128 + SIGKILL) << "`up` ended before it was killed";
 
-  const SinkCounts cut = awaitSink(metrics, deadlineIn(std::chrono::seconds(10)),
-                                   [](const SinkCounts& c) { return c.aborts + c.ends > 0; });
-  EXPECT_EQ(cut.aborts, 1U) << "the cut stream must end in an abort";
-  EXPECT_EQ(cut.ends, 0U) << "a cut stream must never look complete";
-  EXPECT_EQ(cut.bad_ends, 0U);
-  EXPECT_LT(cut.chunks, kChunks);
+  const SinkCounts cut = expectCutStream(metrics);
 
   // The server lives on and takes a whole stream afterwards.
   UpRun again = startUp(dir, writeWorkflow(dir, "whole", "kernel", "unix:" + sock, 20), "whole");
@@ -239,8 +250,7 @@ TEST(StreamFaultTest, ACutNetworkLinkFailsTheWriterAndAbortsTheReceiver) {
                             kChunks, dir.file("secret")),
               "cut");
   ASSERT_TRUE(up.process.has_value());
-  const SinkCounts started = awaitSink(metrics, deadlineIn(std::chrono::seconds(30)),
-                                       [](const SinkCounts& c) { return c.chunks >= 5; });
+  const SinkCounts started = awaitStarted(metrics);
   ASSERT_GE(started.chunks, 5U) << "the stream never got going\n" << up.output();
   relay.reset();
 
@@ -251,12 +261,7 @@ TEST(StreamFaultTest, ACutNetworkLinkFailsTheWriterAndAbortsTheReceiver) {
                                                           << up.output();
   EXPECT_GE(relay.resets(), 1);
 
-  const SinkCounts cut = awaitSink(metrics, deadlineIn(std::chrono::seconds(10)),
-                                   [](const SinkCounts& c) { return c.aborts + c.ends > 0; });
-  EXPECT_EQ(cut.aborts, 1U) << "the cut stream must end in an abort";
-  EXPECT_EQ(cut.ends, 0U) << "a cut stream must never look complete";
-  EXPECT_EQ(cut.bad_ends, 0U);
-  EXPECT_LT(cut.chunks, kChunks);
+  (void)expectCutStream(metrics);
 }
 
 TEST(StreamFaultTest, AServerKilledMidStreamFailsTheWriter) {
@@ -268,8 +273,7 @@ TEST(StreamFaultTest, AServerKilledMidStreamFailsTheWriter) {
 
   UpRun up = startUp(dir, writeWorkflow(dir, "cut", "kernel", "unix:" + sock, kChunks), "cut");
   ASSERT_TRUE(up.process.has_value());
-  const SinkCounts started = awaitSink(metrics, deadlineIn(std::chrono::seconds(30)),
-                                       [](const SinkCounts& c) { return c.chunks >= 5; });
+  const SinkCounts started = awaitStarted(metrics);
   ASSERT_GE(started.chunks, 5U) << "the stream never got going\n" << up.output();
   EXPECT_EQ(serve->stop(SIGKILL), 128 + SIGKILL);
 
