@@ -748,6 +748,12 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
       << "the intruder was served";
   EXPECT_EQ(receiver.handler_runs.load(), 0);
   // Two: the mailbox's set-up, closed with no answer, then the stream the sender fell back to.
+  // The server counts the second as its connection thread ends, which may be after the
+  // intruder has exited.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while ((*server)->droppedConnections() < 2U && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   EXPECT_EQ((*server)->droppedConnections(), 2U);
 }
 

@@ -9,17 +9,38 @@
 const HEADER: usize = 16;
 const PAGE: usize = 4096;
 
-/// The hash of bench_hash.h: 8-byte little-endian words, then the tail byte by byte.
+fn mix(h: u64, w: u64) -> u64 {
+    let h = (h ^ w).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
+    h ^ (h >> 29)
+}
+
+fn word(w: &[u8]) -> u64 {
+    u64::from_le_bytes(w.try_into().unwrap_or([0; 8]))
+}
+
+/// The hash of bench_hash.h: four lanes over 32-byte blocks of little-endian words, folded in
+/// order, then the tail's words, then its bytes.
 pub fn hash(p: &[u8]) -> u64 {
-    let mut h = 0x9E37_79B9_7F4A_7C15u64 ^ p.len() as u64;
-    let mut words = p.chunks_exact(8);
+    let seed = 0x9E37_79B9_7F4A_7C15u64 ^ p.len() as u64;
+    let mut lanes = [
+        seed,
+        seed.wrapping_add(1),
+        seed.wrapping_add(2),
+        seed.wrapping_add(3),
+    ];
+    let mut blocks = p.chunks_exact(32);
+    for b in &mut blocks {
+        for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(8)) {
+            *lane = mix(*lane, word(w));
+        }
+    }
+    let mut h = mix(mix(mix(lanes[0], lanes[1]), lanes[2]), lanes[3]);
+    let mut words = blocks.remainder().chunks_exact(8);
     for w in &mut words {
-        let w = u64::from_le_bytes(w.try_into().unwrap_or([0; 8]));
-        h = (h ^ w).wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-        h ^= h >> 29;
+        h = mix(h, word(w));
     }
     for &b in words.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x1_0000_01B3);
+        h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01B3);
     }
     h
 }
