@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "roadrunner/host/imports.h"
+#include "roadrunner/host/trace.h"
 
 namespace rr::host {
 
@@ -24,6 +25,15 @@ Status OutStreams::open(std::string_view target, std::uint32_t& handle) {
   }
   free->emplace(
       Stream{.endpoints = route.endpoints, .metrics = route.metrics, .id = nextStreamId()});
+  if (tracer_ != nullptr) {
+    auto& span = (*free)->span;
+    span = tracer_->start("roadrunner.stream", SpanKind::kClient, currentTrace());
+    span->set("roadrunner.source", self_);
+    span->set("roadrunner.target", target);
+    if (route.metrics != nullptr) {
+      span->set("roadrunner.mode", route.metrics->mode);
+    }
+  }
   handle = static_cast<std::uint32_t>(free - streams_.begin()) + 1;
   return Status::kOk;
 }
@@ -47,6 +57,7 @@ DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
   const Delivery delivery{
       .source = self_,
       .payload = chunk,
+      .trace = stream.span ? stream.span->context() : TraceContext{},
       .stream = {
           .event = event, .id = stream.id, .seq = stream.seq++, .abort_status = abort_status}};
   const DeliveryResult result = deliverToAll(*stream.endpoints, delivery);
@@ -81,6 +92,10 @@ Status OutStreams::write(std::uint32_t handle, std::span<const std::byte> chunk)
   }
   stats_->sends.fetch_add(1, std::memory_order_relaxed);
   stream->failed = deliver(*stream, StreamEvent::kData, chunk, 0).status;
+  if (stream->failed == Status::kOk) {
+    stream->bytes += chunk.size();
+    ++stream->chunks;
+  }
   return stream->failed;
 }
 
@@ -99,8 +114,25 @@ Status OutStreams::close(std::uint32_t handle, std::uint32_t abort_status) {
   } else {
     status = deliver(*stream, StreamEvent::kEnd, {}, 0).status;
   }
-  streams_[handle - 1].reset();
+  finish(handle, stream->failed != Status::kOk ? stream->failed : status, abort_status);
   return status;
+}
+
+void OutStreams::finish(std::uint32_t handle, Status status, std::uint32_t abort_status) noexcept {
+  auto& slot = streams_[handle - 1];
+  if (slot.has_value() && slot->span) {
+    Span& span = *slot->span;
+    span.set("roadrunner.bytes", static_cast<std::int64_t>(slot->bytes));
+    span.set("roadrunner.chunks", static_cast<std::int64_t>(slot->chunks));
+    span.set("roadrunner.status", statusName(status));
+    if (abort_status != 0) {
+      span.set("roadrunner.abort_status", std::int64_t{abort_status});
+      span.fail("aborted");
+    } else if (status != Status::kOk) {
+      span.fail(statusName(status));
+    }
+  }
+  slot.reset();  // the span ends here
 }
 
 void OutStreams::abortAll() noexcept {
@@ -108,7 +140,7 @@ void OutStreams::abortAll() noexcept {
     if (Stream* stream = find(handle)) {
       (void)deliver(*stream, StreamEvent::kAbort, {},
                     static_cast<std::uint32_t>(Status::kUnavailable));
-      streams_[handle - 1].reset();
+      finish(handle, Status::kUnavailable, 0);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "roadrunner/base/log.h"
 #include "roadrunner/base/spin.h"
@@ -497,10 +498,18 @@ Result<> FunctionActor::guestRelease(std::uint32_t buf, std::uint32_t len) {
   return {};
 }
 
-Status FunctionActor::callStreamHandler(std::uint32_t local, std::uint32_t event, std::uint32_t buf,
-                                        std::uint32_t len, std::uint32_t status) {
-  const std::uint32_t args[] = {local, event, buf, len, status};
+Status FunctionActor::callStreamHandler(const InStream& stream, std::uint32_t event,
+                                        std::uint32_t buf, std::uint32_t len,
+                                        std::uint32_t status) {
+  const std::uint32_t args[] = {stream.local, event, buf, len, status};
+  imports_.beginStreamHandler();
+  std::optional<host::TraceScope> in_span;
+  if (stream.span) {
+    in_span.emplace(stream.span->context());  // the handler's sends and streams are children
+    imports_.setSpan(stream.span.get());
+  }
   auto result = instance_->call(RR_EXPORT_ON_STREAM, args, config_.timeout_ms);
+  imports_.setSpan(nullptr);
   if (!result) {
     return trapped(result.error()).status;
   }
@@ -531,9 +540,7 @@ void FunctionActor::serveStream(const Job& job) {
       job.completion->done({.status = refused});
       return;
     }
-    next_local_ = next_local_ == UINT32_MAX ? 1 : next_local_ + 1;
-    it = in_streams_.emplace(part.id, InStream{.local = next_local_, .generation = generation_})
-             .first;
+    it = in_streams_.emplace(part.id, newInStream(job.delivery)).first;
   }
   InStream& stream = it->second;
   if (stream.generation != generation_ && stream.failed == Status::kOk) {
@@ -548,21 +555,49 @@ void FunctionActor::serveStream(const Job& job) {
     return;
   }
   // The end or an abort: the stream's last event here.
-  const InStream last = stream;
+  InStream last = std::move(stream);
   in_streams_.erase(it);
   Status result = last.failed;
+  const std::uint32_t aborted = part.event == host::StreamEvent::kAbort ? part.abort_status : 0;
   if (last.generation == generation_ && instance_) {
     const bool end = part.event == host::StreamEvent::kEnd && last.failed == Status::kOk;
-    const Status handled = callStreamHandler(
-        last.local, end ? RR_STREAM_END : RR_STREAM_ABORT, 0, 0,
-        end ? 0U
-            : (part.event == host::StreamEvent::kAbort ? part.abort_status
-                                                       : static_cast<std::uint32_t>(result)));
+    const Status handled =
+        callStreamHandler(last, end ? RR_STREAM_END : RR_STREAM_ABORT, 0, 0,
+                          end ? 0U : (aborted != 0 ? aborted : static_cast<std::uint32_t>(result)));
     if (result == Status::kOk) {
       result = handled;
     }
   }
+  endSpan(last, result, aborted);
   job.completion->done({.status = part.event == host::StreamEvent::kEnd ? result : Status::kOk});
+}
+
+FunctionActor::InStream FunctionActor::newInStream(const host::Delivery& first) {
+  next_local_ = next_local_ == UINT32_MAX ? 1 : next_local_ + 1;
+  InStream stream{.local = next_local_, .generation = generation_};
+  if (config_.tracer != nullptr) {
+    stream.span =
+        config_.tracer->start("roadrunner.stream.handle", host::SpanKind::kServer, first.trace);
+    stream.span->set("roadrunner.function", config_.name);
+    stream.span->set("roadrunner.source", first.source);
+  }
+  return stream;
+}
+
+void FunctionActor::endSpan(InStream& stream, Status result, std::uint32_t abort_status) {
+  if (!stream.span) {
+    return;
+  }
+  host::Span& span = *stream.span;
+  span.set("roadrunner.bytes", static_cast<std::int64_t>(stream.bytes));
+  span.set("roadrunner.chunks", static_cast<std::int64_t>(stream.chunks));
+  span.set("roadrunner.status", host::statusName(result));
+  if (abort_status != 0) {
+    span.set("roadrunner.abort_status", std::int64_t{abort_status});
+    span.fail("aborted");
+  } else if (result != Status::kOk) {
+    span.fail(host::statusName(result));
+  }
 }
 
 void FunctionActor::serveChunk(const Job& job, InStream& stream) {
@@ -612,9 +647,10 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
   stats_.delivered_bytes.fetch_add(len, std::memory_order_relaxed);
   // The receiver holds the chunk: the sender may fill its next one while the handler runs.
   job.completion->done({.status = Status::kOk, .copied_bytes = copied_bytes});
-  const std::uint32_t local = stream.local;
+  stream.bytes += len;
+  ++stream.chunks;
   const std::uint64_t generation = generation_;
-  const Status handled = callStreamHandler(local, RR_STREAM_DATA, buf, len, 0);
+  const Status handled = callStreamHandler(stream, RR_STREAM_DATA, buf, len, 0);
   if (generation == generation_) {
     if (auto released = guestRelease(buf, len); !released) {
       (void)trapped(released.error());

@@ -381,19 +381,27 @@ host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
   const std::uint32_t event = d.stream.event == host::StreamEvent::kData  ? proto::kStreamData
                               : d.stream.event == host::StreamEvent::kEnd ? proto::kStreamEnd
                                                                           : proto::kStreamAbort;
+  // Every event carries the sender's stream span; the receiving host reads the first one's.
+  const bool traced = d.trace.valid();
+  std::array<std::byte, proto::kTraceSize> trace{};
+  if (traced) {
+    d.trace.write(trace);
+  }
   std::array<std::byte, proto::kRequestHeaderSize> header{};
-  proto::encodeRequest({.flags = proto::kFlagStream,
-                        .source_len = static_cast<std::uint16_t>(d.source.size()),
-                        .target_len = static_cast<std::uint16_t>(target_.size()),
-                        .payload_len = d.payload.size(),
-                        .send_ns = monotonicNs()},
-                       header);
+  proto::encodeRequest(
+      {.flags = static_cast<std::uint8_t>(proto::kFlagStream | (traced ? proto::kFlagTrace : 0U)),
+       .source_len = static_cast<std::uint16_t>(d.source.size()),
+       .target_len = static_cast<std::uint16_t>(target_.size()),
+       .payload_len = d.payload.size(),
+       .send_ns = monotonicNs()},
+      header);
   std::array<std::byte, proto::kStreamPartSize> part{};
   proto::encodeStreamPart({.event = event, .abort_status = d.stream.abort_status}, part);
   // The chunk straight from the sender's linear memory: no staging buffer.
-  std::array<iovec, 5> iov = {iovec{header.data(), header.size()},
+  std::array<iovec, 6> iov = {iovec{header.data(), header.size()},
                               iovec{const_cast<char*>(d.source.data()), d.source.size()},
                               iovec{target_.data(), target_.size()},
+                              iovec{trace.data(), traced ? trace.size() : 0},
                               iovec{part.data(), part.size()},
                               iovec{const_cast<std::byte*>(d.payload.data()), d.payload.size()}};
   Result<> ok = sys::sendAll(s.fd.get(), iov);

@@ -423,7 +423,7 @@ void SocketServer::serve(UniqueFd conn) {
       break;
     }
     if ((header->flags & proto::kFlagStream) != 0) {
-      if (!serveStreamFrame(fd, *header, names, open_stream)) {
+      if (!serveStreamFrame(fd, *header, names, trace, open_stream)) {
         break;
       }
       continue;
@@ -497,7 +497,8 @@ void SocketServer::abortStream(ConnectionStream& stream) {
 }
 
 bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
-                                    std::string_view names, ConnectionStream& stream) {
+                                    std::string_view names, const host::TraceContext& trace,
+                                    ConnectionStream& stream) {
   std::array<std::byte, proto::kStreamPartSize> raw{};
   if (auto r = sys::recvExact(fd, raw); !r) {
     drop("truncated stream part: " + r.error().message());
@@ -525,6 +526,7 @@ bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
   const host::Delivery delivery{.source = stream.source,
                                 .remote = event == host::StreamEvent::kData ? &chunk : nullptr,
                                 .remote_len = header.payload_len,
+                                .trace = trace,
                                 .stream = {.event = event,
                                            .id = stream.id,
                                            .seq = stream.seq++,

@@ -213,6 +213,120 @@ TEST_P(TracesAcrossProcessesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact)
 INSTANTIATE_TEST_SUITE_P(Modes, TracesAcrossProcessesTest, ::testing::Values("kernel", "network"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
+// A stream is a span at each end: the sender's "roadrunner.stream" from open to close, and each
+// receiver's "roadrunner.stream.handle" from its first event to its last, child of the sender's;
+// a relay's own stream, opened in its handler, is the child of the stream it relays. 300,000
+// bytes in 64 KiB chunks (5 of them) from a command through a relay to a sink, every edge in
+// the parameter's mode.
+class StreamTracesTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(StreamTracesTest, EachEndOfAStreamIsASpanAndARelayedStreamIsItsChild) {
+  const testing::TempDir dir;
+  testing::writeText(
+      dir.file("w.json"),
+      json{{"functions",
+            {{"sender", {{"wasm", RR_GUEST_STREAM_SENDER}, {"args", {"relay", "300000", "65536"}}}},
+             {"relay", {{"wasm", RR_GUEST_STREAM_RELAY}, {"env", {{"RELAY_TO", "sink"}}}}},
+             {"sink",
+              {{"wasm", RR_GUEST_STREAM_SINK},
+               {"env", {{"SINK_XOR", "90"}, {"SINK_EXPECT", "300000"}}}}}}},
+           {"edges",
+            {{{"from", "sender"}, {"to", "relay"}, {"mode", GetParam()}},
+             {{"from", "relay"}, {"to", "sink"}, {"mode", GetParam()}}}}}
+          .dump());
+  OtlpReceiver collector;
+  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
+                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  if (run.err.find("no OTLP exporter") != std::string::npos) {
+    GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::vector<SpanSeen> spans;
+  for (int i = 0; i < 100 * testing::timeScale(); ++i) {
+    spans = collector.spans();
+    if (spans.size() >= 6) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(spans.size(), 6U) << "run, start, and two streams with a span at each end";
+  std::map<std::string, const SpanSeen*> by_id;
+  std::map<std::string, const SpanSeen*> by_role;  // "stream:<source>", "handle:<function>"
+  for (const auto& s : spans) {
+    by_id[s.id] = &s;
+    if (s.name == "roadrunner.stream") {
+      by_role["stream:" + s.attributes.at("roadrunner.source")] = &s;
+    } else if (s.name == "roadrunner.stream.handle") {
+      by_role["handle:" + s.attributes.at("roadrunner.function")] = &s;
+    }
+  }
+  ASSERT_EQ(by_role.size(), 4U);
+  // The parent's name and whose it is (its function, or for a sender's span its source).
+  const auto parentOf = [&](const std::string& role) -> std::string {
+    auto it = by_id.find(by_role.at(role)->parent);
+    if (it == by_id.end()) {
+      return "";
+    }
+    const auto& a = it->second->attributes;
+    const auto who =
+        a.contains("roadrunner.function") ? a.at("roadrunner.function") : a.at("roadrunner.source");
+    return it->second->name + ":" + who;
+  };
+  EXPECT_EQ(parentOf("stream:sender"), "roadrunner.start:sender");
+  EXPECT_EQ(parentOf("handle:relay"), "roadrunner.stream:sender");
+  EXPECT_EQ(parentOf("stream:relay"), "roadrunner.stream.handle:relay");
+  EXPECT_EQ(parentOf("handle:sink"), "roadrunner.stream:relay");
+  for (const auto& [role, span] : by_role) {
+    EXPECT_EQ(span->attributes.at("roadrunner.bytes"), "300000") << role;
+    EXPECT_EQ(span->attributes.at("roadrunner.chunks"), "5") << role;
+    EXPECT_EQ(span->attributes.at("roadrunner.status"), "ok") << role;
+  }
+  EXPECT_EQ(by_role.at("stream:sender")->attributes.at("roadrunner.target"), "relay");
+  EXPECT_EQ(by_role.at("stream:relay")->attributes.at("roadrunner.mode"), GetParam());
+  EXPECT_EQ(by_role.at("handle:sink")->attributes.at("roadrunner.source"), "relay");
+}
+
+// An aborted stream fails both ends' spans with the guest's code (stream_sender's "abort" mode
+// aborts with 77 halfway).
+TEST_P(StreamTracesTest, AnAbortedStreamFailsBothEndsWithItsCode) {
+  const testing::TempDir dir;
+  testing::writeText(
+      dir.file("w.json"),
+      json{{"functions",
+            {{"sender",
+              {{"wasm", RR_GUEST_STREAM_SENDER}, {"args", {"sink", "300000", "65536", "abort"}}}},
+             {"sink", {{"wasm", RR_GUEST_STREAM_SINK}}}}},
+           {"edges", {{{"from", "sender"}, {"to", "sink"}, {"mode", GetParam()}}}}}
+          .dump());
+  OtlpReceiver collector;
+  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
+                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  if (run.err.find("no OTLP exporter") != std::string::npos) {
+    GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
+  }
+  std::vector<SpanSeen> spans;
+  for (int i = 0; i < 100 * testing::timeScale(); ++i) {
+    spans = collector.spans();
+    if (spans.size() >= 4) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  int ends = 0;
+  for (const auto& s : spans) {
+    if (s.name == "roadrunner.stream" || s.name == "roadrunner.stream.handle") {
+      ++ends;
+      EXPECT_EQ(s.attributes.at("roadrunner.abort_status"), "77") << s.name;
+      EXPECT_EQ(s.attributes.at("roadrunner.chunks"), "3") << s.name << ": 196,608 of 300,000";
+    }
+  }
+  EXPECT_EQ(ends, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, StreamTracesTest,
+                         ::testing::Values("embedded", "kernel", "network"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
+
 // Span events from every SDK: the C relay above, and here the Rust and Go hash receivers (each
 // records "hashed" in its handler run's span), embedded.
 TEST(TracesTest, RustAndGoReceiversRecordSpanEventsInTheirHandlerRuns) {

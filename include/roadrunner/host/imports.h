@@ -74,7 +74,10 @@ class Imports {
 
   /// Trace each send as a client span, child of the thread's currentTrace() (null: no spans,
   /// no cost but a branch). Before the instance runs; the tracer outlives it.
-  void setTracer(Tracer* tracer) noexcept { tracer_ = tracer; }
+  void setTracer(Tracer* tracer) noexcept {
+    tracer_ = tracer;
+    streams_.setTracer(tracer);
+  }
   /// Keep each successful send's SendTiming (off by default). Before the instance runs.
   void recordTimings(bool on) noexcept { record_ = on; }
   /// The timings kept so far; from the instance's thread, or once it has ended.
@@ -137,6 +140,8 @@ class Imports {
 
   /// While the receiving side runs a handler, the sender's reply buffer (may be empty).
   /// `endReply` returns the reply's full length and whether it fit.
+  /// A stream handler run (rr_on_stream) begins: its own span-event budget, and no reply.
+  void beginStreamHandler() noexcept { span_events_ = 0; }
   void beginReply(std::span<std::byte> target) noexcept;
   struct ReplyOutcome {
     std::uint32_t len = 0;

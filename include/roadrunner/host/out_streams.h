@@ -3,6 +3,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -12,6 +13,7 @@
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/host/router.h"
 #include "roadrunner/host/status.h"
+#include "roadrunner/host/trace.h"
 
 namespace rr::host {
 
@@ -26,8 +28,12 @@ struct TransferStats;
 ///   owner: sender, blocked in stream_write              owner: the receiver's host, then its guest
 ///
 /// The first failure (a handler's, a receiver gone) sticks: later writes return it and deliver
-/// nothing, and closing the stream aborts it. Ownership: borrows the router's endpoints and the
-/// stats, which outlive it. Thread-safety: the instance's thread only.
+/// nothing, and closing the stream aborts it.
+///
+/// With a tracer each stream is a client span, "roadrunner.stream", from its open to its close
+/// (child of the thread's context then); every event carries the span's context, so each
+/// receiver's stream span is its child. Ownership: borrows the router's endpoints, the stats and
+/// the tracer, which outlive it. Thread-safety: the instance's thread only.
 class OutStreams {
  public:
   OutStreams(std::string self, const Router* router, TransferStats* stats)
@@ -51,6 +57,8 @@ class OutStreams {
   [[nodiscard]] Status close(std::uint32_t handle, std::uint32_t abort_status);
   /// Aborts every open stream with kUnavailable: its instance ended without closing them.
   void abortAll() noexcept;
+  /// Streams opened from now on are spans of `tracer` (null: none).
+  void setTracer(Tracer* tracer) noexcept { tracer_ = tracer; }
 
   [[nodiscard]] std::size_t openCount() const noexcept;
 
@@ -61,8 +69,13 @@ class OutStreams {
     std::uint64_t id = 0;
     std::uint64_t seq = 0;
     Status failed = Status::kOk;
+    std::unique_ptr<Span> span;  // with a tracer
+    std::uint64_t bytes = 0;     // delivered, for the span
+    std::uint64_t chunks = 0;
   };
   [[nodiscard]] Stream* find(std::uint32_t handle) noexcept;
+  // Ends the stream in slot `handle`, its span with `status` (and the guest's abort code).
+  void finish(std::uint32_t handle, Status status, std::uint32_t abort_status) noexcept;
   [[nodiscard]] DeliveryResult deliver(Stream& stream, StreamEvent event,
                                        std::span<const std::byte> chunk,
                                        std::uint32_t abort_status);
@@ -70,6 +83,7 @@ class OutStreams {
   std::string self_;
   const Router* router_;
   TransferStats* stats_;
+  Tracer* tracer_ = nullptr;
   std::array<std::optional<Stream>, RR_MAX_STREAMS> streams_;
 };
 

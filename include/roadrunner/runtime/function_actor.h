@@ -138,12 +138,20 @@ class FunctionActor final : public host::Endpoint {
     std::uint32_t local = 0;       // the stream's number for the guest
     std::uint64_t generation = 0;  // the instance that saw it first (generation_)
     host::Status failed = host::Status::kOk;
+    // With a tracer: "roadrunner.stream.handle", child of the sender's stream span, from the
+    // first event to the last; every handler run for the stream runs in it.
+    std::unique_ptr<host::Span> span;
+    std::uint64_t bytes = 0;
+    std::uint64_t chunks = 0;
   };
+  [[nodiscard]] InStream newInStream(const host::Delivery& first);
+  // Sets the span's outcome; it ends with the InStream.
+  static void endSpan(InStream& stream, host::Status result, std::uint32_t abort_status);
   void serveChunk(const Job& job, InStream& stream);
   // Why a stream's first event here is refused (kOk: it is not).
   [[nodiscard]] host::Status refusesNewStream(const host::StreamPart& part) const;
   // rr_on_stream; a trap replaces the instance and is its status.
-  [[nodiscard]] host::Status callStreamHandler(std::uint32_t local, std::uint32_t event,
+  [[nodiscard]] host::Status callStreamHandler(const InStream& stream, std::uint32_t event,
                                                std::uint32_t buf, std::uint32_t len,
                                                std::uint32_t status);
   /// A move send's payload into `into`: whole pages move, the rest is copied; `from` reads

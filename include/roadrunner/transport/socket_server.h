@@ -85,7 +85,8 @@ class SocketServer {
   };
   // Reads the rest of a stream frame and delivers it; false once the connection must end.
   [[nodiscard]] bool serveStreamFrame(int fd, const proto::RequestHeader& header,
-                                      std::string_view names, ConnectionStream& stream);
+                                      std::string_view names, const host::TraceContext& trace,
+                                      ConnectionStream& stream);
   // The connection ended with its stream open: the receiver hears an abort, never an end.
   void abortStream(ConnectionStream& stream);
   void drop(const std::string& why);
