@@ -6,11 +6,12 @@
 //
 // Per mode, three measurements:
 //   throughput: producer -> sink, each chunk stamped with its index (no per-byte work), as
-//               throughput_MBps and limit_ratio (÷ the limit);
+//               throughput_MBps, limit_ratio (÷ the limit's median) and limit_best_ratio
+//               (÷ its fastest sample);
 //   bounded:    producer -> transform -> sink over `total` bytes with every function's memory
 //               capped, the sink's hash checked against the one computed here, RSS sampled;
 //   pipeline:   the same three stages with real work per word, streamed and as whole sends
-//               (embedded and kernel), and the ratio of their times.
+//               in every mode, and the ratio of their times.
 // Every window runs from the producer's first byte made to its final status (the sink has
 // consumed everything), measured by the producer itself.
 
