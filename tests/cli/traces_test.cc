@@ -58,6 +58,24 @@ class OtlpReceiver {
     const std::scoped_lock lock(mutex_);
     return spans_;
   }
+  // The spans once `n` have come: serving processes export as they stop, so a slow machine may
+  // need a moment after `up` returns. Fewer than `n` after 5 s (scaled): what came.
+  [[nodiscard]] std::vector<SpanSeen> awaitSpans(std::size_t n) {
+    std::vector<SpanSeen> seen;
+    for (int i = 0; i < 100 * testing::timeScale(); ++i) {
+      seen = spans();
+      if (seen.size() >= n) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return seen;
+  }
+  // `roadrunner up WORKFLOW --traces` to this receiver.
+  [[nodiscard]] testing::Outcome up(const std::string& workflow) const {
+    return testing::run({RR_CLI, "up", workflow, "--traces", url()},
+                        {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  }
 
  private:
   static std::string text(const json& value) {
@@ -131,21 +149,12 @@ TEST_P(TracesAcrossProcessesTest, AThreeProcessRunIsOneTraceWithEveryLinkIntact)
   const testing::TempDir dir;
   testing::writeText(dir.file("w.json"), relayWorkflow(GetParam()));
   OtlpReceiver collector;
-  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
-                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto run = collector.up(dir.file("w.json"));
   if (run.err.find("no OTLP exporter") != std::string::npos) {
     GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
   }
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  // The serving processes export as they stop; give a slow machine a moment.
-  std::vector<SpanSeen> spans;
-  for (int i = 0; i < 100 * testing::timeScale(); ++i) {
-    spans = collector.spans();
-    if (spans.size() >= 19) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::vector<SpanSeen> spans = collector.awaitSpans(19);
   ASSERT_EQ(spans.size(), 19U)
       << "1 run, 2 commands' starts, 4 x (send, relay's handle, relay's send, sink's handle)";
   std::map<std::string, const SpanSeen*> by_id;
@@ -235,20 +244,12 @@ TEST_P(StreamTracesTest, EachEndOfAStreamIsASpanAndARelayedStreamIsItsChild) {
              {{"from", "relay"}, {"to", "sink"}, {"mode", GetParam()}}}}}
           .dump());
   OtlpReceiver collector;
-  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
-                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto run = collector.up(dir.file("w.json"));
   if (run.err.find("no OTLP exporter") != std::string::npos) {
     GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
   }
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  std::vector<SpanSeen> spans;
-  for (int i = 0; i < 100 * testing::timeScale(); ++i) {
-    spans = collector.spans();
-    if (spans.size() >= 6) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::vector<SpanSeen> spans = collector.awaitSpans(6);
   ASSERT_EQ(spans.size(), 6U) << "run, start, and two streams with a span at each end";
   std::map<std::string, const SpanSeen*> by_id;
   std::map<std::string, const SpanSeen*> by_role;  // "stream:<source>", "handle:<function>"
@@ -299,19 +300,11 @@ TEST_P(StreamTracesTest, AnAbortedStreamFailsBothEndsWithItsCode) {
            {"edges", {{{"from", "sender"}, {"to", "sink"}, {"mode", GetParam()}}}}}
           .dump());
   OtlpReceiver collector;
-  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
-                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto run = collector.up(dir.file("w.json"));
   if (run.err.find("no OTLP exporter") != std::string::npos) {
     GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
   }
-  std::vector<SpanSeen> spans;
-  for (int i = 0; i < 100 * testing::timeScale(); ++i) {
-    spans = collector.spans();
-    if (spans.size() >= 4) {
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::vector<SpanSeen> spans = collector.awaitSpans(4);
   int ends = 0;
   for (const auto& s : spans) {
     if (s.name == "roadrunner.stream" || s.name == "roadrunner.stream.handle") {
@@ -345,8 +338,7 @@ TEST(TracesTest, RustAndGoReceiversRecordSpanEventsInTheirHandlerRuns) {
                             {{"from", "to_go"}, {"to", "go"}, {"mode", "embedded"}}}}}
                          .dump());
   OtlpReceiver collector;
-  const auto run = testing::run({RR_CLI, "up", dir.file("w.json"), "--traces", collector.url()},
-                                {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  const auto run = collector.up(dir.file("w.json"));
   if (run.err.find("no OTLP exporter") != std::string::npos) {
     GTEST_SKIP() << "built without opentelemetry-cpp (scripts/test installs it)";
   }
