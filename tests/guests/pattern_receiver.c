@@ -1,9 +1,11 @@
 // roadrunner-guest: reactor
 // Checks each message against async_sender's recipe (its index, then stream_pattern.h's bytes
 // for that index) and fails the handler (3) on any other byte; counts "ok" messages. Sleeps
-// $SLOW_MS per message when set.
+// $SLOW_MS per message when set; with $PRINT set, prints `got index=I len=L` for each message it
+// took.
 #define ROADRUNNER_RECEIVER
 #include <roadrunner/guest/roadrunner.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,5 +30,9 @@ int32_t rr_handle(const uint8_t* buf, uint32_t len, const char* source, uint32_t
     nanosleep(&t, NULL);
   }
   (void)rr_count("ok", 1);
+  if (env_u64("PRINT", 0) != 0) {
+    printf("got index=%llu len=%u\n", (unsigned long long)index, (unsigned)len);
+    fflush(stdout); /* a receiver never exits, so nothing else flushes it */
+  }
   return 0;
 }

@@ -269,6 +269,81 @@ class Stream {
   uint32_t handle_ = 0;  // 1 to RR_MAX_STREAMS while open
 };
 
+/// A send started with sendAsync and not yet waited for: owns the host's ticket; move-only.
+///
+/// The receivers read the payload in place from the sender's memory until the send is waited
+/// for, so its bytes must stay alive and unchanged until then: declare the buffer before the
+/// PendingSend, which then goes first. wait() returns the send's status; a PendingSend destroyed
+/// (or assigned over) before its wait waits for it and drops the status, so no ticket leaks and
+/// no buffer goes while the host reads it. A function holds at most RR_MAX_IN_FLIGHT (8) at once.
+///
+///   std::vector<std::byte> buf = fill();
+///   auto [st, sent] = rr::guest::sendAsync("sink", buf);
+///   ... work that leaves buf alone ...
+///   if (st == Status::kOk) {
+///     st = sent.wait();  // else nothing was sent
+///   }
+class PendingSend {
+ public:
+  /// Nothing pending: wait returns kInvalid.
+  PendingSend() noexcept = default;
+  PendingSend(PendingSend&& other) noexcept : ticket_(std::exchange(other.ticket_, 0)) {}
+  PendingSend& operator=(PendingSend&& other) noexcept {
+    if (this != &other) {
+      (void)wait();
+      ticket_ = std::exchange(other.ticket_, 0);
+    }
+    return *this;
+  }
+  PendingSend(const PendingSend&) = delete;
+  PendingSend& operator=(const PendingSend&) = delete;
+  ~PendingSend() { (void)wait(); }
+
+  /// Whether a send is pending: started and not yet waited for.
+  [[nodiscard]] bool isPending() const noexcept { return ticket_ != 0; }
+  /// The host's ticket for the send (for logs), 0 once waited for.
+  [[nodiscard]] uint32_t ticket() const noexcept { return ticket_; }
+
+  /// Waits until the send is done and returns its status, as send would have (kOk: every
+  /// receiver's handler returned 0). The payload is the caller's again afterwards. kInvalid when
+  /// nothing is pending (waited for already, or a default or moved-from PendingSend).
+  [[nodiscard]] Status wait() noexcept {
+    if (ticket_ == 0) {
+      return Status::kInvalid;
+    }
+    // Forgets the ticket before the call: the host may give the number to the next send.
+    return static_cast<Status>(rr_raw_send_wait(static_cast<int32_t>(std::exchange(ticket_, 0))));
+  }
+
+ private:
+  friend std::pair<Status, PendingSend> sendAsync(std::string_view target,
+                                                  std::span<const std::byte> data) noexcept;
+  explicit PendingSend(uint32_t ticket) noexcept : ticket_(ticket) {}
+  uint32_t ticket_ = 0;  // non-zero while pending
+};
+
+/// Starts a send of `data` to `target` (as send, with no reply) and returns at once with the
+/// send pending; its wait gives the send's status. kNoMemory, sending nothing, when 8 sends are
+/// pending (wait for one first); kUnknownTarget, kNotAllowed or kInvalid as send would. On
+/// failure nothing is pending.
+[[nodiscard]] inline std::pair<Status, PendingSend> sendAsync(
+    std::string_view target, std::span<const std::byte> data) noexcept {
+  uint32_t ticket = 0;
+  const auto st = static_cast<Status>(
+      rr_raw_send_async(static_cast<int32_t>(reinterpret_cast<uintptr_t>(target.data())),
+                        static_cast<int32_t>(target.size()),
+                        static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())),
+                        static_cast<int32_t>(data.size()),
+                        static_cast<int32_t>(reinterpret_cast<uintptr_t>(&ticket))));
+  if (st != Status::kOk) {
+    return {st, PendingSend()};
+  }
+  if (ticket == 0) {
+    return {Status::kProto, PendingSend()};  // success without a ticket: the host broke the ABI
+  }
+  return {Status::kOk, PendingSend(ticket)};
+}
+
 /// Inside a handler: the bytes the sender receives as its reply.
 [[nodiscard]] inline Status reply(std::span<const std::byte> data) noexcept {
   return static_cast<Status>(rr_reply(data.data(), static_cast<uint32_t>(data.size())));

@@ -18,6 +18,8 @@ pub const IMPORT_UNSHARE_PAGES: &str = "unshare_pages";
 pub const IMPORT_STREAM_OPEN: &str = "stream_open";
 pub const IMPORT_STREAM_WRITE: &str = "stream_write";
 pub const IMPORT_STREAM_CLOSE: &str = "stream_close";
+pub const IMPORT_SEND_ASYNC: &str = "send_async";
+pub const IMPORT_SEND_WAIT: &str = "send_wait";
 
 /// Export names.
 pub const EXPORT_ABI_VERSION: &str = "rr_abi_version";
@@ -34,6 +36,9 @@ pub const STREAM_ABORT: u32 = 2;
 pub const MAX_STREAMS: u32 = 16;
 /// Streams one receiving instance takes at once (a stream's first chunk: `RR_ENOMEM` after).
 pub const MAX_STREAMS_IN: u32 = 64;
+/// `send_async` tickets one instance may hold outstanding (started, not yet waited for);
+/// `RR_ENOMEM` for one more.
+pub const MAX_IN_FLIGHT: u32 = 8;
 
 /// `rr_alloc` must return buffers aligned to at least this many bytes.
 pub const ALLOC_ALIGN: u32 = 8;

@@ -38,16 +38,33 @@
 //! roadrunner::stream_receiver!(on_stream);
 //! ```
 //!
+//! `send_async` starts a send and returns at once; the `PendingSend` it gives borrows the payload
+//! until the send is waited for:
+//!
+//! ```no_run
+//! let payloads = [vec![1u8; 1 << 20], vec![2u8; 1 << 20]];
+//! let pending: Vec<_> = payloads
+//!     .iter()
+//!     .map(|p| roadrunner::send_async("sink", p))
+//!     .collect::<Result<_, _>>()?;
+//! for sent in pending {
+//!     sent.wait()?;
+//! }
+//! # Ok::<(), roadrunner::Status>(())
+//! ```
+//!
 //! The `unsafe` code is in this crate only, each block with the reason it is sound; user code
 //! needs none.
 
 pub mod abi;
+mod async_send;
 mod page_buf;
 pub mod raw;
 mod receiver;
 mod status;
 mod stream;
 
+pub use async_send::{send_async, PendingSend};
 pub use page_buf::{PageBuf, SharedBuf};
 pub use status::Status;
 pub use stream::{Stream, StreamEvent};

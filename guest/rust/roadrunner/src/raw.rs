@@ -57,6 +57,15 @@ extern "C" {
     /// stream's result, anything else aborts the stream with that code. Frees the handle.
     #[link_name = "stream_close"]
     pub fn stream_close(stream: u32, abort_status: u32) -> u32;
+    /// `send_async(target, target_len, buf, len, ticket_out) -> status`: starts a send of
+    /// `[buf, buf+len)` and writes its ticket (a non-zero `u32`) to `ticket_out`. The host reads
+    /// the payload in place until the ticket is waited for.
+    #[link_name = "send_async"]
+    pub fn send_async(target: u32, target_len: u32, buf: u32, len: u32, ticket_out: u32) -> u32;
+    /// `send_wait(ticket) -> status`: waits for the send and returns its status; frees the
+    /// ticket (`RR_EINVAL` for one that is not outstanding).
+    #[link_name = "send_wait"]
+    pub fn send_wait(ticket: u32) -> u32;
 }
 
 // Off wasm32 (docs, `cargo check` on the host) the imports do not exist: every call is refused.
@@ -112,9 +121,19 @@ mod host_stubs {
     pub unsafe fn stream_close(_: u32, _: u32) -> u32 {
         crate::abi::EUNAVAILABLE
     }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn send_async(_: u32, _: u32, _: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EINVAL` (no ticket is ever outstanding).
+    pub unsafe fn send_wait(_: u32) -> u32 {
+        crate::abi::EINVAL
+    }
 }
 #[cfg(not(target_arch = "wasm32"))]
 pub use host_stubs::{
-    add_counter, reply, send, send_move, share_pages, span_event, stream_close, stream_open,
-    stream_write, unshare_pages,
+    add_counter, reply, send, send_async, send_move, send_wait, share_pages, span_event,
+    stream_close, stream_open, stream_write, unshare_pages,
 };
