@@ -259,6 +259,52 @@ TEST_F(ImportsTest, ATracedSendIsAClientSpanWhoseContextTravelsWithTheDelivery) 
   EXPECT_EQ(tracer.spans.size(), 1U);
 }
 
+TEST_F(ImportsTest, ATracedStreamIsOneClientSpanWhoseContextEveryEventCarries) {
+  RecordingTracer tracer;
+  imports_.setTracer(&tracer);
+  TraceContext handler;
+  handler.trace_id.fill(0x22);
+  handler.span_id.fill(0x33);
+  const TraceScope in_handler(handler);
+  put(100, "b");
+  put(200, "chunk of 16 byte");
+  ASSERT_EQ(imports_.streamOpen(memory_, 100, 1, 300), Status::kOk);
+  std::uint32_t stream = 0;
+  std::memcpy(&stream, memory_.data() + 300, 4);
+  ASSERT_EQ(tracer.spans.size(), 1U);
+  const RecordedSpan& span = tracer.spans[0];
+  EXPECT_EQ(span.name, "roadrunner.stream");
+  EXPECT_EQ(span.kind, SpanKind::kClient);
+  EXPECT_EQ(span.parent.span_id, handler.span_id) << "the thread's context is the parent";
+  for (int i = 0; i < 3; ++i) {
+    b_.trace = {};
+    ASSERT_EQ(imports_.streamWrite(memory_, stream, 200, 16), Status::kOk);
+    EXPECT_EQ(b_.trace.span_id, span.self.span_id) << "chunk " << i << " carries the span";
+  }
+  EXPECT_FALSE(span.ended);
+  b_.trace = {};
+  ASSERT_EQ(imports_.streamClose(stream, 0), Status::kOk);
+  EXPECT_EQ(b_.trace.span_id, span.self.span_id) << "the end carries it too";
+  EXPECT_TRUE(span.ended);
+  EXPECT_EQ(span.attributes.at("roadrunner.target"), "b");
+  EXPECT_EQ(span.attributes.at("roadrunner.bytes"), "48");
+  EXPECT_EQ(span.attributes.at("roadrunner.chunks"), "3");
+  EXPECT_EQ(span.attributes.at("roadrunner.status"), "ok");
+  EXPECT_FALSE(span.attributes.contains("error"));
+
+  // An abort fails the span with the guest's code; a stream left open fails as unavailable.
+  ASSERT_EQ(imports_.streamOpen(memory_, 100, 1, 300), Status::kOk);
+  std::memcpy(&stream, memory_.data() + 300, 4);
+  ASSERT_EQ(imports_.streamClose(stream, 77), Status::kOk);
+  EXPECT_EQ(tracer.spans[1].attributes.at("roadrunner.abort_status"), "77");
+  EXPECT_EQ(tracer.spans[1].attributes.at("error"), "aborted");
+  ASSERT_EQ(imports_.streamOpen(memory_, 100, 1, 300), Status::kOk);
+  imports_.abortStreams();
+  EXPECT_TRUE(tracer.spans[2].ended);
+  EXPECT_EQ(tracer.spans[2].attributes.at("roadrunner.status"), statusName(Status::kUnavailable));
+  EXPECT_EQ(tracer.spans[2].attributes.at("error"), statusName(Status::kUnavailable));
+}
+
 TEST_F(ImportsTest, WithoutATracerNoContextTravels) {
   put(100, "b");
   ASSERT_EQ(send(100, 1, 200, 64), Status::kOk);
