@@ -121,18 +121,22 @@ Status OutStreams::close(std::uint32_t handle, std::uint32_t abort_status) {
 void OutStreams::finish(std::uint32_t handle, Status status, std::uint32_t abort_status) noexcept {
   auto& slot = streams_[handle - 1];
   if (slot.has_value() && slot->span) {
-    Span& span = *slot->span;
-    span.set("roadrunner.bytes", static_cast<std::int64_t>(slot->bytes));
-    span.set("roadrunner.chunks", static_cast<std::int64_t>(slot->chunks));
-    span.set("roadrunner.status", statusName(status));
-    if (abort_status != 0) {
-      span.set("roadrunner.abort_status", std::int64_t{abort_status});
-      span.fail("aborted");
-    } else if (status != Status::kOk) {
-      span.fail(statusName(status));
-    }
+    setStreamOutcome(*slot->span, slot->bytes, slot->chunks, status, abort_status);
   }
   slot.reset();  // the span ends here
+}
+
+void setStreamOutcome(Span& span, std::uint64_t bytes, std::uint64_t chunks, Status status,
+                      std::uint32_t abort_status) {
+  span.set("roadrunner.bytes", static_cast<std::int64_t>(bytes));
+  span.set("roadrunner.chunks", static_cast<std::int64_t>(chunks));
+  span.set("roadrunner.status", statusName(status));
+  if (abort_status != 0) {
+    span.set("roadrunner.abort_status", std::int64_t{abort_status});
+    span.fail("aborted");
+  } else if (status != Status::kOk) {
+    span.fail(statusName(status));
+  }
 }
 
 void OutStreams::abortAll() noexcept {

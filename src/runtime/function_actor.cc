@@ -568,7 +568,9 @@ void FunctionActor::serveStream(const Job& job) {
       result = handled;
     }
   }
-  endSpan(last, result, aborted);
+  if (last.span) {
+    host::setStreamOutcome(*last.span, last.bytes, last.chunks, result, aborted);
+  }
   job.completion->done({.status = part.event == host::StreamEvent::kEnd ? result : Status::kOk});
 }
 
@@ -582,22 +584,6 @@ FunctionActor::InStream FunctionActor::newInStream(const host::Delivery& first) 
     stream.span->set("roadrunner.source", first.source);
   }
   return stream;
-}
-
-void FunctionActor::endSpan(InStream& stream, Status result, std::uint32_t abort_status) {
-  if (!stream.span) {
-    return;
-  }
-  host::Span& span = *stream.span;
-  span.set("roadrunner.bytes", static_cast<std::int64_t>(stream.bytes));
-  span.set("roadrunner.chunks", static_cast<std::int64_t>(stream.chunks));
-  span.set("roadrunner.status", host::statusName(result));
-  if (abort_status != 0) {
-    span.set("roadrunner.abort_status", std::int64_t{abort_status});
-    span.fail("aborted");
-  } else if (result != Status::kOk) {
-    span.fail(host::statusName(result));
-  }
 }
 
 void FunctionActor::serveChunk(const Job& job, InStream& stream) {

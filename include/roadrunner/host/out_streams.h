@@ -19,6 +19,12 @@ namespace rr::host {
 
 struct TransferStats;
 
+/// A stream span's outcome, at either end (the sender's "roadrunner.stream", a receiver's
+/// "roadrunner.stream.handle"): what it carried, its status, and an abort's code (0: none),
+/// which fails the span as "aborted"; any other status but kOk fails it with its name.
+void setStreamOutcome(Span& span, std::uint64_t bytes, std::uint64_t chunks, Status status,
+                      std::uint32_t abort_status);
+
 /// The streams one function instance has open as a sender (the stream_* imports), at most
 /// RR_MAX_STREAMS. A stream is bound to its receivers when it opens; each write is one
 /// delivery of a chunk (StreamEvent::kData) to every one of them, which returns once each holds

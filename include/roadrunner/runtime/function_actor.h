@@ -145,8 +145,6 @@ class FunctionActor final : public host::Endpoint {
     std::uint64_t chunks = 0;
   };
   [[nodiscard]] InStream newInStream(const host::Delivery& first);
-  // Sets the span's outcome; it ends with the InStream.
-  static void endSpan(InStream& stream, host::Status result, std::uint32_t abort_status);
   void serveChunk(const Job& job, InStream& stream);
   // Why a stream's first event here is refused (kOk: it is not).
   [[nodiscard]] host::Status refusesNewStream(const host::StreamPart& part) const;
