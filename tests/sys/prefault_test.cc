@@ -42,15 +42,25 @@ MappedFile mappedFile() {
   return {std::move(*fd), std::move(*view)};
 }
 
-// Reads a word of every page and checks its stamp; returns the faults that took.
-std::uint64_t readEveryPage(const Mapping& view) {
+// Reads a word of every page; returns the faults that took and, in `wrong`, the pages whose
+// stamp was not their index. Uninstrumented: a sanitizer's check of each load would touch its
+// shadow memory, whose first-touch faults would count here too.
+__attribute__((no_sanitize("address", "thread"))) std::uint64_t readEveryPage(
+    const Mapping& view, std::size_t& wrong) {
   const std::uint64_t before = threadMinorFaults();
+  wrong = 0;
   for (std::size_t off = 0; off < view.size(); off += 4096) {
-    std::size_t index = 0;
-    std::memcpy(&index, view.data() + off, sizeof index);
-    EXPECT_EQ(index, off / 4096) << "at " << off;
+    const auto* word = reinterpret_cast<const volatile std::size_t*>(view.data() + off);
+    wrong += *word == off / 4096 ? 0U : 1U;
   }
   return threadMinorFaults() - before;
+}
+
+std::uint64_t readEveryPage(const Mapping& view) {
+  std::size_t wrong = 0;
+  const std::uint64_t faults = readEveryPage(view, wrong);
+  EXPECT_EQ(wrong, 0U) << "pages that do not read as the file";
+  return faults;
 }
 
 bool waitPopulated(const Prefault& p, std::size_t size) {
