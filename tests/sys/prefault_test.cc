@@ -45,8 +45,8 @@ MappedFile mappedFile() {
 // Reads a word of every page; returns the faults that took and, in `wrong`, the pages whose
 // stamp was not their index. Uninstrumented: a sanitizer's check of each load would touch its
 // shadow memory, whose first-touch faults would count here too.
-__attribute__((no_sanitize("address", "thread"))) std::uint64_t readEveryPage(
-    const Mapping& view, std::size_t& wrong) {
+__attribute__((no_sanitize("address", "thread"))) std::uint64_t readEveryPage(const Mapping& view,
+                                                                              std::size_t& wrong) {
   const std::uint64_t before = threadMinorFaults();
   wrong = 0;
   for (std::size_t off = 0; off < view.size(); off += 4096) {
