@@ -66,18 +66,24 @@ int main(int argc, char** argv) {
   unsigned long sends = 0;
   Status st = Status::kOk;
   bool limits_held = true;
+  // Fills payload i into its buffer and starts its send, appended to `pending` when it started.
+  const auto start = [&](unsigned long i, auto& pending) {
+    std::vector<std::byte>& buf = bufs[i % kInFlight];
+    fill(buf, i);
+    auto [started, sent] = sendAsync(target, buf);
+    if (started == Status::kOk) {
+      pending.push_back(std::move(sent));
+    }
+    return started;
+  };
   if (how == "drop") {
     for (unsigned long first = 0; st == Status::kOk && first < count; first += kInFlight) {
       std::vector<PendingSend> round;
       for (unsigned long i = first; i < count && i < first + kInFlight; ++i) {
-        std::vector<std::byte>& buf = bufs[i % kInFlight];
-        fill(buf, i);
-        auto [started, sent] = sendAsync(target, buf);
-        st = started;
+        st = start(i, round);
         if (st != Status::kOk) {
           break;
         }
-        round.push_back(std::move(sent));
         ++sends;
       }
       // The round goes unwaited here: each ~PendingSend waits before its buffer is refilled.
@@ -94,14 +100,10 @@ int main(int argc, char** argv) {
         }
         ++done;
       }
-      std::vector<std::byte>& buf = bufs[i % kInFlight];
-      fill(buf, i);
-      auto [started, sent] = sendAsync(target, buf);
-      st = started;
+      st = start(i, window);
       if (st != Status::kOk) {
         break;
       }
-      window.push_back(std::move(sent));
       if (how == "limits" && window.size() == kInFlight) {
         std::vector<std::byte> extra(size);
         fill(extra, count + 1000);  // an index the receiver must never see

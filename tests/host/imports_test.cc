@@ -234,12 +234,18 @@ class RecordingTracer final : public Tracer {
   std::deque<RecordedSpan> spans;
 };
 
-TEST_F(ImportsTest, ATracedSendIsAClientSpanWhoseContextTravelsWithTheDelivery) {
-  RecordingTracer tracer;
-  imports_.setTracer(&tracer);
+// The context of a handler run the calling thread is in: the parent of what it sends.
+TraceContext handlerContext() {
   TraceContext handler;
   handler.trace_id.fill(0x22);
   handler.span_id.fill(0x33);
+  return handler;
+}
+
+TEST_F(ImportsTest, ATracedSendIsAClientSpanWhoseContextTravelsWithTheDelivery) {
+  RecordingTracer tracer;
+  imports_.setTracer(&tracer);
+  const TraceContext handler = handlerContext();
   const TraceScope in_handler(handler);
   put(100, "b");
   ASSERT_EQ(send(100, 1, 200, 64), Status::kOk);
@@ -262,9 +268,7 @@ TEST_F(ImportsTest, ATracedSendIsAClientSpanWhoseContextTravelsWithTheDelivery) 
 TEST_F(ImportsTest, ATracedStreamIsOneClientSpanWhoseContextEveryEventCarries) {
   RecordingTracer tracer;
   imports_.setTracer(&tracer);
-  TraceContext handler;
-  handler.trace_id.fill(0x22);
-  handler.span_id.fill(0x33);
+  const TraceContext handler = handlerContext();
   const TraceScope in_handler(handler);
   put(100, "b");
   put(200, "chunk of 16 byte");
