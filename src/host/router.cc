@@ -1,5 +1,7 @@
 #include "roadrunner/host/router.h"
 
+#include <algorithm>
+
 namespace rr::host {
 
 void Router::addEndpoint(const std::string& name, Endpoint* endpoint) {
@@ -25,6 +27,19 @@ Router::Route Router::route(std::string_view source, std::string_view target) co
     return {.status = Status::kNotAllowed};
   }
   return {.status = Status::kOk, .endpoints = &it->second, .metrics = allowed->second};
+}
+
+bool Router::reachesOnlyThisProcess(std::string_view source) const {
+  // allowed_ is ordered by (source, target): the edges from `source` are one run of it.
+  for (auto it = allowed_.lower_bound(std::pair{std::string(source), std::string()});
+       it != allowed_.end() && it->first.first == source; ++it) {
+    const auto endpoints = endpoints_.find(it->first.second);
+    if (endpoints == endpoints_.end() ||
+        !std::ranges::all_of(endpoints->second, [](const Endpoint* e) { return e->inProcess(); })) {
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace rr::host

@@ -7,10 +7,13 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
+#include "roadrunner/base/log.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/huge_file.h"
 #include "roadrunner/sys/socket.h"
 
 namespace rr::sys {
@@ -39,19 +42,40 @@ Result<> replaceWithFile(std::span<std::byte> pages, int fd, off_t offset) {
   return {};
 }
 
-Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages, bool keep_bytes) {
-  RR_ASSIGN_OR_RETURN(UniqueFd fd, makeSizeSealedMemfd(pages.size()));
+namespace {
+
+Result<SharedFile> makeSharedFile(std::uintptr_t address, std::size_t size, SharedFileKind kind) {
+  if (kind == SharedFileKind::kHugePages) {
+    const std::uint64_t offset = address % kHugePage;
+    auto huge = makeHugePageFile(offset + size);
+    if (huge) {
+      return SharedFile{.fd = std::move(*huge), .offset = offset, .sealed = false};
+    }
+    RR_LOG_DEBUG("shared pages in a memfd of 4 KiB pages: {}", huge.error().message());
+  }
+  RR_ASSIGN_OR_RETURN(UniqueFd fd, makeSizeSealedMemfd(size));
+  return SharedFile{.fd = std::move(fd)};
+}
+
+}  // namespace
+
+Result<SharedFile> replaceWithSharedPages(std::span<std::byte> pages, bool keep_bytes,
+                                          SharedFileKind kind) {
+  RR_ASSIGN_OR_RETURN(
+      SharedFile file,
+      makeSharedFile(reinterpret_cast<std::uintptr_t>(pages.data()), pages.size(), kind));
+  const auto offset = static_cast<off_t>(file.offset);
   if (keep_bytes) {
-    const auto written = ::pwrite(fd.get(), pages.data(), pages.size(), 0);
+    const auto written = ::pwrite(file.fd.get(), pages.data(), pages.size(), offset);
     if (written < 0 || static_cast<std::size_t>(written) != pages.size()) {
-      return failErrno("pwrite(memfd)", written < 0 ? errno : EIO);
+      return failErrno("pwrite(shared file)", written < 0 ? errno : EIO);
     }
   }
-  if (::mmap(pages.data(), pages.size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd.get(),
-             0) == MAP_FAILED) {
-    return failErrno("mmap(memfd over fixed pages)");
+  if (::mmap(pages.data(), pages.size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+             file.fd.get(), offset) == MAP_FAILED) {
+    return failErrno("mmap(shared file over fixed pages)");
   }
-  return fd;
+  return file;
 }
 
 Result<> preadExact(int fd, std::span<std::byte> out, std::uint64_t offset) {

@@ -169,7 +169,9 @@ Result<SocketEndpoint::Memfd*> SocketEndpoint::memfdFor(std::size_t len) {
 }
 
 Result<SocketEndpoint::PassedMemfd> SocketEndpoint::memfdPayload(const host::Delivery& d) {
-  if (d.shared) {
+  // Only a size-sealed memfd crosses: the receiving host checks the seals before it maps. A file
+  // of huge pages (a sender whose edges were all in this process) is copied instead.
+  if (d.shared && d.shared->sealed) {
     // Read-only: the receiving host maps it MAP_PRIVATE and can never write the sender's pages.
     auto opened = sys::openThreadFd(d.shared->tid, d.shared->fd, d.shared->inode);
     if (opened) {

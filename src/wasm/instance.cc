@@ -114,11 +114,15 @@ template <bool kShare>
 WasmEdge_Result hostSharePages(void* data, const WasmEdge_CallingFrameContext* frame,
                                const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   try {
-    auto& shared = static_cast<HostData*>(data)->shared;
+    auto* host_data = static_cast<HostData*>(data);
     const std::span<std::byte> memory = frameMemory(frame);
-    const host::Status status = kShare
-                                    ? shared.share(memory, argU32(params, 0), argU32(params, 1))
-                                    : shared.unshare(memory, argU32(params, 0), argU32(params, 1));
+    // Pages that never leave the process may be huge; a memfd crosses to a serving process.
+    const auto kind = host_data->imports != nullptr && host_data->imports->sendsOnlyInProcess()
+                          ? sys::SharedFileKind::kHugePages
+                          : sys::SharedFileKind::kSealedMemfd;
+    const host::Status status =
+        kShare ? host_data->shared.share(memory, argU32(params, 0), argU32(params, 1), kind)
+               : host_data->shared.unshare(memory, argU32(params, 0), argU32(params, 1));
     results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
     return WasmEdge_Result_Success;
   } catch (...) {

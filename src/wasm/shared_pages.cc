@@ -15,7 +15,8 @@ namespace rr::wasm {
 
 using host::guestSlice;
 
-Status SharedPages::share(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len) {
+Status SharedPages::share(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len,
+                          sys::SharedFileKind kind) {
   const auto pages = guestSlice(memory, buf, len);
   if (!pages) {
     return Status::kFault;
@@ -32,23 +33,24 @@ Status SharedPages::share(std::span<std::byte> memory, std::uint32_t buf, std::u
   if (ranges_.size() >= kMaxRanges) {
     return Status::kNoMemory;
   }
-  auto fd = sys::replaceWithSharedPages(*pages);
-  if (!fd) {
-    RR_LOG_WARN("share_pages({:#x}, {}): {}", buf, len, fd.error().message());
+  auto file = sys::replaceWithSharedPages(*pages, /*keep_bytes=*/false, kind);
+  if (!file) {
+    RR_LOG_WARN("share_pages({:#x}, {}): {}", buf, len, file.error().message());
     // A failed MAP_FIXED may have left the range unmapped: put zero pages back.
     (void)sys::replaceWithZeroPages(*pages);
     return Status::kNoMemory;
   }
   struct stat st{};
-  if (::fstat(fd->get(), &st) != 0) {
+  if (::fstat(file->fd.get(), &st) != 0) {
     (void)sys::replaceWithZeroPages(*pages);
     return Status::kNoMemory;
   }
   ranges_.push_back({.buf = buf,
                      .len = len,
-                     .fd = std::move(*fd),
+                     .file = std::move(*file),
                      .tid = static_cast<int>(::gettid()),
-                     .inode = static_cast<std::uint64_t>(st.st_ino)});
+                     .inode = static_cast<std::uint64_t>(st.st_ino),
+                     .kind = kind});
   return Status::kOk;
 }
 
@@ -73,8 +75,11 @@ std::optional<SharedView> SharedPages::find(std::uint32_t buf, std::uint32_t len
   }
   for (const Range& r : ranges_) {
     if (buf >= r.buf && std::uint64_t{buf} + len <= std::uint64_t{r.buf} + r.len) {
-      return SharedView{
-          .fd = r.fd.get(), .tid = r.tid, .inode = r.inode, .offset = std::uint64_t{buf} - r.buf};
+      return SharedView{.fd = r.file.fd.get(),
+                        .tid = r.tid,
+                        .inode = r.inode,
+                        .offset = r.file.offset + (std::uint64_t{buf} - r.buf),
+                        .sealed = r.file.sealed};
     }
   }
   return std::nullopt;
@@ -94,9 +99,10 @@ void SharedPages::clear(std::span<std::byte> memory, std::uint32_t buf,
   if (r == nullptr || !bytes) {
     return;
   }
-  // The whole pages leave the memfd; the partial page at the end holds other bytes of the range.
+  // The whole pages leave the file; the partial page at the end holds other bytes of the range.
   const std::uint32_t whole = buf % RR_PAGE_SIZE == 0 ? len / RR_PAGE_SIZE * RR_PAGE_SIZE : 0;
-  if (auto punched = sys::punchHole(r->fd.get(), buf - r->buf, whole); !punched) {
+  if (auto punched = sys::punchHole(r->file.fd.get(), r->file.offset + (buf - r->buf), whole);
+      !punched) {
     RR_LOG_WARN("send_move({:#x}, {}): {}; zeroing instead", buf, len, punched.error().message());
     std::memset(bytes->data(), 0, whole);
   }
@@ -111,16 +117,16 @@ void SharedPages::detach(std::span<std::byte> memory, std::uint32_t buf, std::ui
     return;
   }
   struct stat st{};
-  auto fd = sys::replaceWithSharedPages(*pages, /*keep_bytes=*/true);
-  if (!fd || ::fstat(fd->get(), &st) != 0) {
-    // The range cannot leave the old memfd: it leaves sharing instead, as zero pages.
+  auto file = sys::replaceWithSharedPages(*pages, /*keep_bytes=*/true, r->kind);
+  if (!file || ::fstat(file->fd.get(), &st) != 0) {
+    // The range cannot leave the old file: it leaves sharing instead, as zero pages.
     RR_LOG_ERROR("shared range {:#x}+{} unshared, a receiver may still map it: {}", r->buf, r->len,
-                 fd ? "fstat failed" : fd.error().message());
+                 file ? "fstat failed" : file.error().message());
     (void)sys::replaceWithZeroPages(*pages);
     ranges_.erase(ranges_.begin() + (r - ranges_.data()));
     return;
   }
-  r->fd = std::move(*fd);
+  r->file = std::move(*file);
   r->tid = static_cast<int>(::gettid());
   r->inode = static_cast<std::uint64_t>(st.st_ino);
   if (cleared) {

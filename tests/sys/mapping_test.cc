@@ -100,7 +100,7 @@ TEST(MappingTest, SharedPagesMapElsewhereCopyOnWrite) {
   std::memset(owner.data(), 'a', kSize);
   owner.data()[4096] = std::byte{'b'};
   const std::span<std::byte> window = reader.bytes().first(kSize - 4096);
-  ASSERT_TRUE(replaceWithFile(window, memfd->get(), 4096).has_value());
+  ASSERT_TRUE(replaceWithFile(window, memfd->fd.get(), 4096).has_value());
   EXPECT_EQ(reader.data()[0], std::byte{'b'}) << "mapped from the offset";
   reader.data()[1] = std::byte{'r'};
   EXPECT_EQ(owner.data()[4097], std::byte{'a'}) << "the reader's write stays private";
@@ -115,7 +115,7 @@ TEST(MappingTest, AThreadsDescriptorOpensFromAnotherTable) {
   auto memfd = replaceWithSharedPages(owner.bytes());
   ASSERT_TRUE(memfd.has_value());
   struct stat st{};
-  ASSERT_EQ(::fstat(memfd->get(), &st), 0);
+  ASSERT_EQ(::fstat(memfd->fd.get(), &st), 0);
   const int tid = static_cast<int>(::gettid());
   // The opened descriptor lives in the thread's own table: checked there.
   bool opened = false;
@@ -125,11 +125,11 @@ TEST(MappingTest, AThreadsDescriptorOpensFromAnotherTable) {
     if (::unshare(CLONE_FILES) != 0) {
       return;
     }
-    auto file = openThreadFd(tid, memfd->get(), st.st_ino);
+    auto file = openThreadFd(tid, memfd->fd.get(), st.st_ino);
     struct stat got{};
     opened = file.has_value() && ::fstat(file->get(), &got) == 0;
     opened_ino = got.st_ino;
-    stale = openThreadFd(tid, memfd->get(), st.st_ino + 1);
+    stale = openThreadFd(tid, memfd->fd.get(), st.st_ino + 1);
   }).join();
   EXPECT_TRUE(opened);
   EXPECT_EQ(opened_ino, st.st_ino);

@@ -245,34 +245,38 @@ class SharedBufferSender {
  public:
   static constexpr std::size_t kBuf = 8 * 4096;
   static constexpr std::size_t kRange = 16 * 4096;
-  SharedBufferSender() {
+  explicit SharedBufferSender(sys::SharedFileKind kind = sys::SharedFileKind::kSealedMemfd)
+      : kind_(kind) {
     auto m = sys::Mapping::map(32 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS);
     EXPECT_TRUE(m.has_value());
     memory_ = std::move(*m);
     share();
   }
-  // Backs the range with a fresh memfd holding its bytes: what SharedPages::detach does.
+  // Backs the range with a fresh file holding its bytes: what SharedPages::detach does.
   void share() {
-    auto fd = sys::replaceWithSharedPages(range(), /*keep_bytes=*/true);
-    ASSERT_TRUE(fd.has_value()) << fd.error().message();
-    fd_ = std::move(*fd);
+    auto file = sys::replaceWithSharedPages(range(), /*keep_bytes=*/true, kind_);
+    ASSERT_TRUE(file.has_value()) << file.error().message();
+    file_ = std::move(*file);
   }
   [[nodiscard]] std::span<std::byte> range() const { return memory_.bytes().subspan(kBuf, kRange); }
   // The payload `len` bytes from `offset` in the range, and where it also lives.
   [[nodiscard]] host::Delivery delivery(std::size_t offset, std::size_t len) const {
     struct stat st{};
-    EXPECT_EQ(::fstat(fd_.get(), &st), 0);
+    EXPECT_EQ(::fstat(file_.fd.get(), &st), 0);
     return {.source = "test",
             .payload = range().subspan(offset, len),
-            .shared = host::SharedView{.fd = fd_.get(),
+            .shared = host::SharedView{.fd = file_.fd.get(),
                                        .tid = static_cast<int>(::gettid()),
                                        .inode = static_cast<std::uint64_t>(st.st_ino),
-                                       .offset = offset}};
+                                       .offset = file_.offset + offset,
+                                       .sealed = file_.sealed}};
   }
+  [[nodiscard]] bool sealed() const { return file_.sealed; }
 
  private:
+  sys::SharedFileKind kind_;
   sys::Mapping memory_;
-  UniqueFd fd_;
+  sys::SharedFile file_;
 };
 
 // A payload in the sender's shared buffer passes as its memfd, read-only, from the payload's
@@ -295,6 +299,30 @@ TEST(UnixTransportSharedTest, ASharedPayloadPassesItsMemfdAndIsMappedNotCopied) 
   EXPECT_TRUE(receiver.tail_clean) << "the sender's bytes past the payload reached the receiver";
   EXPECT_EQ(r.mapped_bytes, 5U * 4096) << "whole pages mapped";
   EXPECT_EQ(r.copied_bytes, 100U) << "the partial last page, by the receiver; none by the sender";
+  EXPECT_FALSE(r.shared_held);
+}
+
+// A shared buffer of huge pages cannot be sealed, so it never crosses: its payload is copied into
+// the endpoint's pooled memfd, as from a private buffer, and arrives intact.
+TEST(UnixTransportSharedTest, AnUnsealedSharedPayloadIsCopiedNotPassed) {
+  const testing::TempDir dir;
+  HoldingReceiver receiver;
+  auto server = SocketServer::start(Address{.path = dir.file("sink.sock")}, &receiver,
+                                    {.max_payload = 64U << 20U, .name = "sink"});
+  ASSERT_TRUE(server.has_value()) << server.error().message();
+  SocketEndpoint ep(Address{.path = dir.file("sink.sock")}, "sink", {.memfd_threshold = 0});
+  SharedBufferSender sender(sys::SharedFileKind::kHugePages);
+  if (sender.sealed()) {
+    GTEST_SKIP() << "no files of huge pages here (no CAP_SYS_ADMIN): shared buffers are memfds";
+  }
+  const auto bytes = pattern(SharedBufferSender::kRange);
+  std::ranges::copy(bytes, sender.range().begin());
+  constexpr std::size_t kLen = 5 * 4096 + 100;
+  const auto r = ep.deliver(sender.delivery(2 * 4096, kLen));
+  ASSERT_EQ(r.status, Status::kOk);
+  EXPECT_TRUE(std::ranges::equal(receiver.arrived, sender.range().subspan(2 * 4096, kLen)));
+  EXPECT_EQ(r.mapped_bytes, 0U) << "the sender's file never reached the receiving host";
+  EXPECT_GE(r.copied_bytes, kLen) << "the sender's copy into its pooled memfd";
   EXPECT_FALSE(r.shared_held);
 }
 

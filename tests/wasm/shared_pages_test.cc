@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "roadrunner/guest/abi.h"
+#include "roadrunner/sys/huge_file.h"
 #include "roadrunner/sys/mapping.h"
 
 namespace rr::wasm {
@@ -76,53 +78,98 @@ TEST(SharedPagesTest, UnsharedPagesAreZerosAndAnotherRangeCanTakeThem) {
   EXPECT_EQ(shared.share(m.bytes(), 6 * kPage, 4 * kPage), Status::kOk);
 }
 
-// After a move: the payload's whole pages leave the memfd (they read as zeros through every
+// Both kinds of file: a sealed memfd from offset 0, and a file of huge pages from the offset
+// that agrees with the range's address (a plain mapping here, so rarely 0).
+constexpr std::array kKinds{sys::SharedFileKind::kSealedMemfd, sys::SharedFileKind::kHugePages};
+
+const char* kindName(sys::SharedFileKind kind) {
+  return kind == sys::SharedFileKind::kSealedMemfd ? "sealed memfd" : "huge pages";
+}
+
+// A range of huge pages starts in its file where its address agrees modulo 2 MiB and is not
+// sealed (it must never cross to another process); one in a memfd starts at 0, sealed. Where
+// the process cannot mount the huge-page tmpfs, both are sealed memfds.
+TEST(SharedPagesTest, TheViewSaysWhereAndWhetherSealed) {
+  const bool huge_files = sys::makeHugePageFile(kPage).has_value();
+  for (const auto kind : kKinds) {
+    SCOPED_TRACE(kindName(kind));
+    const sys::Mapping m = memoryMapping();
+    SharedPages shared;
+    ASSERT_EQ(shared.share(m.bytes(), 4 * kPage, 4 * kPage, kind), Status::kOk);
+    const auto view = shared.find(5 * kPage, kPage);
+    ASSERT_TRUE(view.has_value());
+    const bool huge = kind == sys::SharedFileKind::kHugePages && huge_files;
+    EXPECT_EQ(view->sealed, !huge);
+    const auto address = reinterpret_cast<std::uintptr_t>(m.data() + 4 * kPage);
+    EXPECT_EQ(view->offset, (huge ? address % sys::kHugePage : 0) + kPage);
+    std::memset(m.data() + 5 * kPage, 'v', kPage);
+    std::array<std::byte, 1> byte{};
+    ASSERT_EQ(::pread(view->fd, byte.data(), 1, static_cast<off_t>(view->offset)), 1);
+    EXPECT_EQ(byte[0], std::byte{'v'}) << "the view's offset holds the payload's first byte";
+  }
+}
+
+// After a move: the payload's whole pages leave the file (they read as zeros through every
 // mapping of it), the partial page at its end is zeroed up to the payload's end only, and the
 // rest of the range keeps its bytes.
 TEST(SharedPagesTest, ClearZeroesThePayloadAndNothingElse) {
-  const sys::Mapping m = memoryMapping();
-  SharedPages shared;
-  ASSERT_EQ(shared.share(m.bytes(), 8 * kPage, 8 * kPage), Status::kOk);
-  std::memset(m.data() + 8 * kPage, 0x5A, 8 * kPage);
-  const auto view = shared.find(9 * kPage, 3 * kPage + 100);
-  ASSERT_TRUE(view.has_value());
-  auto other = sys::openThreadFd(view->tid, view->fd, view->inode);
-  ASSERT_TRUE(other.has_value()) << other.error().message();
-  shared.clear(m.bytes(), 9 * kPage, 3 * kPage + 100);
-  for (std::uint32_t i = 8 * kPage; i < 16 * kPage; ++i) {
-    const bool payload = i >= 9 * kPage && i < 12 * kPage + 100;
-    ASSERT_EQ(static_cast<int>(m.data()[i]), payload ? 0 : 0x5A) << "byte " << i;
-  }
-  std::array<std::byte, kPage> page{};
-  ASSERT_EQ(::pread(other->get(), page.data(), page.size(), 2 * kPage), kPage);
-  EXPECT_EQ(page[0], std::byte{0}) << "the memfd itself no longer holds the moved page";
-}
-
-// Detach: the range moves to a fresh memfd with the same bytes, so writes from then on never
-// reach whoever still maps the old one; with `cleared`, the payload reads as zeros after.
-TEST(SharedPagesTest, DetachLeavesTheOldMemfdAsItWas) {
-  for (const bool cleared : {false, true}) {
-    SCOPED_TRACE(cleared ? "move" : "lend");
+  for (const auto kind : kKinds) {
+    SCOPED_TRACE(kindName(kind));
     const sys::Mapping m = memoryMapping();
     SharedPages shared;
-    ASSERT_EQ(shared.share(m.bytes(), 8 * kPage, 4 * kPage), Status::kOk);
-    std::memset(m.data() + 8 * kPage, 0x5A, 4 * kPage);
-    const auto before = shared.find(8 * kPage, kPage);
-    ASSERT_TRUE(before.has_value());
-    auto old_fd = sys::openThreadFd(before->tid, before->fd, before->inode);
-    ASSERT_TRUE(old_fd.has_value());
-    auto receiver = sys::Mapping::map(4 * kPage, PROT_READ, MAP_PRIVATE, old_fd->get());
-    ASSERT_TRUE(receiver.has_value());
-    shared.detach(m.bytes(), 9 * kPage, kPage, cleared);
-    std::memset(m.data() + 10 * kPage, 0xEE, kPage);  // the sender writes again
-    EXPECT_EQ(static_cast<int>(receiver->data()[2 * kPage]), 0x5A) << "the receiver's view";
-    EXPECT_EQ(static_cast<int>(receiver->data()[kPage]), 0x5A);
-    EXPECT_EQ(static_cast<int>(m.data()[8 * kPage]), 0x5A) << "the sender's other bytes";
-    EXPECT_EQ(static_cast<int>(m.data()[9 * kPage]), cleared ? 0 : 0x5A);
-    const auto after = shared.find(8 * kPage, kPage);
-    ASSERT_TRUE(after.has_value());
-    EXPECT_NE(after->inode, before->inode) << "a fresh memfd";
-    EXPECT_EQ(shared.size(), 1U);
+    ASSERT_EQ(shared.share(m.bytes(), 8 * kPage, 8 * kPage, kind), Status::kOk);
+    std::memset(m.data() + 8 * kPage, 0x5A, 8 * kPage);
+    const auto view = shared.find(9 * kPage, 3 * kPage + 100);
+    ASSERT_TRUE(view.has_value());
+    auto other = sys::openThreadFd(view->tid, view->fd, view->inode);
+    ASSERT_TRUE(other.has_value()) << other.error().message();
+    shared.clear(m.bytes(), 9 * kPage, 3 * kPage + 100);
+    for (std::uint32_t i = 8 * kPage; i < 16 * kPage; ++i) {
+      const bool payload = i >= 9 * kPage && i < 12 * kPage + 100;
+      ASSERT_EQ(static_cast<int>(m.data()[i]), payload ? 0 : 0x5A) << "byte " << i;
+    }
+    std::array<std::byte, kPage> page{};
+    ASSERT_EQ(
+        ::pread(other->get(), page.data(), page.size(), static_cast<off_t>(view->offset + kPage)),
+        kPage);
+    EXPECT_EQ(page[0], std::byte{0}) << "the file itself no longer holds the moved page";
+    ASSERT_EQ(
+        ::pread(other->get(), page.data(), page.size(), static_cast<off_t>(view->offset - kPage)),
+        kPage);
+    EXPECT_EQ(static_cast<int>(page[0]), 0x5A) << "the page before the payload is kept";
+  }
+}
+
+// Detach: the range moves to a fresh file of the same kind with the same bytes, so writes from
+// then on never reach whoever still maps the old one; with `cleared`, the payload reads as zeros
+// after.
+TEST(SharedPagesTest, DetachLeavesTheOldFileAsItWas) {
+  for (const auto kind : kKinds) {
+    for (const bool cleared : {false, true}) {
+      SCOPED_TRACE(std::string(kindName(kind)) + (cleared ? ", move" : ", lend"));
+      const sys::Mapping m = memoryMapping();
+      SharedPages shared;
+      ASSERT_EQ(shared.share(m.bytes(), 8 * kPage, 4 * kPage, kind), Status::kOk);
+      std::memset(m.data() + 8 * kPage, 0x5A, 4 * kPage);
+      const auto before = shared.find(8 * kPage, kPage);
+      ASSERT_TRUE(before.has_value());
+      auto old_fd = sys::openThreadFd(before->tid, before->fd, before->inode);
+      ASSERT_TRUE(old_fd.has_value());
+      auto receiver = sys::Mapping::map(4 * kPage, PROT_READ, MAP_PRIVATE, old_fd->get(),
+                                        static_cast<off_t>(before->offset));
+      ASSERT_TRUE(receiver.has_value());
+      shared.detach(m.bytes(), 9 * kPage, kPage, cleared);
+      std::memset(m.data() + 10 * kPage, 0xEE, kPage);  // the sender writes again
+      EXPECT_EQ(static_cast<int>(receiver->data()[2 * kPage]), 0x5A) << "the receiver's view";
+      EXPECT_EQ(static_cast<int>(receiver->data()[kPage]), 0x5A);
+      EXPECT_EQ(static_cast<int>(m.data()[8 * kPage]), 0x5A) << "the sender's other bytes";
+      EXPECT_EQ(static_cast<int>(m.data()[9 * kPage]), cleared ? 0 : 0x5A);
+      const auto after = shared.find(8 * kPage, kPage);
+      ASSERT_TRUE(after.has_value());
+      EXPECT_NE(after->inode, before->inode) << "a fresh file";
+      EXPECT_EQ(after->sealed, before->sealed) << "of the same kind";
+      EXPECT_EQ(shared.size(), 1U);
+    }
   }
 }
 

@@ -195,6 +195,10 @@ class Endpoint {
   /// on a thread of this process that hands the result back within microseconds.
   [[nodiscard]] virtual bool spinsForCompletion() const noexcept { return false; }
 
+  /// Whether the receiver runs in this process, so that it may map any file the sender's shared
+  /// buffer lives in (a file of huge pages included), not only a sealed memfd.
+  [[nodiscard]] virtual bool inProcess() const noexcept { return false; }
+
   /// Delivers and waits until the receiver's handler has returned.
   [[nodiscard]] DeliveryResult deliver(const Delivery& delivery) {
     Completion completion(1, spinsForCompletion());

@@ -94,6 +94,11 @@ class Imports {
   [[nodiscard]] Status send(std::span<std::byte> memory, const SendArgs& args,
                             SendKind kind = SendKind::kLend, SharedBuffers* shared = nullptr);
   [[nodiscard]] Status reply(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len);
+  /// Whether every send this function may make stays in this process (Router::
+  /// reachesOnlyThisProcess): its shared buffers may then use files of huge pages.
+  [[nodiscard]] bool sendsOnlyInProcess() const {
+    return router_ != nullptr && router_->reachesOnlyThisProcess(self_);
+  }
   /// `add_counter`: adds `value` to the guest's counter named by [name, name + name_len).
   /// kFault: the name is outside `memory`; otherwise GuestCounters::add's status.
   [[nodiscard]] Status addCounter(std::span<std::byte> memory, std::uint32_t name,

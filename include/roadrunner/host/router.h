@@ -38,6 +38,10 @@ class Router {
   };
   [[nodiscard]] Route route(std::string_view source, std::string_view target) const;
 
+  /// Whether every edge from `source` leads to endpoints in this process only (Endpoint::
+  /// inProcess), so that its shared buffers never need to cross to another process. An edge to a
+  /// name with no endpoint here answers no.
+  [[nodiscard]] bool reachesOnlyThisProcess(std::string_view source) const;
   [[nodiscard]] bool hasEndpoint(std::string_view name) const {
     return endpoints_.find(name) != endpoints_.end();
   }

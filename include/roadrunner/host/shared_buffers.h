@@ -12,14 +12,17 @@
 namespace rr::host {
 
 /// Where a payload's bytes also live: from byte `offset` (a multiple of the page size) of the
-/// memfd that backs the sender's shared buffer: descriptor `fd` of thread `tid`, inode `inode`.
+/// file that backs the sender's shared buffer: descriptor `fd` of thread `tid`, inode `inode`.
 /// A function's thread may have a descriptor table of its own (FunctionActor), so a receiver
-/// opens the memfd through the sender thread's table.
+/// opens the file through the sender thread's table.
 struct SharedView {
   int fd = -1;
   int tid = 0;
   std::uint64_t inode = 0;
   std::uint64_t offset = 0;
+  /// A size-sealed memfd, which may be passed to another process. Otherwise a file of huge
+  /// pages, which only receivers in this process may map (sys::makeHugePageFile).
+  bool sealed = true;
 };
 
 /// A sending function's shared buffers, seen from its `send` import. Thread-safety: the

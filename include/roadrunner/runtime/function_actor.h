@@ -89,6 +89,7 @@ class FunctionActor final : public host::Endpoint {
 
   void deliverAsync(const host::Delivery& delivery, host::Completion& completion) override;
   [[nodiscard]] bool spinsForCompletion() const noexcept override { return config_.hand_off_spin; }
+  [[nodiscard]] bool inProcess() const noexcept override { return true; }
 
   /// Commands: waits for `_start` and returns the exit code (or the trap).
   [[nodiscard]] Result<int> wait();

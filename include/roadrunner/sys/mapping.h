@@ -59,16 +59,31 @@ class Mapping {
 /// linear memory), who must call `replaceWithZeroPages` before it reuses the range.
 /// Errors: mmap's.
 [[nodiscard]] Result<> replaceWithFile(std::span<std::byte> pages, int fd, off_t offset = 0);
-/// Puts a fresh memfd of `pages.size()` bytes over `pages`, MAP_SHARED | MAP_FIXED, read-write,
-/// so that the same bytes can be mapped elsewhere (`replaceWithFile`) with no copy. The memfd's
-/// size is sealed (`makeSizeSealedMemfd`), so whoever maps it can never be cut short. The range
-/// reads as zeros afterwards, or with `keep_bytes` as before (its bytes are copied into the new
-/// memfd first: a range that was backed by another memfd leaves that one unchanged from then
-/// on). Returns the memfd. Ownership: the caller owns the descriptor; `pages` belongs to someone
-/// else (a guest's linear memory), who undoes this with `replaceWithZeroPages`.
+/// What backs a shared range: a size-sealed memfd (`makeSizeSealedMemfd`), which may cross to
+/// another process, or a file of 2 MiB pages (`makeHugePageFile`) for a range whose bytes never
+/// leave this process.
+enum class SharedFileKind { kSealedMemfd, kHugePages };
+/// The file under a shared range.
+struct SharedFile {
+  UniqueFd fd;
+  std::uint64_t offset = 0;  ///< where the range starts in the file, a multiple of the page size
+  bool sealed = true;        ///< a size-sealed memfd, not a file of huge pages
+};
+/// Puts a fresh file over `pages`, MAP_SHARED | MAP_FIXED, read-write, so that the same bytes can
+/// be mapped elsewhere (`replaceWithFile`) with no copy.
+/// - kSealedMemfd: a memfd of `pages.size()` bytes whose size is sealed, so whoever maps it can
+///   never be cut short; the range starts at offset 0.
+/// - kHugePages: a file of 2 MiB pages; the range starts at the file offset that agrees with its
+///   address modulo 2 MiB, so that each whole 2 MiB of it is one page-table entry here and in a
+///   receiver whose buffer agrees too. Where no such file can be made, a sealed memfd as above.
+/// The range reads as zeros afterwards, or with `keep_bytes` as before (its bytes are copied into
+/// the new file first: a range that was backed by another file leaves that one unchanged from
+/// then on). Ownership: the caller owns the descriptor; `pages` belongs to someone else (a
+/// guest's linear memory), who undoes this with `replaceWithZeroPages`.
 /// Errors: memfd_create's, ftruncate's, fcntl's, pwrite's, mmap's.
-[[nodiscard]] Result<UniqueFd> replaceWithSharedPages(std::span<std::byte> pages,
-                                                      bool keep_bytes = false);
+[[nodiscard]] Result<SharedFile> replaceWithSharedPages(
+    std::span<std::byte> pages, bool keep_bytes = false,
+    SharedFileKind kind = SharedFileKind::kSealedMemfd);
 /// Reads exactly `out.size()` bytes of file `fd` from `offset` (pread, retried on EINTR and
 /// short reads). Errors: pread's; EIO for a file that ends first.
 [[nodiscard]] Result<> preadExact(int fd, std::span<std::byte> out, std::uint64_t offset);
