@@ -3,7 +3,8 @@
 // MODE "stream": writes TOTAL bytes (a multiple of 8) to TARGET as a stream of CHUNK-byte chunks,
 // making each chunk's words as it goes. "whole": makes all TOTAL bytes, then one send.
 // "stamps": a stream of one buffer made once, each chunk stamped with its index in its first
-// word (a transport measurement: no per-byte work on either side).
+// word (a transport measurement: no per-byte work on either side). "move": "stream" with each
+// chunk handed over (rr_stream_write_move), so every chunk is made in the buffer's fresh pages.
 // With REPEAT (default 1) it does all of it that many times and times the last: every function
 // warm, its memory grown and its pages faulted in by the ones before. Counts the microseconds
 // from its first byte made to the final status (the stream's close, or the send's return: the
@@ -41,7 +42,7 @@ static rr_status_t whole(const char* target, uint64_t total, uint32_t rounds) {
 }
 
 static rr_status_t stream(const char* target, uint64_t total, uint32_t chunk, uint32_t rounds,
-                          int stamps) {
+                          int stamps, int move) {
   uint64_t* buf = rr_move_buffer(chunk);
   rr_stream_t s = 0;
   if (buf == NULL) {
@@ -62,7 +63,7 @@ static rr_status_t stream(const char* target, uint64_t total, uint32_t chunk, ui
     } else {
       make(buf, sent / 8, n / 8, rounds);
     }
-    st = rr_stream_write(s, buf, n);
+    st = move ? rr_stream_write_move(s, buf, n) : rr_stream_write(s, buf, n);
   }
   if (st != RR_OK) {
     (void)rr_stream_abort(s, st);
@@ -75,9 +76,9 @@ static rr_status_t stream(const char* target, uint64_t total, uint32_t chunk, ui
 
 int main(int argc, char** argv) {
   if (argc != 6 && argc != 7) {
-    fprintf(
-        stderr,
-        "usage: bench_stream_producer stream|whole|stamps TARGET TOTAL CHUNK ROUNDS [REPEAT]\n");
+    fprintf(stderr,
+            "usage: bench_stream_producer stream|move|whole|stamps TARGET TOTAL CHUNK ROUNDS "
+            "[REPEAT]\n");
     return 2;
   }
   const uint64_t total = strtoull(argv[3], NULL, 10) & ~7ULL;
@@ -93,7 +94,8 @@ int main(int argc, char** argv) {
     const uint64_t start = now_us();
     st = strcmp(argv[1], "whole") == 0
              ? whole(argv[2], total, rounds)
-             : stream(argv[2], total, chunk, rounds, strcmp(argv[1], "stamps") == 0);
+             : stream(argv[2], total, chunk, rounds, strcmp(argv[1], "stamps") == 0,
+                      strcmp(argv[1], "move") == 0);
     elapsed = now_us() - start;
   }
   (void)rr_count("elapsed_us", (uint32_t)(elapsed > UINT32_MAX ? UINT32_MAX : elapsed));

@@ -141,8 +141,9 @@ Result<Outcome> runOnce(const StreamOptions& o, const std::string& mode, const S
   w.functions.push_back(
       {.name = "producer",
        .wasm = o.guest_dir + "/bench_stream_producer.wasm",
-       .args = {s.producer_mode, first, std::to_string(s.total), std::to_string(o.chunk),
-                std::to_string(s.rounds), std::to_string(s.repeat)},
+       .args = {o.move_chunks && s.producer_mode == "stream" ? "move" : s.producer_mode, first,
+                std::to_string(s.total), std::to_string(o.chunk), std::to_string(s.rounds),
+                std::to_string(s.repeat)},
        .memory_limit_mib = s.memory_mib});
   if (s.transform) {
     w.functions.push_back(
@@ -268,12 +269,14 @@ Result<json> boundedRow(const StreamOptions& o, const std::string& mode) {
                 " MiB in the first half, " +
                 std::to_string(std::lround(static_cast<double>(second_half) / kMiB)) +
                 " MiB in the second";
-  std::printf("%-9s %-11s %8.0f MB/s  %.1f GiB, memory capped at %u MiB, %s, hash %s checked\n",
+  std::printf("%-9s %-11s %8.0f MB/s  %.1f GiB, memory capped at %u MiB, %s, hash %s checked%s\n",
               mode.c_str(), "bounded", mbps, static_cast<double>(o.total) / (1U << 30U),
-              o.memory_limit_mib, rss_said.c_str(), hex(expect).c_str());
+              o.memory_limit_mib, rss_said.c_str(), hex(expect).c_str(),
+              o.move_chunks ? ", chunks moved" : "");
   return json{{"system", mode},
               {"workload", "stream"},
               {"measure", "bounded"},
+              {"producer_writes", o.move_chunks ? "move" : "copy"},
               {"bytes", o.total},
               {"chunk_bytes", o.chunk},
               {"memory_limit_mib", o.memory_limit_mib},
@@ -312,6 +315,7 @@ Result<json> pipelineRow(const StreamOptions& o, const std::string& mode) {
   return json{{"system", mode},
               {"workload", "stream"},
               {"measure", "pipeline"},
+              {"producer_writes", o.move_chunks ? "move" : "copy"},
               {"bytes", o.pipeline_total},
               {"chunk_bytes", o.chunk},
               {"rounds", o.pipeline_rounds},

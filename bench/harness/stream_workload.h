@@ -32,6 +32,9 @@ struct StreamOptions {
   std::uint32_t pipeline_rounds = 6;  ///< the pipeline stages' mixing rounds per word
   std::uint32_t memory_limit_mib = 64;
   int runs = 3;  ///< samples per throughput, limit and pipeline figure
+  /// The bounded and pipeline producers hand each chunk over (stream_write_move) instead of
+  /// lending it; the throughput row's stamped chunks are always lent.
+  bool move_chunks = false;
   std::string guest_dir;
   std::string roadrunner_exe = "/proc/self/exe";
   std::string network_host = "127.0.0.1";

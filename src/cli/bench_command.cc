@@ -16,8 +16,9 @@ namespace rr::cli {
 namespace {
 
 int streamBench(std::vector<std::string> modes, const std::string& stream_size,
-                const std::string& chunk, int runs, const bench::Options& chain) {
+                const std::string& chunk, int runs, bool move_chunks, const bench::Options& chain) {
   bench::StreamOptions options{.runs = runs,
+                               .move_chunks = move_chunks,
                                .guest_dir = chain.guest_dir,
                                .roadrunner_exe = chain.roadrunner_exe,
                                .network_host = chain.network_host,
@@ -52,6 +53,7 @@ int benchCommand(Args args) {
   std::string splice_threshold;
   std::string workload = "chain";
   std::string stream_size;
+  bool stream_move = false;
   std::string chunk;
   app->add_option("--workload", workload,
                   "chain (the default: every workload above) or stream: streams per mode "
@@ -68,6 +70,9 @@ int benchCommand(Args args) {
   app->add_option("--chunk", chunk, "the stream workload's chunk size (default 1M)")
       ->type_name("SIZE")
       ->check(payloadSizes(false));
+  app->add_flag("--stream-move", stream_move,
+                "the stream workload's bounded and pipeline producers hand each chunk over "
+                "(stream_write_move) instead of lending it");
   app->add_flag("--quick", quick,
                 "every system, the sizes 1M,16M,100M and fan-out 1,10, where --modes, --sizes "
                 "and --fanout do not say otherwise (about two minutes)");
@@ -152,7 +157,8 @@ int benchCommand(Args args) {
   }
   if (workload == "stream") {
     return streamBench(app->count("--modes") > 0 ? splitList(systems) : std::vector<std::string>{},
-                       stream_size, chunk, app->count("--runs") > 0 ? options.runs : 3, options);
+                       stream_size, chunk, app->count("--runs") > 0 ? options.runs : 3, stream_move,
+                       options);
   }
   options.paper = paper;
   if (app->count("--modes") > 0) {

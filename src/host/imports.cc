@@ -291,12 +291,21 @@ Status Imports::streamOpen(std::span<std::byte> memory, std::uint32_t target,
 }
 
 Status Imports::streamWrite(std::span<std::byte> memory, std::uint32_t handle, std::uint32_t buf,
-                            std::uint32_t len) {
+                            std::uint32_t len, SendKind kind) {
   const auto chunk = guestSlice(memory, buf, len);
   if (!chunk) {
     return Status::kFault;
   }
-  return streams_.write(handle, *chunk);
+  if (kind == SendKind::kLend) {
+    return streams_.write(handle, *chunk);
+  }
+  bool taken = false;
+  const Status status = streams_.write(handle, *chunk, *chunk, &taken);
+  if (!taken) {
+    // Copied (a group, another process), or not delivered at all: cleared all the same.
+    std::memset(chunk->data(), 0, chunk->size());
+  }
+  return status;
 }
 
 void Imports::beginReply(std::span<std::byte> target) noexcept {

@@ -52,11 +52,14 @@ std::size_t OutStreams::openCount() const noexcept {
 }
 
 DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
-                                   std::span<const std::byte> chunk, std::uint32_t abort_status) {
+                                   std::span<const std::byte> chunk, std::uint32_t abort_status,
+                                   std::span<std::byte> take) {
   const auto start = std::chrono::steady_clock::now();
   const Delivery delivery{
       .source = self_,
       .payload = chunk,
+      // One receiver may take a moved chunk's pages; a group's members each copy it.
+      .take = stream.endpoints->size() == 1 ? take : std::span<std::byte>{},
       .trace = stream.span ? stream.span->context() : TraceContext{},
       .stream = {
           .event = event, .id = stream.id, .seq = stream.seq++, .abort_status = abort_status}};
@@ -69,6 +72,7 @@ DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
   }
   stats_->copies.fetch_add(copiesOf(result.copied_bytes, chunk.size()), std::memory_order_relaxed);
   stats_->copied_bytes.fetch_add(result.copied_bytes, std::memory_order_relaxed);
+  stats_->moved_bytes.fetch_add(result.moved_bytes, std::memory_order_relaxed);
   stats_->nanos.fetch_add(
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                      std::chrono::steady_clock::now() - start)
@@ -82,7 +86,8 @@ DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
   return result;
 }
 
-Status OutStreams::write(std::uint32_t handle, std::span<const std::byte> chunk) {
+Status OutStreams::write(std::uint32_t handle, std::span<const std::byte> chunk,
+                         std::span<std::byte> take, bool* taken) {
   Stream* stream = find(handle);
   if (stream == nullptr) {
     return Status::kInvalid;
@@ -91,7 +96,11 @@ Status OutStreams::write(std::uint32_t handle, std::span<const std::byte> chunk)
     return stream->failed;  // nothing more is delivered
   }
   stats_->sends.fetch_add(1, std::memory_order_relaxed);
-  stream->failed = deliver(*stream, StreamEvent::kData, chunk, 0).status;
+  const DeliveryResult result = deliver(*stream, StreamEvent::kData, chunk, 0, take);
+  if (taken != nullptr) {
+    *taken = result.taken;
+  }
+  stream->failed = result.status;
   if (stream->failed == Status::kOk) {
     stream->bytes += chunk.size();
     ++stream->chunks;

@@ -617,6 +617,7 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
     return;
   }
   std::uint64_t copied_bytes = 0;
+  std::uint64_t moved_bytes = 0;
   if (d.remote != nullptr) {
     auto filled = d.remote->fill(*dst, {});
     if (!filled) {
@@ -625,6 +626,12 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
       return;
     }
     copied_bytes = *filled;
+  } else if (len > 0 && !d.take.empty()) {
+    // A moved chunk (stream_write_move): its pages come over, and the sender's range is empty
+    // before the sender hears the chunk is held.
+    const sys::TransferReport report = take(*dst, d.take);
+    copied_bytes = report.copied;
+    moved_bytes = report.moved;
   } else if (len > 0) {
     std::memcpy(dst->data(), d.payload.data(), len);  // the one copy
     copied_bytes = len;
@@ -632,12 +639,18 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
   stats_.deliveries.fetch_add(1, std::memory_order_relaxed);
   stats_.delivered_bytes.fetch_add(len, std::memory_order_relaxed);
   // The receiver holds the chunk: the sender may fill its next one while the handler runs.
-  job.completion->done({.status = Status::kOk, .copied_bytes = copied_bytes});
+  job.completion->done({.status = Status::kOk,
+                        .copied_bytes = copied_bytes,
+                        .moved_bytes = moved_bytes,
+                        .taken = !d.take.empty() && d.remote == nullptr});
   stream.bytes += len;
   ++stream.chunks;
   const std::uint64_t generation = generation_;
   const Status handled = callStreamHandler(stream, RR_STREAM_DATA, buf, len, 0);
   if (generation == generation_) {
+    if (moved_bytes > 0) {
+      sys::discard(*dst);  // the moved pages go with the handler run, as a moved message's do
+    }
     if (auto released = guestRelease(buf, len); !released) {
       (void)trapped(released.error());
     }

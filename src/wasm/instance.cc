@@ -97,15 +97,18 @@ WasmEdge_Result hostSend(void* data, const WasmEdge_CallingFrameContext* frame,
 // buffers it fills from then on move as whole 2 MiB page-table entries where they are 2 MiB
 // aligned (rr_move_buffer's large buffers are). The advice stays with the memory as it grows:
 // WasmEdge grows a linear memory in place (mremap), which keeps the mapping's flags.
-WasmEdge_Result hostSendMove(void* data, const WasmEdge_CallingFrameContext* frame,
-                             const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
-  auto* host_data = static_cast<HostData*>(data);
-  if (!host_data->advised) {
-    host_data->advised = true;
+void adviseOnFirstMove(HostData& host_data, const WasmEdge_CallingFrameContext* frame) noexcept {
+  if (!host_data.advised) {
+    host_data.advised = true;
     if (auto advised = sys::adviseHugePages(frameMemory(frame)); !advised) {
-      RR_LOG_DEBUG("send_move: pages move 4 KiB at a time: {}", advised.error().message());
+      RR_LOG_DEBUG("a move: pages move 4 KiB at a time: {}", advised.error().message());
     }
   }
+}
+
+WasmEdge_Result hostSendMove(void* data, const WasmEdge_CallingFrameContext* frame,
+                             const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
+  adviseOnFirstMove(*static_cast<HostData*>(data), frame);
   return hostSend<host::Imports::SendKind::kMove>(data, frame, params, results);
 }
 
@@ -186,6 +189,27 @@ WasmEdge_Result hostStreamWrite(void* data, const WasmEdge_CallingFrameContext* 
     return WasmEdge_Result_Success;
   } catch (...) {
     RR_LOG_ERROR("stream_write: exception escaped the host function");
+    return trapWith(Trap::kHostBug);
+  }
+}
+
+// stream_write_move: advises the memory as send_move does, so its chunks move as huge pages.
+WasmEdge_Result hostStreamWriteMove(void* data, const WasmEdge_CallingFrameContext* frame,
+                                    const WasmEdge_Value* params,
+                                    WasmEdge_Value* results) noexcept {
+  if (stackNearlyExhausted()) {
+    return trapWith(Trap::kStackExhausted);
+  }
+  auto* host_data = static_cast<HostData*>(data);
+  adviseOnFirstMove(*host_data, frame);
+  try {
+    const host::Status status =
+        host_data->imports->streamWrite(frameMemory(frame), argU32(params, 0), argU32(params, 1),
+                                        argU32(params, 2), host::Imports::SendKind::kMove);
+    results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
+    return WasmEdge_Result_Success;
+  } catch (...) {
+    RR_LOG_ERROR("stream_write_move: exception escaped the host function");
     return trapWith(Trap::kHostBug);
   }
 }
@@ -418,6 +442,8 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
   addFunction(state->rr_module.get(), RR_IMPORT_SEND_WAIT, hostSendWait, imports, 1);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_OPEN, hostStreamOpen, imports, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE, hostStreamWrite, imports, 3);
+  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE_MOVE, hostStreamWriteMove,
+              &state->host_data, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_CLOSE, hostStreamClose, imports, 2);
   WasmEdge_Result r = WasmEdge_VMRegisterModuleFromImport(state->vm.get(), state->rr_module.get());
   if (WasmEdge_ResultOK(r)) {

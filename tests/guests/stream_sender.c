@@ -2,7 +2,9 @@
 //   stream_sender TARGET TOTAL CHUNK [MODE]
 // MODE, acted on once half the bytes are written: "close" (the default: write all, close),
 // "abort" (rr_stream_abort with 77), "trap", "exit" (proc_exit 3), "leave" (return from main
-// with the stream open). The bytes follow stream_pattern.h with $STREAM_SEED (default 1).
+// with the stream open). "move" writes all and closes as "close" does, from an rr_move_buffer
+// with rr_stream_write_move, and checks after each write that the chunk's bytes read as zeros
+// (exit 9 if not). The bytes follow stream_pattern.h with $STREAM_SEED (default 1).
 // Prints the close's status; exits 0 when it is RR_OK, else with the status.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
@@ -21,7 +23,8 @@ int main(int argc, char** argv) {
   const uint32_t chunk = (uint32_t)strtoul(argv[3], NULL, 10);
   const char* mode = argc > 4 ? argv[4] : "close";
   const uint32_t seed = (uint32_t)env_u64("STREAM_SEED", 1);
-  uint8_t* buf = malloc(chunk ? chunk : 1);
+  const int move = strcmp(mode, "move") == 0;
+  uint8_t* buf = move ? rr_move_buffer(chunk ? chunk : 1) : malloc(chunk ? chunk : 1);
   rr_stream_t s = 0;
   rr_status_t st = rr_stream_open(argv[1], &s);
   if (st != RR_OK || buf == NULL) {
@@ -31,7 +34,7 @@ int main(int argc, char** argv) {
   uint64_t sent = 0;
   uint64_t chunks = 0;
   while (sent < total && st == RR_OK) {
-    if (sent >= total / 2 && strcmp(mode, "close") != 0) {
+    if (sent >= total / 2 && strcmp(mode, "close") != 0 && !move) {
       if (strcmp(mode, "abort") == 0) {
         st = rr_stream_abort(s, 77);
         printf("stream aborted status=%s chunks=%llu\n", rr_status_name(st),
@@ -50,7 +53,14 @@ int main(int argc, char** argv) {
     for (uint32_t j = 0; j < n; ++j) {
       buf[j] = stream_byte(seed, sent + j);
     }
-    st = rr_stream_write(s, buf, n);
+    st = move ? rr_stream_write_move(s, buf, n) : rr_stream_write(s, buf, n);
+    for (uint32_t j = 0; move && j < n; ++j) {
+      if (buf[j] != 0) {
+        printf("byte %u of chunk %llu still holds %u after the move\n", j,
+               (unsigned long long)chunks, buf[j]);
+        return 9;
+      }
+    }
     sent += n;
     ++chunks;
   }

@@ -162,6 +162,37 @@ TEST_P(StreamTest, AFanOutGroupEachGetsTheWholeStream) {
   }
 }
 
+// stream_write_move: the sender checks that each chunk's bytes read as zeros after its write,
+// the sink checks every byte it got. To one receiver in the process the whole pages move and
+// only the last chunk's partial page is copied; over a socket, and to a group's members, every
+// byte is copied. A new seed per run.
+TEST_P(StreamTest, MovedChunksArriveIntactAndLeaveTheSenderZeros) {
+  const std::uint64_t total = 9 * kMiB + 4096 + 123;  // the last chunk ends mid-page
+  const auto seed =
+      static_cast<std::uint32_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  for (const std::uint32_t members : {1U, 2U}) {
+    SCOPED_TRACE(std::to_string(members) + " member(s)");
+    FunctionSpec receivers = sink({"SINK_EXPECT=" + std::to_string(total)}, seed);
+    receivers.instances = members;
+    const Workflow w{.functions = {streamSender("sink", total, 2 * kMiB, "move", seed), receivers},
+                     .edges = {{.from = "sender", .to = "sink", .mode = mode()}}};
+    const RunReport report = mustRun(w);
+    const InstanceReport& s = testing::instanceNamed(report, "sender");
+    EXPECT_EQ(s.exit_code, 0) << "9: a chunk's bytes stayed in the sender's buffer";
+    EXPECT_EQ(s.bytes, total);
+    if (embedded() && members == 1) {
+      EXPECT_EQ(s.moved_bytes, total - 123) << "whole pages moved";
+      EXPECT_EQ(s.copied_bytes, 123U) << "the partial last page";
+    } else {
+      EXPECT_EQ(s.moved_bytes, 0U);
+    }
+    if (embedded() && members == 2) {
+      EXPECT_EQ(s.copied_bytes, 2 * total) << "each member's copy";
+    }
+    EXPECT_EQ(report.exit_code, 0);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, StreamTest, testing::everyMode(), testing::modeTestName);
 
 }  // namespace

@@ -132,9 +132,12 @@ class Imports {
   /// OutStreams::open's status.
   [[nodiscard]] Status streamOpen(std::span<std::byte> memory, std::uint32_t target,
                                   std::uint32_t target_len, std::uint32_t handle_out);
-  /// `stream_write`: kFault for a chunk outside `memory`, else OutStreams::write's status.
+  /// `stream_write` (kLend) and `stream_write_move` (kMove): kFault for a chunk outside
+  /// `memory`, else OutStreams::write's status. A move hands the chunk to a single receiver's
+  /// take (Delivery::take); whatever did not take it, the range reads zeros afterwards.
   [[nodiscard]] Status streamWrite(std::span<std::byte> memory, std::uint32_t handle,
-                                   std::uint32_t buf, std::uint32_t len);
+                                   std::uint32_t buf, std::uint32_t len,
+                                   SendKind kind = SendKind::kLend);
   /// `stream_close` (OutStreams::close).
   [[nodiscard]] Status streamClose(std::uint32_t handle, std::uint32_t abort_status) {
     return streams_.close(handle, abort_status);

@@ -56,7 +56,10 @@ class OutStreams {
   /// when RR_MAX_STREAMS are open. Delivers nothing yet. The handle is 1..RR_MAX_STREAMS.
   [[nodiscard]] Status open(std::string_view target, std::uint32_t& handle);
   /// One chunk (may be empty) to every receiver; kInvalid for a handle that is not open.
-  [[nodiscard]] Status write(std::uint32_t handle, std::span<const std::byte> chunk);
+  /// `take`: the chunk's own bytes, which a single receiver may take instead of copying them
+  /// (Delivery::take, a move); `*taken` then says whether it did.
+  [[nodiscard]] Status write(std::uint32_t handle, std::span<const std::byte> chunk,
+                             std::span<std::byte> take = {}, bool* taken = nullptr);
   /// `abort_status` 0: the end, and the stream's result once every receiver's handler has seen
   /// it; otherwise an abort carrying it (kOk once delivered). A stream that had failed is
   /// aborted with its failure, which is returned. Frees the handle either way.
@@ -83,8 +86,8 @@ class OutStreams {
   // Ends the stream in slot `handle`, its span with `status` (and the guest's abort code).
   void finish(std::uint32_t handle, Status status, std::uint32_t abort_status) noexcept;
   [[nodiscard]] DeliveryResult deliver(Stream& stream, StreamEvent event,
-                                       std::span<const std::byte> chunk,
-                                       std::uint32_t abort_status);
+                                       std::span<const std::byte> chunk, std::uint32_t abort_status,
+                                       std::span<std::byte> take = {});
 
   std::string self_;
   const Router* router_;

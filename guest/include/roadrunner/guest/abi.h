@@ -13,6 +13,7 @@
  *   span_event(name, name_len) -> status            (an event in the function's span)
  *   stream_open(target, target_len, stream_out) -> status
  *   stream_write(stream, buf, len) -> status        (one chunk; blocks while the receiver is busy)
+ *   stream_write_move(stream, buf, len) -> status   (the same, handing buf's pages over)
  *   stream_close(stream, abort_status) -> status    (0: the end, else an abort)
  *   send_async(target, target_len, buf, len, ticket_out) -> status   (starts a send)
  *   send_wait(ticket) -> status                     (waits for it: the send's status)
@@ -79,6 +80,12 @@
 #define RR_IMPORT_STREAM_OPEN "stream_open"
 #define RR_IMPORT_STREAM_WRITE "stream_write"
 #define RR_IMPORT_STREAM_CLOSE "stream_close"
+/* stream_write_move: stream_write that hands the chunk over, as send_move does a payload. When
+ * it returns, with any status but RR_EFAULT, [buf, buf + len) reads as zeros. To one receiver in
+ * the same process, the whole pages that the sender's buffer and the receiver's share an offset
+ * in move without a copy; the rest, and every chunk to a group or another process, is copied.
+ * A module that imports it needs a host that provides it. */
+#define RR_IMPORT_STREAM_WRITE_MOVE "stream_write_move"
 /* send_async starts a send of [buf, buf + len) to target (as send, without a reply) and returns
  * at once, writing a ticket (non-zero) to *ticket_out; send_wait(ticket) waits until the send
  * is done and returns its status, freeing the ticket. Until then the receivers read the bytes in

@@ -63,6 +63,8 @@ int32_t rr_raw_stream_open(int32_t target, int32_t target_len, int32_t stream_ou
     RR_IMPORT(RR_IMPORT_STREAM_OPEN);
 int32_t rr_raw_stream_write(int32_t stream, int32_t buf, int32_t len)
     RR_IMPORT(RR_IMPORT_STREAM_WRITE);
+int32_t rr_raw_stream_write_move(int32_t stream, int32_t buf, int32_t len)
+    RR_IMPORT(RR_IMPORT_STREAM_WRITE_MOVE);
 int32_t rr_raw_stream_close(int32_t stream, int32_t abort_status) RR_IMPORT(RR_IMPORT_STREAM_CLOSE);
 
 int32_t rr_raw_send_async(int32_t target, int32_t target_len, int32_t buf, int32_t len,
@@ -106,6 +108,17 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_open
 __attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_write(
     rr_stream_t stream, const void* buf, uint32_t len) {
   return (rr_status_t)rr_raw_stream_write((int32_t)stream, (int32_t)(uintptr_t)buf, (int32_t)len);
+}
+
+/* rr_stream_write that hands the chunk over instead of lending it (stream_write_move): when it
+ * returns, with any status but RR_EFAULT, the len bytes at buf read as zeros and the buffer is
+ * the caller's to refill. To one receiver in the same process, the whole pages that buf and the
+ * receiver's buffer share an offset in (rr_move_buffer gives such buffers) move without a copy;
+ * every other chunk is copied, as by rr_stream_write. Needs a host that has the import. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_write_move(
+    rr_stream_t stream, void* buf, uint32_t len) {
+  return (rr_status_t)rr_raw_stream_write_move((int32_t)stream, (int32_t)(uintptr_t)buf,
+                                               (int32_t)len);
 }
 
 /* Ends the stream and waits until every receiver's handler has seen the end: RR_OK, or the

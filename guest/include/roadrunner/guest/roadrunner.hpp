@@ -239,6 +239,20 @@ class Stream {
                             static_cast<int32_t>(chunk.size())));
   }
 
+  /// Hands the first `len` bytes of `buffer` over as the stream's next chunk
+  /// (rr_stream_write_move): write's statuses, and afterwards (unless kFault) those bytes read as
+  /// zeros and the buffer is the caller's to refill. In the same process, to one receiver, its
+  /// whole pages move without a copy. kInvalid for `len` past the buffer, or once closed.
+  [[nodiscard]] Status writeMove(MoveBuffer& buffer, std::size_t len) noexcept {
+    const std::span<std::byte> data = buffer.bytes();
+    if (handle_ == 0 || len > data.size()) {
+      return Status::kInvalid;
+    }
+    return static_cast<Status>(rr_raw_stream_write_move(
+        static_cast<int32_t>(handle_),
+        static_cast<int32_t>(reinterpret_cast<uintptr_t>(data.data())), static_cast<int32_t>(len)));
+  }
+
   /// Delivers the end and waits until every receiver's handler has seen it: kOk when each took
   /// the whole stream, else the stream's first failure (the receivers then heard an abort).
   /// Closes the stream either way; kInvalid if it was closed already.
