@@ -54,14 +54,19 @@ Result<> redirectThreadOutput(int out_fd, int err_fd) {
 std::span<std::byte> mapShared(std::span<std::byte> into, std::span<const std::byte> payload,
                                const host::SharedView& view) {
   const std::span<std::byte> pages = into.first(into.size() & ~std::size_t{RR_PAGE_SIZE - 1});
-  // This thread may have a descriptor table of its own: open the memfd through the sender's.
-  auto file = sys::openThreadFd(view.tid, view.fd, view.inode);
-  if (!file) {
-    RR_LOG_DEBUG("shared payload copied, not mapped: {}", file.error().message());
-    return {};
+  // A thread that shares the sender's descriptor table maps the sender's descriptor; one with a
+  // table of its own (prefixed output) opens the file through the sender's.
+  UniqueFd opened;
+  if (!sys::namesFile(view.fd, view.dev, view.inode)) {
+    auto file = sys::openThreadFd(view.tid, view.fd, view.inode);
+    if (!file) {
+      RR_LOG_DEBUG("shared payload copied, not mapped: {}", file.error().message());
+      return {};
+    }
+    opened = std::move(*file);
   }
-  if (auto mapped = sys::replaceWithFile(pages, file->get(), static_cast<off_t>(view.offset));
-      !mapped) {
+  const int fd = opened.valid() ? opened.get() : view.fd;
+  if (auto mapped = sys::replaceWithFile(pages, fd, static_cast<off_t>(view.offset)); !mapped) {
     RR_LOG_DEBUG("shared payload copied, not mapped: {}", mapped.error().message());
     (void)sys::replaceWithZeroPages(pages);  // a failed MAP_FIXED may have unmapped the range
     return {};

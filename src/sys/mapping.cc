@@ -118,6 +118,12 @@ Result<UniqueFd> openThreadFd(int tid, int fd, std::uint64_t inode) {
   return file;
 }
 
+bool namesFile(int fd, std::uint64_t dev, std::uint64_t inode) noexcept {
+  struct stat st{};
+  return fd >= 0 && ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == dev &&
+         static_cast<std::uint64_t>(st.st_ino) == inode;
+}
+
 Result<> replaceWithZeroPages(std::span<std::byte> pages) {
   if (::mmap(pages.data(), pages.size(), PROT_READ | PROT_WRITE,
              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED) {

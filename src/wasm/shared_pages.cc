@@ -50,6 +50,7 @@ Status SharedPages::share(std::span<std::byte> memory, std::uint32_t buf, std::u
                      .file = std::move(*file),
                      .tid = static_cast<int>(::gettid()),
                      .inode = static_cast<std::uint64_t>(st.st_ino),
+                     .dev = static_cast<std::uint64_t>(st.st_dev),
                      .kind = kind});
   return Status::kOk;
 }
@@ -79,6 +80,7 @@ std::optional<SharedView> SharedPages::find(std::uint32_t buf, std::uint32_t len
                         .tid = r.tid,
                         .inode = r.inode,
                         .offset = r.file.offset + (std::uint64_t{buf} - r.buf),
+                        .dev = r.dev,
                         .sealed = r.file.sealed};
     }
   }
@@ -129,6 +131,7 @@ void SharedPages::detach(std::span<std::byte> memory, std::uint32_t buf, std::ui
   r->file = std::move(*file);
   r->tid = static_cast<int>(::gettid());
   r->inode = static_cast<std::uint64_t>(st.st_ino);
+  r->dev = static_cast<std::uint64_t>(st.st_dev);
   if (cleared) {
     clear(memory, buf, len);
   }

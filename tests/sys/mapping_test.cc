@@ -137,6 +137,22 @@ TEST(MappingTest, AThreadsDescriptorOpensFromAnotherTable) {
   EXPECT_EQ(stale.error().code, std::error_code(ESTALE, std::generic_category()));
 }
 
+// A descriptor names a file only with both its device and inode; a closed one names nothing.
+TEST(MappingTest, ADescriptorNamesItsFileByDeviceAndInode) {
+  auto a = makeSizeSealedMemfd(4096);
+  auto b = makeSizeSealedMemfd(4096);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  struct stat st{};
+  ASSERT_EQ(::fstat(a->get(), &st), 0);
+  EXPECT_TRUE(namesFile(a->get(), st.st_dev, st.st_ino));
+  EXPECT_FALSE(namesFile(b->get(), st.st_dev, st.st_ino)) << "another file";
+  EXPECT_FALSE(namesFile(a->get(), st.st_dev + 1, st.st_ino)) << "another device";
+  EXPECT_FALSE(namesFile(-1, st.st_dev, st.st_ino));
+  const int number = a->get();
+  a->reset();
+  EXPECT_FALSE(namesFile(number, st.st_dev, st.st_ino)) << "closed";
+}
+
 TEST(PipeTest, BothEndsAreCloseOnExecAndCarryBytes) {
   auto pipe = makePipe();
   ASSERT_TRUE(pipe.has_value()) << pipe.error().message();

@@ -20,6 +20,7 @@ struct SharedView {
   int tid = 0;
   std::uint64_t inode = 0;
   std::uint64_t offset = 0;
+  std::uint64_t dev = 0;  ///< the file's device: with `inode`, it names the file while it is open
   /// A size-sealed memfd, which may be passed to another process. Otherwise a file of huge
   /// pages, which only receivers in this process may map (sys::makeHugePageFile).
   bool sealed = true;

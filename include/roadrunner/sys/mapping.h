@@ -97,6 +97,10 @@ struct SharedFile {
 /// it is still inode `inode`. Errors: open's, fstat's; ESTALE when the descriptor now names
 /// another file.
 [[nodiscard]] Result<UniqueFd> openThreadFd(int tid, int fd, std::uint64_t inode);
+/// Whether descriptor `fd` of the calling thread's table names the file (`dev`, `inode`): a
+/// thread that shares the table of the thread that opened it can use it without a lookup in
+/// /proc (openThreadFd). A device and inode name one file while it is open.
+[[nodiscard]] bool namesFile(int fd, std::uint64_t dev, std::uint64_t inode) noexcept;
 /// Puts private anonymous (zero) pages over `pages`, MAP_FIXED: undoes `replaceWithFile`.
 /// Errors: mmap's.
 [[nodiscard]] Result<> replaceWithZeroPages(std::span<std::byte> pages);

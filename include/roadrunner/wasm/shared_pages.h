@@ -63,6 +63,7 @@ class SharedPages final : public SharedBuffers {
     sys::SharedFile file;  ///< the range starts at file.offset
     int tid = 0;           ///< the thread whose descriptor table holds `file.fd`
     std::uint64_t inode = 0;
+    std::uint64_t dev = 0;
     sys::SharedFileKind kind = sys::SharedFileKind::kSealedMemfd;
   };
   [[nodiscard]] Range* holding(std::uint32_t buf, std::uint32_t len) noexcept;
