@@ -18,7 +18,8 @@
 #include <gtest/gtest.h>
 
 #include "roadrunner/sys/mapping.h"
-#include "roadrunner/sys/usage.h"
+
+#include "../testing/page_reads.h"
 
 namespace rr::sys {
 namespace {
@@ -44,20 +45,6 @@ void stampPages(int fd) {
   }
 }
 
-// Reads a word of every page; returns the faults that took and, in `wrong`, the pages whose
-// stamp was not their index. Uninstrumented, as in prefault_test: a sanitizer's shadow faults
-// would count too.
-__attribute__((no_sanitize("address", "thread"))) std::uint64_t readEveryPage(
-    std::span<const std::byte> view, std::size_t& wrong) {
-  const std::uint64_t before = threadMinorFaults();
-  wrong = 0;
-  for (std::size_t off = 0; off < view.size(); off += 4096) {
-    const auto* word = reinterpret_cast<const volatile std::size_t*>(view.data() + off);
-    wrong += *word == off / 4096 ? 0U : 1U;
-  }
-  return threadMinorFaults() - before;
-}
-
 // A reader's private mapping at a 2 MiB-aligned address takes one fault per huge page: 4 for
 // 8 MiB, where a memfd's 4 KiB pages take one per 64 KiB (128). Its writes stay its own.
 TEST(HugePageFileTest, AReaderMapsEachHugePageWithOneFault) {
@@ -70,7 +57,7 @@ TEST(HugePageFileTest, AReaderMapsEachHugePageWithOneFault) {
       reserved->data() + ((kHugePage - address % kHugePage) % kHugePage), kSize);
   ASSERT_TRUE(replaceWithFile(view, file->get()).has_value());
   std::size_t wrong = 0;
-  const std::uint64_t faults = readEveryPage(view, wrong);
+  const std::uint64_t faults = testing::readEveryPage(view, wrong);
   EXPECT_EQ(wrong, 0U);
   EXPECT_LE(faults, kSize / kHugePage + 2) << "huge pages mapped whole";
   view[0] = std::byte{0xEE};

@@ -14,7 +14,8 @@
 
 #include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/socket.h"
-#include "roadrunner/sys/usage.h"
+
+#include "../testing/page_reads.h"
 
 namespace rr::sys {
 namespace {
@@ -42,23 +43,10 @@ MappedFile mappedFile() {
   return {std::move(*fd), std::move(*view)};
 }
 
-// Reads a word of every page; returns the faults that took and, in `wrong`, the pages whose
-// stamp was not their index. Uninstrumented: a sanitizer's check of each load would touch its
-// shadow memory, whose first-touch faults would count here too.
-__attribute__((no_sanitize("address", "thread"))) std::uint64_t readEveryPage(const Mapping& view,
-                                                                              std::size_t& wrong) {
-  const std::uint64_t before = threadMinorFaults();
-  wrong = 0;
-  for (std::size_t off = 0; off < view.size(); off += 4096) {
-    const auto* word = reinterpret_cast<const volatile std::size_t*>(view.data() + off);
-    wrong += *word == off / 4096 ? 0U : 1U;
-  }
-  return threadMinorFaults() - before;
-}
-
+// The faults a read of every page takes; every page must read as its index.
 std::uint64_t readEveryPage(const Mapping& view) {
   std::size_t wrong = 0;
-  const std::uint64_t faults = readEveryPage(view, wrong);
+  const std::uint64_t faults = testing::readEveryPage(view.bytes(), wrong);
   EXPECT_EQ(wrong, 0U) << "pages that do not read as the file";
   return faults;
 }

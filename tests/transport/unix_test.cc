@@ -279,23 +279,34 @@ class SharedBufferSender {
   sys::SharedFile file_;
 };
 
+constexpr std::size_t kSharedLen = 5 * 4096 + 100;
+
+// Fills `sender`'s range and delivers kSharedLen bytes of it, from its third page, to
+// `receiver` behind a SocketServer, through an endpoint that puts every payload in a memfd;
+// the bytes must arrive intact.
+host::DeliveryResult deliverSharedPayload(SharedBufferSender& sender, HoldingReceiver& receiver) {
+  const testing::TempDir dir;
+  auto server = SocketServer::start(Address{.path = dir.file("sink.sock")}, &receiver,
+                                    {.max_payload = 64U << 20U, .name = "sink"});
+  EXPECT_TRUE(server.has_value()) << server.error().message();
+  if (!server) {
+    return {.status = Status::kUnavailable};
+  }
+  SocketEndpoint ep(Address{.path = dir.file("sink.sock")}, "sink", {.memfd_threshold = 0});
+  std::ranges::copy(pattern(SharedBufferSender::kRange), sender.range().begin());
+  const auto r = ep.deliver(sender.delivery(2 * 4096, kSharedLen));
+  EXPECT_EQ(r.status, Status::kOk);
+  EXPECT_TRUE(std::ranges::equal(receiver.arrived, sender.range().subspan(2 * 4096, kSharedLen)));
+  return r;
+}
+
 // A payload in the sender's shared buffer passes as its memfd, read-only, from the payload's
 // page: no copy on the sending side, its whole pages mapped on the receiving side and only the
 // partial last page copied, never the sender's bytes that follow it.
 TEST(UnixTransportSharedTest, ASharedPayloadPassesItsMemfdAndIsMappedNotCopied) {
-  const testing::TempDir dir;
   HoldingReceiver receiver;
-  auto server = SocketServer::start(Address{.path = dir.file("sink.sock")}, &receiver,
-                                    {.max_payload = 64U << 20U, .name = "sink"});
-  ASSERT_TRUE(server.has_value()) << server.error().message();
-  SocketEndpoint ep(Address{.path = dir.file("sink.sock")}, "sink", {.memfd_threshold = 0});
   SharedBufferSender sender;
-  const auto bytes = pattern(SharedBufferSender::kRange);
-  std::ranges::copy(bytes, sender.range().begin());
-  constexpr std::size_t kLen = 5 * 4096 + 100;
-  const auto r = ep.deliver(sender.delivery(2 * 4096, kLen));
-  ASSERT_EQ(r.status, Status::kOk);
-  EXPECT_TRUE(std::ranges::equal(receiver.arrived, sender.range().subspan(2 * 4096, kLen)));
+  const auto r = deliverSharedPayload(sender, receiver);
   EXPECT_TRUE(receiver.tail_clean) << "the sender's bytes past the payload reached the receiver";
   EXPECT_EQ(r.mapped_bytes, 5U * 4096) << "whole pages mapped";
   EXPECT_EQ(r.copied_bytes, 100U) << "the partial last page, by the receiver; none by the sender";
@@ -305,24 +316,14 @@ TEST(UnixTransportSharedTest, ASharedPayloadPassesItsMemfdAndIsMappedNotCopied) 
 // A shared buffer of huge pages cannot be sealed, so it never crosses: its payload is copied into
 // the endpoint's pooled memfd, as from a private buffer, and arrives intact.
 TEST(UnixTransportSharedTest, AnUnsealedSharedPayloadIsCopiedNotPassed) {
-  const testing::TempDir dir;
   HoldingReceiver receiver;
-  auto server = SocketServer::start(Address{.path = dir.file("sink.sock")}, &receiver,
-                                    {.max_payload = 64U << 20U, .name = "sink"});
-  ASSERT_TRUE(server.has_value()) << server.error().message();
-  SocketEndpoint ep(Address{.path = dir.file("sink.sock")}, "sink", {.memfd_threshold = 0});
   SharedBufferSender sender(sys::SharedFileKind::kHugePages);
   if (sender.sealed()) {
     GTEST_SKIP() << "no files of huge pages here (no CAP_SYS_ADMIN): shared buffers are memfds";
   }
-  const auto bytes = pattern(SharedBufferSender::kRange);
-  std::ranges::copy(bytes, sender.range().begin());
-  constexpr std::size_t kLen = 5 * 4096 + 100;
-  const auto r = ep.deliver(sender.delivery(2 * 4096, kLen));
-  ASSERT_EQ(r.status, Status::kOk);
-  EXPECT_TRUE(std::ranges::equal(receiver.arrived, sender.range().subspan(2 * 4096, kLen)));
+  const auto r = deliverSharedPayload(sender, receiver);
   EXPECT_EQ(r.mapped_bytes, 0U) << "the sender's file never reached the receiving host";
-  EXPECT_GE(r.copied_bytes, kLen) << "the sender's copy into its pooled memfd";
+  EXPECT_GE(r.copied_bytes, kSharedLen) << "the sender's copy into its pooled memfd";
   EXPECT_FALSE(r.shared_held);
 }
 
