@@ -147,9 +147,10 @@ TEST(BenchChecksTest, EmbeddedSharedFanOutMapsWholeHugePages) {
     EXPECT_TRUE(row.value("verified", false)) << row.dump();
     EXPECT_EQ(row["copies"].get<double>(), 0.0) << row.dump();
     EXPECT_EQ(row["mapped_bytes"].get<double>(), kMembers * kSize) << row.dump();
-    // 4 per member for 8 MiB of huge pages; the rest is room for the host's own first touches
-    // on the member's thread (a sanitizer's shadow). 4 KiB pages take 128 per member.
-    EXPECT_LE(row["page_faults"].get<double>(), kMembers * 16) << "huge pages: " << row.dump();
+    // 4 per member for 8 MiB of huge pages, 128 with 4 KiB ones. The bound is half the latter:
+    // the host's own first touches on the member's thread count too, and under ASan they came
+    // to 25 more per member (118 in all).
+    EXPECT_LE(row["page_faults"].get<double>(), kMembers * 64) << "huge pages: " << row.dump();
   }
   EXPECT_EQ(fanout_rows, 1);
 }

@@ -71,12 +71,14 @@ class StreamSdkTest : public ::testing::TestWithParam<std::string> {
                         {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache"});
   }
 
-  // Every shape from `sender` arrives at `sink` whole: the sink's hash is the pattern's.
-  void expectWholeStreams(const Guest& sender, const Guest& sink) {
+  // Every shape from `sender` arrives at `sink` whole: the sink's hash is the pattern's. `how`:
+  // the sender's way of writing and ending ("move": every chunk handed over).
+  void expectWholeStreams(const Guest& sender, const Guest& sink, const std::string& how = "") {
     for (const Shape shape : kShapes) {
       const std::string bytes = std::to_string(shape.chunks * shape.size);
-      SCOPED_TRACE(std::string(sender.language) + " -> " + sink.language + ", " + bytes + " bytes");
-      const testing::Outcome o = up(sender, sink, shape);
+      SCOPED_TRACE(std::string(sender.language) + " " + how + " -> " + sink.language + ", " +
+                   bytes + " bytes");
+      const testing::Outcome o = up(sender, sink, shape, how);
       EXPECT_EQ(o.exit_code, 0) << o.out << o.err;
       EXPECT_NE(o.out.find("sender | stream status=ok chunks=" + std::to_string(shape.chunks) +
                            " bytes=" + bytes + "\n"),
@@ -117,6 +119,14 @@ TEST_P(StreamSdkTest, RustSenderToGoSinkKeepsEveryByte) {
 
 TEST_P(StreamSdkTest, GoSenderToRustSinkKeepsEveryByte) {
   expectWholeStreams(kGoSender, kRustSink);
+}
+
+// stream_write_move from each SDK's move buffer: the sink gets every byte, and each sender finds
+// its buffer reading zeros after every write (it exits 9 otherwise).
+TEST_P(StreamSdkTest, MovedChunksFromEverySdkArriveWholeAndLeaveZeros) {
+  for (const Guest& sender : {kCppSender, kRustSender, kGoSender}) {
+    expectWholeStreams(sender, kRustSink, "move");
+  }
 }
 
 TEST_P(StreamSdkTest, CppSenderKeepsEveryByteToRustAndGoSinks) {

@@ -6,6 +6,8 @@
 //   abort:CODE         abort it with CODE (the status is the abort's)
 //   drop               destroy it unclosed, which ~Stream turns into an abort with RR_EUNAVAILABLE
 //   leak               leave it open and exit, so the host aborts it when the instance ends
+//   move               write each chunk from a MoveBuffer with writeMove, check that the buffer
+//                      reads as zeros afterwards (exit 9 if not), then close it
 // Prints `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when
 // the status is RR_OK, 1 otherwise, 64 for bad arguments. A failed write stops the writing and
 // destroys the stream.
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
     return 64;
   }
   const std::string_view how = argc > 4 ? argv[4] : "end";
-  if (how != "end" && how != "drop" && how != "leak" && !how.starts_with("abort:")) {
+  if (how != "end" && how != "drop" && how != "leak" && how != "move" &&
+      !how.starts_with("abort:")) {
     return 64;
   }
   unsigned long chunks = 0;
@@ -59,9 +62,24 @@ int main(int argc, char** argv) {
     auto [opened, stream] = Stream::open(argv[1]);
     st = opened;
     std::vector<std::byte> chunk(size);
+    auto moving = rr::guest::MoveBuffer::allocate(static_cast<uint32_t>(size));
+    if (how == "move" && size > 0 && moving.empty()) {
+      return 65;
+    }
     for (unsigned long i = 0; st == Status::kOk && i < count; ++i) {
       fill(chunk, i);
-      st = stream.write(chunk);
+      if (how == "move") {
+        std::memcpy(moving.bytes().data(), chunk.data(), size);
+        st = stream.writeMove(moving, size);
+        for (const std::byte b : moving.bytes()) {
+          if (b != std::byte{0}) {
+            std::printf("chunk %lu still in the sender's buffer after writeMove\n", i);
+            return 9;
+          }
+        }
+      } else {
+        st = stream.write(chunk);
+      }
       if (st == Status::kOk) {
         ++chunks;
         bytes += size;
@@ -77,7 +95,7 @@ int main(int argc, char** argv) {
       } else if (how == "leak") {
         // Never destroyed: the stream is still open when the instance ends.
         [[maybe_unused]] auto* leaked = new Stream(std::move(stream));
-      } else if (how == "end") {
+      } else if (how == "end" || how == "move") {
         st = stream.close();
       }
       // "drop": the end of this block destroys the open stream.

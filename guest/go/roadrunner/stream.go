@@ -13,6 +13,10 @@ func streamOpen(target unsafe.Pointer, targetLen uint32, streamOut unsafe.Pointe
 //go:noescape
 func streamWrite(stream uint32, buf unsafe.Pointer, n uint32) uint32
 
+//go:wasmimport roadrunner stream_write_move
+//go:noescape
+func streamWriteMove(stream uint32, buf unsafe.Pointer, n uint32) uint32
+
 //go:wasmimport roadrunner stream_close
 func streamClose(stream uint32, abortStatus uint32) uint32
 
@@ -73,6 +77,19 @@ func (s *Stream) Write(p []byte) (int, error) {
 		return 0, st
 	}
 	return len(p), nil
+}
+
+// WriteMove hands the first n bytes of buf over as one chunk (the stream_write_move import):
+// Write's errors, and afterwards (with any error but Fault) those bytes read as zeros and the
+// buffer is the caller's to refill. In the same process, to one receiver, its whole pages move
+// without a copy; anything else is copied. Invalid for an n past the buffer, or once closed.
+func (s *Stream) WriteMove(buf MoveBuffer, n int) error {
+	if s.handle == 0 || n < 0 || n > len(buf.b) {
+		return Invalid
+	}
+	// SAFETY: the host reads and then empties [buf, +n) of linear memory, which the slice owns,
+	// before the call returns.
+	return Status(streamWriteMove(s.handle, unsafe.Pointer(unsafe.SliceData(buf.b)), uint32(n))).err()
 }
 
 // Close delivers the end and waits until every receiver's handler has seen it (io.Closer): nil

@@ -17,6 +17,7 @@ pub const IMPORT_SHARE_PAGES: &str = "share_pages";
 pub const IMPORT_UNSHARE_PAGES: &str = "unshare_pages";
 pub const IMPORT_STREAM_OPEN: &str = "stream_open";
 pub const IMPORT_STREAM_WRITE: &str = "stream_write";
+pub const IMPORT_STREAM_WRITE_MOVE: &str = "stream_write_move";
 pub const IMPORT_STREAM_CLOSE: &str = "stream_close";
 pub const IMPORT_SEND_ASYNC: &str = "send_async";
 pub const IMPORT_SEND_WAIT: &str = "send_wait";

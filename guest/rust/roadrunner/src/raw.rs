@@ -53,6 +53,10 @@ extern "C" {
     /// stream's first failure so far once it has one.
     #[link_name = "stream_write"]
     pub fn stream_write(stream: u32, buf: u32, len: u32) -> u32;
+    /// `stream_write_move(stream, buf, len) -> status`: `stream_write` that hands the chunk over:
+    /// afterwards (unless `RR_EFAULT`) `[buf, buf+len)` reads as zeros.
+    #[link_name = "stream_write_move"]
+    pub fn stream_write_move(stream: u32, buf: u32, len: u32) -> u32;
     /// `stream_close(stream, abort_status) -> status`: 0 delivers the end and returns the
     /// stream's result, anything else aborts the stream with that code. Frees the handle.
     #[link_name = "stream_close"]
@@ -118,6 +122,11 @@ mod host_stubs {
     }
     /// # Safety
     /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn stream_write_move(_: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
     pub unsafe fn stream_close(_: u32, _: u32) -> u32 {
         crate::abi::EUNAVAILABLE
     }
@@ -135,5 +144,5 @@ mod host_stubs {
 #[cfg(not(target_arch = "wasm32"))]
 pub use host_stubs::{
     add_counter, reply, send, send_async, send_move, send_wait, share_pages, span_event,
-    stream_close, stream_open, stream_write, unshare_pages,
+    stream_close, stream_open, stream_write, stream_write_move, unshare_pages,
 };

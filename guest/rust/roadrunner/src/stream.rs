@@ -3,7 +3,7 @@
 
 use std::io;
 
-use crate::{abi, addr, len32, raw, Status};
+use crate::{abi, addr, len32, raw, PageBuf, Status};
 
 /// An open stream to one target (a function, a member `group#k` or a fan-out group): chunks
 /// written in order, then the end or an abort.
@@ -72,6 +72,23 @@ impl Stream {
         // has its own copy of the bytes when the call returns.
         Status::check(unsafe {
             raw::stream_write(self.handle, addr(chunk.as_ptr()), len32(chunk.len()))
+        })
+    }
+
+    /// Hands the first `len` bytes of `buf` over as one chunk (the ABI's `stream_write_move`):
+    /// `write`'s results, and afterwards those bytes read as zeros and the buffer is the
+    /// sender's to refill. In the same process, to one receiver, its whole pages move without a
+    /// copy; anything else is copied. `Status::Invalid` for a `len` past the buffer.
+    pub fn write_move(&mut self, buf: &mut PageBuf, len: usize) -> Result<(), Status> {
+        if len > buf.len() {
+            return Err(Status::Invalid);
+        }
+        let bytes: &mut [u8] = buf;
+        // SAFETY: the pointer and length lie inside one live buffer, borrowed mutably because
+        // the host empties it (its pages move away and it reads as zeros), inside this module's
+        // memory and before the call returns.
+        Status::check(unsafe {
+            raw::stream_write_move(self.handle, addr(bytes.as_mut_ptr()), len32(len))
         })
     }
 

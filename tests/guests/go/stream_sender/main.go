@@ -5,7 +5,9 @@
 // opens a stream to TARGET and writes N chunks of SIZE bytes, byte j of chunk i being
 // (i*131 + j*7) & 0xff, then ends it as HOW says: "end" (the default) closes it (the status is
 // the stream's result), "abort:CODE" aborts it with CODE (the status is the abort's), "leak"
-// leaves it open and exits, so the host aborts it when the instance ends. Prints
+// leaves it open and exits, so the host aborts it when the instance ends, "move" writes each
+// chunk from a MoveBuffer with WriteMove, checks that the buffer reads as zeros afterwards (exit
+// 9 if not), then closes it. Prints
 // `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when the
 // status is OK, 1 otherwise, 64 for bad arguments (Rust's "drop" among them: a Go Stream has no
 // destructor). A failed write stops the writing and aborts
@@ -46,7 +48,7 @@ func main() {
 	if len(os.Args) > 4 {
 		how = os.Args[4]
 	}
-	if how != "end" && how != "leak" && !strings.HasPrefix(how, "abort:") {
+	if how != "end" && how != "leak" && how != "move" && !strings.HasPrefix(how, "abort:") {
 		os.Exit(64)
 	}
 	chunks, bytes := 0, 0
@@ -56,11 +58,25 @@ func main() {
 			return status(err)
 		}
 		chunk := make([]byte, size)
+		moving := roadrunner.NewMoveBuffer(size)
 		for i := 0; i < count; i++ {
 			for j := range chunk {
 				chunk[j] = byte((i*131 + j*7) & 0xff)
 			}
-			if _, err := s.Write(chunk); err != nil {
+			var err error
+			if how == "move" {
+				copy(moving.Bytes(), chunk)
+				err = s.WriteMove(moving, size)
+				for _, b := range moving.Bytes() {
+					if err == nil && b != 0 {
+						fmt.Printf("chunk %d still in the sender's buffer after WriteMove\n", i)
+						os.Exit(9)
+					}
+				}
+			} else {
+				_, err = s.Write(chunk)
+			}
+			if err != nil {
 				s.Abort(roadrunner.Unavailable)
 				return status(err)
 			}

@@ -5,11 +5,13 @@
 //!   abort:CODE         abort it with CODE (the status is the abort's)
 //!   drop               drop it unclosed, which the SDK turns into an abort with RR_EUNAVAILABLE
 //!   leak               leave it open and exit, so the host aborts it when the instance ends
+//!   move               write each chunk from a PageBuf with write_move, check that the buffer
+//!                      reads as zeros afterwards (exit 9 if not), then close it
 //! Prints `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when
 //! the status is RR_OK, 1 otherwise, 64 for bad arguments. A failed write stops the writing and
 //! drops the stream.
 
-use roadrunner::{Status, Stream};
+use roadrunner::{PageBuf, Status, Stream};
 
 fn chunk(i: usize, size: usize) -> Vec<u8> {
     (0..size)
@@ -28,13 +30,23 @@ fn main() {
     };
     let (target, count, size) = (&args[1], parse(&args[2]), parse(&args[3]));
     let how = args.get(4).map_or("end", String::as_str);
-    if !matches!(how, "end" | "drop" | "leak") && !how.starts_with("abort:") {
+    if !matches!(how, "end" | "drop" | "leak" | "move") && !how.starts_with("abort:") {
         std::process::exit(64);
     }
     let (mut chunks, mut bytes) = (0usize, 0usize);
+    let mut moving = PageBuf::zeroed(size.max(1)).unwrap_or_else(|| std::process::exit(65));
     let result = Stream::open(target).and_then(|mut stream| {
         for i in 0..count {
-            stream.write(&chunk(i, size))?;
+            if how == "move" {
+                moving[..size].copy_from_slice(&chunk(i, size));
+                stream.write_move(&mut moving, size)?;
+                if moving.iter().any(|&b| b != 0) {
+                    println!("chunk {i} still in the sender's buffer after write_move");
+                    std::process::exit(9);
+                }
+            } else {
+                stream.write(&chunk(i, size))?;
+            }
             chunks += 1;
             bytes += size;
         }
