@@ -623,6 +623,7 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
   }
   std::uint64_t copied_bytes = 0;
   std::uint64_t moved_bytes = 0;
+  bool taken = false;
   if (d.remote != nullptr) {
     auto filled = d.remote->fill(*dst, {});
     if (!filled) {
@@ -637,6 +638,7 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
     const sys::TransferReport report = take(*dst, d.take);
     copied_bytes = report.copied;
     moved_bytes = report.moved;
+    taken = true;
   } else if (len > 0) {
     std::memcpy(dst->data(), d.payload.data(), len);  // the one copy
     copied_bytes = len;
@@ -647,7 +649,7 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
   job.completion->done({.status = Status::kOk,
                         .copied_bytes = copied_bytes,
                         .moved_bytes = moved_bytes,
-                        .taken = !d.take.empty() && d.remote == nullptr});
+                        .taken = taken});
   stream.bytes += len;
   ++stream.chunks;
   const std::uint64_t generation = generation_;

@@ -1,5 +1,6 @@
 #include "roadrunner/host/imports.h"
 
+#include <algorithm>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -263,6 +264,33 @@ TEST_F(ImportsTest, ATracedSendIsAClientSpanWhoseContextTravelsWithTheDelivery) 
   put(300, "c");  // not allowed: no delivery, so no span
   EXPECT_EQ(send(300, 1, 200, 64), Status::kNotAllowed);
   EXPECT_EQ(tracer.spans.size(), 1U);
+}
+
+// stream_write_move: the chunk's bytes read as zeros afterwards with every status but kFault,
+// delivered (a receiver that copied them) or not (a handle that is not open); a range outside
+// memory is kFault and nothing in memory changes.
+TEST_F(ImportsTest, AMovedChunkLeavesZerosWithEveryStatusButAFault) {
+  const auto zeros = [&](std::uint32_t at, std::uint32_t len) {
+    return std::all_of(memory_.begin() + at, memory_.begin() + at + len,
+                       [](std::byte b) { return b == std::byte{0}; });
+  };
+  put(100, "b");
+  ASSERT_EQ(imports_.streamOpen(memory_, 100, 1, 300), Status::kOk);
+  std::uint32_t stream = 0;
+  std::memcpy(&stream, memory_.data() + 300, 4);
+  put(200, "chunk of 16 byte");
+  EXPECT_EQ(imports_.streamWrite(memory_, stream, 200, 16, Imports::SendKind::kMove), Status::kOk);
+  ASSERT_EQ(b_.payload.size(), 16U);
+  EXPECT_EQ(std::memcmp(b_.payload.data(), "chunk of 16 byte", 16), 0) << "delivered first";
+  EXPECT_TRUE(zeros(200, 16)) << "then cleared: the receiver copied it";
+  put(200, "chunk of 16 byte");
+  EXPECT_EQ(imports_.streamWrite(memory_, 9, 200, 16, Imports::SendKind::kMove), Status::kInvalid);
+  EXPECT_TRUE(zeros(200, 16)) << "not delivered, cleared all the same";
+  put(65530, "tail!!");
+  EXPECT_EQ(imports_.streamWrite(memory_, stream, 65530, 16, Imports::SendKind::kMove),
+            Status::kFault);
+  EXPECT_EQ(std::memcmp(memory_.data() + 65530, "tail!!", 6), 0) << "a fault changes nothing";
+  EXPECT_EQ(imports_.streamClose(stream, 0), Status::kOk);
 }
 
 TEST_F(ImportsTest, ATracedStreamIsOneClientSpanWhoseContextEveryEventCarries) {
