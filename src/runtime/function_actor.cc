@@ -169,23 +169,11 @@ void FunctionActor::run(std::promise<Result<>>& started) {
     return;
   }
   for (;;) {
-    Job job;
-    // In process, the next delivery often follows within microseconds (a sender in a loop):
-    // spin a little before sleeping, which saves the wake-up on both sides.
-    if (config_.hand_off_spin) {
-      (void)spinUntil([this] { return queued_.load(std::memory_order_acquire) != 0; },
-                      handOffSpin());
+    std::optional<Job> next = nextJob();
+    if (!next) {
+      break;  // stopping, and nothing left to serve
     }
-    {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) {
-        break;  // stopping, and nothing left to serve
-      }
-      job = queue_.front();
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_relaxed);
-    }
+    const Job& job = *next;
     spreadFrom(job);
     if (job.delivery.stream.event != host::StreamEvent::kNone) {
       serveStream(job);
@@ -196,6 +184,121 @@ void FunctionActor::run(std::promise<Result<>>& started) {
   imports_.finishAsyncSends();
   imports_.abortStreams();
   instance_.reset();
+}
+
+std::optional<FunctionActor::Job> FunctionActor::nextJob() {
+  for (;;) {
+    bool served = servePollers();
+    // In process, the next delivery often follows within microseconds (a sender in a loop):
+    // spin a little before sleeping, which saves the wake-up on both sides.
+    if (!served && config_.hand_off_spin) {
+      (void)spinUntil(
+          [&] { return queued_.load(std::memory_order_acquire) != 0 || (served = servePollers()); },
+          handOffSpin());
+    }
+    if (served && queued_.load(std::memory_order_acquire) == 0) {
+      continue;  // a poller's sender often posts again within microseconds
+    }
+    std::unique_lock lock(mutex_);
+    // Stopping, the thread still answers its pollers until they are removed (a receiver that
+    // could not restart answers RR_EUNAVAILABLE, as its queue would).
+    const auto done = [this] {
+      return stopping_ && poller_count_.load(std::memory_order_acquire) == 0;
+    };
+    if (queue_.empty() && !done()) {
+      if (!sleepPollers()) {
+        continue;  // a request came in as we were about to sleep
+      }
+      cv_.wait(lock, [&] { return done() || !queue_.empty() || poll_wake_; });
+      poll_wake_ = false;
+      wakePollers();
+    }
+    if (queue_.empty()) {
+      if (done()) {
+        exited_ = true;  // addPoller() refuses from here on
+        return std::nullopt;
+      }
+      continue;  // woken to poll
+    }
+    Job job = queue_.front();
+    queue_.pop_front();
+    queued_.store(queue_.size(), std::memory_order_relaxed);
+    return job;
+  }
+}
+
+bool FunctionActor::servePollers() {
+  if (poller_count_.load(std::memory_order_acquire) == 0) {
+    return false;
+  }
+  const std::scoped_lock lock(pollers_mutex_);
+  bool served = false;
+  for (host::Poller* poller : pollers_) {
+    served = poller->poll(*this) || served;
+  }
+  return served;
+}
+
+bool FunctionActor::sleepPollers() {
+  if (poller_count_.load(std::memory_order_acquire) == 0) {
+    return true;
+  }
+  const std::scoped_lock lock(pollers_mutex_);
+  return std::ranges::all_of(pollers_, [](host::Poller* p) { return p->sleep(); });
+}
+
+void FunctionActor::wakePollers() {
+  if (poller_count_.load(std::memory_order_acquire) == 0) {
+    return;
+  }
+  const std::scoped_lock lock(pollers_mutex_);
+  for (host::Poller* poller : pollers_) {
+    poller->wake();
+  }
+}
+
+bool FunctionActor::addPoller(host::Poller* poller) {
+  const std::scoped_lock lock(mutex_);
+  if (!config_.receiver || exited_) {
+    return false;
+  }
+  {
+    const std::scoped_lock polling(pollers_mutex_);
+    pollers_.push_back(poller);
+    poller_count_.store(pollers_.size(), std::memory_order_release);
+  }
+  // A sleeping actor would never see the first request: its sender rings only once the poller
+  // has said it sleeps.
+  poll_wake_ = true;
+  cv_.notify_one();
+  return true;
+}
+
+void FunctionActor::removePoller(host::Poller* poller) {
+  {
+    const std::scoped_lock polling(pollers_mutex_);  // held by thread_ while it polls
+    std::erase(pollers_, poller);
+    poller_count_.store(pollers_.size(), std::memory_order_release);
+  }
+  const std::scoped_lock lock(mutex_);
+  cv_.notify_one();  // a stopping actor ends with its last poller
+}
+
+void FunctionActor::wakeToPoll() {
+  const std::scoped_lock lock(mutex_);
+  poll_wake_ = true;
+  cv_.notify_one();
+}
+
+host::DeliveryResult FunctionActor::handleNow(const host::Delivery& delivery) {
+  if (delivery.stream.event != host::StreamEvent::kNone) {
+    return {.status = Status::kInvalid};  // streams come through the queue only
+  }
+  const Job job{.delivery = delivery,
+                .start = std::chrono::steady_clock::now(),
+                .sender_cpu = config_.hand_off_spin ? delivery.sender_cpu : -1};
+  spreadFrom(job);
+  return config_.tracer != nullptr ? handleTraced(job) : handle(job);
 }
 
 void FunctionActor::spreadFrom(const Job& job) {

@@ -10,6 +10,7 @@
 
 #include "roadrunner/base/spin.h"
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/cpu.h"
 #include "roadrunner/sys/socket.h"
 
 namespace rr::transport {
@@ -22,6 +23,7 @@ constexpr std::size_t kRequestSeq = 0;
 constexpr std::size_t kServerSleeps = 1;
 constexpr std::size_t kResponseSeq = 2;
 constexpr std::size_t kSenderSleeps = 3;
+constexpr std::size_t kSenderCpu = 4;
 constexpr std::size_t kWordStride = 64;
 
 // Stores `value` in `seq`, then rings the peer if it said it sleeps. With `sleeps` set before the
@@ -109,6 +111,8 @@ std::atomic_ref<std::uint32_t> Mailbox::word(std::size_t index) const noexcept {
 }
 
 void Mailbox::postRequest(int sock) noexcept {
+  word(kSenderCpu)
+      .store(static_cast<std::uint32_t>(sys::currentCpu()) + 1, std::memory_order_relaxed);
   post(word(kRequestSeq), ++seq_, word(kServerSleeps), sock);
 }
 
@@ -121,13 +125,30 @@ Result<> Mailbox::awaitResponse(int sock, Clock::time_point deadline) {
 
 Result<> Mailbox::awaitRequest(int sock, Clock::time_point deadline,
                                const std::atomic<bool>& stopping) {
-  const auto posted = [this, seq = word(kRequestSeq)] {
-    return seq.load(std::memory_order_acquire) != seq_;
-  };
-  RR_RETURN_IF_ERROR(await(posted, word(kServerSleeps), sock, deadline, &stopping));
-  seq_ = word(kRequestSeq).load(std::memory_order_acquire);
+  RR_RETURN_IF_ERROR(
+      await([this] { return posted(); }, word(kServerSleeps), sock, deadline, &stopping));
+  take();
   return {};
 }
+
+int Mailbox::senderCpu() const noexcept {
+  const std::uint32_t cpu = word(kSenderCpu).load(std::memory_order_relaxed);
+  return cpu == 0 || cpu > 4096 ? -1 : static_cast<int>(cpu - 1);  // any value the sender likes
+}
+
+bool Mailbox::posted() const noexcept {
+  return word(kRequestSeq).load(std::memory_order_acquire) != seq_;
+}
+
+void Mailbox::take() noexcept { seq_ = word(kRequestSeq).load(std::memory_order_acquire); }
+
+bool Mailbox::sleepUnlessPosted() noexcept {
+  // As in await(): the flag first, then one more look, so a post never goes unrung.
+  word(kServerSleeps).store(1, std::memory_order_seq_cst);
+  return word(kRequestSeq).load(std::memory_order_seq_cst) == seq_;
+}
+
+void Mailbox::pollAgain() noexcept { word(kServerSleeps).store(0, std::memory_order_relaxed); }
 
 bool Mailbox::peerClosed(int sock) noexcept {
   // Bells first, then what follows them: nothing (the peer is there) or the end of the stream.

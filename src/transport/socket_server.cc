@@ -1,5 +1,6 @@
 #include "roadrunner/transport/socket_server.h"
 
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -134,6 +136,19 @@ class MemfdSource final : public host::PayloadSource {
   bool map_;
   std::span<std::byte> mapped_;
   std::unique_ptr<sys::Prefault> prefault_;
+};
+
+// Hands each request to the receiver's thread and waits for its handler: for a receiver that
+// does not poll mailboxes itself (Endpoint::addPoller).
+class DeliverTo final : public host::HandleNow {
+ public:
+  explicit DeliverTo(host::Endpoint& to) : to_(to) {}
+  host::DeliveryResult handleNow(const host::Delivery& delivery) override {
+    return to_.deliver(delivery);
+  }
+
+ private:
+  host::Endpoint& to_;
 };
 
 Result<> sendResponse(int fd, const proto::ResponseHeader& h, std::span<const std::byte> reply) {
@@ -274,6 +289,72 @@ proto::ResponseHeader SocketServer::responseFor(const host::DeliveryResult& resu
           .faults = result.faults};
 }
 
+// Polled on the receiver's thread, which takes and answers each request with no other thread in
+// between; the connection's thread only watches the socket (watchMailbox).
+class SocketServer::MailboxPoller final : public host::Poller {
+ public:
+  MailboxPoller(SocketServer& server, Mailbox& box, int fd) : server_(server), box_(box), fd_(fd) {}
+  bool poll(host::HandleNow& receiver) override {
+    if (ended_.load(std::memory_order_relaxed) || !box_.posted()) {
+      return false;
+    }
+    box_.take();
+    activity_.fetch_add(1, std::memory_order_relaxed);  // odd while a request is answered
+    if (!server_.answerMailboxFrame(fd_, box_, receiver)) {
+      ended_.store(true, std::memory_order_relaxed);
+      ::shutdown(fd_, SHUT_RDWR);  // wakes the connection's thread, which ends the connection
+    }
+    activity_.fetch_add(1, std::memory_order_release);
+    return true;
+  }
+  bool sleep() noexcept override {
+    return ended_.load(std::memory_order_relaxed) || box_.sleepUnlessPosted();
+  }
+  void wake() noexcept override { box_.pollAgain(); }
+  // Requests taken and answered, twice each: odd while one is being answered.
+  [[nodiscard]] std::uint64_t activity() const noexcept {
+    return activity_.load(std::memory_order_acquire);
+  }
+  [[nodiscard]] bool ended() const noexcept { return ended_.load(std::memory_order_relaxed); }
+
+ private:
+  SocketServer& server_;
+  Mailbox& box_;
+  int fd_;
+  std::atomic<bool> ended_{false};
+  std::atomic<std::uint64_t> activity_{0};
+};
+
+void SocketServer::watchMailbox(int fd, const MailboxPoller& poller) {
+  const int idle_ms = static_cast<int>(
+      std::min<std::int64_t>(std::int64_t{options_.timeout_seconds} * 1000, INT_MAX));
+  std::uint64_t seen = poller.activity();
+  while (!stopping_ && !poller.ended()) {
+    pollfd p{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
+    const int n = ::poll(&p, 1, idle_ms);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      drop(failErrno("poll(mailbox socket)").error().message());
+      return;
+    }
+    if (n == 0) {
+      const std::uint64_t now = poller.activity();
+      if (now == seen && now % 2 == 0) {
+        drop("mailbox: no frame within the time-out");
+        return;
+      }
+      seen = now;
+      continue;
+    }
+    if ((p.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) != 0 || Mailbox::peerClosed(fd)) {
+      return;  // the sender closed or died, or the receiver ended the connection
+    }
+    receiver_->wakeToPoll();  // a bell: the receiver went to sleep before this request
+  }
+}
+
 void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
   if (!forUs(target)) {
     (void)sendResponse(fd, {.status = RR_EUNKNOWN_TARGET}, {});
@@ -288,6 +369,12 @@ void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
   if (!sendResponse(fd, {.status = RR_OK}, {})) {
     return;
   }
+  if (MailboxPoller poller(*this, *box, fd); receiver_->addPoller(&poller)) {
+    watchMailbox(fd, poller);
+    receiver_->removePoller(&poller);
+    return;
+  }
+  DeliverTo receiver(*receiver_);
   for (;;) {
     const auto deadline =
         std::chrono::steady_clock::now() + std::chrono::seconds(options_.timeout_seconds);
@@ -298,13 +385,13 @@ void SocketServer::serveMailbox(int fd, int memfd, std::string_view target) {
       }
       return;
     }
-    if (!answerMailboxFrame(fd, *box)) {
+    if (!answerMailboxFrame(fd, *box, receiver)) {
       return;
     }
   }
 }
 
-bool SocketServer::answerMailboxFrame(int fd, Mailbox& box) {
+bool SocketServer::answerMailboxFrame(int fd, Mailbox& box, host::HandleNow& receiver) {
   const std::span<std::byte> request = box.request();
   // Each field read once, from our copy: the sender may rewrite the area while we look.
   std::array<std::byte, proto::kRequestHeaderSize> raw{};
@@ -335,10 +422,11 @@ bool SocketServer::answerMailboxFrame(int fd, Mailbox& box) {
     // The actor copies the payload once, straight from the request area into the guest, and
     // writes the reply straight into the response area.
     response = responseFor(
-        receiver_->deliver({.source = std::string_view(names).substr(0, header->source_len),
+        receiver.handleNow({.source = std::string_view(names).substr(0, header->source_len),
                             .payload = payload,
                             .reply = reply,
-                            .trace = trace}));
+                            .trace = trace,
+                            .sender_cpu = box.senderCpu()}));
   }
   proto::encodeResponse(response, box.response());
   box.postResponse(fd);

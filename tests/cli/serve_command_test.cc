@@ -10,12 +10,16 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <span>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "roadrunner/guest/abi.h"
 #include "roadrunner/transport/socket_endpoint.h"
 
+#include "../testing/raw_mailbox.h"
 #include "../testing/serve_process.h"
 #include "../testing/subprocess.h"
 
@@ -278,6 +282,131 @@ TEST_P(ServedTransportTest, ServedFunctionRoutesItsOwnNameAndKnownNamesAsNotAllo
   EXPECT_EQ(routed("sink"), RR_ENOT_ALLOWED) << "its own name (--name)";
   EXPECT_EQ(routed("peer"), RR_ENOT_ALLOWED) << "a name given with --known";
   EXPECT_EQ(routed("nobody"), RR_EUNKNOWN_TARGET);
+}
+
+// A served receiver's mailboxes, which its own actor thread polls and answers (host::Poller):
+// the connection's thread only watches the socket.
+class ServedMailboxTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ServeProcess> serve(const std::string& wasm,
+                                      const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = {wasm, "--name", "sink", "--listen", "unix:" + socket()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return std::make_unique<ServeProcess>(std::move(args));
+  }
+  [[nodiscard]] std::string socket() const { return dir_.file("sink.sock"); }
+  testing::TempDir dir_;
+};
+
+std::uint64_t fnv1a(std::span<const std::byte> bytes) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (const std::byte b : bytes) {
+    h = (h ^ static_cast<std::uint8_t>(b)) * 1099511628211ULL;
+  }
+  return h;
+}
+
+TEST_F(ServedMailboxTest, RoundsAfterTheReceiverHasSleptAreAnsweredAtOnce) {
+  const auto served = serve(RR_GUEST_HASH_RECEIVER);
+  ASSERT_TRUE(served->ready());
+  const int timeout_seconds = 10 * testing::timeScale();
+  transport::SocketEndpoint ep(transport::Address::parse(served->address()).value(), "sink",
+                               {.memfd_threshold = UINT64_MAX, .timeout_seconds = timeout_seconds});
+  // Gaps past the receiver's spin (20 us) put it to sleep: only the sender's bell, which the
+  // connection's thread turns into a wake-up, brings it back.
+  const std::array<std::chrono::microseconds, 8> gaps = {
+      std::chrono::microseconds(0),   std::chrono::microseconds(0),
+      std::chrono::microseconds(100), std::chrono::microseconds(2000),
+      std::chrono::microseconds(0),   std::chrono::microseconds(30000),
+      std::chrono::microseconds(10),  std::chrono::microseconds(100000)};
+  std::vector<std::byte> payload;
+  for (std::size_t round = 0; round < 3 * gaps.size(); ++round) {
+    std::this_thread::sleep_for(gaps[round % gaps.size()]);
+    payload.resize(1 + (round * 7919) % (64U << 10U));  // every round another size and content
+    for (std::size_t i = 0; i < payload.size(); ++i) {
+      payload[i] = static_cast<std::byte>((i * 31) ^ (round * 101));
+    }
+    std::uint64_t hash = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = ep.deliver({.source = "test",
+                               .payload = payload,
+                               .reply = std::as_writable_bytes(std::span(&hash, 1))});
+    ASSERT_EQ(r.status, Status::kOk) << "round " << round;
+    EXPECT_EQ(hash, fnv1a(payload)) << "round " << round;
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(timeout_seconds / 2))
+        << "round " << round << ": answered at once, not at the sender's time-out";
+  }
+}
+
+TEST_F(ServedMailboxTest, HostileFramesAndTrapsEndOnlyWhatTheyMust) {
+  const auto served = serve(RR_GUEST_HASH_RECEIVER);
+  ASSERT_TRUE(served->ready());
+  const std::vector<std::byte> payload(100, std::byte{7});
+  {
+    testing::RawMailbox m(socket());
+    ASSERT_EQ(m.setUp().status, RR_OK);
+    for (int i = 0; i < 2; ++i) {
+      auto good = m.exchange(
+          {.source_len = 1, .target_len = 4, .reply_cap = 8, .payload_len = payload.size()},
+          payload);
+      ASSERT_TRUE(good.has_value()) << good.error().message();
+      EXPECT_EQ(good->status, RR_OK);
+      EXPECT_EQ(m.replyWord(), fnv1a(payload)) << "one mailbox carries frame after frame";
+      // A handler that traps costs its instance, not the connection.
+      const std::array<std::byte, 4> trap = {std::byte{'T'}, std::byte{'R'}, std::byte{'A'},
+                                             std::byte{'P'}};
+      auto trapped = m.exchange({.source_len = 1, .target_len = 4, .payload_len = 4}, trap);
+      ASSERT_TRUE(trapped.has_value()) << trapped.error().message();
+      EXPECT_EQ(trapped->status, RR_ERECEIVER_FAILED);
+    }
+  }
+  const std::vector<proto::RequestHeader> hostile = {
+      {.source_len = 1, .target_len = 300, .payload_len = 8},  // names too long
+      {.source_len = 1, .target_len = 4, .payload_len = transport::Mailbox::kMaxPayload + 1},
+      {.flags = proto::kFlagChecksum, .source_len = 1, .target_len = 4, .payload_len = 8},
+      {.flags = proto::kFlagMemfd, .source_len = 1, .target_len = 4, .payload_len = 8},
+  };
+  for (const auto& h : hostile) {
+    testing::RawMailbox m(socket());
+    ASSERT_EQ(m.setUp().status, RR_OK);
+    auto r = m.exchange(h, payload);
+    ASSERT_FALSE(r.has_value()) << "answered a hostile frame";
+    EXPECT_EQ(r.error().code, std::errc::connection_reset);
+  }
+  transport::SocketEndpoint ep(transport::Address::parse(served->address()).value(), "sink",
+                               {.memfd_threshold = UINT64_MAX});
+  std::uint64_t hash = 0;
+  EXPECT_EQ(ep.deliver({.source = "test",
+                        .payload = payload,
+                        .reply = std::as_writable_bytes(std::span(&hash, 1))})
+                .status,
+            Status::kOk);
+  EXPECT_EQ(hash, fnv1a(payload));
+}
+
+TEST_F(ServedMailboxTest, AnIdleMailboxIsClosedButNotOneWhoseHandlerRunsLong) {
+  // --timeout 1: a mailbox idle for a second is dropped; a handler of 2.5 s is not idleness.
+  testing::ServeProcess served(RR_CLI,
+                               {RR_GUEST_SLOW_RECEIVER, "--name", "sink", "--listen",
+                                "unix:" + socket(), "--timeout", "1", "--env", "SLOW_MS=2500"},
+                               {}, {"RR_CACHE_DIR=" RR_BINARY_DIR "/test-aot-cache"});
+  ASSERT_TRUE(served.ready());
+  testing::RawMailbox m(socket());
+  ASSERT_EQ(m.setUp().status, RR_OK);
+  const std::vector<std::byte> payload(10);
+  auto slow = m.exchange({.source_len = 1, .target_len = 4, .payload_len = payload.size()}, payload,
+                         std::chrono::seconds(20));
+  ASSERT_TRUE(slow.has_value()) << slow.error().message();
+  EXPECT_EQ(slow->status, RR_OK);
+  // Idle means a whole second with no request answered: the earliest close is a second after
+  // this answer, so one dropped mid-handler shows here.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(m.closedByServer()) << "dropped while its handler ran";
+  const auto idle_until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!m.closedByServer() && std::chrono::steady_clock::now() < idle_until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(m.closedByServer()) << "an idle mailbox outlived the server's time-out";
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, ServedTransportTest,

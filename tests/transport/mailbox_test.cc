@@ -116,6 +116,41 @@ TEST(MailboxTest, ASleepingSenderIsWokenByTheDoorbell) {
   server.join();
 }
 
+// A server polled by its receiver's thread (host::Poller): no thread waits on its socket until
+// the receiver says it sleeps, and only then does a post ring.
+bool readable(int fd) {
+  std::array<std::byte, 16> bells{};
+  return ::recv(fd, bells.data(), bells.size(), MSG_DONTWAIT) > 0;
+}
+
+TEST(MailboxTest, APolledServerIsRungOnlyAfterItSaidItSleeps) {
+  Pair socks;
+  Boxes boxes;
+  EXPECT_FALSE(boxes.server->posted());
+  boxes.sender->postRequest(socks.sender.get());
+  EXPECT_FALSE(readable(socks.server.get())) << "rang a server that polls";
+  EXPECT_TRUE(boxes.server->posted());
+  const int cpu = boxes.server->senderCpu();  // where this thread ran as it posted
+  EXPECT_TRUE(cpu >= 0 && cpu < static_cast<int>(std::thread::hardware_concurrency())) << cpu;
+  EXPECT_FALSE(boxes.server->sleepUnlessPosted()) << "a request waits: poll, do not sleep";
+  boxes.server->take();
+  EXPECT_FALSE(boxes.server->posted()) << "taken";
+  boxes.server->postResponse(socks.server.get());
+  ASSERT_TRUE(boxes.sender->awaitResponse(socks.sender.get(), Clock::now() + 10s));
+
+  ASSERT_TRUE(boxes.server->sleepUnlessPosted());
+  boxes.sender->postRequest(socks.sender.get());
+  EXPECT_TRUE(readable(socks.server.get())) << "a sleeping server must be rung";
+  boxes.server->take();
+  boxes.server->postResponse(socks.server.get());
+  ASSERT_TRUE(boxes.sender->awaitResponse(socks.sender.get(), Clock::now() + 10s));
+
+  boxes.server->pollAgain();
+  boxes.sender->postRequest(socks.sender.get());
+  EXPECT_FALSE(readable(socks.server.get())) << "rang a server polling again";
+  EXPECT_TRUE(boxes.server->posted());
+}
+
 // A sender that went to sleep and was rung may find the response before it reads the bell: the
 // bell stays on the socket, and must not look like a peer that left.
 TEST(MailboxTest, ABellLeftOnTheSocketIsNotAClosedPeer) {

@@ -29,6 +29,7 @@
 #include "roadrunner/transport/socket_endpoint.h"
 #include "roadrunner/transport/socket_server.h"
 
+#include "../testing/raw_mailbox.h"
 #include "../testing/subprocess.h"
 
 namespace rr::transport {
@@ -489,45 +490,7 @@ TEST_F(UnixTransportTest, MalformedFramesDropTheConnectionAndTheServerLives) {
   EXPECT_EQ(send(ep, pattern(100)).status, Status::kOk);
 }
 
-// A hand-written client that sets up a mailbox, then posts whatever frame it likes into it.
-class RawMailbox {
- public:
-  explicit RawMailbox(const std::string& path)
-      : fd_(*sys::connectUnix(path)), box_(*Mailbox::create()) {}
-  proto::ResponseHeader setUp(int memfd = -1) {
-    std::array<std::byte, proto::kRequestHeaderSize> raw{};
-    proto::encodeRequest(
-        {.flags = proto::kFlagMemfd | proto::kFlagMailbox, .source_len = 1, .target_len = 4}, raw);
-    std::string names = "xsink";
-    std::array<iovec, 2> iov = {iovec{raw.data(), raw.size()}, iovec{names.data(), names.size()}};
-    EXPECT_TRUE(sys::sendAll(fd_.get(), iov, memfd < 0 ? box_.fd() : memfd));
-    std::array<std::byte, proto::kResponseHeaderSize> answer{};
-    if (!sys::recvExact(fd_.get(), answer)) {
-      return {.status = RR_EUNAVAILABLE};
-    }
-    return proto::decodeResponse(answer).value_or(proto::ResponseHeader{.status = RR_EPROTO});
-  }
-  // Posts `header`, then the names "xsink" and `payload`; waits up to 5 s for an answer.
-  Result<proto::ResponseHeader> exchange(const proto::RequestHeader& header,
-                                         std::span<const std::byte> payload) {
-    proto::encodeRequest(header, box_.request());
-    std::memcpy(box_.request().data() + proto::kRequestHeaderSize, "xsink", 5);
-    std::ranges::copy(payload, box_.request().begin() + proto::kRequestHeaderSize + 5);
-    box_.postRequest(fd_.get());
-    RR_RETURN_IF_ERROR(
-        box_.awaitResponse(fd_.get(), std::chrono::steady_clock::now() + std::chrono::seconds(5)));
-    return proto::decodeResponse(box_.response());
-  }
-  [[nodiscard]] std::uint64_t replyWord() const {
-    std::uint64_t v = 0;
-    std::memcpy(&v, box_.response().data() + proto::kResponseHeaderSize, sizeof v);
-    return v;
-  }
-
- private:
-  UniqueFd fd_;
-  Mailbox box_;
-};
+using testing::RawMailbox;
 
 TEST_F(UnixTransportTest, HostileMailboxFramesDropTheirConnectionAndTheServerLives) {
   const auto payload = pattern(100);

@@ -79,6 +79,9 @@ struct Delivery {
   std::uint64_t remote_len = 0;     ///< the payload's size when `remote` is set
   /// The sender's span for this transfer (valid only while tracing): the handler's parent.
   TraceContext trace;
+  /// The CPU the sending thread ran on when it handed this over, a hint (-1: unknown): a
+  /// spinning receiver that keeps sharing a CPU with its spinning sender moves off it.
+  int sender_cpu = -1;
   /// Set for a stream's events. A chunk (kData) completes once every receiver holds its copy,
   /// before its handler runs, with the stream's first failure so far (or kOk); kEnd and kAbort
   /// complete after the handler has seen them, kEnd with the stream's result.
@@ -175,6 +178,43 @@ class Completion {
   DeliveryResult result_;
 };
 
+/// Runs one delivery on the receiver's own thread, there and then (Poller::poll).
+class HandleNow {
+ public:
+  [[nodiscard]] virtual DeliveryResult handleNow(const Delivery& delivery) = 0;
+
+ protected:
+  HandleNow() = default;
+  HandleNow(const HandleNow&) = default;
+  HandleNow& operator=(const HandleNow&) = default;
+  HandleNow(HandleNow&&) = default;
+  HandleNow& operator=(HandleNow&&) = default;
+  ~HandleNow() = default;
+};
+
+/// Requests that a receiver's own thread looks for between deliveries (Endpoint::addPoller),
+/// instead of another thread handing each one over: a connection's shared mailbox, which the
+/// receiver then answers itself. A round then costs one hand-off each way, sender to receiver
+/// and back, where a connection thread in between would add two more.
+/// Thread-safety: poll, sleep and wake run on the receiver's thread only.
+class Poller {
+ public:
+  Poller() = default;
+  Poller(const Poller&) = delete;
+  Poller& operator=(const Poller&) = delete;
+  Poller(Poller&&) = delete;
+  Poller& operator=(Poller&&) = delete;
+  virtual ~Poller() = default;
+
+  /// If a request waits: runs its delivery through `receiver`, answers it, returns true.
+  [[nodiscard]] virtual bool poll(HandleNow& receiver) = 0;
+  /// The receiver is about to sleep: a request from now on must wake it (Endpoint::wakeToPoll).
+  /// False if one already waits; the receiver polls again instead of sleeping.
+  [[nodiscard]] virtual bool sleep() noexcept = 0;
+  /// The receiver is awake again and polls: requests need no wake-up.
+  virtual void wake() noexcept = 0;
+};
+
 /// A place messages can be delivered to: a function instance in this process, or a connection
 /// to one elsewhere. Thread-safety: `deliver` may be called from many threads at once.
 class Endpoint {
@@ -198,6 +238,14 @@ class Endpoint {
   /// Whether the receiver runs in this process, so that it may map any file the sender's shared
   /// buffer lives in (a file of huge pages included), not only a sealed memfd.
   [[nodiscard]] virtual bool inProcess() const noexcept { return false; }
+
+  /// Has this receiver's own thread poll `poller` between deliveries until removePoller. False:
+  /// it never will, and the caller hands the poller's requests over itself (deliver).
+  [[nodiscard]] virtual bool addPoller(Poller* /*poller*/) { return false; }
+  /// Returns once the receiver's thread no longer touches `poller`.
+  virtual void removePoller(Poller* /*poller*/) {}
+  /// A poller's request waits while the receiver may sleep: it polls again.
+  virtual void wakeToPoll() {}
 
   /// Delivers and waits until the receiver's handler has returned.
   [[nodiscard]] DeliveryResult deliver(const Delivery& delivery) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -77,7 +78,7 @@ struct ActorConfig {
 /// with a fresh one (its stack pointer and heap may be inconsistent after a trap).
 ///
 /// Thread-safety: `deliverAsync` from any thread; the rest from the owning (main) thread.
-class FunctionActor final : public host::Endpoint {
+class FunctionActor final : public host::Endpoint, private host::HandleNow {
  public:
   /// Starts the thread and waits until the instance exists (or failed to start).
   [[nodiscard]] static Result<std::unique_ptr<FunctionActor>> start(ActorConfig config);
@@ -90,10 +91,16 @@ class FunctionActor final : public host::Endpoint {
   void deliverAsync(const host::Delivery& delivery, host::Completion& completion) override;
   [[nodiscard]] bool spinsForCompletion() const noexcept override { return config_.hand_off_spin; }
   [[nodiscard]] bool inProcess() const noexcept override { return true; }
+  /// Receivers: polled between deliveries, on the actor's thread, until removed; refused once
+  /// the thread has ended.
+  [[nodiscard]] bool addPoller(host::Poller* poller) override;
+  void removePoller(host::Poller* poller) override;
+  void wakeToPoll() override;
 
   /// Commands: waits for `_start` and returns the exit code (or the trap).
   [[nodiscard]] Result<int> wait();
-  /// Receivers: serves what is queued, then ends the thread. Idempotent.
+  /// Receivers: serves what is queued, then ends the thread once every poller has been removed
+  /// (each must be, before the actor is destroyed). Idempotent.
   void stop();
 
   [[nodiscard]] const std::string& name() const noexcept { return config_.name; }
@@ -121,6 +128,15 @@ class FunctionActor final : public host::Endpoint {
   // another idles, and each hand-off costs a yield instead of a cache line).
   static constexpr int kColocatedBeforeMove = 32;
   void spreadFrom(const Job& job);
+  // The next queued job, serving pollers (and spinning, with hand_off_spin) until one comes;
+  // nothing once stopping with the queue empty.
+  [[nodiscard]] std::optional<Job> nextJob();
+  // Each poller's waiting request, if any; whether there was one.
+  [[nodiscard]] bool servePollers();
+  // Pollers asked to wake this thread from now on; false if one has a request already.
+  [[nodiscard]] bool sleepPollers();
+  void wakePollers();
+  host::DeliveryResult handleNow(const host::Delivery& delivery) override;
   explicit FunctionActor(ActorConfig config);
   void run(std::promise<Result<>>& started);
   [[nodiscard]] Result<> makeInstance();
@@ -172,6 +188,13 @@ class FunctionActor final : public host::Endpoint {
   /// queue_.size(), readable without the lock: the actor spins on it before it sleeps.
   std::atomic<std::size_t> queued_{0};
   bool stopping_ = false;
+  bool poll_wake_ = false;  // under mutex_: wakeToPoll() was called
+  bool exited_ = false;     // under mutex_: thread_ has left its loop and polls no more
+  // Polled by thread_, which holds pollers_mutex_ while it polls: removePoller() takes it too.
+  // Lock order: mutex_, then pollers_mutex_.
+  std::mutex pollers_mutex_;
+  std::vector<host::Poller*> pollers_;
+  std::atomic<std::size_t> poller_count_{0};  // pollers_.size(), read without the lock
   std::promise<Result<int>> exit_;
   std::future<Result<int>> exit_future_;
   std::atomic<std::uint64_t> traps_{0};

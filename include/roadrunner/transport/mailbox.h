@@ -21,9 +21,10 @@ namespace rr::transport {
 /// doorbell: one byte on the connection's socket, which it waits on with poll(). The socket also
 /// stays the liveness channel: a peer that closes or dies wakes the waiter at once.
 ///
-/// Layout (kBytes): page 0 holds four words, each on its own cache line (request sequence,
-/// "server sleeps", response sequence, "sender sleeps"); then the request area (kRequestBytes:
-/// a proto request frame), then the response area (kResponseBytes: a proto response frame).
+/// Layout (kBytes): page 0 holds five words, each on its own cache line (request sequence,
+/// "server sleeps", response sequence, "sender sleeps", the sender's CPU); then the request area
+/// (kRequestBytes: a proto request frame), then the response area (kResponseBytes: a proto response
+/// frame).
 ///
 /// One request in flight: the sender writes the request area and posts the next sequence number;
 /// the server answers in the response area and posts the same number. Each side keeps its own
@@ -61,7 +62,11 @@ class Mailbox {
   }
 
   /// Sender: publishes the request area as the next request; rings `sock` if the server sleeps.
+  /// Notes the CPU it runs on (senderCpu()).
   void postRequest(int sock) noexcept;
+  /// Server: the CPU the sender said it ran on when it posted; a hint only (-1: none), for a
+  /// spinning receiver to move off a CPU it shares with its spinning sender.
+  [[nodiscard]] int senderCpu() const noexcept;
   /// Sender: waits for the answer to the last request until `deadline`. Errors: EAGAIN (time-out),
   /// ECONNRESET (the server closed or died).
   [[nodiscard]] Result<> awaitResponse(int sock, std::chrono::steady_clock::time_point deadline);
@@ -69,6 +74,15 @@ class Mailbox {
   /// socket wakes it: shutdown() does). Errors as awaitResponse, ECANCELED when stopping.
   [[nodiscard]] Result<> awaitRequest(int sock, std::chrono::steady_clock::time_point deadline,
                                       const std::atomic<bool>& stopping);
+  /// Server, polled by the receiver's own thread instead (host::Poller): whether a request waits
+  /// that it has not taken; take() takes it.
+  [[nodiscard]] bool posted() const noexcept;
+  void take() noexcept;
+  /// Server, polled: about to stop polling, so the sender rings from now on. False if a request
+  /// waits already.
+  [[nodiscard]] bool sleepUnlessPosted() noexcept;
+  /// Server, polled: polling again, so the sender need not ring.
+  void pollAgain() noexcept;
   /// Server: publishes the response area as the answer to the request it took; rings `sock` if
   /// the sender sleeps.
   void postResponse(int sock) noexcept;

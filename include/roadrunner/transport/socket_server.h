@@ -75,8 +75,14 @@ class SocketServer {
   // The rest of a connection that passed a Mailbox (proto::kFlagMailbox): its frames come
   // through the mailbox, its socket carries only doorbells.
   void serveMailbox(int fd, int memfd, std::string_view target);
-  // Checks the frame posted in `box` and answers it there; false once the connection must end.
-  [[nodiscard]] bool answerMailboxFrame(int fd, Mailbox& box);
+  // Checks the frame posted in `box`, has `receiver` handle it and answers it there; false once
+  // the connection must end.
+  [[nodiscard]] bool answerMailboxFrame(int fd, Mailbox& box, host::HandleNow& receiver);
+  // A mailbox that the receiver's own thread polls and answers (host::Poller).
+  class MailboxPoller;
+  // The connection's thread while the receiver polls its mailbox: waits on the socket for bells
+  // (the receiver went to sleep), the sender's close, the idle time-out or stop().
+  void watchMailbox(int fd, const MailboxPoller& poller);
   // The stream a connection carries (proto::kFlagStream), between its first event and its last.
   struct ConnectionStream {
     std::uint64_t id = 0;  // 0: none open; else host::nextStreamId()'s
