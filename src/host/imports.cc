@@ -229,7 +229,10 @@ Status Imports::sendAsync(std::span<std::byte> memory, const SendArgs& args,
   // Lent only: no move and no shared pages, whose owner would change them under the receiver.
   const Delivery delivery{.source = self_, .payload = *maybe_payload};
   for (Endpoint* endpoint : endpoints) {
-    endpoint->deliverAsync(delivery, *sent.completion);
+    // A socket's delivery would complete here, before the start returns: the worker carries it.
+    if (!endpoint->completesInline() || !worker_.post(*endpoint, delivery, *sent.completion)) {
+      endpoint->deliverAsync(delivery, *sent.completion);
+    }
   }
   storeU32(*maybe_ticket, sent.ticket);
   return Status::kOk;
@@ -298,6 +301,9 @@ Status Imports::streamWrite(std::span<std::byte> memory, std::uint32_t handle, s
   }
   if (kind == SendKind::kLend) {
     return streams_.write(handle, *chunk);
+  }
+  if (kind == SendKind::kTry) {
+    return streams_.tryWrite(handle, *chunk);
   }
   bool taken = false;
   const Status status = streams_.write(handle, *chunk, *chunk, &taken);

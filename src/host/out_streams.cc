@@ -108,6 +108,16 @@ Status OutStreams::write(std::uint32_t handle, std::span<const std::byte> chunk,
   return stream->failed;
 }
 
+Status OutStreams::tryWrite(std::uint32_t handle, std::span<const std::byte> chunk) {
+  const Stream* stream = find(handle);
+  if (stream != nullptr && stream->failed == Status::kOk &&
+      !std::ranges::all_of(*stream->endpoints,
+                           [id = stream->id](Endpoint* e) { return e->readyForChunk(id); })) {
+    return Status::kWouldBlock;
+  }
+  return write(handle, chunk);  // a member that got busy since costs a wait, never a lost chunk
+}
+
 Status OutStreams::close(std::uint32_t handle, std::uint32_t abort_status) {
   Stream* stream = find(handle);
   if (stream == nullptr) {

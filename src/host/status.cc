@@ -38,6 +38,8 @@ const char* statusName(Status status) noexcept {
       return "receiver exited";
     case Status::kNoStreams:
       return "receiver takes no streams";
+    case Status::kWouldBlock:
+      return "would block";
   }
   return "unknown status";
 }

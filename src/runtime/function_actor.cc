@@ -163,6 +163,7 @@ void FunctionActor::run(std::promise<Result<>>& started) {
     std::fflush(stdout);
     Result<int> exit = runStartTraced();
     imports_.finishAsyncSends();  // receivers may still read the memory they lend
+    imports_.stopSendWorker();    // started on this thread: joined by it
     imports_.abortStreams();      // never taken for complete by their receivers
     exit_.set_value(std::move(exit));
     instance_.reset();
@@ -182,11 +183,13 @@ void FunctionActor::run(std::promise<Result<>>& started) {
     job.completion->done(config_.tracer != nullptr ? handleTraced(job) : handle(job));
   }
   imports_.finishAsyncSends();
+  imports_.stopSendWorker();
   imports_.abortStreams();
   instance_.reset();
 }
 
 std::optional<FunctionActor::Job> FunctionActor::nextJob() {
+  busy_.store(false, std::memory_order_release);
   for (;;) {
     bool served = servePollers();
     // In process, the next delivery often follows within microseconds (a sender in a loop):
@@ -222,7 +225,8 @@ std::optional<FunctionActor::Job> FunctionActor::nextJob() {
     }
     Job job = queue_.front();
     queue_.pop_front();
-    queued_.store(queue_.size(), std::memory_order_relaxed);
+    busy_.store(true, std::memory_order_relaxed);  // before queued_ can read 0
+    queued_.store(queue_.size(), std::memory_order_release);
     return job;
   }
 }
@@ -298,7 +302,14 @@ host::DeliveryResult FunctionActor::handleNow(const host::Delivery& delivery) {
                 .start = std::chrono::steady_clock::now(),
                 .sender_cpu = config_.hand_off_spin ? delivery.sender_cpu : -1};
   spreadFrom(job);
-  return config_.tracer != nullptr ? handleTraced(job) : handle(job);
+  busy_.store(true, std::memory_order_release);
+  host::DeliveryResult result = config_.tracer != nullptr ? handleTraced(job) : handle(job);
+  busy_.store(false, std::memory_order_release);
+  return result;
+}
+
+bool FunctionActor::readyForChunk(std::uint64_t /*stream_id*/) {
+  return queued_.load(std::memory_order_acquire) == 0 && !busy_.load(std::memory_order_acquire);
 }
 
 void FunctionActor::spreadFrom(const Job& job) {

@@ -153,6 +153,17 @@ host::DeliveryResult ReplicaEndpoint::deliverOnce(const host::Delivery& delivery
   return result;
 }
 
+bool ReplicaEndpoint::readyForChunk(std::uint64_t stream_id) {
+  std::shared_ptr<SocketEndpoint> endpoint;
+  {
+    const std::scoped_lock lock(mutex_);
+    if (const auto it = pinned_.find(stream_id); it != pinned_.end()) {
+      endpoint = it->second;
+    }
+  }
+  return !endpoint || endpoint->readyForChunk(stream_id);
+}
+
 host::DeliveryResult ReplicaEndpoint::deliverStream(const host::Delivery& delivery) {
   const std::uint64_t id = delivery.stream.id;
   const bool last = delivery.stream.event != host::StreamEvent::kData;

@@ -1,5 +1,6 @@
 #include "roadrunner/transport/socket_endpoint.h"
 
+#include <poll.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -357,6 +358,28 @@ Result<> SocketEndpoint::readStreamResponse(StreamConnection& stream) {
     stream.failed = static_cast<Status>(response.status);  // at most RR_STATUS_MAX: decoded
   }
   return {};
+}
+
+bool SocketEndpoint::readyForChunk(std::uint64_t stream_id) {
+  std::shared_ptr<StreamConnection> stream;
+  {
+    const std::scoped_lock lock(mutex_);
+    const auto it = streams_.find(stream_id);
+    if (it == streams_.end()) {
+      return true;  // not opened yet, or its connection is gone: the write says which
+    }
+    stream = it->second;
+  }
+  while (stream->unanswered > 0) {
+    pollfd p{.fd = stream->fd.get(), .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, 0) == 0) {
+      return false;  // the receiving host has not taken the last chunk yet
+    }
+    if (!readStreamResponse(*stream)) {
+      return true;  // a broken connection: the write finds out and reports it
+    }
+  }
+  return true;
 }
 
 host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {

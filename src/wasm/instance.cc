@@ -177,6 +177,8 @@ WasmEdge_Result hostStreamOpen(void* data, const WasmEdge_CallingFrameContext* f
   }
 }
 
+// stream_write (kLend) and stream_try_write (kTry).
+template <host::Imports::SendKind kKind>
 WasmEdge_Result hostStreamWrite(void* data, const WasmEdge_CallingFrameContext* frame,
                                 const WasmEdge_Value* params, WasmEdge_Value* results) noexcept {
   if (stackNearlyExhausted()) {
@@ -184,7 +186,7 @@ WasmEdge_Result hostStreamWrite(void* data, const WasmEdge_CallingFrameContext* 
   }
   try {
     const host::Status status = static_cast<host::Imports*>(data)->streamWrite(
-        frameMemory(frame), argU32(params, 0), argU32(params, 1), argU32(params, 2));
+        frameMemory(frame), argU32(params, 0), argU32(params, 1), argU32(params, 2), kKind);
     results[0] = WasmEdge_ValueGenI32(static_cast<std::int32_t>(status));
     return WasmEdge_Result_Success;
   } catch (...) {
@@ -441,7 +443,10 @@ Result<Instance> Instance::create(const Engine& engine, const Module& module,
   addFunction(state->rr_module.get(), RR_IMPORT_SEND_ASYNC, hostSendAsync, imports, 5);
   addFunction(state->rr_module.get(), RR_IMPORT_SEND_WAIT, hostSendWait, imports, 1);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_OPEN, hostStreamOpen, imports, 3);
-  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE, hostStreamWrite, imports, 3);
+  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE,
+              hostStreamWrite<host::Imports::SendKind::kLend>, imports, 3);
+  addFunction(state->rr_module.get(), RR_IMPORT_STREAM_TRY_WRITE,
+              hostStreamWrite<host::Imports::SendKind::kTry>, imports, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_WRITE_MOVE, hostStreamWriteMove,
               &state->host_data, 3);
   addFunction(state->rr_module.get(), RR_IMPORT_STREAM_CLOSE, hostStreamClose, imports, 2);

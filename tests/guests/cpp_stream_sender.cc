@@ -8,11 +8,16 @@
 //   leak               leave it open and exit, so the host aborts it when the instance ends
 //   move               write each chunk from a MoveBuffer with writeMove, check that the buffer
 //                      reads as zeros afterwards (exit 9 if not), then close it
+//   try                write each chunk with tryWrite; at each kWouldBlock, do about 100 µs of
+//                      other work and write the same chunk again; then close it. Prints
+//                      `stream would_blocks=<count>` first
 // Prints `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when
 // the status is RR_OK, 1 otherwise, 64 for bad arguments. A failed write stops the writing and
 // destroys the stream.
 #define ROADRUNNER_IMPLEMENTATION
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +47,23 @@ void fill(std::vector<std::byte>& chunk, unsigned long i) {
   }
 }
 
+// Where otherWork leaves its result, so that the compiler keeps the work.
+volatile std::uint64_t g_work = 0x9E3779B97F4A7C15ULL;
+
+// The work a sender does instead of waiting for a busy receiver: about 100 µs of arithmetic.
+void otherWork() {
+  const auto start = std::chrono::steady_clock::now();
+  std::uint64_t x = g_work;
+  while (std::chrono::steady_clock::now() - start < std::chrono::microseconds(100)) {
+    for (int k = 0; k < 256; ++k) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+    }
+    g_work = x;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -51,12 +73,13 @@ int main(int argc, char** argv) {
     return 64;
   }
   const std::string_view how = argc > 4 ? argv[4] : "end";
-  if (how != "end" && how != "drop" && how != "leak" && how != "move" &&
+  if (how != "end" && how != "drop" && how != "leak" && how != "move" && how != "try" &&
       !how.starts_with("abort:")) {
     return 64;
   }
   unsigned long chunks = 0;
   unsigned long bytes = 0;
+  unsigned long would_blocks = 0;
   Status st = Status::kOk;
   {
     auto [opened, stream] = Stream::open(argv[1]);
@@ -77,6 +100,11 @@ int main(int argc, char** argv) {
             return 9;
           }
         }
+      } else if (how == "try") {
+        while ((st = stream.tryWrite(chunk)) == Status::kWouldBlock) {
+          ++would_blocks;
+          otherWork();
+        }
       } else {
         st = stream.write(chunk);
       }
@@ -95,11 +123,14 @@ int main(int argc, char** argv) {
       } else if (how == "leak") {
         // Never destroyed: the stream is still open when the instance ends.
         [[maybe_unused]] auto* leaked = new Stream(std::move(stream));
-      } else if (how == "end" || how == "move") {
+      } else if (how == "end" || how == "move" || how == "try") {
         st = stream.close();
       }
       // "drop": the end of this block destroys the open stream.
     }
+  }
+  if (how == "try") {
+    std::printf("stream would_blocks=%lu\n", would_blocks);
   }
   std::printf("stream status=%s chunks=%lu bytes=%lu\n", rr::guest::name(st), chunks, bytes);
   return st == Status::kOk ? 0 : 1;

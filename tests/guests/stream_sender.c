@@ -4,7 +4,10 @@
 // "abort" (rr_stream_abort with 77), "trap", "exit" (proc_exit 3), "leave" (return from main
 // with the stream open). "move" writes all and closes as "close" does, from an rr_move_buffer
 // with rr_stream_write_move, and checks after each write that the chunk's bytes read as zeros
-// (exit 9 if not). The bytes follow stream_pattern.h with $STREAM_SEED (default 1).
+// (exit 9 if not). "try" writes all and closes, each chunk with rr_stream_try_write: on
+// RR_EWOULDBLOCK it counts the refusal (guest counter "would_block"), works a little on other
+// things and offers the same chunk again. The bytes follow stream_pattern.h with $STREAM_SEED
+// (default 1).
 // Prints the close's status; exits 0 when it is RR_OK, else with the status.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
@@ -13,6 +16,28 @@
 #include <string.h>
 
 #include "stream_pattern.h"
+
+// Work a writer does while its receiver is busy, instead of waiting for it: about 50 us.
+static uint32_t otherWork(uint32_t x) {
+  for (int i = 0; i < 20000; ++i) {
+    x = x * 1664525U + 1013904223U;
+  }
+  return x;
+}
+
+// Offers the chunk until a receiver takes it; counts each refusal.
+static rr_status_t tryWrite(rr_stream_t s, const uint8_t* buf, uint32_t n) {
+  static uint32_t sink = 1;
+  rr_status_t st = rr_stream_try_write(s, buf, n);
+  while (st == RR_EWOULDBLOCK) {
+    if (rr_count("would_block", 1) != RR_OK) {
+      return RR_EPROTO;
+    }
+    sink = otherWork(sink);
+    st = rr_stream_try_write(s, buf, n);
+  }
+  return sink == 0 ? RR_EPROTO : st;  // keeps the work from being optimized away
+}
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -34,7 +59,7 @@ int main(int argc, char** argv) {
   uint64_t sent = 0;
   uint64_t chunks = 0;
   while (sent < total && st == RR_OK) {
-    if (sent >= total / 2 && strcmp(mode, "close") != 0 && !move) {
+    if (sent >= total / 2 && strcmp(mode, "close") != 0 && strcmp(mode, "try") != 0 && !move) {
       if (strcmp(mode, "abort") == 0) {
         st = rr_stream_abort(s, 77);
         printf("stream aborted status=%s chunks=%llu\n", rr_status_name(st),
@@ -53,7 +78,13 @@ int main(int argc, char** argv) {
     for (uint32_t j = 0; j < n; ++j) {
       buf[j] = stream_byte(seed, sent + j);
     }
-    st = move ? rr_stream_write_move(s, buf, n) : rr_stream_write(s, buf, n);
+    if (move) {
+      st = rr_stream_write_move(s, buf, n);
+    } else if (strcmp(mode, "try") == 0) {
+      st = tryWrite(s, buf, n);
+    } else {
+      st = rr_stream_write(s, buf, n);
+    }
     for (uint32_t j = 0; move && j < n; ++j) {
       if (buf[j] != 0) {
         printf("byte %u of chunk %llu still holds %u after the move\n", j,

@@ -32,6 +32,8 @@ class RecordingEndpoint final : public Endpoint {
     trace = d.trace;
     completion.done(result);
   }
+  bool readyForChunk(std::uint64_t /*stream_id*/) override { return ready; }
+  bool ready = true;  // what readyForChunk says
   std::string source;
   std::vector<std::byte> payload;
   std::string reply_text = "pong";
@@ -290,6 +292,28 @@ TEST_F(ImportsTest, AMovedChunkLeavesZerosWithEveryStatusButAFault) {
   EXPECT_EQ(imports_.streamWrite(memory_, stream, 65530, 16, Imports::SendKind::kMove),
             Status::kFault);
   EXPECT_EQ(std::memcmp(memory_.data() + 65530, "tail!!", 6), 0) << "a fault changes nothing";
+  EXPECT_EQ(imports_.streamClose(stream, 0), Status::kOk);
+}
+
+TEST_F(ImportsTest, ATryWriteToABusyReceiverSendsNothingAndLeavesTheStreamAsItWas) {
+  put(100, "b");
+  ASSERT_EQ(imports_.streamOpen(memory_, 100, 1, 300), Status::kOk);
+  std::uint32_t stream = 0;
+  std::memcpy(&stream, memory_.data() + 300, 4);
+  put(200, "first");
+  b_.ready = false;
+  EXPECT_EQ(imports_.streamWrite(memory_, stream, 200, 5, Imports::SendKind::kTry),
+            Status::kWouldBlock);
+  EXPECT_EQ(b_.calls, 0) << "nothing delivered";
+  EXPECT_EQ(imports_.streamWrite(memory_, 9, 200, 5, Imports::SendKind::kTry), Status::kInvalid);
+  EXPECT_EQ(imports_.streamWrite(memory_, stream, 65530, 16, Imports::SendKind::kTry),
+            Status::kFault);
+  b_.ready = true;
+  EXPECT_EQ(imports_.streamWrite(memory_, stream, 200, 5, Imports::SendKind::kTry), Status::kOk);
+  ASSERT_EQ(b_.calls, 1);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(b_.payload.data()), b_.payload.size()),
+            "first");
+  EXPECT_EQ(stats_.sends.load(), 1U) << "a refused write is not a send";
   EXPECT_EQ(imports_.streamClose(stream, 0), Status::kOk);
 }
 

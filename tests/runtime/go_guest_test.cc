@@ -252,6 +252,7 @@ TEST(GoSdkTest, StatusConstantsMatchTheAbiHeader) {
       {"Invalid", RR_EINVAL},
       {"Exited", RR_EEXITED},
       {"NoStreams", RR_ENO_STREAMS},
+      {"WouldBlock", RR_EWOULDBLOCK},
   };
   ASSERT_EQ(want.size(), RR_STATUS_MAX + 1U)
       << "a status was added to abi.h: add it here and to Go";

@@ -36,6 +36,7 @@ TEST(RustSdkAbiTest, EveryNameAndNumberIsAbiHs) {
       {"RR_IMPORT_STREAM_OPEN", RR_IMPORT_STREAM_OPEN},
       {"RR_IMPORT_STREAM_WRITE", RR_IMPORT_STREAM_WRITE},
       {"RR_IMPORT_STREAM_WRITE_MOVE", RR_IMPORT_STREAM_WRITE_MOVE},
+      {"RR_IMPORT_STREAM_TRY_WRITE", RR_IMPORT_STREAM_TRY_WRITE},
       {"RR_IMPORT_STREAM_CLOSE", RR_IMPORT_STREAM_CLOSE},
       {"RR_IMPORT_SEND_ASYNC", RR_IMPORT_SEND_ASYNC},
       {"RR_IMPORT_SEND_WAIT", RR_IMPORT_SEND_WAIT},
@@ -71,6 +72,7 @@ TEST(RustSdkAbiTest, EveryNameAndNumberIsAbiHs) {
       {"RR_EINVAL", std::to_string(RR_EINVAL)},
       {"RR_EEXITED", std::to_string(RR_EEXITED)},
       {"RR_ENO_STREAMS", std::to_string(RR_ENO_STREAMS)},
+      {"RR_EWOULDBLOCK", std::to_string(RR_EWOULDBLOCK)},
       {"RR_STATUS_MAX", std::to_string(RR_STATUS_MAX)}};
   std::map<std::string, std::string> got;
   std::vector<std::string> status_lines;

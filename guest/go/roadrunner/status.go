@@ -25,6 +25,7 @@ const (
 	Invalid        Status = 14 // RR_EINVAL: a malformed argument, e.g. an empty target name
 	Exited         Status = 15 // RR_EEXITED: the receiver called proc_exit while serving
 	NoStreams      Status = 16 // RR_ENO_STREAMS: the receiver takes no streams
+	WouldBlock     Status = 17 // RR_EWOULDBLOCK: TryWrite: a receiver is busy; nothing was sent
 )
 
 // The names rr_status_name gives in the C SDK, indexed by status.
@@ -46,6 +47,7 @@ var statusNames = [...]string{
 	Invalid:        "invalid argument",
 	Exited:         "receiver exited",
 	NoStreams:      "receiver takes no streams",
+	WouldBlock:     "would block",
 }
 
 // String returns the status's short name, as rr_status_name does ("unknown target").

@@ -17,6 +17,10 @@ func streamWrite(stream uint32, buf unsafe.Pointer, n uint32) uint32
 //go:noescape
 func streamWriteMove(stream uint32, buf unsafe.Pointer, n uint32) uint32
 
+//go:wasmimport roadrunner stream_try_write
+//go:noescape
+func streamTryWrite(stream uint32, buf unsafe.Pointer, n uint32) uint32
+
 //go:wasmimport roadrunner stream_close
 func streamClose(stream uint32, abortStatus uint32) uint32
 
@@ -77,6 +81,22 @@ func (s *Stream) Write(p []byte) (int, error) {
 		return 0, st
 	}
 	return len(p), nil
+}
+
+// TryWrite is Write that never waits for a receiver's earlier work (the stream_try_write
+// import). While a receiver is not ready to take the chunk at once (in the same process: its
+// function is handling, or has queued, another delivery; in another process: it has not yet
+// answered the stream's previous chunk), it returns WouldBlock at once, delivers nothing and
+// leaves the stream as it was: do other work and write the same chunk (or another) again later,
+// or call Write to wait. Otherwise it is Write, with its errors: it returns once every receiver
+// holds the chunk. Invalid once the stream is closed.
+func (s *Stream) TryWrite(p []byte) error {
+	if s.handle == 0 {
+		return Invalid
+	}
+	// SAFETY: the host only reads [p, +len(p)) of linear memory, and has its own copy of the
+	// bytes (or has taken none) when the call returns.
+	return Status(streamTryWrite(s.handle, unsafe.Pointer(unsafe.SliceData(p)), uint32(len(p)))).err()
 }
 
 // WriteMove hands the first n bytes of buf over as one chunk (the stream_write_move import):

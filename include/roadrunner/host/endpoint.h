@@ -235,10 +235,18 @@ class Endpoint {
   /// on a thread of this process that hands the result back within microseconds.
   [[nodiscard]] virtual bool spinsForCompletion() const noexcept { return false; }
 
+  /// Whether deliverAsync completes before it returns, on the caller's thread (a socket's): a
+  /// send that should not hold its sender hands it to a SendWorker instead.
+  [[nodiscard]] virtual bool completesInline() const noexcept { return false; }
+
   /// Whether the receiver runs in this process, so that it may map any file the sender's shared
   /// buffer lives in (a file of huge pages included), not only a sealed memfd.
   [[nodiscard]] virtual bool inProcess() const noexcept { return false; }
 
+  /// Whether a chunk of stream `stream_id` delivered now would be taken without waiting for the
+  /// receiver's earlier work (stream_try_write). Called on the stream's writing thread. An
+  /// endpoint that cannot tell says yes: the write then waits, as stream_write does.
+  [[nodiscard]] virtual bool readyForChunk(std::uint64_t /*stream_id*/) { return true; }
   /// Has this receiver's own thread poll `poller` between deliveries until removePoller. False:
   /// it never will, and the caller hands the poller's requests over itself (deliver).
   [[nodiscard]] virtual bool addPoller(Poller* /*poller*/) { return false; }

@@ -16,6 +16,7 @@
 #include "roadrunner/host/guest_counters.h"
 #include "roadrunner/host/out_streams.h"
 #include "roadrunner/host/router.h"
+#include "roadrunner/host/send_worker.h"
 #include "roadrunner/host/status.h"
 #include "roadrunner/host/trace.h"
 
@@ -87,6 +88,7 @@ class Imports {
   enum class SendKind {
     kLend,  ///< `send`: the receiver reads the bytes; the sender keeps them
     kMove,  ///< `send_move`: the receiver takes them; the sender's range reads zeros after
+    kTry,   ///< `stream_try_write`: as kLend, but nothing is sent while a receiver is busy
   };
   /// `shared`: the sender's shared buffers (its wasm::SharedPages; may be null). When the
   /// payload lies in one, receivers may map its pages instead of copying them, and a move
@@ -126,15 +128,19 @@ class Imports {
   [[nodiscard]] Status sendWait(std::uint32_t ticket);
   /// Waits for every outstanding send_async: before the instance's memory goes away.
   void finishAsyncSends() noexcept;
+  /// Ends the thread that carries send_async over sockets (SendWorker), from the instance's
+  /// thread, before that thread ends; after finishAsyncSends.
+  void stopSendWorker() noexcept { worker_.stop(); }
 
   /// `stream_open`: writes the new stream's handle to the u32 at `handle_out`. kFault for a
   /// range outside `memory`, kInvalid for a target name's length as for a send, else
   /// OutStreams::open's status.
   [[nodiscard]] Status streamOpen(std::span<std::byte> memory, std::uint32_t target,
                                   std::uint32_t target_len, std::uint32_t handle_out);
-  /// `stream_write` (kLend) and `stream_write_move` (kMove): kFault for a chunk outside
-  /// `memory`, else OutStreams::write's status. A move hands the chunk to a single receiver's
-  /// take (Delivery::take); whatever did not take it, the range reads zeros afterwards.
+  /// `stream_write` (kLend), `stream_write_move` (kMove) and `stream_try_write` (kTry): kFault
+  /// for a chunk outside `memory`, else OutStreams::write's (or tryWrite's) status. A move hands
+  /// the chunk to a single receiver's take (Delivery::take); whatever did not take it, the range
+  /// reads zeros afterwards.
   [[nodiscard]] Status streamWrite(std::span<std::byte> memory, std::uint32_t handle,
                                    std::uint32_t buf, std::uint32_t len,
                                    SendKind kind = SendKind::kLend);
@@ -177,6 +183,7 @@ class Imports {
     std::chrono::steady_clock::time_point start;
   };
   std::vector<InFlight> in_flight_;
+  SendWorker worker_;  // carries them to endpoints that complete inline (sockets)
   std::uint32_t next_ticket_ = 0;
   [[nodiscard]] Status finishInFlight(InFlight& sent);
   bool record_ = false;

@@ -60,6 +60,9 @@ class OutStreams {
   /// (Delivery::take, a move); `*taken` then says whether it did.
   [[nodiscard]] Status write(std::uint32_t handle, std::span<const std::byte> chunk,
                              std::span<std::byte> take = {}, bool* taken = nullptr);
+  /// write(), unless a receiver is not ready to take the chunk at once
+  /// (Endpoint::readyForChunk): then kWouldBlock, nothing delivered, the stream unchanged.
+  [[nodiscard]] Status tryWrite(std::uint32_t handle, std::span<const std::byte> chunk);
   /// `abort_status` 0: the end, and the stream's result once every receiver's handler has seen
   /// it; otherwise an abort carrying it (kOk once delivered). A stream that had failed is
   /// aborted with its failure, which is returned. Frees the handle either way.

@@ -25,6 +25,7 @@ enum class Status : rr_status_t {
   kInvalid = RR_EINVAL,
   kExited = RR_EEXITED,
   kNoStreams = RR_ENO_STREAMS,
+  kWouldBlock = RR_EWOULDBLOCK,
 };
 
 /// "unknown target", for logs and the CLI.

@@ -96,6 +96,8 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   [[nodiscard]] bool addPoller(host::Poller* poller) override;
   void removePoller(host::Poller* poller) override;
   void wakeToPoll() override;
+  /// Ready while the actor waits for work: nothing queued, no delivery being handled.
+  [[nodiscard]] bool readyForChunk(std::uint64_t stream_id) override;
 
   /// Commands: waits for `_start` and returns the exit code (or the trap).
   [[nodiscard]] Result<int> wait();
@@ -187,6 +189,8 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   std::deque<Job> queue_;
   /// queue_.size(), readable without the lock: the actor spins on it before it sleeps.
   std::atomic<std::size_t> queued_{0};
+  /// Set by thread_ while it handles a job or a polled request (readyForChunk).
+  std::atomic<bool> busy_{false};
   bool stopping_ = false;
   bool poll_wake_ = false;  // under mutex_: wakeToPoll() was called
   bool exited_ = false;     // under mutex_: thread_ has left its loop and polls no more

@@ -67,6 +67,9 @@ class ReplicaEndpoint final : public host::Endpoint {
   ReplicaEndpoint& operator=(ReplicaEndpoint&&) = delete;
 
   void deliverAsync(const host::Delivery& delivery, host::Completion& completion) override;
+  /// The stream's replica's readiness; ready before its first event picks one.
+  [[nodiscard]] bool readyForChunk(std::uint64_t stream_id) override;
+  [[nodiscard]] bool completesInline() const noexcept override { return true; }
 
   /// The replicas of the last resolution, as "tcp:IP:PORT".
   [[nodiscard]] std::vector<std::string> replicas();

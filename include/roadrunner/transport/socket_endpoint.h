@@ -99,6 +99,11 @@ class SocketEndpoint final : public host::Endpoint {
   SocketEndpoint& operator=(SocketEndpoint&&) = delete;
 
   void deliverAsync(const host::Delivery& delivery, host::Completion& completion) override;
+  /// Ready when the stream has no chunk unanswered (its answer already here is read now, without
+  /// waiting): the receiving host then holds every chunk before this one, and a chunk of up to
+  /// kStreamSendBuffer fits the socket.
+  [[nodiscard]] bool readyForChunk(std::uint64_t stream_id) override;
+  [[nodiscard]] bool completesInline() const noexcept override { return !options_.own_thread; }
 
   [[nodiscard]] const Address& address() const noexcept { return address_; }
 

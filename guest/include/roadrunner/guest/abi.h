@@ -14,6 +14,7 @@
  *   stream_open(target, target_len, stream_out) -> status
  *   stream_write(stream, buf, len) -> status        (one chunk; blocks while the receiver is busy)
  *   stream_write_move(stream, buf, len) -> status   (the same, handing buf's pages over)
+ *   stream_try_write(stream, buf, len) -> status    (stream_write, or RR_EWOULDBLOCK at once)
  *   stream_close(stream, abort_status) -> status    (0: the end, else an abort)
  *   send_async(target, target_len, buf, len, ticket_out) -> status   (starts a send)
  *   send_wait(ticket) -> status                     (waits for it: the send's status)
@@ -86,6 +87,16 @@
  * in move without a copy; the rest, and every chunk to a group or another process, is copied.
  * A module that imports it needs a host that provides it. */
 #define RR_IMPORT_STREAM_WRITE_MOVE "stream_write_move"
+/* stream_try_write: stream_write that never waits for a receiver's earlier work. When a receiver
+ * is not ready to take a chunk at once (in the same process: its function is handling, or has
+ * queued, another delivery; in another process: it has not yet answered the stream's previous
+ * chunk), it returns RR_EWOULDBLOCK at once, delivers nothing and leaves the stream as it was:
+ * the sender may do other work and write the same chunk, or another, later (stream_write waits
+ * instead). Otherwise it is stream_write, with its statuses: it returns once every receiver
+ * holds the chunk, which then costs only the copy, except that a chunk larger than a socket
+ * connection's send buffer (1 MiB) may wait while the receiving host reads what did not fit. A
+ * module that imports it needs a host that provides it. */
+#define RR_IMPORT_STREAM_TRY_WRITE "stream_try_write"
 /* send_async starts a send of [buf, buf + len) to target (as send, without a reply) and returns
  * at once, writing a ticket (non-zero) to *ticket_out; send_wait(ticket) waits until the send
  * is done and returns its status, freeing the ticket. Until then the receivers read the bytes in
@@ -148,7 +159,8 @@ typedef uint32_t rr_status_t;
 #define RR_EINVAL UINT32_C(14)            /* a malformed argument, e.g. an empty target name */
 #define RR_EEXITED UINT32_C(15)     /* the receiver called proc_exit while serving the message */
 #define RR_ENO_STREAMS UINT32_C(16) /* the receiver takes no streams (exports no rr_on_stream) */
+#define RR_EWOULDBLOCK UINT32_C(17) /* stream_try_write: a receiver is busy; nothing was sent */
 
-#define RR_STATUS_MAX RR_ENO_STREAMS
+#define RR_STATUS_MAX RR_EWOULDBLOCK
 
 #endif /* ROADRUNNER_GUEST_ABI_H */

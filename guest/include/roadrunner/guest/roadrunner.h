@@ -65,6 +65,8 @@ int32_t rr_raw_stream_write(int32_t stream, int32_t buf, int32_t len)
     RR_IMPORT(RR_IMPORT_STREAM_WRITE);
 int32_t rr_raw_stream_write_move(int32_t stream, int32_t buf, int32_t len)
     RR_IMPORT(RR_IMPORT_STREAM_WRITE_MOVE);
+int32_t rr_raw_stream_try_write(int32_t stream, int32_t buf, int32_t len)
+    RR_IMPORT(RR_IMPORT_STREAM_TRY_WRITE);
 int32_t rr_raw_stream_close(int32_t stream, int32_t abort_status) RR_IMPORT(RR_IMPORT_STREAM_CLOSE);
 
 int32_t rr_raw_send_async(int32_t target, int32_t target_len, int32_t buf, int32_t len,
@@ -119,6 +121,17 @@ __attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_writ
     rr_stream_t stream, void* buf, uint32_t len) {
   return (rr_status_t)rr_raw_stream_write_move((int32_t)stream, (int32_t)(uintptr_t)buf,
                                                (int32_t)len);
+}
+
+/* rr_stream_write that never waits for a receiver's earlier work (stream_try_write): RR_EWOULDBLOCK
+ * at once, nothing delivered and the stream unchanged, while a receiver is busy (in process:
+ * handling or queued another delivery; across processes: the previous chunk not yet answered).
+ * Do other work and write again, or call rr_stream_write to wait. Otherwise as rr_stream_write.
+ * Needs a host that has the import. */
+__attribute__((__warn_unused_result__)) static inline rr_status_t rr_stream_try_write(
+    rr_stream_t stream, const void* buf, uint32_t len) {
+  return (rr_status_t)rr_raw_stream_try_write((int32_t)stream, (int32_t)(uintptr_t)buf,
+                                              (int32_t)len);
 }
 
 /* Ends the stream and waits until every receiver's handler has seen the end: RR_OK, or the
@@ -297,6 +310,7 @@ const char* rr_status_name(rr_status_t status) {
       "invalid argument",
       "receiver exited",
       "receiver takes no streams",
+      "would block",
   };
   return status <= RR_STATUS_MAX ? kNames[status] : "unknown status";
 }

@@ -37,6 +37,7 @@ enum class Status : rr_status_t {
   kInvalid = RR_EINVAL,
   kExited = RR_EEXITED,
   kNoStreams = RR_ENO_STREAMS,
+  kWouldBlock = RR_EWOULDBLOCK,
 };
 
 [[nodiscard]] inline const char* name(Status s) noexcept {
@@ -237,6 +238,19 @@ class Stream {
         rr_raw_stream_write(static_cast<int32_t>(handle_),
                             static_cast<int32_t>(reinterpret_cast<uintptr_t>(chunk.data())),
                             static_cast<int32_t>(chunk.size())));
+  }
+
+  /// write() that never waits for a receiver's earlier work (rr_stream_try_write): kWouldBlock at
+  /// once, nothing delivered and the stream unchanged, while a receiver is busy; do other work
+  /// and try again, or write() to wait. Otherwise write()'s statuses.
+  [[nodiscard]] Status tryWrite(std::span<const std::byte> chunk) noexcept {
+    if (handle_ == 0) {
+      return Status::kInvalid;
+    }
+    return static_cast<Status>(
+        rr_raw_stream_try_write(static_cast<int32_t>(handle_),
+                                static_cast<int32_t>(reinterpret_cast<uintptr_t>(chunk.data())),
+                                static_cast<int32_t>(chunk.size())));
   }
 
   /// Hands the first `len` bytes of `buffer` over as the stream's next chunk

@@ -18,6 +18,7 @@ pub const IMPORT_UNSHARE_PAGES: &str = "unshare_pages";
 pub const IMPORT_STREAM_OPEN: &str = "stream_open";
 pub const IMPORT_STREAM_WRITE: &str = "stream_write";
 pub const IMPORT_STREAM_WRITE_MOVE: &str = "stream_write_move";
+pub const IMPORT_STREAM_TRY_WRITE: &str = "stream_try_write";
 pub const IMPORT_STREAM_CLOSE: &str = "stream_close";
 pub const IMPORT_SEND_ASYNC: &str = "send_async";
 pub const IMPORT_SEND_WAIT: &str = "send_wait";
@@ -49,7 +50,7 @@ pub const PAGE_SIZE: u32 = 4096;
 /// SDK's `rr_alloc` align them so).
 pub const HUGE_PAGE_SIZE: u32 = 2 << 20;
 
-/// Status codes (`RR_OK` … `RR_ENO_STREAMS`).
+/// Status codes (`RR_OK` … `RR_EWOULDBLOCK`).
 pub const OK: u32 = 0;
 pub const EUNKNOWN_TARGET: u32 = 1;
 pub const ENOT_ALLOWED: u32 = 2;
@@ -67,5 +68,6 @@ pub const EPROTO: u32 = 13;
 pub const EINVAL: u32 = 14;
 pub const EEXITED: u32 = 15;
 pub const ENO_STREAMS: u32 = 16;
+pub const EWOULDBLOCK: u32 = 17;
 /// The largest status the ABI defines.
-pub const STATUS_MAX: u32 = ENO_STREAMS;
+pub const STATUS_MAX: u32 = EWOULDBLOCK;

@@ -57,6 +57,11 @@ extern "C" {
     /// afterwards (unless `RR_EFAULT`) `[buf, buf+len)` reads as zeros.
     #[link_name = "stream_write_move"]
     pub fn stream_write_move(stream: u32, buf: u32, len: u32) -> u32;
+    /// `stream_try_write(stream, buf, len) -> status`: `stream_write`, except that while a
+    /// receiver is not ready to take the chunk at once it returns `RR_EWOULDBLOCK` at once,
+    /// delivers nothing and leaves the stream as it was.
+    #[link_name = "stream_try_write"]
+    pub fn stream_try_write(stream: u32, buf: u32, len: u32) -> u32;
     /// `stream_close(stream, abort_status) -> status`: 0 delivers the end and returns the
     /// stream's result, anything else aborts the stream with that code. Frees the handle.
     #[link_name = "stream_close"]
@@ -127,6 +132,11 @@ mod host_stubs {
     }
     /// # Safety
     /// Never dereferences anything; always `RR_EUNAVAILABLE`.
+    pub unsafe fn stream_try_write(_: u32, _: u32, _: u32) -> u32 {
+        crate::abi::EUNAVAILABLE
+    }
+    /// # Safety
+    /// Never dereferences anything; always `RR_EUNAVAILABLE`.
     pub unsafe fn stream_close(_: u32, _: u32) -> u32 {
         crate::abi::EUNAVAILABLE
     }
@@ -144,5 +154,5 @@ mod host_stubs {
 #[cfg(not(target_arch = "wasm32"))]
 pub use host_stubs::{
     add_counter, reply, send, send_async, send_move, send_wait, share_pages, span_event,
-    stream_close, stream_open, stream_write, stream_write_move, unshare_pages,
+    stream_close, stream_open, stream_try_write, stream_write, stream_write_move, unshare_pages,
 };

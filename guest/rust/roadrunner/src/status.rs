@@ -39,6 +39,8 @@ pub enum Status {
     Exited,
     /// The receiver takes no streams (it exports no `rr_on_stream`).
     NoStreams,
+    /// `Stream::try_write`: a receiver is not ready for the chunk yet; nothing was sent.
+    WouldBlock,
     /// A status this SDK does not know (a newer host).
     Unrecognized(u32),
 }
@@ -72,6 +74,7 @@ impl Status {
             abi::EINVAL => Status::Invalid,
             abi::EEXITED => Status::Exited,
             abi::ENO_STREAMS => Status::NoStreams,
+            abi::EWOULDBLOCK => Status::WouldBlock,
             other => Status::Unrecognized(other),
         }
     }
@@ -95,6 +98,7 @@ impl Status {
             Status::Invalid => abi::EINVAL,
             Status::Exited => abi::EEXITED,
             Status::NoStreams => abi::ENO_STREAMS,
+            Status::WouldBlock => abi::EWOULDBLOCK,
             Status::Unrecognized(raw) => raw,
         }
     }
@@ -118,6 +122,7 @@ impl Status {
             Status::Invalid => "invalid argument",
             Status::Exited => "receiver exited",
             Status::NoStreams => "receiver takes no streams",
+            Status::WouldBlock => "would block",
             Status::Unrecognized(_) => "unknown status",
         }
     }

@@ -75,6 +75,33 @@ impl Stream {
         })
     }
 
+    /// `write` that never waits for a receiver's earlier work (the ABI's `stream_try_write`).
+    /// While a receiver is not ready to take the chunk at once (in the same process: its
+    /// function is handling, or has queued, another delivery; in another process: it has not
+    /// yet answered the stream's previous chunk), it returns `Err(Status::WouldBlock)` at once,
+    /// delivers nothing and leaves the stream as it was: do other work and write the same chunk
+    /// (or another) again later, or call `write` to wait. Otherwise it is `write`, with its
+    /// results: it returns once every receiver holds the chunk.
+    ///
+    /// ```no_run
+    /// # let mut stream = roadrunner::Stream::open("sink")?;
+    /// # let chunk = [0u8; 4096];
+    /// loop {
+    ///     match stream.try_write(&chunk) {
+    ///         Err(roadrunner::Status::WouldBlock) => { /* other work, then again */ }
+    ///         done => break done,
+    ///     }
+    /// }?;
+    /// # Ok::<(), roadrunner::Status>(())
+    /// ```
+    pub fn try_write(&mut self, chunk: &[u8]) -> Result<(), Status> {
+        // SAFETY: the pointer and length come from one live slice; the host only reads it, and
+        // has its own copy of the bytes (or has taken none) when the call returns.
+        Status::check(unsafe {
+            raw::stream_try_write(self.handle, addr(chunk.as_ptr()), len32(chunk.len()))
+        })
+    }
+
     /// Hands the first `len` bytes of `buf` over as one chunk (the ABI's `stream_write_move`):
     /// `write`'s results, and afterwards those bytes read as zeros and the buffer is the
     /// sender's to refill. In the same process, to one receiver, its whole pages move without a

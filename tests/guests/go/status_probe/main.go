@@ -54,6 +54,7 @@ var constants = []struct {
 	{"Invalid", roadrunner.Invalid},
 	{"Exited", roadrunner.Exited},
 	{"NoStreams", roadrunner.NoStreams},
+	{"WouldBlock", roadrunner.WouldBlock},
 }
 
 func payload(size string) []byte {

@@ -7,7 +7,9 @@
 // the stream's result), "abort:CODE" aborts it with CODE (the status is the abort's), "leak"
 // leaves it open and exits, so the host aborts it when the instance ends, "move" writes each
 // chunk from a MoveBuffer with WriteMove, checks that the buffer reads as zeros afterwards (exit
-// 9 if not), then closes it. Prints
+// 9 if not), then closes it, "try" writes each chunk with TryWrite and, at each WouldBlock, does
+// about 100 µs of other work and writes the same chunk again, then closes it and prints
+// `stream would_blocks=<count>`. Prints
 // `stream status=<status name> chunks=<chunks written> bytes=<bytes written>`; exits 0 when the
 // status is OK, 1 otherwise, 64 for bad arguments (Rust's "drop" among them: a Go Stream has no
 // destructor). A failed write stops the writing and aborts
@@ -20,6 +22,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"roadrunner.dev/guest"
 )
@@ -35,6 +38,22 @@ func status(err error) roadrunner.Status {
 	return st
 }
 
+// work is where otherWork leaves its result, so that the compiler keeps the work.
+var work uint64 = 0x9E3779B97F4A7C15
+
+// otherWork is the work a sender does instead of waiting for a busy receiver: about 100 µs of
+// arithmetic.
+func otherWork() {
+	start := time.Now()
+	for time.Since(start) < 100*time.Microsecond {
+		for range 256 {
+			work ^= work << 13
+			work ^= work >> 7
+			work ^= work << 17
+		}
+	}
+}
+
 func main() {
 	if len(os.Args) < 4 {
 		os.Exit(64)
@@ -48,10 +67,11 @@ func main() {
 	if len(os.Args) > 4 {
 		how = os.Args[4]
 	}
-	if how != "end" && how != "leak" && how != "move" && !strings.HasPrefix(how, "abort:") {
+	if how != "end" && how != "leak" && how != "move" && how != "try" &&
+		!strings.HasPrefix(how, "abort:") {
 		os.Exit(64)
 	}
-	chunks, bytes := 0, 0
+	chunks, bytes, wouldBlocks := 0, 0, 0
 	st := func() roadrunner.Status {
 		s, err := roadrunner.OpenStream(os.Args[1])
 		if err != nil {
@@ -72,6 +92,13 @@ func main() {
 						fmt.Printf("chunk %d still in the sender's buffer after WriteMove\n", i)
 						os.Exit(9)
 					}
+				}
+			} else if how == "try" {
+				err = s.TryWrite(chunk)
+				for errors.Is(err, roadrunner.WouldBlock) {
+					wouldBlocks++
+					otherWork()
+					err = s.TryWrite(chunk)
 				}
 			} else {
 				_, err = s.Write(chunk)
@@ -95,6 +122,9 @@ func main() {
 		}
 		return status(s.Close())
 	}()
+	if how == "try" {
+		fmt.Printf("stream would_blocks=%d\n", wouldBlocks)
+	}
 	fmt.Printf("stream status=%s chunks=%d bytes=%d\n", st.String(), chunks, bytes)
 	if st != roadrunner.OK {
 		os.Exit(1)

@@ -4,7 +4,8 @@
 // count of each open stream and prints, at its end, `sink stream end bytes=<n> fnv=<16 hex
 // digits>`, or at an abort `sink stream abort status=<code> bytes=<n>`. With SINK_FAIL_AT=K in
 // its environment, the handler fails (returns an error) on the K-th chunk (1-based) of every
-// stream; the stream's abort then counts the bytes before that chunk.
+// stream; the stream's abort then counts the bytes before that chunk. With SINK_SLOW_MS=T, the
+// handler sleeps T ms after each chunk, so a writer finds it busy.
 package main
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"roadrunner.dev/guest"
 	"roadrunner.dev/guest/streams"
@@ -29,6 +31,10 @@ func init() {
 	failAt, err := strconv.ParseUint(os.Getenv("SINK_FAIL_AT"), 10, 64)
 	if err != nil {
 		failAt = 0
+	}
+	slowMs, err := strconv.ParseUint(os.Getenv("SINK_SLOW_MS"), 10, 32)
+	if err != nil {
+		slowMs = 0
 	}
 	streams.Handle(func(stream uint32, event roadrunner.StreamEvent, data []byte,
 		status roadrunner.Status) error {
@@ -52,6 +58,7 @@ func init() {
 			for i := range data {
 				data[i] = 0xA5
 			}
+			time.Sleep(time.Duration(slowMs) * time.Millisecond)
 		case roadrunner.StreamEnd:
 			fmt.Printf("sink stream end bytes=%d fnv=%016x\n", p.bytes, p.fnv)
 			delete(open, stream)

@@ -14,6 +14,7 @@ fn main() {
         ("RR_IMPORT_STREAM_OPEN", abi::IMPORT_STREAM_OPEN),
         ("RR_IMPORT_STREAM_WRITE", abi::IMPORT_STREAM_WRITE),
         ("RR_IMPORT_STREAM_WRITE_MOVE", abi::IMPORT_STREAM_WRITE_MOVE),
+        ("RR_IMPORT_STREAM_TRY_WRITE", abi::IMPORT_STREAM_TRY_WRITE),
         ("RR_IMPORT_STREAM_CLOSE", abi::IMPORT_STREAM_CLOSE),
         ("RR_IMPORT_SEND_ASYNC", abi::IMPORT_SEND_ASYNC),
         ("RR_IMPORT_SEND_WAIT", abi::IMPORT_SEND_WAIT),
@@ -54,6 +55,7 @@ fn main() {
         ("RR_EINVAL", abi::EINVAL),
         ("RR_EEXITED", abi::EEXITED),
         ("RR_ENO_STREAMS", abi::ENO_STREAMS),
+        ("RR_EWOULDBLOCK", abi::EWOULDBLOCK),
         ("RR_STATUS_MAX", abi::STATUS_MAX),
     ];
     for (name, value) in numbers {

@@ -2,7 +2,8 @@
 //! prints, at its end, `sink stream end bytes=<n> fnv=<16 hex digits>`, or at an abort
 //! `sink stream abort status=<code> bytes=<n>`. With SINK_FAIL_AT=K in its environment, the
 //! handler fails (returns an error) on the K-th chunk (1-based) of every stream; the stream's
-//! abort then counts the bytes before that chunk.
+//! abort then counts the bytes before that chunk. With SINK_SLOW_MS=T, the handler sleeps T ms
+//! after each chunk, so a writer finds it busy.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -24,6 +25,11 @@ fn fail_at() -> Option<u64> {
     std::env::var("SINK_FAIL_AT").ok()?.parse().ok()
 }
 
+fn slow() -> Option<std::time::Duration> {
+    let ms = std::env::var("SINK_SLOW_MS").ok()?.parse().ok()?;
+    Some(std::time::Duration::from_millis(ms))
+}
+
 fn on_stream(stream: u32, event: StreamEvent<'_>) -> Result<(), &'static str> {
     STREAMS.with_borrow_mut(|streams| {
         let p = streams.entry(stream).or_insert_with(|| Progress {
@@ -43,6 +49,9 @@ fn on_stream(stream: u32, event: StreamEvent<'_>) -> Result<(), &'static str> {
                 // Poisoned once read: a later chunk that does not fully arrive cannot hash as
                 // this one did.
                 chunk.fill(0xA5);
+                if let Some(pause) = slow() {
+                    std::thread::sleep(pause);
+                }
             }
             StreamEvent::End => {
                 println!("sink stream end bytes={} fnv={:016x}", p.bytes, p.fnv);
