@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -110,6 +111,7 @@ int serveCommand(Args args) {
   std::string traces;
   std::string secret_file;
   int ready_fd = -1;
+  int parent = 0;
   std::uint32_t handler_timeout_ms = 0;
   std::uint32_t memory_limit_mib = 0;
   std::vector<std::string> target_texts;
@@ -210,6 +212,11 @@ int serveCommand(Args args) {
                   "line on stderr")
       ->type_name("FD")
       ->check(wholeNumber(0, INT32_MAX));
+  app->add_option("--parent", parent,
+                  "die (SIGKILL) once process PID, which started this server, has ended; `up` "
+                  "and `bench` pass their own")
+      ->type_name("PID")
+      ->check(wholeNumber(1, INT32_MAX));
   app->footer(std::string(kAddressHelp) +
               " Arguments after -- go to the guest. SIGTERM or SIGINT stops the server (exit "
               "status 0).");
@@ -248,6 +255,17 @@ int serveCommand(Args args) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A server started for a run dies with the run, however the run ends (SIGKILL included): the
+  // kernel sends SIGKILL when the thread that started it goes, as nobody is left to wait for a
+  // handler that may run on. A parent gone before this line would never send it, so it is looked
+  // for once here.
+  if (parent > 0 &&
+      (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || (::kill(parent, 0) != 0 && errno == ESRCH))) {
+    return reportError(
+        failErrno("serve", ESRCH,
+                  "the process that started it (" + std::to_string(parent) + ") has ended")
+            .error());
+  }
 
   auto engine = wasm::Engine::create(engine_options);
   if (!engine) {

@@ -1,5 +1,7 @@
 #include "served_process.h"
 
+#include <unistd.h>
+
 #include "roadrunner/base/try.h"
 #include "roadrunner/sys/pipe.h"
 #include "roadrunner/sys/subprocess.h"
@@ -17,8 +19,8 @@ Result<ServedProcess> ServedProcess::spawn(
   // "/proc/self/exe" would name the prefix's program (ip) once it runs: resolve it here.
   const std::string program = exe == "/proc/self/exe" ? sys::selfExecutable() : exe;
   sys::SpawnOptions options{.argv = prefix, .search_path = true, .env = extra_env};
-  options.argv.insert(options.argv.end(),
-                      {program, "serve", "--ready-fd", std::to_string(kReadyFd)});
+  options.argv.insert(options.argv.end(), {program, "serve", "--ready-fd", std::to_string(kReadyFd),
+                                           "--parent", std::to_string(::getpid())});
   options.argv.insert(options.argv.end(), serve_args.begin(), serve_args.end());
   for (char** e = environ; *e != nullptr; ++e) {
     options.env.emplace_back(*e);

@@ -1,9 +1,19 @@
 // `roadrunner up` end to end: the real binary, a workflow file, real guests.
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+
+#include "roadrunner/sys/subprocess.h"
 
 #include "../testing/subprocess.h"
 
@@ -78,6 +88,61 @@ TEST_F(UpCommandTest, ServedGroupMembersSendUnderTheirInstanceNames) {
     EXPECT_NE(o.out.find("from worker#0:"), std::string::npos) << mode << "\n" << o.out;
     EXPECT_NE(o.out.find("from worker#1:"), std::string::npos) << mode << "\n" << o.out;
   }
+}
+
+// The pids of the `roadrunner serve` processes that `parent` started (their --parent flag).
+std::vector<pid_t> servedBy(pid_t parent) {
+  std::vector<pid_t> pids;
+  const std::string flag = std::string("--parent") + '\0' + std::to_string(parent) + '\0';
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::ifstream in(entry.path() / "cmdline", std::ios::binary);
+    const std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    if (cmdline.find(flag) != std::string::npos && cmdline.find("serve") != std::string::npos) {
+      pids.push_back(std::stoi(name));
+    }
+  }
+  return pids;
+}
+
+TEST_F(UpCommandTest, ServingProcessesEndWhenTheirUpIsKilled) {
+  // A kernel edge to a receiver whose handler sleeps for a minute: `up` is SIGKILLed while it
+  // waits, and nothing of its run may stay behind.
+  testing::writeText(dir_.file("flow.json"), R"({"functions": {
+      "sender": {"wasm": ")" + std::string(RR_GUEST_SENDER) +
+                                                 R"(", "args": ["sink", "100"]},
+      "sink": {"wasm": ")" + std::string(RR_GUEST_SLOW_RECEIVER) +
+                                                 R"(", "env": {"SLOW_MS": "60000"}}},
+    "edges": [{"from": "sender", "to": "sink", "mode": "kernel"}]})");
+  auto up = sys::Subprocess::spawn(
+      {.argv = {RR_CLI, "up", dir_.file("flow.json")},
+       .env = {"RR_CACHE_DIR=" + std::string(RR_BINARY_DIR) + "/test-aot-cache",
+               "PATH=/usr/bin:/bin"}});
+  ASSERT_TRUE(up.has_value()) << up.error().message();
+  std::vector<pid_t> served;
+  for (int i = 0; i < 300 && served.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    served = servedBy(up->pid());
+  }
+  ASSERT_EQ(served.size(), 1U) << "the sink's serving process";
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the send reaches the handler
+  EXPECT_EQ(up->kill(), 128 + SIGKILL);
+  // Gone: no such process, or a zombie left to a parent of last resort that may never reap it.
+  const auto gone = [pid = served[0]] {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string pid_field;
+    std::string comm;
+    std::string state;
+    return !(in >> pid_field >> comm >> state) || state == "Z";
+  };
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!gone() && std::chrono::steady_clock::now() < gone_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(gone()) << "serving process " << served[0] << " outlived its up";
 }
 
 TEST_F(UpCommandTest, ExitsWithTheFailingFunctionsStatus) {
