@@ -8,6 +8,11 @@ namespace rr::host {
 
 bool SendWorker::post(Endpoint& endpoint, const Delivery& delivery, Completion& completion) {
   if (!thread_.joinable()) {
+    {
+      // Before the thread starts: one that saw the last stop() would end before its first job.
+      const std::scoped_lock lock(mutex_);
+      stopping_ = false;
+    }
     try {
       thread_ = std::thread([this] { run(); });
     } catch (const std::system_error& e) {
@@ -17,7 +22,6 @@ bool SendWorker::post(Endpoint& endpoint, const Delivery& delivery, Completion& 
   }
   {
     const std::scoped_lock lock(mutex_);
-    stopping_ = false;
     queue_.push_back({&endpoint, delivery, &completion});
   }
   cv_.notify_one();
