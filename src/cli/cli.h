@@ -5,11 +5,13 @@
 // kExitError (or kExitUsage for bad flags); guests' own exit codes pass through.
 
 #include <array>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "roadrunner/base/error.h"
+#include "roadrunner/sys/interrupt.h"
 
 namespace rr::cli {
 
@@ -41,7 +43,7 @@ inline constexpr std::array<CommandHelp, 9> kCommands = {{
      "[--target NAME=ADDRESS]... [--known NAME]... [--max-payload BYTES] [--timeout SECONDS] "
      "[--handler-timeout-ms MS] [--allow-uid UID]... [--memfd-copy] [--memory-limit-mib N] "
      "[--env K=V]... [--dir [GUEST:]HOST]... [--allow-net tcp:A.B.C.D:PORT]... [--interpreter] "
-     "[-O0|-O1|-O2|-O3] [--ready-fd FD] [-- ARGS...]",
+     "[-O0|-O1|-O2|-O3] [--ready-fd FD] [--parent PID] [-- ARGS...]",
      "host one receiving function on a UNIX socket (kernel mode) or a TCP port (network mode) "
      "until SIGTERM or SIGINT"},
     {"send",
@@ -85,6 +87,11 @@ std::string guestDir();
 
 /// Prints "roadrunner: <message>" on stderr and returns `code`.
 int reportError(const Error& error, int code = kExitError);
+/// For a command that runs workflows (`up`, `bench`): from now on SIGINT or SIGTERM ends the
+/// process at once, exit status 128 + the signal, after one line on stderr and the removal of
+/// every run's socket directory; the serving processes die with it (`serve --parent`). Call it
+/// before the command starts any thread; keep the result until the command returns.
+[[nodiscard]] std::unique_ptr<sys::InterruptWatcher> endRunsOnInterrupt(std::string command);
 int usageError(const std::string& message);
 
 }  // namespace rr::cli

@@ -1,6 +1,10 @@
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "roadrunner/runtime/runner.h"
@@ -10,6 +14,16 @@
 #include "options.h"
 
 namespace rr::cli {
+
+std::unique_ptr<sys::InterruptWatcher> endRunsOnInterrupt(std::string command) {
+  return std::make_unique<sys::InterruptWatcher>([command = std::move(command)](int signal) {
+    runtime::removeRunDirectories();
+    std::fprintf(stderr, "roadrunner: %s: stopped by %s; its serving processes end with it\n",
+                 command.c_str(), signal == SIGINT ? "SIGINT" : "SIGTERM");
+    std::fflush(stderr);
+    std::_Exit(128 + signal);
+  });
+}
 
 int upCommand(Args args) {
   const auto app = makeApp("up");
@@ -58,6 +72,7 @@ int upCommand(Args args) {
   if (auto status = parse(*app, args)) {
     return *status;
   }
+  const auto interrupts = endRunsOnInterrupt("up");
   options.memfd_map = !memfd_copy;
   options.stats_interval = std::chrono::milliseconds(stats_every_ms);
   options.prefix_output = !no_prefix;

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 
@@ -81,12 +82,18 @@ std::vector<std::string> routeArgs(const Workflow& w, const FunctionSpec& f,
   return args;
 }
 
+// The socket directories of the runs in progress (removeRunDirectories).
+std::mutex run_dirs_mutex;
+std::vector<std::string> run_dirs;  // under run_dirs_mutex
+
 // A private 0700 directory for this run's sockets.
 Result<std::string> makeSocketDir() {
   std::string tmpl = "/tmp/roadrunner-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) {
     return failErrno("mkdtemp", errno, tmpl);
   }
+  const std::scoped_lock lock(run_dirs_mutex);
+  run_dirs.push_back(tmpl);
   return tmpl;
 }
 
@@ -125,6 +132,8 @@ struct Run {
     if (!socket_dir.empty()) {
       std::error_code ec;
       std::filesystem::remove_all(socket_dir, ec);
+      const std::scoped_lock lock(run_dirs_mutex);
+      std::erase(run_dirs, socket_dir);
     }
   }
 
@@ -611,6 +620,15 @@ void printReport(const RunReport& report, std::FILE* out) {
         r.send_seconds * 1e3, static_cast<unsigned long long>(r.deliveries),
         static_cast<unsigned long long>(r.handler_traps), r.delivery_seconds * 1e3);
   }
+}
+
+void removeRunDirectories() noexcept {
+  const std::scoped_lock lock(run_dirs_mutex);
+  for (const std::string& dir : run_dirs) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  run_dirs.clear();
 }
 
 }  // namespace rr::runtime

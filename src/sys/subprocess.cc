@@ -127,9 +127,13 @@ Result<Subprocess> Subprocess::spawn(const SpawnOptions& options) {
   for (const auto& [from, to] : options.fds) {
     posix_spawn_file_actions_adddup2(&actions, from, to);
   }
-  if (options.new_session) {
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID);
-  }
+  // Children start with no signal blocked, whatever this thread blocks (InterruptWatcher).
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setflags(
+      &attr,
+      static_cast<short>(POSIX_SPAWN_SETSIGMASK | (options.new_session ? POSIX_SPAWN_SETSID : 0)));
   const auto argv = cStrings(options.argv);
   const auto envp = cStrings(options.env);
   char* const* env = options.env.empty() ? environ : envp.data();

@@ -108,9 +108,41 @@ std::vector<pid_t> servedBy(pid_t parent) {
   return pids;
 }
 
-TEST_F(UpCommandTest, ServingProcessesEndWhenTheirUpIsKilled) {
-  // A kernel edge to a receiver whose handler sleeps for a minute: `up` is SIGKILLed while it
-  // waits, and nothing of its run may stay behind.
+// Whether process `pid` is gone: no such process, or a zombie left to a parent of last resort
+// that may never reap it.
+bool gone(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field;
+  std::string comm;
+  std::string state;
+  return !(in >> pid_field >> comm >> state) || state == "Z";
+}
+
+// The directory of the --listen unix:PATH of process `pid`.
+std::string listenDir(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  std::string arg;
+  bool next = false;
+  while (std::getline(in, arg, '\0')) {
+    if (next && arg.starts_with("unix:")) {
+      return std::filesystem::path(arg.substr(5)).parent_path().string();
+    }
+    next = arg == "--listen";
+  }
+  return {};
+}
+
+// `up` ended by a signal while a kernel edge's receiver sleeps in its handler for a minute:
+// nothing of its run may stay behind, neither the serving process nor its socket directory.
+// SIGKILL leaves the directory (nothing runs to remove it); SIGINT and SIGTERM remove it and exit
+// with 128 + the signal.
+class UpSignalTest : public ::testing::TestWithParam<int> {
+ protected:
+  testing::TempDir dir_;
+};
+
+TEST_P(UpSignalTest, ServingProcessesEndWithTheirUp) {
+  const int signal = GetParam();
   testing::writeText(dir_.file("flow.json"), R"({"functions": {
       "sender": {"wasm": ")" + std::string(RR_GUEST_SENDER) +
                                                  R"(", "args": ["sink", "100"]},
@@ -128,22 +160,32 @@ TEST_F(UpCommandTest, ServingProcessesEndWhenTheirUpIsKilled) {
     served = servedBy(up->pid());
   }
   ASSERT_EQ(served.size(), 1U) << "the sink's serving process";
+  const std::string run_dir = listenDir(served[0]);
+  ASSERT_TRUE(run_dir.starts_with("/tmp/roadrunner-")) << run_dir;
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the send reaches the handler
-  EXPECT_EQ(up->kill(), 128 + SIGKILL);
-  // Gone: no such process, or a zombie left to a parent of last resort that may never reap it.
-  const auto gone = [pid = served[0]] {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string pid_field;
-    std::string comm;
-    std::string state;
-    return !(in >> pid_field >> comm >> state) || state == "Z";
-  };
+  ASSERT_TRUE(up->signal(signal));
+  auto status = up->waitFor(std::chrono::seconds(20));
+  ASSERT_TRUE(status.has_value()) << "up still runs 20 s after the signal";
+  EXPECT_EQ(*status, 128 + signal);
   const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (!gone() && std::chrono::steady_clock::now() < gone_by) {
+  while (!gone(served[0]) && std::chrono::steady_clock::now() < gone_by) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  EXPECT_TRUE(gone()) << "serving process " << served[0] << " outlived its up";
+  EXPECT_TRUE(gone(served[0])) << "serving process " << served[0] << " outlived its up";
+  if (signal == SIGKILL) {
+    std::error_code ec;
+    std::filesystem::remove_all(run_dir, ec);
+  } else {
+    EXPECT_FALSE(std::filesystem::exists(run_dir)) << run_dir << " stayed behind";
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Signals, UpSignalTest, ::testing::Values(SIGKILL, SIGTERM, SIGINT),
+                         [](const ::testing::TestParamInfo<int>& p) {
+                           return std::string(p.param == SIGKILL   ? "Sigkill"
+                                              : p.param == SIGTERM ? "Sigterm"
+                                                                   : "Sigint");
+                         });
 
 TEST_F(UpCommandTest, ExitsWithTheFailingFunctionsStatus) {
   const testing::Outcome o =

@@ -102,6 +102,11 @@ struct RunReport {
 /// build cannot run); what the functions do is in the report.
 [[nodiscard]] Result<RunReport> runWorkflow(const Workflow& workflow, const RunOptions& options);
 
+/// Removes the socket directories of every run in progress, for a process that is about to end
+/// without finishing them (an interrupt); their serving processes die with it (`serve --parent`).
+/// From any thread.
+void removeRunDirectories() noexcept;
+
 /// What one running or finished actor did, read from its counters (safe while it runs).
 [[nodiscard]] InstanceReport reportOf(FunctionActor& actor, bool receiver);
 
