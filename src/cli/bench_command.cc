@@ -155,7 +155,6 @@ int benchCommand(Args args) {
   if (auto status = parse(*app, args)) {
     return *status;
   }
-  const auto interrupts = endRunsOnInterrupt("bench");
   if (workload == "stream") {
     return streamBench(app->count("--modes") > 0 ? splitList(systems) : std::vector<std::string>{},
                        stream_size, chunk, app->count("--runs") > 0 ? options.runs : 3, stream_move,

@@ -87,10 +87,12 @@ std::string guestDir();
 
 /// Prints "roadrunner: <message>" on stderr and returns `code`.
 int reportError(const Error& error, int code = kExitError);
-/// For a command that runs workflows (`up`, `bench`): from now on SIGINT or SIGTERM ends the
+/// For `up`: from now on SIGINT or SIGTERM ends the
 /// process at once, exit status 128 + the signal, after one line on stderr and the removal of
 /// every run's socket directory; the serving processes die with it (`serve --parent`). Call it
-/// before the command starts any thread; keep the result until the command returns.
+/// before the command starts any thread; keep the result until the command returns. Not for a
+/// command that forks children which start threads (`bench`'s baselines): the watcher's thread
+/// would make it fork a multi-threaded process.
 [[nodiscard]] std::unique_ptr<sys::InterruptWatcher> endRunsOnInterrupt(std::string command);
 int usageError(const std::string& message);
 
