@@ -157,10 +157,18 @@ Result<> soak(const SoakOptions& o) {
           !r) {
         return std::unexpected(r.error());
       }
+      // Samples are taken while the sender runs, not while the serving processes start or
+      // stop: each grows or shrinks the process tree by tens of MiB, and at a few microseconds
+      // a round a short soak's sends take less time than either.
+      std::atomic<bool> started{false};
       std::atomic<bool> done{false};
       std::vector<Sample> samples;
       std::thread sampler([&] {
         while (!done) {
+          if (!started) {
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+            continue;
+          }
           samples.push_back(sample());
           // The sampling period: short enough that 20,000 in-process 1 KiB sends (about 45 ms
           // since a round takes 2.2 us) still give the windows a dozen samples.
@@ -170,8 +178,10 @@ Result<> soak(const SoakOptions& o) {
       auto report =
           runtime::runWorkflow(w, {.prefix_output = false,
                                    .roadrunner_exe = o.roadrunner_exe,
-                                   .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX});
-      done = true;
+                                   .memfd_threshold = system == "kernel-memfd" ? 0 : UINT64_MAX,
+                                   .on_commands_starting = [&] { started = true; },
+                                   .on_commands_ended = [&] { done = true; }});
+      done = true;  // also when the run failed to start
       sampler.join();
       if (!report) {
         return std::unexpected(report.error());

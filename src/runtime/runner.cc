@@ -408,6 +408,9 @@ Result<> launch(Run& run, const Workflow& workflow, const WorkflowPlan& where,
       run.router.allow(source, to->name, metrics);
     }
   }
+  if (options.on_commands_starting) {
+    options.on_commands_starting();
+  }
   for (const auto& f : workflow.functions) {
     if (!workflow.isReceiver(f.name)) {
       RR_RETURN_IF_ERROR(startInstances(f, false, run.commands));
@@ -450,6 +453,9 @@ RunReport collect(Run& run, const RunOptions& options) {
       }
     }
     report.instances.push_back(std::move(r));
+  }
+  if (options.on_commands_ended) {
+    options.on_commands_ended();
   }
   live.stop();
   // Every send has returned: the counts are final. Both read the actors, which go below.

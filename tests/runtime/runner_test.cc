@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <span>
 #include <string>
 
@@ -265,6 +267,47 @@ TEST_F(KernelModeTest, BytesArriveIntactAcrossProcessesOverSocketAndMemfd) {
       EXPECT_EQ(senderExit(w, options(threshold)), 0) << size << " bytes, memfd from " << threshold;
     }
   }
+}
+
+// The processes this one has started and not yet reaped.
+std::size_t childProcesses() {
+  std::size_t n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream children(task.path() / "children");
+    for (std::string pid; children >> pid;) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+// The soak samples between the two hooks: each runs once, the first when both serving
+// processes are up, the second after the sender's last send and before they stop.
+TEST_F(KernelModeTest, TheCommandHooksBracketTheCommandsWhileTheServersRun) {
+  int starting = 0;
+  int ended = 0;
+  std::size_t children_at_start = 0;
+  std::size_t children_at_end = 0;
+  RunOptions o = options();
+  o.on_commands_starting = [&] {
+    ++starting;
+    EXPECT_EQ(ended, 0);
+    children_at_start = childProcesses();
+  };
+  o.on_commands_ended = [&] {
+    ++ended;
+    children_at_end = childProcesses();
+  };
+  const Workflow w{
+      .functions = {{.name = "sender", .wasm = RR_GUEST_SENDER, .args = {"sink#1", "5000", "3"}},
+                    {.name = "sink", .wasm = RR_GUEST_HASH_RECEIVER, .instances = 2}},
+      .edges = {{.from = "sender", .to = "sink", .mode = EdgeMode::kKernel}}};
+  EXPECT_EQ(senderExit(w, o), 0);
+  EXPECT_EQ(starting, 1);
+  EXPECT_EQ(ended, 1);
+  EXPECT_EQ(children_at_start, 2U) << "both serving processes run before the sender starts";
+  EXPECT_EQ(children_at_end, 2U) << "and still run when the sender has ended";
+  EXPECT_EQ(childProcesses(), 0U);
 }
 
 TEST_F(KernelModeTest, ChainOfThreeProcessesRelaysPayloadAndReply) {

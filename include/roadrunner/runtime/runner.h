@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,6 +51,12 @@ struct RunOptions {
   /// Non-empty: an OTLP/HTTP collector (http://HOST:PORT) that gets a span for the run, one per
   /// send and one per handler run, in this process and in its serving processes (one trace).
   std::string traces;
+  /// Called once each, on the calling thread: when every serving process listens and every
+  /// receiver runs, just before the first command starts; and when the last command has ended,
+  /// before anything stops. Between the two lies the workflow's steady work, neither its
+  /// start-up nor its shutdown (the soak samples there).
+  std::function<void()> on_commands_starting;
+  std::function<void()> on_commands_ended;
 };
 
 /// What one function instance did, for `--stats` and the benchmark.
