@@ -44,6 +44,17 @@ void Imports::endSendSpan(Span& span, std::uint32_t len, const DeliveryResult& r
   }
 }
 
+void Imports::recordTiming(std::chrono::steady_clock::time_point start,
+                           const DeliveryResult& result) {
+  const auto start_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
+  const auto done_ns = static_cast<std::int64_t>(result.done_ns);
+  timings_.push_back(
+      {.consumed_s = done_ns > start_ns ? static_cast<double>(done_ns - start_ns) * 1e-9 : 0.0,
+       .round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+       .faults = result.faults});
+}
+
 Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind kind,
                      SharedBuffers* shared_buffers) {
   const auto start = std::chrono::steady_clock::now();
@@ -68,6 +79,9 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
       // Not taken by the receiving side (another process, a group, a failed delivery): the
       // bytes went by copy or not at all, and the range is cleared all the same.
       std::memset(maybe_payload->data(), 0, maybe_payload->size());
+    }
+    if (record_ && status == Status::kOk) {
+      recordTiming(start, result);  // the round ends here, a move's range cleared
     }
     stats_->copies.fetch_add(copiesOf(copied_bytes, args.len), std::memory_order_relaxed);
     stats_->moved_bytes.fetch_add(result.moved_bytes, std::memory_order_relaxed);
@@ -131,15 +145,6 @@ Status Imports::send(std::span<std::byte> memory, const SendArgs& args, SendKind
   }
   if (!maybe_reply_len->empty()) {
     storeU32(*maybe_reply_len, result.reply_len);
-  }
-  if (record_ && result.status == Status::kOk) {
-    const auto start_ns =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(start.time_since_epoch()).count();
-    const auto done_ns = static_cast<std::int64_t>(result.done_ns);
-    timings_.push_back(
-        {.consumed_s = done_ns > start_ns ? static_cast<double>(done_ns - start_ns) * 1e-9 : 0.0,
-         .round_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-         .faults = result.faults});
   }
   return finish(result.status, result.copied_bytes, result);
 }

@@ -93,14 +93,6 @@ Result<> preadExact(int fd, std::span<std::byte> out, std::uint64_t offset) {
   return {};
 }
 
-Result<> punchHole(int fd, std::uint64_t offset, std::uint64_t len) {
-  if (len > 0 && ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-                             static_cast<off_t>(offset), static_cast<off_t>(len)) != 0) {
-    return failErrno("fallocate(punch hole)");
-  }
-  return {};
-}
-
 Result<UniqueFd> openThreadFd(int tid, int fd, std::uint64_t inode) {
   std::array<char, 64> path{};
   (void)std::snprintf(path.data(), path.size(), "/proc/self/task/%d/fd/%d", tid, fd);

@@ -101,14 +101,10 @@ void SharedPages::clear(std::span<std::byte> memory, std::uint32_t buf,
   if (r == nullptr || !bytes) {
     return;
   }
-  // The whole pages leave the file; the partial page at the end holds other bytes of the range.
-  const std::uint32_t whole = buf % RR_PAGE_SIZE == 0 ? len / RR_PAGE_SIZE * RR_PAGE_SIZE : 0;
-  if (auto punched = sys::punchHole(r->file.fd.get(), r->file.offset + (buf - r->buf), whole);
-      !punched) {
-    RR_LOG_WARN("send_move({:#x}, {}): {}; zeroing instead", buf, len, punched.error().message());
-    std::memset(bytes->data(), 0, whole);
-  }
-  std::memset(bytes->data() + whole, 0, len - whole);
+  // Zeroed in place, the pages staying in the file: a sender refills a move buffer, and pages
+  // punched out of the file came back as fresh ones, a zeroing fault each (1.5 us per 4 KiB),
+  // which the next receiver's host also populated slower (docs/benchmarks.md, "Kernel mode").
+  std::memset(bytes->data(), 0, len);
 }
 
 void SharedPages::detach(std::span<std::byte> memory, std::uint32_t buf, std::uint32_t len,

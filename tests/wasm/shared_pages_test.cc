@@ -109,9 +109,9 @@ TEST(SharedPagesTest, TheViewSaysWhereAndWhetherSealed) {
   }
 }
 
-// After a move: the payload's whole pages leave the file (they read as zeros through every
-// mapping of it), the partial page at its end is zeroed up to the payload's end only, and the
-// rest of the range keeps its bytes.
+// After a move: the payload reads as zeros through every mapping of the file (zeroed in place,
+// its pages kept for the next fill), up to the payload's end only; the rest of the range keeps
+// its bytes.
 TEST(SharedPagesTest, ClearZeroesThePayloadAndNothingElse) {
   for (const auto kind : kKinds) {
     SCOPED_TRACE(kindName(kind));
@@ -132,7 +132,7 @@ TEST(SharedPagesTest, ClearZeroesThePayloadAndNothingElse) {
     ASSERT_EQ(
         ::pread(other->get(), page.data(), page.size(), static_cast<off_t>(view->offset + kPage)),
         kPage);
-    EXPECT_EQ(page[0], std::byte{0}) << "the file itself no longer holds the moved page";
+    EXPECT_EQ(page[0], std::byte{0}) << "the file itself holds zeros for the moved page";
     ASSERT_EQ(
         ::pread(other->get(), page.data(), page.size(), static_cast<off_t>(view->offset - kPage)),
         kPage);

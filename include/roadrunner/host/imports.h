@@ -52,7 +52,7 @@ struct TransferStats {
 
 /// One successful send's windows, from the sender's send call: until the receiver had done
 /// with the bytes (its handler returned and the payload's pages were detached; a group: its last
-/// member), and until the call returned to the sender.
+/// member), and until the call returned to the sender (after a move, with its range cleared).
 struct SendTiming {
   double consumed_s = 0;
   double round_s = 0;
@@ -169,6 +169,8 @@ class Imports {
   [[nodiscard]] std::unique_ptr<Span> startSendSpan(std::string_view target,
                                                     const Router::Route& route, std::uint32_t len);
   static void endSendSpan(Span& span, std::uint32_t len, const DeliveryResult& result);
+  /// Keeps a successful send's SendTiming; the round ends now.
+  void recordTiming(std::chrono::steady_clock::time_point start, const DeliveryResult& result);
   std::string self_;
   const Router* router_;
   TransferStats* stats_;

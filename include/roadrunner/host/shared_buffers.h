@@ -42,7 +42,7 @@ class SharedBuffers {
   [[nodiscard]] virtual std::optional<SharedView> find(std::uint32_t buf,
                                                        std::uint32_t len) const noexcept = 0;
   /// After a move send from [buf, buf + len), once no receiver maps it: the range reads as
-  /// zeros, its whole pages released from the memfd (no memset of the payload).
+  /// zeros, written in place (its pages stay in the memfd, ready to be refilled).
   virtual void clear(std::span<std::byte> memory, std::uint32_t buf,
                      std::uint32_t len) noexcept = 0;
   /// A receiver in another process may still map the memfd behind [buf, buf + len) (its host

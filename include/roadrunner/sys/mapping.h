@@ -87,11 +87,6 @@ struct SharedFile {
 /// Reads exactly `out.size()` bytes of file `fd` from `offset` (pread, retried on EINTR and
 /// short reads). Errors: pread's; EIO for a file that ends first.
 [[nodiscard]] Result<> preadExact(int fd, std::span<std::byte> out, std::uint64_t offset);
-/// Releases `len` bytes of memfd `fd` from `offset` (both multiples of the page size): they read
-/// as zeros afterwards, through every MAP_SHARED mapping, and their pages go back to the kernel.
-/// A MAP_PRIVATE mapping elsewhere that has not yet copied a page sees its zeros too: only for
-/// bytes no receiver maps any more. Errors: fallocate's.
-[[nodiscard]] Result<> punchHole(int fd, std::uint64_t offset, std::uint64_t len);
 /// Opens, read-only, the file behind descriptor `fd` of thread `tid` of this process (through
 /// /proc/self/task/TID/fd/FD, so also when that thread has a descriptor table of its own), if
 /// it is still inode `inode`. Errors: open's, fstat's; ESTALE when the descriptor now names
