@@ -296,7 +296,7 @@ void FunctionActor::wakeToPoll() {
 
 host::DeliveryResult FunctionActor::handleNow(const host::Delivery& delivery) {
   if (delivery.stream.event != host::StreamEvent::kNone) {
-    return {.status = Status::kInvalid};  // streams come through the queue only
+    return {.status = Status::kInvalid};  // streams come through handleStreamNow
   }
   const Job job{.delivery = delivery,
                 .start = std::chrono::steady_clock::now(),
@@ -306,6 +306,14 @@ host::DeliveryResult FunctionActor::handleNow(const host::Delivery& delivery) {
   host::DeliveryResult result = config_.tracer != nullptr ? handleTraced(job) : handle(job);
   busy_.store(false, std::memory_order_release);
   return result;
+}
+
+void FunctionActor::handleStreamNow(const host::Delivery& delivery, host::Completion& held) {
+  const Job job{
+      .delivery = delivery, .completion = &held, .start = std::chrono::steady_clock::now()};
+  busy_.store(true, std::memory_order_release);
+  serveStream(job);
+  busy_.store(false, std::memory_order_release);
 }
 
 bool FunctionActor::readyForChunk(std::uint64_t /*stream_id*/) {

@@ -10,8 +10,10 @@
 #include <array>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "roadrunner/base/log.h"
@@ -157,6 +159,23 @@ Result<> sendResponse(int fd, const proto::ResponseHeader& h, std::span<const st
   std::array<iovec, 2> iov = {iovec{raw.data(), raw.size()},
                               iovec{const_cast<std::byte*>(reply.data()), reply.size()}};
   return sys::sendAll(fd, iov);
+}
+
+// The source and target names and the trace context that follow a checked header.
+Result<> readNamesAndTrace(int fd, const proto::RequestHeader& header, std::string& names,
+                           host::TraceContext& trace) {
+  names.assign(std::size_t{header.source_len} + header.target_len, '\0');
+  if (auto r = sys::recvExact(fd, std::as_writable_bytes(std::span(names))); !r) {
+    return fail(Errc::kProtocol, "frame", "truncated names: " + r.error().message());
+  }
+  if ((header.flags & proto::kFlagTrace) != 0) {
+    std::array<std::byte, proto::kTraceSize> raw_trace{};
+    if (auto r = sys::recvExact(fd, raw_trace); !r) {
+      return fail(Errc::kProtocol, "frame", "truncated trace context: " + r.error().message());
+    }
+    trace = host::TraceContext::read(raw_trace);
+  }
+  return {};
 }
 
 }  // namespace
@@ -492,26 +511,19 @@ void SocketServer::serve(UniqueFd conn) {
       drop(memfd ? "memfd frame without a descriptor" : "descriptor on a stream frame");
       break;
     }
-    std::string names(std::size_t{header->source_len} + header->target_len, '\0');
-    if (auto r = sys::recvExact(fd, std::as_writable_bytes(std::span(names))); !r) {
-      drop("truncated names: " + r.error().message());
-      break;
-    }
+    std::string names;
     host::TraceContext trace;
-    if ((header->flags & proto::kFlagTrace) != 0) {
-      std::array<std::byte, proto::kTraceSize> raw_trace{};
-      if (auto r = sys::recvExact(fd, raw_trace); !r) {
-        drop("truncated trace context: " + r.error().message());
-        break;
-      }
-      trace = host::TraceContext::read(raw_trace);
+    if (auto r = readNamesAndTrace(fd, *header, names, trace); !r) {
+      drop(r.error().message());
+      break;
     }
     if ((header->flags & proto::kFlagMailbox) != 0) {
       serveMailbox(fd, passed.get(), std::string_view(names).substr(header->source_len));
       break;
     }
     if ((header->flags & proto::kFlagStream) != 0) {
-      if (!serveStreamFrame(fd, *header, names, trace, open_stream)) {
+      if (!serveStreamFrame(fd, *header, names, trace, open_stream, nullptr) ||
+          (open_stream.id != 0 && !pollStream(fd, open_stream))) {
         break;
       }
       continue;
@@ -586,7 +598,7 @@ void SocketServer::abortStream(ConnectionStream& stream) {
 
 bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
                                     std::string_view names, const host::TraceContext& trace,
-                                    ConnectionStream& stream) {
+                                    ConnectionStream& stream, host::HandleNow* now) {
   std::array<std::byte, proto::kStreamPartSize> raw{};
   if (auto r = sys::recvExact(fd, raw); !r) {
     drop("truncated stream part: " + r.error().message());
@@ -619,23 +631,183 @@ bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
                                            .id = stream.id,
                                            .seq = stream.seq++,
                                            .abort_status = part->abort_status}};
-  // No spinning while the receiver reads a chunk: that takes as long as the copy, and the CPU is
-  // better left to the writer's side of it.
-  host::Completion completion(1, false);
-  receiver_->deliverAsync(delivery, completion);
-  const host::DeliveryResult result = completion.wait();
+  // The sender hears as soon as the receiver holds the chunk, from the thread that read it, while
+  // the handler may still run: its next chunk is on the way meanwhile.
+  std::string lost = "sender went away mid-chunk";  // the handler never saw a partial chunk
+  host::Completion held(1, [&](const host::DeliveryResult& result) {
+    if (!chunk.broken() && chunk.drain()) {
+      auto sent = sendResponse(fd, responseFor(result), {});
+      lost = sent ? "" : sent.error().message();
+    }
+  });
+  if (now != nullptr) {
+    now->handleStreamNow(delivery, held);
+  } else {
+    receiver_->deliverAsync(delivery, held);
+  }
+  (void)held.wait();  // no spinning: the receiver's read takes as long as the copy
   if (event != host::StreamEvent::kData) {
     stream = {};  // over: the connection may carry another
   }
-  if (chunk.broken() || !chunk.drain()) {
-    drop("sender went away mid-chunk");  // the handler never saw a partial chunk
-    return false;
-  }
-  if (auto sent = sendResponse(fd, responseFor(result), {}); !sent) {
-    drop(sent.error().message());
+  if (!lost.empty()) {
+    drop(lost);
     return false;
   }
   return true;
+}
+
+// A stream's connection while the receiver's own thread reads its frames (Endpoint::addPoller):
+// in a stream at full speed the next chunk is already in the socket when the handler returns,
+// and no other thread wakes between chunks. The connection's thread only watches the socket
+// while the receiver sleeps (watchStream).
+class SocketServer::StreamPoller final : public host::Poller {
+ public:
+  enum class State : std::uint8_t { kBusy, kSleeping, kOver, kBroken };
+  StreamPoller(SocketServer& server, int fd, ConnectionStream& stream)
+      : server_(server), fd_(fd), stream_(stream) {}
+  bool poll(host::HandleNow& receiver) override {
+    if (ended() || !frameWaiting()) {
+      return false;
+    }
+    wake();  // the connection's thread leaves the socket to this one
+    const bool ok = server_.serveNextStreamFrame(fd_, stream_, receiver);
+    if (!ok || stream_.id == 0) {
+      end(ok ? State::kOver : State::kBroken);
+    }
+    return true;
+  }
+  bool sleep() noexcept override {
+    if (ended()) {
+      return true;
+    }
+    if (frameWaiting()) {
+      return false;
+    }
+    set(State::kSleeping);
+    return true;
+  }
+  void wake() noexcept override {
+    const std::scoped_lock lock(mutex_);
+    if (state_ == State::kSleeping) {
+      state_ = State::kBusy;
+    }
+  }
+  // Waits up to `idle` for the receiver to sleep or the stream to end; the state then.
+  State awaitIdle(std::chrono::milliseconds idle) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, idle, [&] { return state_ != State::kBusy; });
+    return state_;
+  }
+  // The socket has something for a sleeping receiver: true if it is to be woken (once).
+  bool ring() {
+    const std::scoped_lock lock(mutex_);
+    if (state_ != State::kSleeping) {
+      return false;
+    }
+    state_ = State::kBusy;
+    return true;
+  }
+  void end(State how) noexcept { set(how); }
+  [[nodiscard]] State state() const noexcept {
+    const std::scoped_lock lock(mutex_);
+    return state_;
+  }
+  [[nodiscard]] bool ended() const noexcept {
+    const State now = state();
+    return now == State::kOver || now == State::kBroken;
+  }
+
+ private:
+  // A frame's first byte, or the sender's close, which the next read reports.
+  [[nodiscard]] bool frameWaiting() const noexcept {
+    std::byte first{};
+    const ssize_t n = ::recv(fd_, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+  }
+  void set(State state) noexcept {
+    {
+      const std::scoped_lock lock(mutex_);
+      if (state_ == State::kOver || state_ == State::kBroken) {
+        return;
+      }
+      state_ = state;
+    }
+    cv_.notify_all();
+  }
+
+  SocketServer& server_;
+  int fd_;
+  ConnectionStream& stream_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  State state_ = State::kBusy;
+};
+
+bool SocketServer::pollStream(int fd, ConnectionStream& stream) {
+  StreamPoller poller(*this, fd, stream);
+  if (!receiver_->addPoller(&poller)) {
+    return true;  // the connection's thread goes on reading the stream's frames
+  }
+  watchStream(fd, poller);
+  receiver_->removePoller(&poller);  // waits for a poll in progress
+  return poller.state() == StreamPoller::State::kOver;
+}
+
+void SocketServer::watchStream(int fd, StreamPoller& poller) {
+  const auto idle = std::chrono::milliseconds(
+      std::min<std::int64_t>(std::int64_t{options_.timeout_seconds} * 1000, INT_MAX));
+  for (;;) {
+    const StreamPoller::State state = poller.awaitIdle(idle);
+    if (state == StreamPoller::State::kOver || state == StreamPoller::State::kBroken) {
+      return;
+    }
+    if (state == StreamPoller::State::kBusy) {
+      continue;  // a handler still runs: it has its own time limit
+    }
+    pollfd p{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
+    const int n = ::poll(&p, 1, static_cast<int>(idle.count()));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 || (n == 0 && poller.ring())) {
+      drop(n < 0 ? failErrno("poll(stream socket)").error().message()
+                 : "stream: no frame within the time-out");
+      poller.end(StreamPoller::State::kBroken);
+      ::shutdown(fd, SHUT_RDWR);  // a poll the receiver starts now finds the socket closed
+      return;
+    }
+    if (n > 0 && poller.ring()) {
+      receiver_->wakeToPoll();  // the frame, or the sender's close, for a sleeping receiver
+    }
+  }
+}
+
+bool SocketServer::serveNextStreamFrame(int fd, ConnectionStream& stream,
+                                        host::HandleNow& receiver) {
+  std::array<std::byte, proto::kRequestHeaderSize> raw{};
+  UniqueFd passed;
+  if (auto r = sys::recvExact(fd, raw, &passed); !r) {
+    return false;  // the sender closed or died between frames: the stream is aborted
+  }
+  auto header = proto::decodeRequest(raw, UINT64_MAX);
+  if (!header || (header->flags & proto::kFlagStream) == 0 || passed.valid() ||
+      (header->flags & (proto::kFlagMemfd | proto::kFlagMailbox)) != 0) {
+    drop(header ? "a frame other than a stream's while a stream is open"
+                : header.error().message());
+    return false;
+  }
+  if (header->payload_len > options_.max_payload) {
+    (void)sendResponse(fd, {.status = RR_ETOO_LARGE}, {});
+    drop("payload of " + std::to_string(header->payload_len) + " bytes over the limit");
+    return false;
+  }
+  std::string names;
+  host::TraceContext trace;
+  if (auto r = readNamesAndTrace(fd, *header, names, trace); !r) {
+    drop(r.error().message());
+    return false;
+  }
+  return serveStreamFrame(fd, *header, names, trace, stream, &receiver);
 }
 
 }  // namespace rr::transport

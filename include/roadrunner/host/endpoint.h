@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -139,6 +140,10 @@ class Completion {
   /// `spin`: wait() spins for handOffSpin() before it sleeps (every endpoint answers from a
   /// thread of this process, Endpoint::spinsForCompletion).
   explicit Completion(std::uint32_t pending, bool spin = false) : pending_(pending), spin_(spin) {}
+  /// `on_done` runs with the result on the thread that completes the last delivery, before
+  /// wait() can return: a receiver answers its sender there, with no other thread woken.
+  Completion(std::uint32_t pending, std::function<void(const DeliveryResult&)> on_done)
+      : pending_(pending), spin_(false), on_done_(std::move(on_done)) {}
   void done(const DeliveryResult& result) {
     const std::scoped_lock lock(mutex_);
     if (result_.status == Status::kOk) {
@@ -154,6 +159,9 @@ class Completion {
     result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
     result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
     result_.faults += result.faults;
+    if (on_done_ && pending_.load(std::memory_order_relaxed) == 1) {
+      on_done_(result_);  // every done() holds the lock: this is the last
+    }
     if (pending_.fetch_sub(1, std::memory_order_release) == 1) {
       cv_.notify_all();
     }
@@ -175,6 +183,7 @@ class Completion {
   std::condition_variable cv_;
   std::atomic<std::uint32_t> pending_;
   const bool spin_;
+  std::function<void(const DeliveryResult&)> on_done_;
   DeliveryResult result_;
 };
 
@@ -182,6 +191,11 @@ class Completion {
 class HandleNow {
  public:
   [[nodiscard]] virtual DeliveryResult handleNow(const Delivery& delivery) = 0;
+  /// A stream event (Delivery::stream): `held` completes as soon as the receiver holds the
+  /// chunk, which may be before its handler has run.
+  virtual void handleStreamNow(const Delivery& delivery, Completion& held) {
+    held.done(handleNow(delivery));
+  }
 
  protected:
   HandleNow() = default;

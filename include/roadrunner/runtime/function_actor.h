@@ -139,6 +139,7 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   [[nodiscard]] bool sleepPollers();
   void wakePollers();
   host::DeliveryResult handleNow(const host::Delivery& delivery) override;
+  void handleStreamNow(const host::Delivery& delivery, host::Completion& held) override;
   explicit FunctionActor(ActorConfig config);
   void run(std::promise<Result<>>& started);
   [[nodiscard]] Result<> makeInstance();

@@ -89,10 +89,23 @@ class SocketServer {
     std::uint64_t seq = 0;
     std::string source;
   };
-  // Reads the rest of a stream frame and delivers it; false once the connection must end.
+  // Reads the rest of a stream frame and delivers it, through `now` (on the receiver's own
+  // thread) or else the receiver's queue; false once the connection must end.
   [[nodiscard]] bool serveStreamFrame(int fd, const proto::RequestHeader& header,
                                       std::string_view names, const host::TraceContext& trace,
-                                      ConnectionStream& stream);
+                                      ConnectionStream& stream, host::HandleNow* now);
+  // A stream's frames, read and answered by the receiver's own thread (host::Poller).
+  class StreamPoller;
+  // The rest of an open stream, through a StreamPoller when the receiver takes one; false once
+  // the connection must end.
+  [[nodiscard]] bool pollStream(int fd, ConnectionStream& stream);
+  // The connection's thread while the receiver reads the stream: waits on the socket only while
+  // the receiver sleeps, and wakes it for the next frame, the sender's close or the time-out.
+  void watchStream(int fd, StreamPoller& poller);
+  // Reads and serves the next frame of an open stream on the receiver's thread; false once the
+  // connection must end.
+  [[nodiscard]] bool serveNextStreamFrame(int fd, ConnectionStream& stream,
+                                          host::HandleNow& receiver);
   // The connection ended with its stream open: the receiver hears an abort, never an end.
   void abortStream(ConnectionStream& stream);
   void drop(const std::string& why);
