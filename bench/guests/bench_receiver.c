@@ -8,7 +8,10 @@
 //   BENCH_STAMPS    (fan-out) checks each page's stamp (16 bytes a page) instead of every byte,
 //                   as a function that routes or samples its input would: its Nth payload must
 //                   carry round N's stamps (rounds arrive in order).
+// It keeps no buffer past its handler: the host may deliver a shared range's next payload into
+// the same buffer, still mapped (rr_reuse_buffers).
 #define ROADRUNNER_RECEIVER
+#define ROADRUNNER_REUSE_BUFFERS
 #include <roadrunner/guest/roadrunner.h>
 #include <stdlib.h>
 

@@ -144,7 +144,15 @@ Result<> FunctionActor::makeInstance() {
       RR_RETURN_IF_ERROR(instance.call("_initialize", {}, config_.timeout_ms));
     }
   }
+  bool reuses = false;
+  if (config_.receiver && instance.hasExport(RR_EXPORT_REUSE_BUFFERS)) {
+    RR_ASSIGN_OR_RETURN(const auto said,
+                        instance.call(RR_EXPORT_REUSE_BUFFERS, {}, config_.timeout_ms));
+    reuses = !said.empty() && said[0] != 0;
+  }
+  held_.reset();  // its mapping went with the instance that held it
   instance_ = std::make_unique<wasm::Instance>(std::move(instance));
+  reuses_buffers_ = reuses;
   ++generation_;
   return {};
 }
@@ -430,11 +438,16 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   if (!instance_->hasExport(RR_EXPORT_ON_MESSAGE)) {
     return {.status = Status::kNotAllowed};  // a receiver of streams only
   }
+  // 0. A buffer held from the last delivery takes this payload, or goes before any guest code.
+  const bool reuse = landsInHeld(d, len);
+  if (!reuse) {
+    dropHeld();
+  }
   // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
   const auto alloc = [this](std::uint32_t n) { return guestAlloc(n); };
   const auto release = [this](std::uint32_t ptr, std::uint32_t n) { return guestRelease(ptr, n); };
-  std::uint32_t buf = 0;
-  if (len > 0) {
+  std::uint32_t buf = reuse && held_ ? held_->buf : 0;
+  if (len > 0 && !reuse) {
     auto r = alloc(len);
     if (!r) {
       return trapped(r.error());
@@ -449,7 +462,9 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     return trapped(name_buf.error());
   }
   if (*name_buf == 0) {
-    if (auto released = release(buf, len); !released) {
+    if (reuse) {
+      dropHeld();  // zero pages first: a buffer goes back to the guest unmapped
+    } else if (auto released = release(buf, len); !released) {
       return trapped(released.error());
     }
     return {.status = Status::kNoMemory};
@@ -498,11 +513,11 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
                   filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable};
     }
     copied_bytes = *filled;
-  } else if (len >= RR_PAGE_SIZE && d.shared && diverted.empty() && buf % RR_PAGE_SIZE == 0 &&
-             !instance_->sharesPages(buf, len)) {
+  } else if (reuse || (len >= RR_PAGE_SIZE && d.shared && diverted.empty() &&
+                       buf % RR_PAGE_SIZE == 0 && !instance_->sharesPages(buf, len))) {
     // Before a move's take: a move from a shared buffer maps too, and the sender's host then
     // clears its range by releasing those pages (SharedBuffers::clear).
-    shared_mapped = mapShared(into, d.payload, *d.shared);
+    shared_mapped = reuse ? landAgain(into, d) : mapShared(into, d.payload, *d.shared);
     copied_bytes = shared_mapped.empty() ? 0 : len - shared_mapped.size();
     mapped_bytes = shared_mapped.size();
     if (shared_mapped.empty()) {
@@ -552,7 +567,19 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   if (d.remote != nullptr) {
     d.remote->detach();  // before the guest frees the buffer (never free while mapped)
   }
-  if (!shared_mapped.empty()) {
+  // A guest that reuses buffers keeps the mapping until its next delivery (dropHeld); no guest
+  // code runs before then.
+  const bool hold = !shared_mapped.empty() && d.shared && result.has_value() && reuses_buffers_ &&
+                    d.take.empty() && len > 0;
+  if (hold && d.shared) {
+    held_ = HeldShared{.buf = buf,
+                       .len = len,
+                       .pages = shared_mapped,
+                       .dev = d.shared->dev,
+                       .inode = d.shared->inode,
+                       .offset = d.shared->offset,
+                       .generation = generation_};
+  } else if (!shared_mapped.empty()) {
     // Back to private zero pages before the guest frees the buffer, and before the sender,
     // told the delivery is done, writes its shared buffer again: no receiver sees that.
     if (auto undone = sys::replaceWithZeroPages(shared_mapped); !undone) {
@@ -600,14 +627,56 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   } else if (!reply.fit) {
     out.status = Status::kReplyTooLarge;
   }
-  // 5. Back to the guest's allocator.
-  for (const auto& [ptr, n] : {std::pair{*name_buf, name_len}, std::pair{buf, len}}) {
+  // 5. Back to the guest's allocator (a held buffer when it is dropped).
+  for (const auto& [ptr, n] : {std::pair{*name_buf, name_len}, std::pair{hold ? 0U : buf, len}}) {
     if (auto released = release(ptr, n); !released) {
       (void)trapped(released.error());
       break;
     }
   }
   return out;
+}
+
+bool FunctionActor::landsInHeld(const host::Delivery& d, std::uint32_t len) const {
+  return held_ && held_->generation == generation_ && corrupt_ == host::Corruption::kNone &&
+         d.shared && d.remote == nullptr && d.take.empty() && len == held_->len &&
+         d.shared->dev == held_->dev && d.shared->inode == held_->inode &&
+         d.shared->offset == held_->offset;
+}
+
+std::span<std::byte> FunctionActor::landAgain(std::span<std::byte> into, const host::Delivery& d) {
+  if (!held_ || !d.shared) {
+    return {};  // never: landsInHeld() said both are there
+  }
+  const std::span<std::byte> pages = held_->pages;
+  held_.reset();
+  // The sender's pages are still mapped there and read as it wrote them, unless the guest wrote
+  // one since (a private copy): then the range is mapped again, one mmap over the other.
+  const auto written = sys::hasPrivatePages(pages);
+  if (!written || *written) {
+    return mapShared(into, d.payload, *d.shared);
+  }
+  std::memcpy(into.data() + pages.size(), d.payload.data() + pages.size(),
+              into.size() - pages.size());
+  return pages;
+}
+
+void FunctionActor::dropHeld() {
+  if (!held_) {
+    return;
+  }
+  const HeldShared held = *held_;
+  held_.reset();
+  if (held.generation != generation_ || !instance_) {
+    return;  // its memory went with the instance that held it
+  }
+  if (auto undone = sys::replaceWithZeroPages(held.pages); !undone) {
+    RR_LOG_ERROR("{}: shared payload stays mapped in guest memory: {}", config_.name,
+                 undone.error().message());
+  }
+  if (auto released = guestRelease(held.buf, held.len); !released) {
+    (void)trapped(released.error());
+  }
 }
 
 Result<std::uint32_t> FunctionActor::guestAlloc(std::uint32_t len) {
@@ -657,6 +726,7 @@ Status FunctionActor::refusesNewStream(const host::StreamPart& part) const {
 }
 
 void FunctionActor::serveStream(const Job& job) {
+  dropHeld();  // before any guest code
   const host::StreamPart part = job.delivery.stream;
   auto it = in_streams_.find(part.id);
   if (it == in_streams_.end()) {

@@ -1,6 +1,8 @@
 #include "roadrunner/sys/mapping.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,6 +124,52 @@ Result<> replaceWithZeroPages(std::span<std::byte> pages) {
     return failErrno("mmap(zero pages over fixed pages)");
   }
   return {};
+}
+
+namespace {
+
+// This process's page map, opened once for the process's life.
+struct PageMap {
+  UniqueFd fd;
+  int error = 0;
+};
+
+const PageMap& pageMap() {
+  static const PageMap map = [] {
+    PageMap m{.fd = UniqueFd(::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC))};
+    m.error = m.fd.valid() ? 0 : errno;
+    return m;
+  }();
+  return map;
+}
+
+}  // namespace
+
+Result<bool> hasPrivatePages(std::span<const std::byte> pages) {
+  const PageMap& map = pageMap();
+  if (!map.fd.valid()) {
+    return failErrno("open(/proc/self/pagemap)", map.error);
+  }
+  page_region found{};
+  const auto start = reinterpret_cast<std::uintptr_t>(pages.data());
+  // Pages that are not the file's (the inverted bit) and are present or swapped: private copies.
+  pm_scan_arg scan{.size = sizeof scan,
+                   .flags = 0,
+                   .start = start,
+                   .end = start + pages.size(),
+                   .walk_end = 0,
+                   .vec = reinterpret_cast<std::uintptr_t>(&found),
+                   .vec_len = 1,
+                   .max_pages = 1,
+                   .category_inverted = PAGE_IS_FILE,
+                   .category_mask = PAGE_IS_FILE,
+                   .category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+                   .return_mask = PAGE_IS_FILE};
+  const int regions = ::ioctl(map.fd.get(), PAGEMAP_SCAN, &scan);
+  if (regions < 0) {
+    return failErrno("ioctl(PAGEMAP_SCAN)");
+  }
+  return regions > 0;
 }
 
 }  // namespace rr::sys

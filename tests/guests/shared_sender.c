@@ -7,6 +7,8 @@
 //   - it overwrites its buffer with 0xEE and sends "CHECK": each receiver checks that the
 //     payload it kept reads as the round's bytes or as zeros, never as the sender's 0xEE (a
 //     receiver that saw them fails its handler: RR_EHANDLER).
+//   shared_sender TARGET SIZE SEED ROUNDS burst
+// The rounds back to back, each refilled in place, and 0xEE and "CHECK" only after the last.
 //   shared_sender TARGET SIZE SEED ROUNDS move
 // The same with rr_send_move: after each send the buffer must read as zeros (else 102), and it
 // stays a shared buffer that the next round fills again.
@@ -97,6 +99,7 @@ int main(int argc, char** argv) {
   const uint64_t seed = strtoull(argv[3], NULL, 10);
   const int rounds = atoi(argv[4]);
   const int move = argc > 5 && strcmp(argv[5], "move") == 0;
+  const int burst = argc > 5 && strcmp(argv[5], "burst") == 0;
   uint8_t* buf = rr_shared_buffer(size);
   if (buf == NULL) {
     return 65;
@@ -118,6 +121,9 @@ int main(int argc, char** argv) {
     } else if (!matches(buf, size, seed, (uint32_t)round)) {
       printf("a receiver's write reached the sender's buffer\n");
       return 101;
+    }
+    if (burst && round + 1 < rounds) {
+      continue;
     }
     memset(buf, 0xEE, size);
     st = rr_send(target, "CHECK", 5);

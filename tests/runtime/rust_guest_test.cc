@@ -45,6 +45,7 @@ TEST(RustSdkAbiTest, EveryNameAndNumberIsAbiHs) {
       {"RR_EXPORT_ON_MESSAGE", RR_EXPORT_ON_MESSAGE},
       {"RR_EXPORT_RELEASE", RR_EXPORT_RELEASE},
       {"RR_EXPORT_ON_STREAM", RR_EXPORT_ON_STREAM},
+      {"RR_EXPORT_REUSE_BUFFERS", RR_EXPORT_REUSE_BUFFERS},
       {"RR_ABI_VERSION", std::to_string(RR_ABI_VERSION)},
       {"RR_ALLOC_ALIGN", std::to_string(RR_ALLOC_ALIGN)},
       {"RR_PAGE_SIZE", std::to_string(RR_PAGE_SIZE)},

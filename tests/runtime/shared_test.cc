@@ -91,6 +91,45 @@ TEST_P(SharedTest, TheRustSharedBufferMapsIntoEveryMember) {
   EXPECT_EQ(sender.mapped_bytes, mapsShared(GetParam(), kSize) ? 2ULL * kMembers * kSize : 0U);
 }
 
+// Members that reuse their buffers (rr_reuse_buffers): in process each later round lands in the
+// buffer the last one left mapped, with no rr_alloc, and arrives whole whether the member wrote
+// half of its buffer (mapped again) or only read it (left as it was: the sender refilled the
+// same pages). The sender's bytes after the last round reach no member, even through a pointer
+// the member kept. Other modes copy or map as before, with the same results.
+TEST_P(SharedTest, MembersThatReuseBuffersGetEveryRoundWholeAndNothingAfter) {
+  constexpr std::uint32_t kMembers = 3;
+  constexpr std::uint64_t kRounds = 4;
+  for (const std::string reuse : {"1", "read"}) {
+    for (const std::uint32_t size : {(4U << 20) + 100, 3U * 4096}) {
+      SCOPED_TRACE(std::to_string(size) + " SHARED_REUSE=" + reuse);
+      Workflow w = sharedWorkflow(GetParam(), kMembers,
+                                  {"members", std::to_string(size), testing::freshSeed(),
+                                   std::to_string(kRounds), "burst"});
+      w.functions[1].env = {"SHARED_REUSE=" + reuse};
+      auto r = runWorkflow(w, testing::servedRunOptions());
+      ASSERT_TRUE(r.has_value()) << r.error().message();
+      const InstanceReport& sender = testing::instanceNamed(*r, "sender");
+      ASSERT_EQ(sender.exit_code, 0) << "7: a member saw a wrong payload (2) or, at CHECK, the "
+                                        "sender's later bytes (3); 101: a member's write "
+                                        "reached the sender";
+      std::uint64_t payload_allocs = 0;
+      for (const InstanceReport& i : r->instances) {
+        for (const auto& [name, value] : i.guest_counters) {
+          payload_allocs += name == "payload_allocs" ? value : 0;
+        }
+      }
+      if (GetParam() == EdgeMode::kEmbedded) {
+        const std::uint64_t whole_pages = size / 4096 * 4096;
+        EXPECT_EQ(sender.mapped_bytes, kRounds * kMembers * whole_pages);
+        EXPECT_EQ(sender.copied_bytes,
+                  kRounds * kMembers * (size - whole_pages) + kMembers * checkBytes(GetParam()))
+            << "the partial last page each round, then one CHECK each";
+        EXPECT_EQ(payload_allocs, kMembers) << "one buffer each, for every round";
+      }
+    }
+  }
+}
+
 // A move from a shared buffer: the receiver maps the pages (embedded: from the sender's memfd
 // in this process; kernel: the memfd passed to the serving process), the sender's range reads
 // as zeros after every send, and no copy is made but the partial last page.

@@ -87,6 +87,31 @@ TEST(MappingTest, FilePagesOverAFixedRangeAndBackToZeroPages) {
   EXPECT_EQ(memory.data()[0], std::byte{0});
 }
 
+// A file's pages mapped privately are the file's until a write makes a private copy of one,
+// which the scan finds wherever it lies (last page too), read or unread around it.
+TEST(MappingTest, APrivateCopyOfAFilePageIsFoundAndANewMappingHasNone) {
+  const Mapping memory = anonymous();
+  auto memfd = makeSizeSealedMemfd(kSize);
+  ASSERT_TRUE(memfd.has_value());
+  for (const std::size_t written : {std::size_t{0}, kSize / 2 + 17, kSize - 1}) {
+    ASSERT_TRUE(replaceWithFile(memory.bytes(), memfd->get()).has_value());
+    EXPECT_EQ(hasPrivatePages(memory.bytes()), false) << "nothing read yet";
+    unsigned sum = 0;
+    for (std::size_t i = 0; i < kSize; i += 4096) {
+      sum += std::to_integer<unsigned>(memory.data()[i]);  // every page the file's, present
+    }
+    EXPECT_EQ(sum, 0U);
+    EXPECT_EQ(hasPrivatePages(memory.bytes()), false) << "read, not written";
+    memory.data()[written] = std::byte{1};
+    EXPECT_EQ(hasPrivatePages(memory.bytes()), true) << written;
+    EXPECT_EQ(hasPrivatePages(memory.bytes().first(written & ~std::size_t{4095})), false)
+        << "the pages before the written one";
+  }
+  ASSERT_TRUE(replaceWithZeroPages(memory.bytes()).has_value());
+  memory.data()[0] = std::byte{1};
+  EXPECT_EQ(hasPrivatePages(memory.bytes()), true) << "anonymous memory is private";
+}
+
 // A range backed by a fresh memfd: another range maps the same bytes privately at an offset,
 // with no copy; the mapper's writes stay its own, the owner's writes reach a mapping until it
 // has written that page itself.

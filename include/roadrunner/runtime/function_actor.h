@@ -172,6 +172,26 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   [[nodiscard]] host::Status callStreamHandler(const InStream& stream, std::uint32_t event,
                                                std::uint32_t buf, std::uint32_t len,
                                                std::uint32_t status);
+  // A shared payload's mapping left in its receiving buffer after the handler, for a guest
+  // that exports rr_reuse_buffers: the next payload of the same range lands there again, with
+  // no mapping made or undone and no rr_alloc or rr_release.
+  struct HeldShared {
+    std::uint32_t buf = 0;
+    std::uint32_t len = 0;
+    std::span<std::byte> pages;  // the mapped whole pages of [buf, buf + len)
+    std::uint64_t dev = 0;       // the sender's file and offset (host::SharedView)
+    std::uint64_t inode = 0;
+    std::uint64_t offset = 0;
+    std::uint64_t generation = 0;  // the instance that holds it (generation_)
+  };
+  // Whether `d` is the held range's next payload, to land in the held buffer.
+  [[nodiscard]] bool landsInHeld(const host::Delivery& d, std::uint32_t len) const;
+  // The held buffer takes the payload `d` again (`into` is its slice): the mapped pages as
+  // they are, mapped again if the guest wrote any, the partial last page copied.
+  [[nodiscard]] std::span<std::byte> landAgain(std::span<std::byte> into, const host::Delivery& d);
+  // Zero pages over a held buffer and the buffer back to the guest (rr_release): before the
+  // instance runs any code but the next payload of the held range.
+  void dropHeld();
   /// A move send's payload into `into`: whole pages move, the rest is copied; `from` reads
   /// zeros afterwards.
   [[nodiscard]] sys::TransferReport take(std::span<std::byte> into, std::span<std::byte> from);
@@ -181,6 +201,8 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   host::Imports imports_;
   std::unique_ptr<wasm::Instance> instance_;  // touched only by thread_
   std::uint64_t generation_ = 0;              // instances made so far; thread_ only
+  bool reuses_buffers_ = false;     // the instance's rr_reuse_buffers said so; thread_ only
+  std::optional<HeldShared> held_;  // thread_ only
   // Streams arriving, by Delivery::stream.id (at most RR_MAX_STREAMS_IN); thread_ only.
   std::map<std::uint64_t, InStream> in_streams_;
   std::uint32_t next_local_ = 0;

@@ -100,4 +100,9 @@ struct SharedFile {
 /// Errors: mmap's.
 [[nodiscard]] Result<> replaceWithZeroPages(std::span<std::byte> pages);
 
+/// Whether any page of `pages`, mapped MAP_PRIVATE from a file, is now a private copy (written
+/// since it was mapped, present or swapped out) instead of the file's page: one PAGEMAP_SCAN
+/// (Linux 6.7). An error where the kernel cannot say.
+[[nodiscard]] Result<bool> hasPrivatePages(std::span<const std::byte> pages);
+
 }  // namespace rr::sys

@@ -119,6 +119,15 @@
 #define RR_EXPORT_ALLOC "rr_alloc"
 #define RR_EXPORT_ON_MESSAGE "rr_on_message"
 #define RR_EXPORT_RELEASE "rr_release"
+/* Optional: int32_t rr_reuse_buffers(void), called once when the instance is made; non-zero
+ * says the guest keeps no buffer the host delivered into past its handler (its rr_release frees
+ * it). The host may then hold the mapping of a payload from a sender's shared buffer in the
+ * receiving buffer after the handler, and deliver the next payload of the same range there
+ * again, with no rr_release, rr_alloc or mapping in between: the handler sees the same `buf`.
+ * Before the instance runs any other code (another delivery, a stream event) the host puts
+ * zero pages over a held buffer and calls rr_release for it, so no guest code ever reads
+ * what the sender writes there later. */
+#define RR_EXPORT_REUSE_BUFFERS "rr_reuse_buffers"
 /* rr_on_stream(stream, event, buf, len, status): one event of an incoming stream. `stream`
  * names the stream within the receiving instance (distinct among its open streams). Chunks
  * arrive in the order written, in a buffer from rr_alloc that is released after the call; then

@@ -14,6 +14,10 @@
  *                                       and rr_release (frees after the handler returned).
  *   #define ROADRUNNER_STREAM_RECEIVER  emits rr_alloc and rr_release too, and rr_on_stream (calls
  *                                       rr_handle_stream); both receiver defines may be given.
+ *   #define ROADRUNNER_REUSE_BUFFERS    emits rr_reuse_buffers() returning 1: the handler keeps no
+ *                                       pointer into its buffer past its return, so the host may
+ *                                       deliver the next payload from the same range of a
+ *                                       sender's shared buffer into the same buffer, still mapped.
  * The defaults are weak: a function overrides any of them by defining its own in another source
  * file, or, in the same file, defines ROADRUNNER_CUSTOM_ALLOC and its own rr_alloc.
  * A sending function calls rr_send() or rr_send_reply(), or hands its buffer over with
@@ -336,6 +340,10 @@ __attribute__((weak)) RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf,
 }
 
 #endif /* ROADRUNNER_BUFFERS */
+
+#ifdef ROADRUNNER_REUSE_BUFFERS
+RR_EXPORT(RR_EXPORT_REUSE_BUFFERS) int32_t rr_reuse_buffers(void) { return 1; }
+#endif
 
 #ifdef ROADRUNNER_RECEIVER
 __attribute__((weak)) RR_EXPORT(RR_EXPORT_ON_MESSAGE) int32_t

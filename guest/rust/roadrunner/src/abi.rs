@@ -29,6 +29,10 @@ pub const EXPORT_ALLOC: &str = "rr_alloc";
 pub const EXPORT_ON_MESSAGE: &str = "rr_on_message";
 pub const EXPORT_RELEASE: &str = "rr_release";
 pub const EXPORT_ON_STREAM: &str = "rr_on_stream";
+/// Optional: `extern "C" fn rr_reuse_buffers() -> i32`, non-zero when the receiver keeps no
+/// buffer past its handler, so the host may deliver a shared range's next payload into the same
+/// buffer, still mapped (abi.h).
+pub const EXPORT_REUSE_BUFFERS: &str = "rr_reuse_buffers";
 
 /// `rr_on_stream` events: a chunk, the end, an abort.
 pub const STREAM_DATA: u32 = 0;

@@ -23,6 +23,7 @@ fn main() {
         ("RR_EXPORT_ON_MESSAGE", abi::EXPORT_ON_MESSAGE),
         ("RR_EXPORT_RELEASE", abi::EXPORT_RELEASE),
         ("RR_EXPORT_ON_STREAM", abi::EXPORT_ON_STREAM),
+        ("RR_EXPORT_REUSE_BUFFERS", abi::EXPORT_REUSE_BUFFERS),
     ];
     for (name, value) in strings {
         println!("{name} {value}");
