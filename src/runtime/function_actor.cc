@@ -568,9 +568,10 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
     d.remote->detach();  // before the guest frees the buffer (never free while mapped)
   }
   // A guest that reuses buffers keeps the mapping until its next delivery (dropHeld); no guest
-  // code runs before then.
+  // code runs before then. Not while a send_async it started may still read the buffer: what
+  // the sender writes there next must never reach that send's receivers.
   const bool hold = !shared_mapped.empty() && d.shared && result.has_value() && reuses_buffers_ &&
-                    d.take.empty() && len > 0;
+                    d.take.empty() && len > 0 && !imports_.asyncSendsOutstanding();
   if (hold && d.shared) {
     held_ = HeldShared{.buf = buf,
                        .len = len,

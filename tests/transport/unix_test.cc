@@ -739,14 +739,17 @@ TEST(UnixTransportCredentialsTest, PeerWithAForeignUidIsDropped) {
       ::testing::ExitedWithCode(0), "")
       << "the intruder was served";
   EXPECT_EQ(receiver.handler_runs.load(), 0);
-  // Two: the mailbox's set-up, closed with no answer, then the stream the sender fell back to.
-  // The server counts the second as its connection thread ends, which may be after the
-  // intruder has exited.
+  // Two, as a rule: the mailbox's set-up, closed with no answer, then the stream the sender fell
+  // back to. The server counts the second as its connection thread ends, which may be after the
+  // intruder has exited. On a loaded machine the server may close the first before the sender
+  // has written its set-up: the write fails, and the sender gives up with RR_EUNAVAILABLE
+  // without a second connection.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while ((*server)->droppedConnections() < 2U && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  EXPECT_EQ((*server)->droppedConnections(), 2U);
+  EXPECT_GE((*server)->droppedConnections(), 1U);
+  EXPECT_LE((*server)->droppedConnections(), 2U);
 }
 
 }  // namespace

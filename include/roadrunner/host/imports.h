@@ -128,6 +128,8 @@ class Imports {
   [[nodiscard]] Status sendWait(std::uint32_t ticket);
   /// Waits for every outstanding send_async: before the instance's memory goes away.
   void finishAsyncSends() noexcept;
+  /// Whether a send_async is outstanding (its receivers may still read the instance's memory).
+  [[nodiscard]] bool asyncSendsOutstanding() const noexcept { return !in_flight_.empty(); }
   /// Ends the thread that carries send_async over sockets (SendWorker), from the instance's
   /// thread, before that thread ends; after finishAsyncSends.
   void stopSendWorker() noexcept { worker_.stop(); }
