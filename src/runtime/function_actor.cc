@@ -442,6 +442,9 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   const bool reuse = landsInHeld(d, len);
   if (!reuse) {
     dropHeld();
+    if (!instance_) {
+      return {.status = Status::kUnavailable};  // its rr_release trapped, and no restart
+    }
   }
   // 1. Buffers from the receiver's own allocator: the payload's, then the source name's.
   const auto alloc = [this](std::uint32_t n) { return guestAlloc(n); };
@@ -728,6 +731,10 @@ Status FunctionActor::refusesNewStream(const host::StreamPart& part) const {
 
 void FunctionActor::serveStream(const Job& job) {
   dropHeld();  // before any guest code
+  if (!instance_) {
+    job.completion->done({.status = Status::kUnavailable});  // a trap left no instance
+    return;
+  }
   const host::StreamPart part = job.delivery.stream;
   auto it = in_streams_.find(part.id);
   if (it == in_streams_.end()) {
