@@ -7,7 +7,16 @@ set(RR_GUEST_DIR ${PROJECT_BINARY_DIR}/guests)
 # Go's runtime again cost a minute and a half of CPU. Both tools lock what they share.
 set(RR_GUEST_CACHE ${PROJECT_SOURCE_DIR}/build/guest-cache)
 set(RR_GUEST_DEFINITIONS "")
+# The test suite's C guests: with the tests, and for the fuzzers (guest_abi runs one).
+if(RR_BUILD_TESTS OR RR_BUILD_FUZZERS)
+  set(_rr_test_guests ON)
+else()
+  set(_rr_test_guests OFF)
+endif()
 if(RR_BUILD_GUESTS)
+  # Two targets over one nested build: rr_example_guests builds the examples alone (its build
+  # step: what `roadrunner demo` and `up` run, so a first demo waits for nothing else), and
+  # rr_guests every guest (a step after it: the benchmark's and the tests').
   ExternalProject_Add(rr_guests
     SOURCE_DIR ${PROJECT_SOURCE_DIR}/guest
     BINARY_DIR ${PROJECT_BINARY_DIR}/guest-build
@@ -18,6 +27,8 @@ if(RR_BUILD_GUESTS)
                -DRR_GUEST_OUT=${RR_GUEST_DIR}
                -DRR_GUEST_CACHE=${RR_GUEST_CACHE}
                -DRR_BUILD_TESTS=${RR_BUILD_TESTS}
+               -DRR_BUILD_TEST_GUESTS=${_rr_test_guests}
+    BUILD_COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR> --target rr_examples
     BUILD_ALWAYS OFF
     INSTALL_COMMAND ""
     USES_TERMINAL_BUILD ON)
@@ -27,6 +38,16 @@ if(RR_BUILD_GUESTS)
        ${PROJECT_SOURCE_DIR}/bench/guests/*)
   ExternalProject_Add_StepDependencies(rr_guests configure ${_rr_guest_inputs})
   ExternalProject_Add_StepDependencies(rr_guests build ${_rr_guest_inputs})
+  ExternalProject_Add_Step(rr_guests everything
+    COMMAND ${CMAKE_COMMAND} --build <BINARY_DIR>
+    DEPENDEES build
+    DEPENDERS install
+    DEPENDS ${_rr_guest_inputs}
+    USES_TERMINAL TRUE)
+  # After the build step's file dependencies: a step target's dependencies must be targets.
+  ExternalProject_Add_StepTargets(rr_guests build)
+  add_custom_target(rr_example_guests)
+  add_dependencies(rr_example_guests rr_guests-build)
   file(GLOB _rr_guest_sources CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/guests/*.c
        ${PROJECT_SOURCE_DIR}/tests/guests/*.cc)
   foreach(src ${_rr_guest_sources})

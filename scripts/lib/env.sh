@@ -114,7 +114,15 @@ rr_make_root() {
   # "trixie" is also what the root's own apt sources name; mirror as above.
   echo "deb $mirror trixie main" >"$rr_root/etc/apt/sources.list"
   cp -f /etc/resolv.conf "$rr_root/etc/resolv.conf" 2>/dev/null || true
+  rr_write_hosts
   echo base >"$rr_root/.rr-base-ok"
+}
+
+# debootstrap's minimal root has no /etc/hosts: `localhost` would not resolve inside it, and the
+# tests that bind a hosts file of their own over it would find no mount point.
+rr_write_hosts() {
+  [ -f "$rr_root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' \
+    >"$rr_root/etc/hosts"
 }
 
 rr_install_packages() {
@@ -133,7 +141,7 @@ rr_install_packages() {
 # True when the root exists, its packages match packages.txt and its way in is built: the common
 # path, which starts no process but find's.
 rr_env_is_current() {
-  [ -f "$rr_root/.rr-base-ok" ] && [ -x "$rr_root/usr/bin/apt-get" ] &&
+  [ -f "$rr_root/.rr-base-ok" ] && [ -x "$rr_root/usr/bin/apt-get" ] && [ -f "$rr_root/etc/hosts" ] &&
     [ -f "$rr_root/.rr-packages" ] && [ ! "$rr_top/scripts/packages.txt" -nt "$rr_root/.rr-packages" ] &&
     [ -x "$rr_root/.rr-enter" ] && [ ! "$rr_top/scripts/lib/enter.c" -nt "$rr_root/.rr-enter" ]
 }
@@ -153,6 +161,7 @@ rr_ensure_env() {
   if [ ! -f "$rr_root/.rr-base-ok" ] || [ ! -x "$rr_root/usr/bin/apt-get" ]; then
     rr_make_root
   fi
+  rr_write_hosts  # a root made before it was written
   # The package list is hashed only when it is newer than the last install.
   if [ ! -f "$rr_root/.rr-packages" ] || [ "$rr_top/scripts/packages.txt" -nt "$rr_root/.rr-packages" ]; then
     if [ "$(cat "$rr_root/.rr-packages" 2>/dev/null)" != "$(rr_packages_hash)" ]; then
@@ -206,6 +215,13 @@ rr_ensure_extra_packages() {
     echo "$want" >"$marker"
   fi
   exec {lock}>&-
+}
+
+# What a developer's build needs beyond the demo's packages: the test suite's (GoogleTest, Go,
+# redis-server) and the containerd shim's, which the dev preset builds.
+rr_ensure_dev_packages() {
+  rr_ensure_extra_packages test
+  rr_ensure_extra_packages shim
 }
 
 # A file that changes whenever extra packages are installed: the root's marker for NAME, or

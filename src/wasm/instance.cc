@@ -60,12 +60,14 @@ constexpr std::string_view kLeverFunction = "nop";
 
 // The host data of the roadrunner module's functions: the instance's imports, its shared
 // buffers, and whether its memory has been advised to use huge pages yet. Touched only by the
-// instance's thread.
+// instance's thread. Outside the anonymous namespace: Instance::State holds one.
+}  // namespace
 struct HostData {
   host::Imports* imports = nullptr;
   SharedPages shared;
   bool advised = false;
 };
+namespace {
 
 // Host function trampolines: decode i32 arguments, hand spans to rr::host, never throw.
 template <host::Imports::SendKind kKind>

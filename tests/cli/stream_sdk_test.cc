@@ -138,8 +138,9 @@ TEST_P(StreamSdkTest, MovedChunksFromEverySdkArriveWholeAndLeaveZeros) {
   }
 }
 
-// stream_try_write from each SDK to a sink that sleeps 2 ms after each chunk: a sender finds the
-// sink busy (RR_EWOULDBLOCK, which it counts), does some 100 µs of other work and writes the same
+// stream_try_write from each SDK to a sink that sleeps 10 ms after each chunk (long enough that a
+// sender slowed by a loaded machine still comes back before it ends): a sender finds the sink
+// busy (RR_EWOULDBLOCK, which it counts), does some 100 µs of other work and writes the same
 // chunk again. The sink still gets every byte exactly once, and every sender was turned away at
 // least once, so the retries were real.
 TEST_P(StreamSdkTest, TryWritesFromEverySdkRetryABusySinkAndKeepEveryByte) {
@@ -150,7 +151,7 @@ TEST_P(StreamSdkTest, TryWritesFromEverySdkRetryABusySinkAndKeepEveryByte) {
       SCOPED_TRACE(std::string(sender.language) + " try, " + std::to_string(shape.chunks) +
                    " chunks");
       const testing::Outcome o =
-          expectWholeStream(sender, kRustSink, shape, "try", {{"SINK_SLOW_MS", "2"}});
+          expectWholeStream(sender, kRustSink, shape, "try", {{"SINK_SLOW_MS", "10"}});
       const std::string key = "sender | stream would_blocks=";
       const auto at = o.out.find(key);
       ASSERT_NE(at, std::string::npos) << o.out;

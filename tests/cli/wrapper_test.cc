@@ -1,7 +1,7 @@
 // bin/roadrunner, the checkout's entry point, on a stand-in checkout: the real bin/roadrunner,
 // scripts/lib/env.sh and cmake/link-atomically around a tiny CMake project whose `roadrunner`
-// is a C program, and whose `rr_guests` copies one file. Building it takes seconds, so the
-// wrapper's own rules are tested: build only what changed, one build at a time, and never
+// is a C program, and whose `rr_example_guests` copies one file. Building it takes seconds, so
+// the wrapper's own rules are tested: build only what changed, one build at a time, and never
 // pull a binary from under a command that runs it.
 
 #include <sys/stat.h>
@@ -31,7 +31,9 @@ add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/guests/g.txt
                    COMMAND ${CMAKE_COMMAND} -E copy ${PROJECT_SOURCE_DIR}/guest/g.txt
                            ${PROJECT_BINARY_DIR}/guests/g.txt
                    DEPENDS ${PROJECT_SOURCE_DIR}/guest/g.txt)
-add_custom_target(rr_guests DEPENDS ${PROJECT_BINARY_DIR}/guests/g.txt)
+add_custom_target(rr_example_guests DEPENDS ${PROJECT_BINARY_DIR}/guests/g.txt)
+add_custom_target(rr_guests)
+add_dependencies(rr_guests rr_example_guests)
 )";
 
 constexpr const char* kPresets = R"({
