@@ -103,7 +103,7 @@ rr_make_root() {
   fi
   local mirror
   mirror=$(rr_mirror)
-  rr_say "creating a Debian 13 root in $rr_root from $mirror (about 30 s, once)"
+  rr_say "creating a Debian 13 root in $rr_root from $mirror (under a minute, once)"
   rm -rf "$rr_root"
   mkdir -p "$(dirname "$rr_root")"
   local log="$rr_root.log"
@@ -128,7 +128,7 @@ rr_write_hosts() {
 rr_install_packages() {
   local want
   want=$(rr_packages_hash)
-  rr_say "installing the toolchain and WasmEdge into the root (about 30 s, once)"
+  rr_say "installing the toolchain and WasmEdge into the root (a minute or two, once)"
   local log="$rr_root.apt.log"
   if ! rr_in_root bash -c "export DEBIAN_FRONTEND=noninteractive; apt-get update -q &&
       apt-get install -y -q --no-install-recommends $(rr_packages)" >"$log" 2>&1; then
