@@ -1,4 +1,5 @@
-# Third-party libraries, all from Debian 13 packages (scripts/packages.txt).
+# Third-party libraries, all from Debian 13 packages (scripts/packages.txt; GoogleTest from
+# scripts/packages-test.txt, which scripts/test installs).
 find_package(Threads REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(nlohmann_json REQUIRED)
