@@ -151,6 +151,7 @@ Result<> FunctionActor::makeInstance() {
     reuses = !said.empty() && said[0] != 0;
   }
   held_.reset();  // its mapping went with the instance that held it
+  kept_chunk_.reset();
   instance_ = std::make_unique<wasm::Instance>(std::move(instance));
   reuses_buffers_ = reuses;
   ++generation_;
@@ -438,6 +439,10 @@ host::DeliveryResult FunctionActor::handle(const Job& job) {
   if (!instance_->hasExport(RR_EXPORT_ON_MESSAGE)) {
     return {.status = Status::kNotAllowed};  // a receiver of streams only
   }
+  releaseKeptChunk();
+  if (!instance_) {
+    return {.status = Status::kUnavailable};  // its rr_release trapped, and no restart
+  }
   // 0. A buffer held from the last delivery takes this payload, or goes before any guest code.
   const bool reuse = landsInHeld(d, len);
   if (!reuse) {
@@ -683,6 +688,34 @@ void FunctionActor::dropHeld() {
   }
 }
 
+Result<FunctionActor::KeptChunk> FunctionActor::chunkBuffer(std::uint32_t len) {
+  if (kept_chunk_ && kept_chunk_->generation == generation_ && kept_chunk_->len >= len) {
+    const KeptChunk kept = *kept_chunk_;
+    kept_chunk_.reset();
+    return kept;
+  }
+  releaseKeptChunk();
+  if (!instance_) {
+    return KeptChunk{};  // its rr_release trapped, and no restart
+  }
+  RR_ASSIGN_OR_RETURN(const std::uint32_t buf, guestAlloc(len));
+  return KeptChunk{.buf = buf, .len = len, .generation = generation_};
+}
+
+void FunctionActor::releaseKeptChunk() {
+  if (!kept_chunk_) {
+    return;
+  }
+  const KeptChunk kept = *kept_chunk_;
+  kept_chunk_.reset();
+  if (kept.generation != generation_ || !instance_) {
+    return;  // its memory went with the instance that held it
+  }
+  if (auto released = guestRelease(kept.buf, kept.len); !released) {
+    (void)trapped(released.error());
+  }
+}
+
 Result<std::uint32_t> FunctionActor::guestAlloc(std::uint32_t len) {
   RR_ASSIGN_OR_RETURN(auto r,
                       instance_->call(RR_EXPORT_ALLOC, std::span(&len, 1), config_.timeout_ms));
@@ -763,6 +796,7 @@ void FunctionActor::serveStream(const Job& job) {
   InStream last = std::move(stream);
   in_streams_.erase(it);
   Status result = last.failed;
+  releaseKeptChunk();
   const std::uint32_t aborted = part.event == host::StreamEvent::kAbort ? part.abort_status : 0;
   if (last.generation == generation_ && instance_) {
     const bool end = part.event == host::StreamEvent::kEnd && last.failed == Status::kOk;
@@ -803,19 +837,25 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
     return;
   }
   const auto len = static_cast<std::uint32_t>(d.size());
-  std::uint32_t buf = 0;
+  job.completion->copying(len);  // its sender waits for the copy, not the handler: it may spin
+  KeptChunk landing;
   if (len > 0) {
-    auto allocated = guestAlloc(len);
-    if (!allocated) {
-      fail_stream(trapped(allocated.error()).status);
+    auto buffer = chunkBuffer(len);
+    if (!buffer) {
+      fail_stream(trapped(buffer.error()).status);
       return;
     }
-    buf = *allocated;
-    if (buf == 0) {
+    if (!instance_ || stream.generation != generation_) {
+      fail_stream(Status::kReceiverFailed);  // releasing the kept buffer trapped
+      return;
+    }
+    landing = *buffer;
+    if (landing.buf == 0) {
       fail_stream(Status::kNoMemory);
       return;
     }
   }
+  const std::uint32_t buf = landing.buf;
   const auto dst = host::guestSlice(instance_->memory(), buf, len);
   if (!dst || buf % RR_ALLOC_ALIGN != 0) {
     fail_stream(Status::kBadAlloc);
@@ -827,7 +867,7 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
   if (d.remote != nullptr) {
     auto filled = d.remote->fill(*dst, {});
     if (!filled) {
-      (void)guestRelease(buf, len);
+      (void)guestRelease(buf, landing.len);
       fail_stream(filled.error().code == Errc::kProtocol ? Status::kProto : Status::kUnavailable);
       return;
     }
@@ -858,8 +898,8 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
     if (moved_bytes > 0) {
       sys::discard(*dst);  // the moved pages go with the handler run, as a moved message's do
     }
-    if (auto released = guestRelease(buf, len); !released) {
-      (void)trapped(released.error());
+    if (buf != 0) {
+      kept_chunk_ = landing;  // for the next chunk, or released before other guest code
     }
   }
   if (handled != Status::kOk) {

@@ -4,10 +4,12 @@
 // $SINK_EXPECT when that is set. A wrong byte or count fails the stream (the sender's close gets
 // RR_EHANDLER). Counts chunks, ends and aborts (add_counter) and prints each end and abort.
 // $SINK_SLOW_MS sleeps that long per chunk; $SINK_FAIL_AT / $SINK_TRAP_AT fail or trap at that
-// chunk (counted from 1) of a stream.
-#define ROADRUNNER_STREAM_RECEIVER
+// chunk (counted from 1) of a stream. Its own rr_alloc and rr_release count the buffers the host
+// asks for ("allocs") and those it still holds when a stream ends ("held_at_end").
+#define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "stream_pattern.h"
@@ -20,6 +22,31 @@ struct sink_stream {
 };
 
 static struct sink_stream g_streams[RR_MAX_STREAMS_IN];
+static uint32_t g_held;  // buffers from rr_alloc not yet released
+
+RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
+  const uint32_t rounded = (len + RR_PAGE_SIZE - 1) & ~(RR_PAGE_SIZE - 1);
+  void* buf = len == 0 || rounded < len ? NULL : aligned_alloc(RR_PAGE_SIZE, rounded);
+  if (buf != NULL) {
+    ++g_held;
+    (void)rr_count("allocs", 1);
+  }
+  return (uint32_t)(uintptr_t)buf;
+}
+
+RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf, uint32_t len) {
+  (void)len;
+  --g_held;
+  free((void*)(uintptr_t)buf);
+}
+
+int32_t rr_handle_stream(rr_stream_t stream, uint32_t event, const uint8_t* chunk, uint32_t len,
+                         rr_status_t status);
+
+RR_EXPORT(RR_EXPORT_ON_STREAM)
+int32_t rr_on_stream(uint32_t stream, uint32_t event, uint32_t buf, uint32_t len, uint32_t status) {
+  return rr_handle_stream(stream, event, (const uint8_t*)(uintptr_t)buf, len, status);
+}
 
 static struct sink_stream* find(rr_stream_t id) {
   struct sink_stream* free_slot = NULL;
@@ -71,6 +98,7 @@ int32_t rr_handle_stream(rr_stream_t stream, uint32_t event, const uint8_t* chun
     }
     return s->bad ? 4 : 0;
   }
+  (void)rr_count("held_at_end", g_held);
   const uint64_t expect = env_u64("SINK_EXPECT", s->offset);
   int32_t rc = 0;
   if (event == RR_STREAM_END) {

@@ -1,19 +1,15 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "roadrunner/base/error.h"
-#include "roadrunner/base/spin.h"
+#include "roadrunner/host/completion.h"
 #include "roadrunner/host/shared_buffers.h"
 #include "roadrunner/host/status.h"
 #include "roadrunner/host/trace.h"
@@ -99,93 +95,6 @@ struct Delivery {
                                                std::uint64_t len) noexcept {
   return len == 0 ? 0 : (copied_bytes + len / 2) / len;
 }
-
-/// What came of a delivery. `reply_len` is the reply's full length, also when it did not fit.
-struct DeliveryResult {
-  Status status = Status::kOk;
-  std::uint32_t reply_len = 0;
-  /// Payload bytes the hosts copied on the way (embedded: the payload's size once), observed:
-  /// each copy site adds what it copied, a system call the bytes it moved through the kernel's
-  /// buffers, a mapping nothing. copiesOf() turns it into whole copies.
-  std::uint64_t copied_bytes = 0;
-  /// Payload bytes whose pages moved into the receiver's memory, no copy made (a move send).
-  std::uint64_t moved_bytes = 0;
-  /// Payload bytes whose pages were mapped copy-on-write from the sender's shared buffer into
-  /// the receiver's memory, no copy made (Delivery::shared); a group: every member's, summed.
-  std::uint64_t mapped_bytes = 0;
-  /// The receiving side took `Delivery::take` (its bytes moved or were copied and cleared): the
-  /// sender's range already reads as zeros.
-  bool taken = false;
-  std::uint64_t handler_ns = 0;  ///< CLOCK_MONOTONIC at handler entry; 0 if it never ran
-  /// CLOCK_MONOTONIC once the handler had returned and the payload's pages were detached (the
-  /// receiver has done with the bytes); 0 if it never ran
-  std::uint64_t done_ns = 0;
-  /// Page faults the receiving thread took from the payload's arrival to its detach (fresh
-  /// pages, mapped pages read, copy-on-write copies).
-  /// Counted for payloads from 1 MiB, 0 below (the count costs two system calls)
-  std::uint32_t faults = 0;
-  /// The delivery failed before any of it left this process (no connection could be made): the
-  /// receiver cannot have run the handler, so another replica may take it without a duplicate.
-  bool not_sent = false;
-  /// The payload's shared pages were passed to another process whose host never said it was
-  /// done with them (no response came): that receiver may still map them (SharedBuffers::detach).
-  bool shared_held = false;
-};
-
-/// Waits for one or more deliveries started with `Endpoint::deliverAsync`; keeps the status,
-/// reply length and `not_sent` of the first failure (or the last success), and sums every
-/// delivery's copied bytes, failed or not. Thread-safety: `done` from any thread, `wait` from one.
-class Completion {
- public:
-  /// `spin`: wait() spins for handOffSpin() before it sleeps (every endpoint answers from a
-  /// thread of this process, Endpoint::spinsForCompletion).
-  explicit Completion(std::uint32_t pending, bool spin = false) : pending_(pending), spin_(spin) {}
-  /// `on_done` runs with the result on the thread that completes the last delivery, before
-  /// wait() can return: a receiver answers its sender there, with no other thread woken.
-  Completion(std::uint32_t pending, std::function<void(const DeliveryResult&)> on_done)
-      : pending_(pending), spin_(false), on_done_(std::move(on_done)) {}
-  void done(const DeliveryResult& result) {
-    const std::scoped_lock lock(mutex_);
-    if (result_.status == Status::kOk) {
-      result_.status = result.status;
-      result_.reply_len = result.reply_len;
-      result_.not_sent = result.not_sent;  // a group: not sent only if its first failure was not
-    }
-    result_.copied_bytes += result.copied_bytes;
-    result_.moved_bytes += result.moved_bytes;
-    result_.mapped_bytes += result.mapped_bytes;
-    result_.taken = result_.taken || result.taken;
-    result_.shared_held = result_.shared_held || result.shared_held;
-    result_.handler_ns = std::max(result_.handler_ns, result.handler_ns);
-    result_.done_ns = std::max(result_.done_ns, result.done_ns);  // a group: its last member
-    result_.faults += result.faults;
-    if (on_done_ && pending_.load(std::memory_order_relaxed) == 1) {
-      on_done_(result_);  // every done() holds the lock: this is the last
-    }
-    if (pending_.fetch_sub(1, std::memory_order_release) == 1) {
-      cv_.notify_all();
-    }
-  }
-  /// Spins first if asked to (a delivery in process often ends within handOffSpin()), then
-  /// sleeps.
-  [[nodiscard]] DeliveryResult wait() {
-    if (spin_) {
-      (void)spinUntil([this] { return pending_.load(std::memory_order_acquire) == 0; },
-                      handOffSpin());
-    }
-    std::unique_lock lock(mutex_);  // done() may still hold it, after its last decrement
-    cv_.wait(lock, [this] { return pending_.load(std::memory_order_relaxed) == 0; });
-    return result_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::atomic<std::uint32_t> pending_;
-  const bool spin_;
-  std::function<void(const DeliveryResult&)> on_done_;
-  DeliveryResult result_;
-};
 
 /// Runs one delivery on the receiver's own thread, there and then (Poller::poll).
 class HandleNow {

@@ -192,6 +192,20 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   // Zero pages over a held buffer and the buffer back to the guest (rr_release): before the
   // instance runs any code but the next payload of the held range.
   void dropHeld();
+  // A stream chunk's buffer kept after its handler for the next chunk: a handler never keeps
+  // its chunk (RR_EXPORT_ON_STREAM), so the next one may land there, with no rr_release and
+  // rr_alloc in between (two guest calls a chunk).
+  struct KeptChunk {
+    std::uint32_t buf = 0;
+    std::uint32_t len = 0;         // as asked of rr_alloc: what rr_release gets
+    std::uint64_t generation = 0;  // the instance it belongs to (generation_)
+  };
+  // The kept chunk buffer if it holds `len` bytes, else a new one from rr_alloc (the kept one
+  // released first); 0 when the guest has none.
+  [[nodiscard]] Result<KeptChunk> chunkBuffer(std::uint32_t len);
+  // The kept chunk buffer back to the guest (rr_release): before any guest code but the next
+  // chunk's handler.
+  void releaseKeptChunk();
   /// A move send's payload into `into`: whole pages move, the rest is copied; `from` reads
   /// zeros afterwards.
   [[nodiscard]] sys::TransferReport take(std::span<std::byte> into, std::span<std::byte> from);
@@ -201,8 +215,9 @@ class FunctionActor final : public host::Endpoint, private host::HandleNow {
   host::Imports imports_;
   std::unique_ptr<wasm::Instance> instance_;  // touched only by thread_
   std::uint64_t generation_ = 0;              // instances made so far; thread_ only
-  bool reuses_buffers_ = false;     // the instance's rr_reuse_buffers said so; thread_ only
-  std::optional<HeldShared> held_;  // thread_ only
+  bool reuses_buffers_ = false;          // the instance's rr_reuse_buffers said so; thread_ only
+  std::optional<HeldShared> held_;       // thread_ only
+  std::optional<KeptChunk> kept_chunk_;  // thread_ only
   // Streams arriving, by Delivery::stream.id (at most RR_MAX_STREAMS_IN); thread_ only.
   std::map<std::uint64_t, InStream> in_streams_;
   std::uint32_t next_local_ = 0;

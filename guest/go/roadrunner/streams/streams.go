@@ -28,7 +28,7 @@ var handler roadrunner.StreamHandler
 func Handle(h roadrunner.StreamHandler) { handler = h }
 
 // rr_on_stream calls the handler with one event; a chunk's buffer is rr_alloc's, released by the
-// host after the call.
+// host after the call or kept for the stream's next chunk.
 //
 //go:wasmexport rr_on_stream
 func rrOnStream(stream, event, buf, n, status uint32) int32 {

@@ -130,7 +130,9 @@
 #define RR_EXPORT_REUSE_BUFFERS "rr_reuse_buffers"
 /* rr_on_stream(stream, event, buf, len, status): one event of an incoming stream. `stream`
  * names the stream within the receiving instance (distinct among its open streams). Chunks
- * arrive in the order written, in a buffer from rr_alloc that is released after the call; then
+ * arrive in the order written, in a buffer from rr_alloc that the handler must not keep: after
+ * the call the host releases it, or lands the stream's next chunk in it (and releases it before
+ * the instance runs anything else: an end, an abort, a message); then
  * exactly one RR_STREAM_END (buf = len = 0) or RR_STREAM_ABORT (`status`: the sender's abort
  * code, or RR_EUNAVAILABLE when the sender or its connection went away), unless the receiving
  * instance is replaced after a trap, which fails its open streams (their senders get

@@ -68,7 +68,7 @@ pub fn on_message<E>(
 }
 
 /// `rr_on_stream`: lends one event of stream `stream` to the handler. A chunk's buffer is
-/// `alloc(len)`'s, released by the host after the call.
+/// `alloc(len)`'s, released by the host after the call or kept for the stream's next chunk.
 pub fn on_stream<E>(
     stream: u32,
     event: u32,

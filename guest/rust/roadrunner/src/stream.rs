@@ -179,7 +179,8 @@ impl io::Write for Stream {
 #[derive(Debug, PartialEq, Eq)]
 pub enum StreamEvent<'a> {
     /// The next chunk, in the order written, in the receiver's own buffer: the handler may read
-    /// and change it but not keep it, since the buffer is freed when the handler returns.
+    /// and change it but not keep it: after the handler returns the buffer is released, or takes
+    /// the stream's next chunk.
     Data(&'a mut [u8]),
     /// The sender closed the stream: every chunk has arrived. The stream's last event.
     End,
