@@ -764,6 +764,9 @@ Status FunctionActor::refusesNewStream(const host::StreamPart& part) const {
 
 void FunctionActor::serveStream(const Job& job) {
   dropHeld();  // before any guest code
+  if (job.delivery.stream.event != host::StreamEvent::kData) {
+    releaseKeptChunk();  // so goes a kept chunk buffer, but before a chunk's handler
+  }
   if (!instance_) {
     job.completion->done({.status = Status::kUnavailable});  // a trap left no instance
     return;
@@ -796,7 +799,6 @@ void FunctionActor::serveStream(const Job& job) {
   InStream last = std::move(stream);
   in_streams_.erase(it);
   Status result = last.failed;
-  releaseKeptChunk();
   const std::uint32_t aborted = part.event == host::StreamEvent::kAbort ? part.abort_status : 0;
   if (last.generation == generation_ && instance_) {
     const bool end = part.event == host::StreamEvent::kEnd && last.failed == Status::kOk;

@@ -5,7 +5,8 @@
 // RR_EHANDLER). Counts chunks, ends and aborts (add_counter) and prints each end and abort.
 // $SINK_SLOW_MS sleeps that long per chunk; $SINK_FAIL_AT / $SINK_TRAP_AT fail or trap at that
 // chunk (counted from 1) of a stream. Its own rr_alloc and rr_release count the buffers the host
-// asks for ("allocs") and those it still holds when a stream ends ("held_at_end").
+// asks for ("allocs") and those it still holds when a stream ends ("held_at_end"); with
+// $SINK_TRAP_IN_RELEASE=1, rr_release traps.
 #define ROADRUNNER_IMPLEMENTATION
 #include <roadrunner/guest/roadrunner.h>
 #include <stdio.h>
@@ -36,6 +37,9 @@ RR_EXPORT(RR_EXPORT_ALLOC) uint32_t rr_alloc(uint32_t len) {
 
 RR_EXPORT(RR_EXPORT_RELEASE) void rr_release(uint32_t buf, uint32_t len) {
   (void)len;
+  if (env_u64("SINK_TRAP_IN_RELEASE", 0) == 1) {
+    __builtin_trap();
+  }
   --g_held;
   free((void*)(uintptr_t)buf);
 }

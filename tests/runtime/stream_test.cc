@@ -153,6 +153,21 @@ TEST_P(StreamTest, AReceiverThatTrapsMidStreamGivesItsWriterAStatus) {
   }
 }
 
+TEST_P(StreamTest, AReceiverThatTrapsReleasingItsLastChunkNeverReportsTheStreamComplete) {
+  // The kept chunk buffer goes back (rr_release) before the end's handler; a trap there fails
+  // the stream instead of letting its end pass as delivered.
+  const Workflow w{
+      .functions = {streamSender("sink", 8 * 4096, 4096), sink({"SINK_TRAP_IN_RELEASE=1"})},
+      .edges = {{.from = "sender", .to = "sink", .mode = mode()}}};
+  const RunReport report = mustRun(w);
+  EXPECT_EQ(testing::instanceNamed(report, "sender").exit_code, RR_ERECEIVER_FAILED);
+  if (embedded()) {
+    const InstanceReport& k = testing::instanceNamed(report, "sink");
+    EXPECT_EQ(counter(k, "chunks"), 8U);
+    EXPECT_EQ(counter(k, "ends"), 0U);
+  }
+}
+
 TEST_P(StreamTest, ASenderThatEndsMidStreamLeavesAnAbortNeverAnEnd) {
   for (const char* how : {"abort", "trap", "exit", "leave"}) {
     SCOPED_TRACE(how);
