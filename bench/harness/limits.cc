@@ -296,21 +296,27 @@ bool writeStream(int fd, std::uint64_t total, std::uint32_t chunk) {
 // The in-process limit: a writer thread stamps each chunk in one of two buffers and hands it to
 // a reader thread, which copies it into its own warm buffer (the one copy an embedded stream
 // makes, across two threads as there); each side spins for the other.
-double handoffSeconds(std::uint64_t total, std::uint32_t chunk) {
+// With `shared_copy`, the writer copies the back half of each chunk it published into the
+// reader's buffer (from a cache line boundary) while the reader copies the front.
+double handoffSeconds(std::uint64_t total, std::uint32_t chunk, bool shared_copy = false) {
   std::array<std::vector<std::uint8_t>, 2> slots{std::vector<std::uint8_t>(chunk, 'a'),
                                                  std::vector<std::uint8_t>(chunk, 'a')};
   std::vector<std::uint8_t> dst(chunk, 'b');
   const std::uint64_t chunks = (total + chunk - 1) / chunk;
+  const std::size_t front = shared_copy ? (chunk / 2) & ~std::size_t{63} : chunk;
   // On cache lines of their own, as a stream's sequence words are: sharing one would make each
   // side's spin slow the other's stores.
   alignas(64) std::atomic<std::uint64_t> published{0};
   alignas(64) std::atomic<std::uint64_t> copied{0};
+  alignas(64) std::atomic<std::uint64_t> back_copied{0};
   const auto t0 = Clock::now();
   std::thread reader([&] {
     for (std::uint64_t k = 0; k < chunks; ++k) {
       while (published.load(std::memory_order_acquire) <= k) {
       }
-      std::memcpy(dst.data(), slots[k % 2].data(), chunk);
+      std::memcpy(dst.data(), slots[k % 2].data(), front);
+      while (front < chunk && back_copied.load(std::memory_order_acquire) <= k) {
+      }
       asm volatile("" ::"r"(dst.data()) : "memory");
       copied.store(k + 1, std::memory_order_release);
     }
@@ -320,6 +326,10 @@ double handoffSeconds(std::uint64_t total, std::uint32_t chunk) {
     }
     std::memcpy(slots[k % 2].data(), &k, sizeof k);
     published.store(k + 1, std::memory_order_release);
+    if (front < chunk) {
+      std::memcpy(dst.data() + front, slots[k % 2].data() + front, chunk - front);
+      back_copied.store(k + 1, std::memory_order_release);
+    }
   }
   reader.join();
   return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -327,6 +337,10 @@ double handoffSeconds(std::uint64_t total, std::uint32_t chunk) {
 
 // Seconds for one stream of `total` bytes at the mode's limit.
 }  // namespace
+
+double sharedCopyStreamLimitSeconds(std::uint64_t total, std::uint32_t chunk) {
+  return handoffSeconds(total, chunk, /*shared_copy=*/true);
+}
 
 Result<double> streamLimitSeconds(const std::string& mode, std::uint64_t total, std::uint32_t chunk,
                                   const std::string& host) {

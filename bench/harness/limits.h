@@ -40,5 +40,9 @@ struct LimitSamples {
 /// reader process reading them into a warm chunk buffer, with a stream connection's send buffer.
 [[nodiscard]] Result<double> streamLimitSeconds(const std::string& mode, std::uint64_t total,
                                                 std::uint32_t chunk, const std::string& host);
+/// The in-process limit with each chunk's copy shared as an embedded stream shares it
+/// (host::Completion::copyTogether): the writer thread copies the back half of the chunk it
+/// published while the reader copies the front, and the reader waits for both halves.
+[[nodiscard]] double sharedCopyStreamLimitSeconds(std::uint64_t total, std::uint32_t chunk);
 
 }  // namespace rr::bench

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 #include "roadrunner/base/spin.h"
@@ -56,8 +57,53 @@ void Completion::copying(std::size_t bytes) noexcept {
   }
 }
 
+void Completion::copyTogether(std::span<std::byte> to, std::span<const std::byte> from) noexcept {
+  const std::size_t len = std::min(to.size(), from.size());
+  Half none = Half::kNone;
+  if (!spin_ || len < kCopyTogetherFrom ||
+      !half_.compare_exchange_strong(none, Half::kOffering, std::memory_order_relaxed)) {
+    std::memcpy(to.data(), from.data(), len);
+    return;
+  }
+  const std::size_t front = (len / 2) & ~std::size_t{63};  // the halves meet at a cache line
+  half_to_ = to.data() + front;
+  half_from_ = from.data() + front;
+  half_len_ = len - front;
+  half_.store(Half::kOffered, std::memory_order_release);
+  std::memcpy(to.data(), from.data(), front);
+  Half offered = Half::kOffered;
+  if (half_.compare_exchange_strong(offered, Half::kTakenBack, std::memory_order_relaxed)) {
+    std::memcpy(half_to_, half_from_, half_len_);  // the waiter did not come for it
+    return;
+  }
+  // The waiter is copying the back half: a memcpy under way on a thread of this process, which
+  // nothing can stop, so this wait needs no deadline. It started at about the time the front
+  // half did and is as long, so it ends about now: poll, yielding now and then in case its
+  // thread lost its CPU.
+  for (std::uint32_t polls = 1; half_.load(std::memory_order_acquire) != Half::kHelped; ++polls) {
+    cpuRelax();
+    if (polls % 1024 == 0) {
+      std::this_thread::yield();
+    }
+  }
+}
+
+void Completion::helpCopy() noexcept {
+  Half offered = Half::kOffered;
+  if (half_.load(std::memory_order_relaxed) != Half::kOffered ||
+      !half_.compare_exchange_strong(offered, Half::kHelping, std::memory_order_acquire)) {
+    return;
+  }
+  std::memcpy(half_to_, half_from_, half_len_);
+  helped_bytes_ += half_len_;
+  half_.store(Half::kHelped, std::memory_order_release);
+}
+
 DeliveryResult Completion::wait() {
-  const auto finished = [this] { return finished_.load(std::memory_order_acquire); };
+  const auto finished = [this] {
+    helpCopy();
+    return finished_.load(std::memory_order_acquire);
+  };
   if (spin_ && handOffSpin().count() > 0) {
     bool over = spinUntil(finished, handOffSpin());
     // A receiver copying this delivery ends within the time it gave: spin on until then.
@@ -66,6 +112,7 @@ DeliveryResult Completion::wait() {
       over = spinUntil(finished, std::chrono::nanoseconds(left));
     }
     if (over) {
+      result_.sender_copied_bytes = helped_bytes_;
       return result_;
     }
   }
@@ -74,9 +121,10 @@ DeliveryResult Completion::wait() {
     cv_.wait(lock, [this] { return pending_.load(std::memory_order_relaxed) == 0; });
   }
   // The last done() sets finished_ just after letting go of the lock.
-  while (!finished()) {
+  while (!finished_.load(std::memory_order_acquire)) {
     std::this_thread::yield();
   }
+  result_.sender_copied_bytes = helped_bytes_;
   return result_;
 }
 

@@ -72,6 +72,7 @@ DeliveryResult OutStreams::deliver(Stream& stream, StreamEvent event,
   }
   stats_->copies.fetch_add(copiesOf(result.copied_bytes, chunk.size()), std::memory_order_relaxed);
   stats_->copied_bytes.fetch_add(result.copied_bytes, std::memory_order_relaxed);
+  stats_->sender_copied_bytes.fetch_add(result.sender_copied_bytes, std::memory_order_relaxed);
   stats_->moved_bytes.fetch_add(result.moved_bytes, std::memory_order_relaxed);
   stats_->nanos.fetch_add(
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(

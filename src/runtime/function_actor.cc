@@ -882,7 +882,8 @@ void FunctionActor::serveChunk(const Job& job, InStream& stream) {
     moved_bytes = report.moved;
     taken = true;
   } else if (len > 0) {
-    std::memcpy(dst->data(), d.payload.data(), len);  // the one copy
+    // The one copy; its waiting sender copies half of it (Completion::copyTogether).
+    job.completion->copyTogether(*dst, d.payload.first(len));
     copied_bytes = len;
   }
   stats_.deliveries.fetch_add(1, std::memory_order_relaxed);

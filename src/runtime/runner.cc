@@ -603,6 +603,7 @@ InstanceReport reportOf(FunctionActor& actor, bool receiver) {
                         .bytes = st.bytes.load(),
                         .copies = st.copies.load(),
                         .copied_bytes = st.copied_bytes.load(),
+                        .sender_copied_bytes = st.sender_copied_bytes.load(),
                         .moved_bytes = st.moved_bytes.load(),
                         .mapped_bytes = st.mapped_bytes.load(),
                         .send_seconds = static_cast<double>(st.nanos.load()) * 1e-9,

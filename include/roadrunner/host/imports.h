@@ -40,6 +40,8 @@ struct TransferStats {
   std::atomic<std::uint64_t> bytes{0};
   std::atomic<std::uint64_t> copies{0};        ///< whole copies per send (copiesOf), summed
   std::atomic<std::uint64_t> copied_bytes{0};  ///< DeliveryResult::copied_bytes, summed
+  /// Of copied_bytes, those this sender's thread copied itself (sender_copied_bytes), summed
+  std::atomic<std::uint64_t> sender_copied_bytes{0};
   std::atomic<std::uint64_t> moved_bytes{0};   ///< DeliveryResult::moved_bytes, summed
   std::atomic<std::uint64_t> mapped_bytes{0};  ///< DeliveryResult::mapped_bytes, summed
   std::atomic<std::uint64_t> nanos{0};         ///< time spent in send, receiver included

@@ -68,6 +68,9 @@ struct InstanceReport {
   std::uint64_t bytes = 0;
   std::uint64_t copies = 0;        ///< whole copies, observed per send (host::copiesOf)
   std::uint64_t copied_bytes = 0;  ///< payload bytes the hosts copied, observed at each copy site
+  /// Of copied_bytes, those the sending thread copied itself while its receiver in this process
+  /// copied the rest (host::Completion::copyTogether)
+  std::uint64_t sender_copied_bytes = 0;
   std::uint64_t moved_bytes = 0;   ///< payload bytes whose pages moved (move sends), no copy
   std::uint64_t mapped_bytes = 0;  ///< bytes mapped from a shared buffer, receivers summed
   double send_seconds = 0;
