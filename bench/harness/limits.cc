@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "roadrunner/base/try.h"
 #include "roadrunner/base/unique_fd.h"
@@ -335,11 +337,74 @@ double handoffSeconds(std::uint64_t total, std::uint32_t chunk, bool shared_copy
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Seconds for one stream of `total` bytes at the mode's limit.
+// Spins until `ready` or a minute has passed (a peer process that died): false then.
+template <typename Ready>
+bool spinFor(Ready&& ready) {
+  const auto deadline = Clock::now() + std::chrono::minutes(1);
+  for (std::uint32_t i = 1; !ready(); ++i) {
+    if (i % 4096 == 0 && Clock::now() > deadline) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The ring's words, each on a cache line of its own, then kRingSlots chunk slots.
+struct RingWords {
+  alignas(64) std::atomic<std::uint64_t> published{0};
+  alignas(64) std::atomic<std::uint64_t> copied{0};
+};
+
 }  // namespace
 
 double sharedCopyStreamLimitSeconds(std::uint64_t total, std::uint32_t chunk) {
   return handoffSeconds(total, chunk, /*shared_copy=*/true);
+}
+
+Result<double> ringStreamLimitSeconds(std::uint64_t total, std::uint32_t chunk) {
+  constexpr std::uint64_t kSlots = transport::SocketEndpoint::kRingSlots;
+  const std::size_t size = 4096 + kSlots * std::size_t{chunk};
+  RR_ASSIGN_OR_RETURN(sys::Mapping shared,
+                      sys::Mapping::map(size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS));
+  auto* words = new (shared.data()) RingWords;
+  std::byte* slots = shared.data() + 4096;
+  const std::uint64_t chunks = (total + chunk - 1) / chunk;
+  const pid_t child = ::fork();
+  if (child < 0) {
+    return failErrno("fork");
+  }
+  if (child == 0) {
+    std::vector<std::byte> dst(chunk, std::byte{'r'});  // the receiving guest's kept buffer
+    for (std::uint64_t k = 0; k < chunks; ++k) {
+      if (!spinFor([&] { return words->published.load(std::memory_order_acquire) > k; })) {
+        ::_exit(1);
+      }
+      std::memcpy(dst.data(), slots + (k % kSlots) * chunk, chunk);
+      asm volatile("" ::"r"(dst.data()) : "memory");
+      words->copied.store(k + 1, std::memory_order_release);
+    }
+    ::_exit(0);
+  }
+  std::vector<std::byte> src(chunk, std::byte{'a'});  // the sending guest's chunk buffer
+  const auto t0 = Clock::now();
+  bool ok = true;
+  for (std::uint64_t k = 0; ok && k < chunks; ++k) {
+    ok = spinFor([&] { return k - words->copied.load(std::memory_order_acquire) < kSlots; });
+    std::memcpy(src.data(), &k, sizeof k);
+    std::memcpy(slots + (k % kSlots) * chunk, src.data(), chunk);
+    words->published.store(k + 1, std::memory_order_release);
+  }
+  ok = ok && spinFor([&] { return words->copied.load(std::memory_order_acquire) == chunks; });
+  const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  if (!ok) {
+    ::kill(child, SIGKILL);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!ok || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return fail(Errc::kInvalidArgument, "bench", "ring stream limit: the reader failed");
+  }
+  return seconds;
 }
 
 Result<double> streamLimitSeconds(const std::string& mode, std::uint64_t total, std::uint32_t chunk,

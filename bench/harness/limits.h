@@ -44,5 +44,10 @@ struct LimitSamples {
 /// (host::Completion::copyTogether): the writer thread copies the back half of the chunk it
 /// published while the reader copies the front, and the reader waits for both halves.
 [[nodiscard]] double sharedCopyStreamLimitSeconds(std::uint64_t total, std::uint32_t chunk);
+/// The kernel-mode limit for a stream through a ring (transport::SocketEndpoint's): a writer
+/// process stamps each chunk in its warm buffer and copies it into one of the ring's slots, in
+/// memory both processes map, and a reader process copies it out into its own warm buffer; each
+/// side spins on the other's counter, with no system call.
+[[nodiscard]] Result<double> ringStreamLimitSeconds(std::uint64_t total, std::uint32_t chunk);
 
 }  // namespace rr::bench

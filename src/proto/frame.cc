@@ -86,9 +86,8 @@ Result<RequestHeader> decodeRequest(std::span<const std::byte> in, std::uint64_t
       ((h.flags & kFlagMemfd) == 0 || h.memfd_page != 0 || h.payload_len != 0)) {
     return bad("mailbox frame with a payload or without its memfd");
   }
-  if ((h.flags & kFlagStream) != 0 &&
-      ((h.flags & (kFlagMemfd | kFlagMailbox)) != 0 || h.reply_cap != 0)) {
-    return bad("stream frame with a memfd or a reply");
+  if ((h.flags & kFlagStream) != 0 && ((h.flags & kFlagMailbox) != 0 || h.reply_cap != 0)) {
+    return bad("stream frame with a mailbox or a reply");
   }
   if (h.source_len == 0 || h.source_len > kMaxName || h.target_len == 0 ||
       h.target_len > kMaxName) {

@@ -382,6 +382,33 @@ bool SocketEndpoint::readyForChunk(std::uint64_t stream_id) {
   return true;
 }
 
+std::optional<SocketEndpoint::RingChunk> SocketEndpoint::ringChunk(StreamConnection& s,
+                                                                   const host::Delivery& d) {
+  const std::size_t len = d.payload.size();
+  if (address_.tcp() || d.stream.event != host::StreamEvent::kData ||
+      len < options_.stream_ring_from || len > kRingSlot) {
+    return std::nullopt;
+  }
+  RingChunk chunk;
+  if (!s.ring.valid()) {
+    auto fd = sys::makeSizeSealedMemfd(kRingSlot * kRingSlots);
+    auto map = fd ? sys::Mapping::map(kRingSlot * kRingSlots, PROT_READ | PROT_WRITE, MAP_SHARED,
+                                      fd->get())
+                  : std::unexpected(fd.error());
+    if (!map) {
+      RR_LOG_DEBUG("stream to {}: chunk on the socket: {}", target_, map.error().message());
+      return std::nullopt;  // the socket carries it; the next chunk tries again
+    }
+    s.ring = std::move(*map);
+    chunk.pass = std::move(*fd);  // closed once passed: the mapping keeps the pages
+  }
+  // This write started with every chunk but the last kStreamWindow answered, so the slot's
+  // chunk before (kRingSlots ring chunks ago) is held by the receiving guest.
+  chunk.offset = (s.ring_chunks++ % kRingSlots) * kRingSlot;
+  std::memcpy(s.ring.data() + chunk.offset, d.payload.data(), len);  // the sender side's copy
+  return chunk;
+}
+
 host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
   const bool last = d.stream.event != host::StreamEvent::kData;
   if (d.stream.event == host::StreamEvent::kAbort && d.stream.seq > 0) {
@@ -412,24 +439,28 @@ host::DeliveryResult SocketEndpoint::transferStream(const host::Delivery& d) {
   if (traced) {
     d.trace.write(trace);
   }
+  const std::optional<RingChunk> ring = ringChunk(s, d);
   std::array<std::byte, proto::kRequestHeaderSize> header{};
   proto::encodeRequest(
-      {.flags = static_cast<std::uint8_t>(proto::kFlagStream | (traced ? proto::kFlagTrace : 0U)),
+      {.flags = static_cast<std::uint8_t>(proto::kFlagStream | (traced ? proto::kFlagTrace : 0U) |
+                                          (ring ? proto::kFlagMemfd : 0U)),
        .source_len = static_cast<std::uint16_t>(d.source.size()),
        .target_len = static_cast<std::uint16_t>(target_.size()),
        .payload_len = d.payload.size(),
+       .memfd_page = ring ? static_cast<std::uint32_t>(ring->offset / RR_PAGE_SIZE) : 0U,
        .send_ns = monotonicNs()},
       header);
   std::array<std::byte, proto::kStreamPartSize> part{};
   proto::encodeStreamPart({.event = event, .abort_status = d.stream.abort_status}, part);
-  // The chunk straight from the sender's linear memory: no staging buffer.
-  std::array<iovec, 6> iov = {iovec{header.data(), header.size()},
-                              iovec{const_cast<char*>(d.source.data()), d.source.size()},
-                              iovec{target_.data(), target_.size()},
-                              iovec{trace.data(), traced ? trace.size() : 0},
-                              iovec{part.data(), part.size()},
-                              iovec{const_cast<std::byte*>(d.payload.data()), d.payload.size()}};
-  Result<> ok = sys::sendAll(s.fd.get(), iov);
+  // The chunk straight from the sender's linear memory (no staging buffer), or in the ring.
+  std::array<iovec, 6> iov = {
+      iovec{header.data(), header.size()},
+      iovec{const_cast<char*>(d.source.data()), d.source.size()},
+      iovec{target_.data(), target_.size()},
+      iovec{trace.data(), traced ? trace.size() : 0},
+      iovec{part.data(), part.size()},
+      iovec{const_cast<std::byte*>(d.payload.data()), ring ? 0 : d.payload.size()}};
+  Result<> ok = sys::sendAll(s.fd.get(), iov, ring && ring->pass.valid() ? ring->pass.get() : -1);
   if (ok) {
     ++s.unanswered;
   }

@@ -142,6 +142,37 @@ class MemfdSource final : public host::PayloadSource {
 
 // Hands each request to the receiver's thread and waits for its handler: for a receiver that
 // does not poll mailboxes itself (Endpoint::addPoller).
+// A stream chunk in the sender's ring (SocketEndpoint::ringChunk): copied out of the mapping.
+class RingSource final : public host::PayloadSource {
+ public:
+  explicit RingSource(std::span<const std::byte> chunk) : chunk_(chunk) {}
+  Result<std::uint32_t> fill(std::span<std::byte> dst, std::span<std::byte> /*pages*/) override {
+    std::memcpy(dst.data(), chunk_.data(), dst.size());  // dst is exactly the chunk's size
+    return static_cast<std::uint32_t>(dst.size());
+  }
+
+ private:
+  std::span<const std::byte> chunk_;
+};
+
+// A ring is at most this large (a sender's is two slots of 1 MiB).
+constexpr std::uint64_t kMaxRing = std::uint64_t{64} << 20U;
+
+// The ring a stream's frame passed: a memfd whose size is sealed, so it can never be cut short
+// under the mapping (a read past its end would be SIGBUS), mapped read-only.
+Result<sys::Mapping> mapRing(int fd) {
+  RR_RETURN_IF_ERROR(sys::checkSizeSealed(fd, 1));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) {
+    return failErrno("fstat(ring)");
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > kMaxRing) {
+    return fail(Errc::kProtocol, "stream", "ring of " + std::to_string(size) + " bytes");
+  }
+  return sys::Mapping::map(size, PROT_READ, MAP_SHARED, fd);
+}
+
 class DeliverTo final : public host::HandleNow {
  public:
   explicit DeliverTo(host::Endpoint& to) : to_(to) {}
@@ -507,7 +538,7 @@ void SocketServer::serve(UniqueFd conn) {
       break;
     }
     const bool memfd = (header->flags & proto::kFlagMemfd) != 0;
-    if (memfd != passed.valid()) {
+    if ((header->flags & proto::kFlagStream) == 0 && memfd != passed.valid()) {
       drop(memfd ? "memfd frame without a descriptor" : "descriptor on a stream frame");
       break;
     }
@@ -522,7 +553,7 @@ void SocketServer::serve(UniqueFd conn) {
       break;
     }
     if ((header->flags & proto::kFlagStream) != 0) {
-      if (!serveStreamFrame(fd, *header, names, trace, open_stream, nullptr) ||
+      if (!serveStreamFrame(fd, *header, names, trace, open_stream, nullptr, passed.get()) ||
           (open_stream.id != 0 && !pollStream(fd, open_stream))) {
         break;
       }
@@ -598,7 +629,7 @@ void SocketServer::abortStream(ConnectionStream& stream) {
 
 bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
                                     std::string_view names, const host::TraceContext& trace,
-                                    ConnectionStream& stream, host::HandleNow* now) {
+                                    ConnectionStream& stream, host::HandleNow* now, int passed) {
   std::array<std::byte, proto::kStreamPartSize> raw{};
   if (auto r = sys::recvExact(fd, raw); !r) {
     drop("truncated stream part: " + r.error().message());
@@ -610,7 +641,27 @@ bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
     return false;
   }
   const std::string_view source = names.substr(0, header.source_len);
-  SocketSource chunk(fd, header.payload_len, header);
+  const bool in_ring = (header.flags & proto::kFlagMemfd) != 0;
+  sys::Mapping passed_ring;
+  if (passed >= 0) {
+    auto mapped = in_ring && !stream.ring.valid()
+                      ? mapRing(passed)
+                      : fail(Errc::kProtocol, "stream", "a descriptor on a frame that needs none");
+    if (!mapped) {
+      drop(mapped.error().message());
+      return false;
+    }
+    passed_ring = std::move(*mapped);
+  }
+  const sys::Mapping& ring = passed_ring.valid() ? passed_ring : stream.ring;
+  const std::uint64_t offset = std::uint64_t{header.memfd_page} * RR_PAGE_SIZE;
+  if (in_ring && (part->event != proto::kStreamData || offset + header.payload_len > ring.size())) {
+    drop("stream chunk outside its ring");  // or a ring chunk before the ring
+    return false;
+  }
+  SocketSource chunk(fd, in_ring ? 0 : header.payload_len, header);
+  RingSource from_ring(in_ring ? ring.bytes().subspan(offset, header.payload_len)
+                               : std::span<const std::byte>{});
   if (!forUs(names.substr(header.source_len))) {
     return chunk.drain() && sendResponse(fd, {.status = RR_EUNKNOWN_TARGET}, {});
   }
@@ -620,11 +671,16 @@ bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
     drop("stream frame from another source than the stream's");
     return false;
   }
+  if (passed_ring.valid()) {
+    stream.ring = std::move(passed_ring);  // the same pages: from_ring still points into them
+  }
   const host::StreamEvent event = part->event == proto::kStreamData  ? host::StreamEvent::kData
                                   : part->event == proto::kStreamEnd ? host::StreamEvent::kEnd
                                                                      : host::StreamEvent::kAbort;
   const host::Delivery delivery{.source = stream.source,
-                                .remote = event == host::StreamEvent::kData ? &chunk : nullptr,
+                                .remote = event != host::StreamEvent::kData ? nullptr
+                                          : in_ring ? static_cast<host::PayloadSource*>(&from_ring)
+                                                    : &chunk,
                                 .remote_len = header.payload_len,
                                 .trace = trace,
                                 .stream = {.event = event,
@@ -790,8 +846,7 @@ bool SocketServer::serveNextStreamFrame(int fd, ConnectionStream& stream,
     return false;  // the sender closed or died between frames: the stream is aborted
   }
   auto header = proto::decodeRequest(raw, UINT64_MAX);
-  if (!header || (header->flags & proto::kFlagStream) == 0 || passed.valid() ||
-      (header->flags & (proto::kFlagMemfd | proto::kFlagMailbox)) != 0) {
+  if (!header || (header->flags & proto::kFlagStream) == 0) {
     drop(header ? "a frame other than a stream's while a stream is open"
                 : header.error().message());
     return false;
@@ -807,7 +862,7 @@ bool SocketServer::serveNextStreamFrame(int fd, ConnectionStream& stream,
     drop(r.error().message());
     return false;
   }
-  return serveStreamFrame(fd, *header, names, trace, stream, &receiver);
+  return serveStreamFrame(fd, *header, names, trace, stream, &receiver, passed.get());
 }
 
 }  // namespace rr::transport

@@ -111,14 +111,21 @@ TEST(FrameTest, AMailboxFrameCarriesItsMemfdAndNothingElse) {
   }
 }
 
-TEST(FrameTest, AStreamFrameCarriesNoMemfdAndNoReply) {
+TEST(FrameTest, AStreamFrameCarriesNoMailboxAndNoReplyButMayPointIntoItsRing) {
   const RequestHeader chunk{.flags = kFlagStream, .source_len = 1, .target_len = 1};
   EXPECT_TRUE(decodeRequest(encoded(chunk), 1000).has_value());
+  RequestHeader in_ring = chunk;
+  in_ring.flags |= kFlagMemfd;
+  in_ring.memfd_page = 256;
+  in_ring.payload_len = 1000;
+  auto ring = decodeRequest(encoded(in_ring), 1000);
+  ASSERT_TRUE(ring.has_value());
+  EXPECT_EQ(ring->memfd_page, 256U);
   RequestHeader with_reply = chunk;
   with_reply.reply_cap = 1;
-  RequestHeader with_memfd = chunk;
-  with_memfd.flags |= kFlagMemfd;
-  for (const RequestHeader& h : {with_reply, with_memfd}) {
+  RequestHeader with_mailbox = chunk;
+  with_mailbox.flags |= kFlagMemfd | kFlagMailbox;
+  for (const RequestHeader& h : {with_reply, with_mailbox}) {
     auto d = decodeRequest(encoded(h), 1000);
     ASSERT_FALSE(d.has_value());
     EXPECT_NE(d.error().message().find("stream frame"), std::string::npos);

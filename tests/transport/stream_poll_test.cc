@@ -2,7 +2,9 @@
 // answers (SocketServer's StreamPoller): intact chunks in order, and every way a sender can stop
 // mid-stream ends in an abort for the receiver, never a partial chunk or a silent end.
 
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -10,6 +12,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -190,19 +193,24 @@ class RawStream {
   explicit RawStream(const std::string& path) : fd_(*sys::connectUnix(path)) {}
   void send(std::uint32_t event, std::span<const std::byte> payload,
             std::uint64_t claimed_len = UINT64_MAX) {
+    sendFrame({.flags = proto::kFlagStream,
+               .source_len = 1,
+               .target_len = 4,
+               .payload_len = claimed_len != UINT64_MAX ? claimed_len : payload.size()},
+              event, payload);
+  }
+  // A frame as given, with `pass` (a descriptor, or -1) alongside.
+  void sendFrame(const proto::RequestHeader& h, std::uint32_t event,
+                 std::span<const std::byte> payload, int pass = -1) {
     std::array<std::byte, proto::kRequestHeaderSize> header{};
-    proto::encodeRequest({.flags = proto::kFlagStream,
-                          .source_len = 1,
-                          .target_len = 4,
-                          .payload_len = claimed_len != UINT64_MAX ? claimed_len : payload.size()},
-                         header);
+    proto::encodeRequest(h, header);
     std::array<std::byte, proto::kStreamPartSize> part{};
     proto::encodeStreamPart({.event = event}, part);
     std::array<iovec, 4> iov = {iovec{header.data(), header.size()},
                                 iovec{const_cast<char*>("xsink"), 5},
                                 iovec{part.data(), part.size()},
                                 iovec{const_cast<std::byte*>(payload.data()), payload.size()}};
-    ASSERT_TRUE(sys::sendAll(fd_.get(), iov));
+    ASSERT_TRUE(sys::sendAll(fd_.get(), iov, pass));
   }
   void sendPlainFrame() {
     std::array<std::byte, proto::kRequestHeaderSize> header{};
@@ -249,6 +257,18 @@ class StreamPollTest : public ::testing::Test {
     ASSERT_EQ(s.status(), RR_OK);
     s.send(proto::kStreamData, pattern(2000, 2));
     ASSERT_EQ(s.status(), RR_OK);
+  }
+  // At least `n` events, or what came within ten seconds.
+  std::vector<PollingReceiver::Event> awaitEvents(std::size_t n) {
+    std::vector<PollingReceiver::Event> events;
+    for (const auto deadline = Clock::now() + 10s; Clock::now() < deadline;) {
+      events = receiver_.awaitLast(100ms);
+      if (events.size() >= n) {
+        break;
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return events;
   }
   testing::TempDir dir_;
   std::string path_;
@@ -327,6 +347,127 @@ TEST_F(StreamPollTest, ASenderThatClosesBetweenChunksAbortsTheStreamWithNoDrop) 
   ASSERT_EQ(events.size(), 3U);
   EXPECT_EQ(events.back().event, StreamEvent::kAbort);
   EXPECT_EQ(server_->droppedConnections(), 0U) << "a close between frames is no protocol error";
+}
+
+// Read-only shared memfd mappings in this process: the rings a server holds for open streams.
+int ringsMapped() {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);) {
+    n += line.find(" r--s ") != std::string::npos &&
+                 line.find("memfd:roadrunner-payload") != std::string::npos
+             ? 1
+             : 0;
+  }
+  return n;
+}
+
+// Whether the server's rings are gone within a second (it unmaps after the last event's delivery).
+bool ringsUnmapped() {
+  for (const auto deadline = Clock::now() + 1s; Clock::now() < deadline;) {
+    if (ringsMapped() == 0) {
+      return true;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+TEST_F(StreamPollTest, ChunksThroughTheRingArriveIntactWhateverTheirSizeAndTheRingGoesAtTheEnd) {
+  SocketEndpoint ep(Address{.path = path_}, "sink", {});
+  const std::uint64_t id = host::nextStreamId();
+  // Below the ring's threshold (the socket), in it, and larger than a slot (the socket again),
+  // in turn, each chunk's bytes its own: a slot written too early or read stale fails a sum.
+  const std::array<std::size_t, 8> sizes = {1000,    65536,     1U << 20U, 70001,
+                                            3000000, 1U << 20U, 65535,     524289};
+  std::vector<std::uint64_t> sums;
+  int rings_open = 0;
+  for (std::uint64_t seq = 0; seq < 3 * sizes.size(); ++seq) {
+    const auto chunk = pattern(sizes[seq % sizes.size()], static_cast<unsigned>(seq * 7 + 1));
+    sums.push_back(byteSum(chunk));
+    const auto r = ep.deliver({.source = "test",
+                               .payload = chunk,
+                               .stream = {.event = StreamEvent::kData, .id = id, .seq = seq}});
+    ASSERT_EQ(r.status, Status::kOk) << seq;
+    EXPECT_EQ(r.copied_bytes, chunk.size() + (seq > 0 ? sizes[(seq - 1) % sizes.size()] : 0))
+        << "two copies a chunk, the receiver's counted one chunk late";
+    rings_open = std::max(rings_open, ringsMapped());
+  }
+  const std::uint64_t n = sums.size();
+  ASSERT_EQ(
+      ep.deliver({.source = "test", .stream = {.event = StreamEvent::kEnd, .id = id, .seq = n}})
+          .status,
+      Status::kOk);
+  const auto events = receiver_.awaitLast(10s);
+  ASSERT_EQ(events.size(), n + 1);
+  for (std::uint64_t seq = 0; seq < n; ++seq) {
+    EXPECT_EQ(events[seq].bytes, sizes[seq % sizes.size()]) << seq;
+    EXPECT_EQ(events[seq].sum, sums[seq]) << seq;
+  }
+  EXPECT_EQ(events.back().event, StreamEvent::kEnd);
+  EXPECT_EQ(rings_open, 1) << "the server maps the stream's ring while it is open";
+  EXPECT_TRUE(ringsUnmapped()) << "and unmaps it at its end";
+  EXPECT_EQ(server_->droppedConnections(), 0U);
+}
+
+// A size-sealed memfd of `size` bytes, as a sender's ring is.
+UniqueFd ring(std::size_t size) { return *sys::makeSizeSealedMemfd(size); }
+
+TEST_F(StreamPollTest, ARingFrameTheServerCannotTrustDropsTheConnectionAndNothingArrives) {
+  const auto chunk = pattern(4096, 9);
+  const proto::RequestHeader in_ring{.flags = proto::kFlagStream | proto::kFlagMemfd,
+                                     .source_len = 1,
+                                     .target_len = 4,
+                                     .payload_len = chunk.size()};
+  UniqueFd unsealed(::memfd_create("unsealed", MFD_CLOEXEC));
+  ASSERT_EQ(::ftruncate(unsealed.get(), 1 << 20), 0);
+  proto::RequestHeader past_its_end = in_ring;
+  past_its_end.memfd_page = 256;  // 1 MiB in, in a ring of 1 MiB
+  proto::RequestHeader end_in_ring = in_ring;
+  end_in_ring.payload_len = 0;
+  struct Case {
+    const char* what;
+    proto::RequestHeader header;
+    std::uint32_t event;
+    int pass;
+  };
+  const UniqueFd small = ring(1 << 20);
+  const UniqueFd huge = ring(std::size_t{1} << 30U);
+  const std::array<Case, 5> cases = {
+      Case{"a chunk in a ring never passed", in_ring, proto::kStreamData, -1},
+      Case{"a ring whose size is not sealed", in_ring, proto::kStreamData, unsealed.get()},
+      Case{"a chunk past the ring's end", past_its_end, proto::kStreamData, small.get()},
+      Case{"an end in the ring", end_in_ring, proto::kStreamEnd, small.get()},
+      Case{"a ring of 1 GiB", in_ring, proto::kStreamData, huge.get()}};
+  for (const Case& c : cases) {
+    RawStream s(path_);
+    s.sendFrame(c.header, c.event, {}, c.pass);
+    EXPECT_TRUE(s.closedByServer()) << c.what;
+  }
+  // A ring passed again mid-stream, and a descriptor on a chunk on the socket.
+  for (const bool on_socket : {false, true}) {
+    RawStream s(path_);
+    s.sendFrame(in_ring, proto::kStreamData, {}, small.get());
+    ASSERT_EQ(s.status(), RR_OK);
+    if (on_socket) {
+      s.sendFrame({.flags = proto::kFlagStream,
+                   .source_len = 1,
+                   .target_len = 4,
+                   .payload_len = chunk.size()},
+                  proto::kStreamData, chunk, small.get());
+    } else {
+      s.sendFrame(in_ring, proto::kStreamData, {}, small.get());
+    }
+    EXPECT_TRUE(s.closedByServer()) << on_socket;
+  }
+  const auto events = awaitEvents(4);
+  ASSERT_EQ(events.size(), 4U) << "the two streams' first chunks, each stream then aborted";
+  EXPECT_EQ(events[0].bytes, chunk.size());
+  EXPECT_EQ(events[0].sum, 0U) << "the ring's bytes (zeros)";
+  EXPECT_EQ(events[1].event, StreamEvent::kAbort);
+  EXPECT_EQ(events[3].event, StreamEvent::kAbort);
+  EXPECT_EQ(server_->droppedConnections(), cases.size() + 2);
+  EXPECT_TRUE(ringsUnmapped());
 }
 
 }  // namespace

@@ -24,9 +24,9 @@ namespace rr::proto {
 
 inline constexpr std::uint32_t kRequestMagic = 0x31465252;   // "RRF1"
 inline constexpr std::uint32_t kResponseMagic = 0x32415252;  // "RRA2"
-/// 2: the response carries `done_ns` and `faults`. A peer of another version gets a protocol
-/// error.
-inline constexpr std::uint8_t kVersion = 2;
+/// 2: the response carries `done_ns` and `faults`; 3: a stream's chunks may travel in a ring
+/// (kFlagStream with kFlagMemfd). A peer of another version gets a protocol error.
+inline constexpr std::uint8_t kVersion = 3;
 inline constexpr std::size_t kRequestHeaderSize = 40;
 inline constexpr std::size_t kResponseHeaderSize = 40;
 inline constexpr std::size_t kMaxName = 255;
@@ -46,7 +46,9 @@ inline constexpr std::size_t kTraceSize = 25;
 /// The frame is one event of the stream this connection carries (a connection carries one
 /// stream at a time, opened by its first stream frame and ended by its kStreamEnd or
 /// kStreamAbort; the connection closing first aborts it). A StreamPart follows the trace
-/// context; the payload, if any, is the chunk, on the socket (never a memfd or mailbox).
+/// context; the payload, if any, is the chunk: on the socket, or with kFlagMemfd in the stream's
+/// ring, from page `memfd_page` of it. The ring is a size-sealed memfd passed with the first
+/// chunk that goes through it and kept for the rest of the stream (never a mailbox).
 inline constexpr std::uint8_t kFlagStream = 1U << 4U;
 inline constexpr std::size_t kStreamPartSize = 8;
 inline constexpr std::uint8_t kKnownFlags =
@@ -94,7 +96,7 @@ struct ResponseHeader {
 void encodeRequest(const RequestHeader& h, std::span<std::byte> out) noexcept;
 /// Checks magic, version, flags, name lengths (1..kMaxName), `payload_len <= max_payload` and
 /// that `memfd_page` is 0 without kFlagMemfd, that a kFlagMailbox frame has kFlagMemfd, page 0
-/// and no payload, and that a kFlagStream frame has neither a memfd nor a reply_cap.
+/// and no payload, and that a kFlagStream frame has neither a mailbox nor a reply_cap.
 /// Errc::kProtocol with the reason otherwise; Errc::kTooLarge... is reported as kProtocol too.
 [[nodiscard]] Result<RequestHeader> decodeRequest(std::span<const std::byte> in,
                                                   std::uint64_t max_payload);

@@ -41,6 +41,9 @@ struct SocketEndpointOptions {
   /// in the constructing thread's descriptor table): a fan-out over many endpoints proceeds in
   /// parallel. Costs a thread hand-off per delivery.
   bool own_thread = false;
+  /// Kernel mode: stream chunks of at least this many bytes travel through the stream's ring, a
+  /// memfd both hosts map, instead of the socket (UINT64_MAX: never).
+  std::uint64_t stream_ring_from = 64U << 10U;
 };
 
 /// A receiver in another process, reached over a UNIX socket on this node (kernel mode) or over
@@ -69,7 +72,11 @@ struct SocketEndpointOptions {
 ///
 /// Streams (Delivery::stream): each stream has a connection of its own, made at its first event
 /// and closed after its last; a chunk's frame (proto::kFlagStream) carries it on the socket (2
-/// copies, both by the kernel) and its response comes once the receiving guest holds it. A chunk
+/// copies, both by the kernel) and its response comes once the receiving guest holds it. Kernel
+/// mode, chunks from stream_ring_from (2 copies, both by the hosts, in user space):
+///   sender memory ─memcpy─▶ ring slot (size-sealed memfd, kRingSlots slots) ─memcpy─▶ receiver's
+///   buffer; the frame names the slot, the memfd passes with the first chunk that takes it; a
+///   slot is written again only after the response for the chunk it held. A chunk
 /// completes once it is written and the response for the chunk before it has come (at most
 /// kStreamWindow chunks unanswered), so the socket never idles for a round trip between chunks;
 /// a failure therefore reaches the sender one chunk late at most, and the end waits for every
@@ -89,6 +96,11 @@ class SocketEndpoint final : public host::Endpoint {
   static constexpr std::uint32_t kStreamWindow = 1;
   /// A stream connection's SO_SNDBUF: a 1 MiB chunk and its frame fit (the kernel doubles it).
   static constexpr int kStreamSendBuffer = 1 << 20;
+  /// A stream's ring has a slot for each chunk that may be unanswered, and one for the chunk
+  /// being written, of kRingSlot bytes each (larger chunks go on the socket): the ring holds what
+  /// a stream connection's send buffer does.
+  static constexpr std::uint32_t kRingSlots = kStreamWindow + 1;
+  static constexpr std::size_t kRingSlot = std::size_t{1} << 20U;
 
   /// `target` is the receiving function's name, carried in every frame and checked by the server.
   SocketEndpoint(Address address, std::string target, SocketEndpointOptions options);
@@ -121,6 +133,8 @@ class SocketEndpoint final : public host::Endpoint {
     std::uint32_t unanswered = 0;
     host::Status failed = host::Status::kOk;  // the first failure its responses reported
     std::uint64_t copied = 0;                 // by the receiving host, from its responses
+    sys::Mapping ring;              // kernel mode: kRingSlots slots, shared with the receiver
+    std::uint64_t ring_chunks = 0;  // chunks through the ring so far
   };
   // A sending thread's pooled memfd and its MAP_SHARED mapping. Replaced whole, never edited:
   // the old one stays intact until a larger one exists.
@@ -132,6 +146,13 @@ class SocketEndpoint final : public host::Endpoint {
   [[nodiscard]] host::DeliveryResult transferStream(const host::Delivery& d);
   // The stream's connection (made for its first event), or an error.
   [[nodiscard]] Result<std::shared_ptr<StreamConnection>> streamConnection(const host::Delivery& d);
+  // The offset of `d`'s chunk in `s`'s ring, copied there (with the memfd to pass when this
+  // chunk makes the ring); nullopt for a chunk that goes on the socket.
+  struct RingChunk {
+    std::uint64_t offset = 0;
+    UniqueFd pass;
+  };
+  [[nodiscard]] std::optional<RingChunk> ringChunk(StreamConnection& s, const host::Delivery& d);
   // Reads one response of `stream`'s into its failure and copy count.
   [[nodiscard]] static Result<> readStreamResponse(StreamConnection& stream);
   [[nodiscard]] Result<int> connection();

@@ -16,6 +16,7 @@
 #include "roadrunner/base/unique_fd.h"
 #include "roadrunner/host/endpoint.h"
 #include "roadrunner/proto/frame.h"
+#include "roadrunner/sys/mapping.h"
 #include "roadrunner/sys/thread_set.h"
 #include "roadrunner/transport/address.h"
 #include "roadrunner/transport/mailbox.h"
@@ -88,12 +89,14 @@ class SocketServer {
     std::uint64_t id = 0;  // 0: none open; else host::nextStreamId()'s
     std::uint64_t seq = 0;
     std::string source;
+    sys::Mapping ring;  // kernel mode: the sender's ring, read-only, once a chunk passed it
   };
   // Reads the rest of a stream frame and delivers it, through `now` (on the receiver's own
-  // thread) or else the receiver's queue; false once the connection must end.
+  // thread) or else the receiver's queue; false once the connection must end. `passed`: a
+  // descriptor that came with the frame (the stream's ring, with its first chunk), or -1.
   [[nodiscard]] bool serveStreamFrame(int fd, const proto::RequestHeader& header,
                                       std::string_view names, const host::TraceContext& trace,
-                                      ConnectionStream& stream, host::HandleNow* now);
+                                      ConnectionStream& stream, host::HandleNow* now, int passed);
   // A stream's frames, read and answered by the receiver's own thread (host::Poller).
   class StreamPoller;
   // The rest of an open stream, through a StreamPoller when the receiver takes one; false once
