@@ -140,8 +140,6 @@ class MemfdSource final : public host::PayloadSource {
   std::unique_ptr<sys::Prefault> prefault_;
 };
 
-// Hands each request to the receiver's thread and waits for its handler: for a receiver that
-// does not poll mailboxes itself (Endpoint::addPoller).
 // A stream chunk in the sender's ring (SocketEndpoint::ringChunk): copied out of the mapping.
 class RingSource final : public host::PayloadSource {
  public:
@@ -173,6 +171,8 @@ Result<sys::Mapping> mapRing(int fd) {
   return sys::Mapping::map(size, PROT_READ, MAP_SHARED, fd);
 }
 
+// Hands each request to the receiver's thread and waits for its handler: for a receiver that
+// does not poll mailboxes itself (Endpoint::addPoller).
 class DeliverTo final : public host::HandleNow {
  public:
   explicit DeliverTo(host::Endpoint& to) : to_(to) {}
