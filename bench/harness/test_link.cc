@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "roadrunner/base/try.h"
+#include "roadrunner/sys/file_lock.h"
 #include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
 
@@ -75,6 +76,8 @@ Result<TestLink> TestLink::create(const std::string& rate) {
   if (::geteuid() != 0) {
     return failErrno("test link: making a network namespace needs root", EPERM);
   }
+  RR_ASSIGN_OR_RETURN(const sys::FileLock held,
+                      sys::FileLock::acquire(kTestLinkLock, std::chrono::seconds(60)));
   sweepAbandoned();
   const auto id = std::to_string(::getpid());
   const std::string net = "10.233." + std::to_string(::getpid() % 250);

@@ -14,6 +14,11 @@
 
 namespace rr::bench {
 
+/// Held by create() while it sweeps abandoned links and makes its own. Whoever makes a link of
+/// the same names by other means (a test planting an abandoned one) holds it too, so that no
+/// create() sweeps that link half made.
+inline constexpr const char* kTestLinkLock = "/run/roadrunner-test-link.lock";
+
 /// A shaped veth pair to a test host. Move-only.
 ///
 /// Ownership: owns the namespace and both veth ends (deleting the namespace deletes the pair);

@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "roadrunner/sys/file_lock.h"
 #include "roadrunner/sys/socket.h"
 #include "roadrunner/sys/subprocess.h"
 #include "roadrunner/sys/tcp.h"
@@ -105,12 +106,17 @@ TEST_F(TestLinkTest, TheLinkOfAKilledRunIsDeletedByTheNext) {
   const pid_t gone = child->pid();
   ASSERT_EQ(child->waitFor(std::chrono::seconds(10)).value_or(-1), 0);
   const std::string id = std::to_string(gone);
-  ASSERT_EQ(std::system(("ip netns add rrlink" + id + " && ip link add rrlinkA" + id +
-                         " type veth peer name rrlinkB" + id + " && ip link set rrlinkB" + id +
-                         " netns rrlink" + id)
-                            .c_str()),
-            0);
-  ASSERT_TRUE(exists("/run/netns/rrlink" + id));
+  {
+    // Planted under create()'s lock: another test process's create() must not sweep it half made.
+    auto held = sys::FileLock::acquire(kTestLinkLock, std::chrono::seconds(60));
+    ASSERT_TRUE(held) << held.error().message();
+    ASSERT_EQ(std::system(("ip netns add rrlink" + id + " && ip link add rrlinkA" + id +
+                           " type veth peer name rrlinkB" + id + " && ip link set rrlinkB" + id +
+                           " netns rrlink" + id)
+                              .c_str()),
+              0);
+    ASSERT_TRUE(exists("/run/netns/rrlink" + id));
+  }
   {
     const auto link = TestLink::create("1gbit");
     ASSERT_TRUE(link) << link.error().message();
