@@ -153,7 +153,7 @@ class RingSource final : public host::PayloadSource {
   std::span<const std::byte> chunk_;
 };
 
-// A ring is at most this large (a sender's is two slots of 1 MiB).
+// A ring is at most this large (a sender's is three slots of 1 MiB).
 constexpr std::uint64_t kMaxRing = std::uint64_t{64} << 20U;
 
 // The ring a stream's frame passed: a memfd whose size is sealed, so it can never be cut short

@@ -77,11 +77,11 @@ struct SocketEndpointOptions {
 ///   sender memory ─memcpy─▶ ring slot (size-sealed memfd, kRingSlots slots) ─memcpy─▶ receiver's
 ///   buffer; the frame names the slot, the memfd passes with the first chunk that takes it; a
 ///   slot is written again only after the response for the chunk it held. A chunk
-/// completes once it is written and the response for the chunk before it has come (at most
-/// kStreamWindow chunks unanswered), so the socket never idles for a round trip between chunks;
-/// a failure therefore reaches the sender one chunk late at most, and the end waits for every
-/// response. A stream whose connection failed gets kUnavailable from then on; the receiving
-/// host, seeing the connection close before the stream's end, aborts it there.
+/// completes once it is written and every response but the last kStreamWindow chunks' has come,
+/// so the socket never idles for a round trip between chunks; a failure therefore reaches the
+/// sender kStreamWindow chunks late at most, and the end waits for every response. A stream
+/// whose connection failed gets kUnavailable from then on; the receiving host, seeing the
+/// connection close before the stream's end, aborts it there.
 ///
 /// Connections are persistent, one per calling thread, and replaced transparently when the
 /// receiver restarted (a hung-up idle connection is detected before sending) or refused a frame
@@ -92,13 +92,14 @@ struct SocketEndpointOptions {
 /// Thread-safety: `deliverAsync` from any thread (it completes before returning).
 class SocketEndpoint final : public host::Endpoint {
  public:
-  /// Stream chunks written but not yet answered when a write completes.
-  static constexpr std::uint32_t kStreamWindow = 1;
+  /// Stream chunks written but not yet answered when a write completes. Two, not one: the
+  /// receiving host has the next frame queued when it answers one, so the writer's wake-up after
+  /// the answer is off the path of every chunk.
+  static constexpr std::uint32_t kStreamWindow = 2;
   /// A stream connection's SO_SNDBUF: a 1 MiB chunk and its frame fit (the kernel doubles it).
   static constexpr int kStreamSendBuffer = 1 << 20;
   /// A stream's ring has a slot for each chunk that may be unanswered, and one for the chunk
-  /// being written, of kRingSlot bytes each (larger chunks go on the socket): the ring holds what
-  /// a stream connection's send buffer does.
+  /// being written, of kRingSlot bytes each (larger chunks go on the socket).
   static constexpr std::uint32_t kRingSlots = kStreamWindow + 1;
   static constexpr std::size_t kRingSlot = std::size_t{1} << 20U;
 
