@@ -655,7 +655,9 @@ bool SocketServer::serveStreamFrame(int fd, const proto::RequestHeader& header,
   }
   const sys::Mapping& ring = passed_ring.valid() ? passed_ring : stream.ring;
   const std::uint64_t offset = std::uint64_t{header.memfd_page} * RR_PAGE_SIZE;
-  if (in_ring && (part->event != proto::kStreamData || offset + header.payload_len > ring.size())) {
+  // Compared without a sum that could wrap: a server's payload limit may be 2^64 - 1.
+  if (in_ring && (part->event != proto::kStreamData || header.payload_len > ring.size() ||
+                  offset > ring.size() - header.payload_len)) {
     drop("stream chunk outside its ring");  // or a ring chunk before the ring
     return false;
   }

@@ -253,8 +253,10 @@ class StreamPollTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = dir_.file("sock/sink.sock");
+    // No payload limit (`roadrunner serve --max-payload` allows one of 2^64 - 1): every bound on
+    // a chunk is then the stream's own.
     auto s = SocketServer::start(Address{.path = path_}, &receiver_,
-                                 {.timeout_seconds = 1, .name = "sink"});
+                                 {.max_payload = UINT64_MAX, .timeout_seconds = 1, .name = "sink"});
     ASSERT_TRUE(s.has_value()) << s.error().message();
     server_ = std::move(*s);
   }
@@ -439,6 +441,9 @@ TEST_F(StreamPollTest, ARingFrameTheServerCannotTrustDropsTheConnectionAndNothin
   ASSERT_EQ(::ftruncate(unsealed.get(), 1 << 20), 0);
   proto::RequestHeader past_its_end = in_ring;
   past_its_end.memfd_page = 256;  // 1 MiB in, in a ring of 1 MiB
+  proto::RequestHeader wraps_around = in_ring;
+  wraps_around.memfd_page = 1;
+  wraps_around.payload_len = 0 - std::uint64_t{RR_PAGE_SIZE};  // + the page's offset: 0
   proto::RequestHeader end_in_ring = in_ring;
   end_in_ring.payload_len = 0;
   struct Case {
@@ -449,10 +454,11 @@ TEST_F(StreamPollTest, ARingFrameTheServerCannotTrustDropsTheConnectionAndNothin
   };
   const UniqueFd small = ring(1 << 20);
   const UniqueFd huge = ring(std::size_t{1} << 30U);
-  const std::array<Case, 5> cases = {
+  const std::array<Case, 6> cases = {
       Case{"a chunk in a ring never passed", in_ring, proto::kStreamData, -1},
       Case{"a ring whose size is not sealed", in_ring, proto::kStreamData, unsealed.get()},
       Case{"a chunk past the ring's end", past_its_end, proto::kStreamData, small.get()},
+      Case{"a length that wraps around", wraps_around, proto::kStreamData, small.get()},
       Case{"an end in the ring", end_in_ring, proto::kStreamEnd, small.get()},
       Case{"a ring of 1 GiB", in_ring, proto::kStreamData, huge.get()}};
   for (const Case& c : cases) {
